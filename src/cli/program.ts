@@ -1,0 +1,206 @@
+/**
+ * The command line: parses flags, calls the library, maps the result to an exit code.
+ * Exit status (CONTRACT.md): 0 nothing found · 1 PHI found · 2 bad usage or configuration ·
+ * 3 scan incomplete.
+ */
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
+import { createEngine } from '../engine/engine.js';
+import { resolveKey, resolveStateDir } from '../findings/key.js';
+import { scan } from '../pipeline/run.js';
+import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
+import { FORMATS, createSink, type Format } from '../sinks/index.js';
+import { textOutput } from '../sinks/output.js';
+import { ScanError } from '../shared/errors.js';
+import { safeReason } from '../parse/mime.js';
+import { progressReporter } from './progress.js';
+
+export const EXIT = { clean: 0, phiFound: 1, usage: 2, incomplete: 3 } as const;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return n;
+}
+
+/** `50MB`, `512k`, `1048576` → bytes. */
+export function parseSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('a size such as 50MB, 512KB or 1048576');
+  const unit = (m[2] ?? 'b').toLowerCase()[0];
+  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  const bytes = Math.floor(Number(m[1]) * factor);
+  if (bytes < 1024) throw new InvalidArgumentError('at least 1KB');
+  return bytes;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** `--rules builtin` (or no --rules) is the bundled rules/ folder. */
+function rulesDirs(given: string[] | undefined): string[] {
+  if (!given || given.length === 0) return [BUNDLED_RULES_DIR];
+  return given.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d));
+}
+
+interface ScanFlags {
+  format?: Format;
+  out?: string;
+  rules?: string[];
+  minConfidence: Confidence;
+  mailbox?: string;
+  concurrency: number;
+  maxMessageSize: number;
+  maxDepth: number;
+  state?: string;
+  progress: boolean;
+}
+
+async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
+  const { rules, warnings } = await loadRules(rulesDirs(flags.rules));
+  for (const w of warnings) process.stderr.write(`phi-scan: warning: ${w}\n`);
+  const key = await resolveKey(resolveStateDir(flags.state, process.env), process.env);
+  const toFile = flags.out !== undefined && flags.out !== '-';
+  const format: Format = flags.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
+  const stream = toFile ? createWriteStream(flags.out as string, { mode: 0o600 }) : process.stdout;
+  if (toFile) {
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (err) => reject(new ScanError('usage', `--out ${flags.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
+    });
+  }
+  const sink = createSink(format, textOutput(stream, toFile));
+  const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await scan({
+      sources,
+      rules,
+      key,
+      minConfidence: flags.minConfidence,
+      concurrency: flags.concurrency,
+      maxMessageBytes: flags.maxMessageSize,
+      maxNestingDepth: flags.maxDepth,
+      ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
+      sinks: [sink],
+      signal: abort.signal,
+      ...(progress ? { onProgress: progress.update } : {}),
+    });
+    return result.exitCode;
+  } finally {
+    progress?.done();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function runRulesList(flags: { rules?: string[] }): Promise<number> {
+  const { rules } = await loadRules(rulesDirs(flags.rules));
+  const rows = rules.map((r) => [r.id, r.category, r.detector.id, String(r.patterns.length), r.file]);
+  const header = ['RULE', 'CATEGORY', 'DETECTOR', 'PATTERNS', 'FILE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  for (const row of [header, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
+  return EXIT.clean;
+}
+
+async function runRulesTest(file: string, flags: { rules?: string[]; minConfidence: Confidence }): Promise<number> {
+  const { rules } = await loadRules(rulesDirs(flags.rules));
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ScanError('usage', `${file}: cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
+  }
+  // Any fixed key will do: fingerprints are not shown here.
+  const engine = createEngine(rules, Buffer.from('phi-scan rules test'));
+  const hits = engine
+    .scan({ location: 'body', item: 'body', format: 'text', text })
+    .filter((h) => confidenceRank(h.finding.confidence) >= confidenceRank(flags.minConfidence));
+  for (const { finding: f } of hits) {
+    const why = [`pattern=${f.why.pattern}`, `verdict=${f.why.verdict}`];
+    if (f.why.label) why.push(`label="${f.why.label}"`);
+    if (f.why.nearKeyword) why.push(`near="${f.why.nearKeyword}"`);
+    if (f.why.negative) why.push(`negative="${f.why.negative}"`);
+    process.stdout.write(`${f.rule}\t${f.category}\t${f.confidence}\t${f.score.toFixed(2)}\t${f.masked}\t${why.join(' ')}\n`);
+  }
+  return hits.length > 0 ? EXIT.phiFound : EXIT.clean;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('phi-scan')
+    .description('Find protected health information (PHI) in mailboxes and mail archives.')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError('(run phi-scan --help for usage)');
+
+  const minConfidence = new Option('--min-confidence <level>', 'report findings at or above this confidence')
+    .choices(CONFIDENCES)
+    .default('medium');
+  const rulesOption = new Option('--rules <dir>', 'rules folder, repeatable; "builtin" is the bundled rules/ (default)').argParser(collect);
+
+  program
+    .command('scan')
+    .description('scan mailboxes and archives: mbox:PATH, maildir:PATH, eml:PATH')
+    .argument('<source...>', 'what to scan, e.g. mbox:archive.mbox maildir:~/Maildir eml:exports/')
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices([...FORMATS, 'html']))
+    .option('--out <file>', 'write the report to a file instead of stdout')
+    .addOption(rulesOption)
+    .addOption(minConfidence)
+    .option('--mailbox <name>', 'mailbox name to report for archive sources')
+    .option('--concurrency <n>', 'messages parsed and scanned at once', positiveInt, 8)
+    .option('--max-message-size <size>', 'larger messages are reported as errors, not read', parseSize, 50 * 1024 * 1024)
+    .option('--max-depth <n>', 'how deep attached messages are opened', positiveInt, 5)
+    .option('--state <dir>', 'state folder (fingerprint key); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .option('--no-progress', 'no progress line on stderr')
+    .action(async (sources: string[], flags: Omit<ScanFlags, 'format'> & { format?: Format | 'html' }) => {
+      if (flags.format === 'html') throw new ScanError('usage', '--format html: the HTML report is not available in this version yet; use table, json, jsonl or csv');
+      setExit(await runScan(sources, flags as ScanFlags));
+    });
+
+  const rules = program.command('rules').description('inspect and try the detection rules');
+  rules
+    .command('list')
+    .description('list the rules that would be used')
+    .addOption(new Option('--rules <dir>', 'rules folder, repeatable').argParser(collect))
+    .action(async (flags: { rules?: string[] }) => setExit(await runRulesList(flags)));
+  rules
+    .command('test')
+    .description('run the rules over a text file (or - for stdin) and print masked findings')
+    .argument('<file>', 'a text file, or - for standard input')
+    .addOption(new Option('--rules <dir>', 'rules folder, repeatable').argParser(collect))
+    .addOption(new Option('--min-confidence <level>', 'show findings at or above this confidence').choices(CONFIDENCES).default('low'))
+    .action(async (file: string, flags: { rules?: string[]; minConfidence: Confidence }) => setExit(await runRulesTest(file, flags)));
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.clean;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv as string[]);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version are not errors.
+      return err.exitCode === 0 ? EXIT.clean : EXIT.usage;
+    }
+    if (err instanceof ScanError) {
+      process.stderr.write(`phi-scan: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`phi-scan: internal error: ${safeReason(err)}\n`);
+    return EXIT.incomplete;
+  }
+}

@@ -1,0 +1,41 @@
+/** Nouns shared by every stage. This folder imports nothing. */
+
+export type SourceKind = 'mbox' | 'maildir' | 'eml' | 'pst' | 'imap' | 'graph';
+
+/**
+ * One self-contained unit of work: a folder of one mailbox (an mbox file, a Maildir folder,
+ * an IMAP folder). Plain data, so it can be serialized into a queue job later.
+ */
+export interface SourceUnit {
+  /** Stable across runs: used as the checkpoint key. */
+  readonly id: string;
+  /** The SOURCE argument as the user wrote it, e.g. `mbox:archive/2019.mbox`. */
+  readonly source: string;
+  readonly mailbox: string;
+  readonly folder: string;
+  /** Where the unit lives, in the source's own terms (file path, Maildir folder, IMAP path). */
+  readonly ref: string;
+}
+
+/** Where to resume a unit; its meaning belongs to the source (byte offset, file name, UID). */
+export interface Checkpoint {
+  readonly unitId: string;
+  readonly cursor: string;
+}
+
+/** A message as read from a source, before parsing. */
+export interface RawMessage {
+  readonly unit: SourceUnit;
+  /** Enough to find the message again (mbox byte offset, file path, UID). */
+  readonly locator: string;
+  /** Size in bytes of the whole message as stored. */
+  readonly size: number;
+  /**
+   * The message bytes; when `oversize` is set, only the first bytes (headers) were kept,
+   * so memory stays bounded whatever the source holds.
+   */
+  readonly bytes: Buffer;
+  readonly oversize?: { readonly limit: number; readonly sha256: string };
+  /** Cursor that resumes the unit right after this message. */
+  readonly cursor: string;
+}

@@ -1,0 +1,254 @@
+/**
+ * The scan pipeline: the only module that wires sources, parser, engine and sinks together.
+ *
+ * Sources split into units (a folder of a mailbox); units run concurrently, and inside a unit
+ * up to `concurrency` messages are parsed and scanned at once. Output order is deterministic
+ * whatever finishes first: units in source order, messages in source order within a unit.
+ * Memory is bounded by a byte budget on messages in flight, not by archive size.
+ */
+import pLimit from 'p-limit';
+import type { Category, Confidence } from '../model/finding.js';
+import type { RawMessage, SourceUnit } from '../model/message.js';
+import type { Problem } from '../model/problem.js';
+import { createEngine } from '../engine/engine.js';
+import type { Rule } from '../rules/compile.js';
+import { safeReason, syntheticMessageId } from '../parse/mime.js';
+import { createSource } from '../sources/index.js';
+import type { Source } from '../sources/types.js';
+import type { ErrorRecord, MailboxRecord, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
+import { ByteBudget } from './byte-budget.js';
+import { scanMessage, type MessageOutcome } from './scan-message.js';
+
+export interface ScanOptions {
+  readonly sources: readonly string[];
+  readonly rules: readonly Rule[];
+  /** The fingerprint key (see findings/key.ts). */
+  readonly key: Buffer;
+  readonly minConfidence: Confidence;
+  /** Messages parsed and scanned at once. */
+  readonly concurrency: number;
+  readonly maxMessageBytes: number;
+  readonly maxNestingDepth: number;
+  /** `--mailbox`: the mailbox name to report for archive sources. */
+  readonly mailbox?: string;
+  readonly sinks: readonly Sink[];
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+export interface Progress {
+  readonly messages: number;
+  readonly bytes: number;
+  readonly mailbox: string;
+  readonly elapsedMs: number;
+}
+
+export interface ScanResult {
+  readonly summary: ScanSummary;
+  /** 0 nothing found, 1 PHI found, 3 incomplete (CONTRACT.md exit status). */
+  readonly exitCode: 0 | 1 | 3;
+}
+
+/** Bytes of message content held in memory at once across all units. */
+const BYTE_BUDGET = 256 * 1024 * 1024;
+
+interface MailboxStats {
+  source: string;
+  mailbox: string;
+  messages: number;
+  messagesWithPhi: number;
+  byCategory: Map<Category, number>;
+  errors: number;
+}
+
+/** Resolves every SOURCE to its units first, so a bad path fails the run before any output (exit 2). */
+async function resolveUnits(options: ScanOptions): Promise<{ source: Source; unit: SourceUnit }[]> {
+  const sources = options.sources.map((spec) =>
+    createSource(spec, {
+      maxMessageBytes: options.maxMessageBytes,
+      ...(options.mailbox !== undefined ? { mailbox: options.mailbox } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  );
+  const unitLists = await Promise.all(sources.map((s) => s.units()));
+  return unitLists.flatMap((units, i) => units.map((unit) => ({ source: sources[i] as Source, unit })));
+}
+
+/**
+ * Mailbox and folder names come from file and folder names, which users may have typed
+ * identifiers into; they are reported with every candidate masked. `ref` (the path used
+ * to read) stays as it is and is never written out.
+ */
+function withSafeNames(unit: SourceUnit, redact: (text: string) => string): SourceUnit {
+  return { ...unit, mailbox: redact(unit.mailbox), folder: redact(unit.folder), source: redact(unit.source) };
+}
+
+export async function scan(options: ScanOptions): Promise<ScanResult> {
+  const startedAt = new Date();
+  const engine = createEngine(options.rules, options.key);
+  const work = (await resolveUnits(options)).map(({ source, unit }) => ({ source, unit: withSafeNames(unit, engine.redact) }));
+  const budget = new ByteBudget(Math.max(BYTE_BUDGET, options.maxMessageBytes));
+  const parseLimit = pLimit(Math.max(1, options.concurrency));
+  const unitLimit = pLimit(Math.max(1, Math.min(4, work.length)));
+  const window = Math.max(1, options.concurrency);
+
+  const stats = new Map<string, MailboxStats>();
+  const mailboxOrder: string[] = [];
+  const lastUnitOfMailbox = new Map<string, number>();
+  work.forEach(({ unit }, i) => {
+    const key = `${unit.source}\0${unit.mailbox}`;
+    if (!stats.has(key)) {
+      stats.set(key, { source: unit.source, mailbox: unit.mailbox, messages: 0, messagesWithPhi: 0, byCategory: new Map(), errors: 0 });
+      mailboxOrder.push(key);
+    }
+    lastUnitOfMailbox.set(key, i);
+  });
+
+  let totalMessages = 0;
+  let totalBytes = 0;
+  let currentMailbox = work[0]?.unit.mailbox ?? '';
+  const progress = (): void =>
+    options.onProgress?.({ messages: totalMessages, bytes: totalBytes, mailbox: currentMailbox, elapsedMs: Date.now() - startedAt.getTime() });
+
+  // --- ordered output: events of the head unit go straight to the sinks, later units buffer ---
+  let chain: Promise<void> = Promise.resolve();
+  let head = 0;
+  const buffered: ScanEvent[][] = work.map(() => []);
+  const finished: boolean[] = work.map(() => false);
+
+  const deliver = (event: ScanEvent): void => {
+    chain = chain.then(async () => {
+      account(event);
+      for (const sink of options.sinks) await sink.write(event);
+    });
+  };
+  const account = (event: ScanEvent): void => {
+    if (event.type === 'message') {
+      const s = stats.get(`${event.context.source}\0${event.context.mailbox}`);
+      if (!s) return;
+      s.messages++;
+      if (event.outcome.findings.length > 0) s.messagesWithPhi++;
+      for (const f of event.outcome.findings) s.byCategory.set(f.category, (s.byCategory.get(f.category) ?? 0) + 1);
+    } else if (event.type === 'error') {
+      const s = stats.get(`${event.record.source}\0${event.record.mailbox ?? ''}`);
+      if (s) s.errors++;
+    }
+  };
+  const mailboxRecord = (key: string): MailboxRecord => {
+    const s = stats.get(key) as MailboxStats;
+    const byCategory: MailboxRecord['byCategory'] = {};
+    for (const [c, n] of [...s.byCategory].sort((a, b) => (a[0] < b[0] ? -1 : 1))) byCategory[c] = n;
+    return { type: 'mailbox', source: s.source, mailbox: s.mailbox, messages: s.messages, messagesWithPhi: s.messagesWithPhi, byCategory, errors: s.errors };
+  };
+  const closeUnitsInOrder = (): void => {
+    while (head < work.length && finished[head]) {
+      const { unit } = work[head] as { unit: SourceUnit };
+      const key = `${unit.source}\0${unit.mailbox}`;
+      if (lastUnitOfMailbox.get(key) === head) {
+        chain = chain.then(async () => {
+          const record = mailboxRecord(key);
+          for (const sink of options.sinks) await sink.write({ type: 'mailbox', record });
+        });
+      }
+      head++;
+      if (head < work.length) {
+        currentMailbox = (work[head] as { unit: SourceUnit }).unit.mailbox;
+        for (const e of buffered[head] as ScanEvent[]) deliver(e);
+        (buffered[head] as ScanEvent[]).length = 0;
+      }
+    }
+  };
+  const emit = async (index: number, event: ScanEvent): Promise<void> => {
+    if (index === head) {
+      deliver(event);
+      await chain; // backpressure: the head unit waits for the sinks
+    } else {
+      (buffered[index] as ScanEvent[]).push(event);
+    }
+  };
+
+  const emitMessage = async (index: number, raw: RawMessage, outcome: MessageOutcome): Promise<void> => {
+    const { unit } = raw;
+    const context = { source: unit.source, mailbox: unit.mailbox, folder: unit.folder, locator: engine.redact(raw.locator) };
+    await emit(index, { type: 'message', context, outcome });
+    for (const p of outcome.problems) await emit(index, { type: 'error', record: errorRecord(unit, p, outcome.messageId) });
+    totalMessages++;
+    totalBytes += raw.size;
+    progress();
+  };
+
+  const runUnit = async (index: number, source: Source, unit: SourceUnit): Promise<void> => {
+    const inFlight: Promise<{ raw: RawMessage; outcome: MessageOutcome }>[] = [];
+    const settleOldest = async (): Promise<void> => {
+      const done = await (inFlight.shift() as Promise<{ raw: RawMessage; outcome: MessageOutcome }>);
+      await emitMessage(index, done.raw, done.outcome);
+    };
+    try {
+      for await (const raw of source.messages(unit)) {
+        if (options.signal?.aborted) break;
+        await budget.acquire(raw.bytes.length);
+        inFlight.push(
+          parseLimit(() => scanMessage(raw, engine, options))
+            .catch((err: unknown) => failedOutcome(raw, err))
+            .then((outcome) => {
+              budget.release(raw.bytes.length);
+              return { raw, outcome };
+            }),
+        );
+        while (inFlight.length >= window) await settleOldest();
+      }
+      while (inFlight.length > 0) await settleOldest();
+    } catch (err) {
+      // The unit could not be read to its end: what was read is reported, the rest is an error.
+      while (inFlight.length > 0) await settleOldest();
+      const problem: Problem = { code: 'source-failed', message: `${unit.folder}: reading stopped: ${safeReason(err)}` };
+      await emit(index, { type: 'error', record: errorRecord(unit, problem) });
+    } finally {
+      finished[index] = true;
+      closeUnitsInOrder();
+    }
+  };
+
+  await Promise.all(work.map(({ source, unit }, i) => unitLimit(() => runUnit(i, source, unit))));
+  await chain;
+
+  const mailboxes = mailboxOrder.map(mailboxRecord);
+  const summary: ScanSummary = {
+    sources: options.sources,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    minConfidence: options.minConfidence,
+    mailboxes,
+    messages: mailboxes.reduce((n, m) => n + m.messages, 0),
+    messagesWithPhi: mailboxes.reduce((n, m) => n + m.messagesWithPhi, 0),
+    errors: mailboxes.reduce((n, m) => n + m.errors, 0),
+    bytes: totalBytes,
+  };
+  for (const sink of options.sinks) await sink.close(summary);
+  const exitCode = summary.errors > 0 || options.signal?.aborted ? 3 : summary.messagesWithPhi > 0 ? 1 : 0;
+  return { summary, exitCode };
+}
+
+function errorRecord(unit: SourceUnit, problem: Problem, messageId?: string): ErrorRecord {
+  return {
+    type: 'error',
+    source: unit.source,
+    mailbox: unit.mailbox,
+    folder: unit.folder,
+    ...(messageId !== undefined ? { messageId } : {}),
+    ...(problem.location !== undefined ? { location: problem.location } : {}),
+    error: problem.message,
+    code: problem.code,
+  };
+}
+
+/** scanMessage does not throw for bad input; this is the last line of defence, never a crash. */
+function failedOutcome(raw: RawMessage, err: unknown): MessageOutcome {
+  return {
+    messageId: syntheticMessageId(raw.bytes),
+    date: null,
+    maskedSubject: null,
+    findings: [],
+    problems: [{ code: 'parse-failed', message: `message could not be scanned: ${safeReason(err)}` }],
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * One message, start to end: parse → segments → engine → findings merged per location.
+ * Self-contained (bytes in, plain data out) so it can later run in a worker thread or a queue job.
+ */
+import type { Confidence, Finding } from '../model/finding.js';
+import { confidenceRank } from '../model/finding.js';
+import type { RawMessage } from '../model/message.js';
+import type { Problem } from '../model/problem.js';
+import type { Engine } from '../engine/engine.js';
+import { headerFields, isoDate, parseMessage, syntheticMessageId } from '../parse/mime.js';
+
+export interface MessageOutcome {
+  readonly messageId: string;
+  readonly date: string | null;
+  /** The subject with every candidate identifier masked; null when the message has none. */
+  readonly maskedSubject: string | null;
+  /** At or above the threshold, one per location, rule and value; in order of appearance. */
+  readonly findings: Finding[];
+  readonly problems: Problem[];
+}
+
+export interface MessageScanOptions {
+  readonly minConfidence: Confidence;
+  readonly maxNestingDepth: number;
+}
+
+export async function scanMessage(raw: RawMessage, engine: Engine, options: MessageScanOptions): Promise<MessageOutcome> {
+  if (raw.oversize) {
+    const fields = headerFields(raw.bytes);
+    return {
+      messageId: fields.messageId ?? syntheticMessageId(raw.oversize.sha256),
+      date: isoDate(fields.date),
+      maskedSubject: null,
+      findings: [],
+      problems: [
+        {
+          code: 'oversize',
+          message: `message is ${raw.size} bytes, over the ${raw.oversize.limit}-byte limit (--max-message-size); not scanned`,
+        },
+      ],
+    };
+  }
+  const parsed = await parseMessage(raw.bytes, { maxNestingDepth: options.maxNestingDepth });
+  const threshold = confidenceRank(options.minConfidence);
+  const merged = new Map<string, Finding>();
+  // Attachment names come from senders and may hold identifiers ("J Roe DOB 03-14-1952.csv"):
+  // locations are written out only with every candidate masked.
+  const safeLocations = new Map<string, string>();
+  const safeLocation = (location: string): string => {
+    let safe = safeLocations.get(location);
+    if (safe === undefined) {
+      safe = location.startsWith('attachment:') ? engine.redact(location) : location;
+      safeLocations.set(location, safe);
+    }
+    return safe;
+  };
+  for (const segment of parsed.segments) {
+    for (const { finding } of engine.scan({ ...segment, location: safeLocation(segment.location) })) {
+      if (confidenceRank(finding.confidence) < threshold) continue;
+      // One finding per distinct identifier per location: the text and HTML bodies of one
+      // message, or a subject repeated in a body, are the same location or value.
+      const key = `${finding.location}\0${finding.rule}\0${finding.fingerprint}`;
+      const previous = merged.get(key);
+      if (!previous || previous.score < finding.score) merged.set(key, finding);
+    }
+  }
+  return {
+    messageId: parsed.messageId,
+    date: parsed.date,
+    maskedSubject: parsed.subject === undefined ? null : engine.redact(parsed.subject),
+    findings: [...merged.values()],
+    problems: parsed.problems.map((p) => (p.location === undefined ? p : { ...p, location: safeLocation(p.location) })),
+  };
+}

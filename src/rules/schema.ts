@@ -1,0 +1,75 @@
+/**
+ * The written form of a rule file, 1:1 with `rules/*.yaml`. zod parses it exactly as written;
+ * `compile.ts` turns it into what the engine runs.
+ */
+import { z } from 'zod';
+import { CATEGORIES, CONFIDENCES } from '../model/finding.js';
+
+const Score = z.number().min(0).max(1);
+
+export const PatternSchema = z.strictObject({
+  /** Names the pattern in explanations (`why.pattern`). */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+  /** A JavaScript regular expression; linear-time constructs only (checked at load). */
+  regex: z.string().min(1),
+  /** Explicit flags per pattern; never a global ignore-case. Only `i` and `u` are allowed. */
+  flags: z.string().regex(/^[iu]*$/, 'only the flags i and u are allowed').default(''),
+  /** Base score before context (0..1). */
+  score: Score,
+  /** Without a label or a nearby keyword this pattern reports nothing (e.g. bare 9 digits). */
+  requireContext: z.boolean().default(false),
+});
+
+export const ContextSchema = z.strictObject({
+  /** Keywords, matched case-insensitively as whole words; a space also matches `_`, `-` or nothing. */
+  words: z.array(z.string().min(1)).min(1),
+  /** LABEL: a keyword ending at most this many characters before the value (same line, or the line above ending in the keyword). */
+  labelWindow: z.number().int().min(0).max(200).default(40),
+  labelBoost: Score.default(0.5),
+  /** NEAR: a keyword within this many characters either side (Purview uses 300). */
+  window: z.number().int().min(0).max(1000).default(300),
+  nearBoost: Score.default(0.3),
+});
+
+export const NegativeSchema = z.strictObject({
+  /** Labels that say "this number is something else" (order, invoice, phone ...). */
+  words: z.array(z.string().min(1)).min(1),
+  /** A negative word ending at most this many characters before the value, on the same line. */
+  window: z.number().int().min(0).max(200).default(30),
+  penalty: Score.default(0.3),
+});
+
+export const ExamplesSchema = z.strictObject({
+  /** Each must produce a finding of this rule at `medium` or above. */
+  match: z.array(z.string()).min(1),
+  /** None may produce a finding of this rule at `medium` or above. */
+  noMatch: z.array(z.string()).min(1),
+});
+
+export const RuleFileSchema = z.strictObject({
+  /** Stable rule id, reported as `rule` in findings. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+  category: z.enum(CATEGORIES),
+  /** The code half of the identifier type: normalization, validation, masking. */
+  detector: z.string().min(1),
+  description: z.string().min(1),
+  patterns: z.array(PatternSchema).min(1),
+  context: ContextSchema.optional(),
+  negative: NegativeSchema.optional(),
+  /** Known sample and test values; compared after normalization, never reported. */
+  allow: z.array(z.string()).default([]),
+  /** Score thresholds are global; a rule may only raise its own floor. */
+  minConfidence: z.enum(CONFIDENCES).default('low'),
+  examples: ExamplesSchema,
+});
+
+export type RuleFile = z.infer<typeof RuleFileSchema>;
+export type PatternSpec = z.infer<typeof PatternSchema>;
+
+/** zod issues flattened to `path: message` lines for people. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
+    return `${where}: ${issue.message}`;
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * What the pipeline tells the sinks, and the JSONL record shapes of CONTRACT.md.
+ * Field names and order are fixed by the contract; sinks may add fields, never rename.
+ */
+import type { Category, Confidence, Explanation, Finding } from '../model/finding.js';
+import type { ProblemCode } from '../model/problem.js';
+import type { MessageOutcome } from '../pipeline/scan-message.js';
+
+export interface MessageContext {
+  readonly source: string;
+  readonly mailbox: string;
+  readonly folder: string;
+  /** Where to find it again: file path, `path@offset` for mbox. Never content. */
+  readonly locator: string;
+}
+
+export interface FindingRecord {
+  type: 'finding';
+  source: string;
+  mailbox: string;
+  folder: string;
+  messageId: string;
+  location: string;
+  rule: string;
+  category: Category;
+  confidence: Confidence;
+  masked: string;
+  fingerprint: string;
+}
+
+export interface MessageRecord {
+  type: 'message';
+  source: string;
+  mailbox: string;
+  folder: string;
+  messageId: string;
+  date: string | null;
+  categories: Category[];
+  findings: number;
+}
+
+export interface MailboxRecord {
+  type: 'mailbox';
+  source: string;
+  mailbox: string;
+  messages: number;
+  messagesWithPhi: number;
+  /** Number of findings per category (only categories that occur). */
+  byCategory: Partial<Record<Category, number>>;
+  errors: number;
+}
+
+export interface ErrorRecord {
+  type: 'error';
+  source: string;
+  mailbox?: string;
+  folder?: string;
+  messageId?: string;
+  location?: string;
+  error: string;
+  code: ProblemCode;
+}
+
+export type ScanEvent =
+  | { readonly type: 'message'; readonly context: MessageContext; readonly outcome: MessageOutcome }
+  | { readonly type: 'error'; readonly record: ErrorRecord }
+  | { readonly type: 'mailbox'; readonly record: MailboxRecord };
+
+export interface ScanSummary {
+  readonly sources: readonly string[];
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly minConfidence: Confidence;
+  readonly mailboxes: readonly MailboxRecord[];
+  readonly messages: number;
+  readonly messagesWithPhi: number;
+  readonly errors: number;
+  readonly bytes: number;
+}
+
+/** A report format or any other consumer of scan events (state store, remediation list). */
+export interface Sink {
+  write(event: ScanEvent): Promise<void> | void;
+  close(summary: ScanSummary): Promise<void>;
+}
+
+/** A finding record in the contract's field order. */
+export function findingRecord(context: MessageContext, messageId: string, f: Finding): FindingRecord {
+  return {
+    type: 'finding',
+    source: context.source,
+    mailbox: context.mailbox,
+    folder: context.folder,
+    messageId,
+    location: f.location,
+    rule: f.rule,
+    category: f.category,
+    confidence: f.confidence,
+    masked: f.masked,
+    fingerprint: f.fingerprint,
+  };
+}
+
+export function messageRecord(context: MessageContext, outcome: MessageOutcome): MessageRecord {
+  return {
+    type: 'message',
+    source: context.source,
+    mailbox: context.mailbox,
+    folder: context.folder,
+    messageId: outcome.messageId,
+    date: outcome.date,
+    categories: [...new Set(outcome.findings.map((f) => f.category))].sort(),
+    findings: outcome.findings.length,
+  };
+}
+
+export type ExplainedFinding = FindingRecord & { score: number; why: Explanation };
+
+/** `--format json`: each finding with its score and explanation (pattern, verdict, keyword). */
+export function explainedFinding(context: MessageContext, messageId: string, f: Finding): ExplainedFinding {
+  return { ...findingRecord(context, messageId, f), score: Math.round(f.score * 100) / 100, why: f.why };
+}

@@ -1,0 +1,89 @@
+/** `mbox:PATH` — one mbox file, or every mbox file below a folder (one mailbox per file). */
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
+import { ScanError, describeFsError } from '../shared/errors.js';
+import { baseNameWithoutExtension, readHead, statOrThrow, walkFiles } from './files.js';
+import { NotAnMboxError, splitMbox } from './mbox-split.js';
+import type { Source, SourceOptions } from './types.js';
+
+const READ_CHUNK = 1024 * 1024;
+
+/** An mbox file starts with a From_ line (blank lines before it are tolerated by the splitter). */
+async function looksLikeMbox(file: string): Promise<boolean> {
+  const head = await readHead(file, 1024);
+  return /^(?:\r?\n)*From /.test(head.toString('latin1'));
+}
+
+export function mboxSource(spec: string, target: string, options: SourceOptions): Source {
+  return {
+    kind: 'mbox',
+    spec,
+    async units(): Promise<SourceUnit[]> {
+      const st = await statOrThrow(target);
+      if (st.isFile()) {
+        const head = await readHead(target, 1024).catch((err: unknown) => {
+          throw describeFsError(err, target);
+        });
+        if (head.length > 0 && !/^(?:\r?\n)*From /.test(head.toString('latin1'))) {
+          throw new ScanError('source-invalid', `${target}: not an mbox file (does not start with a From_ line)`, {
+            source: spec,
+            path: target,
+          });
+        }
+        const mailbox = options.mailbox ?? baseNameWithoutExtension(target);
+        return [{ id: `mbox:${path.resolve(target)}`, source: spec, mailbox, folder: 'INBOX', ref: target }];
+      }
+      const units: SourceUnit[] = [];
+      for await (const file of walkFiles(target)) {
+        if (!(await looksLikeMbox(file).catch(() => false))) continue;
+        const relative = path.relative(target, file);
+        // With --mailbox, the files are the folders of that one mailbox (a Thunderbird profile).
+        const mailbox = options.mailbox ?? baseNameWithoutExtension(file);
+        const folder = options.mailbox ? folderFromRelativePath(relative) : 'INBOX';
+        units.push({ id: `mbox:${path.resolve(file)}`, source: spec, mailbox, folder, ref: file });
+      }
+      if (units.length === 0) {
+        throw new ScanError('source-invalid', `${target}: no mbox files found below this folder`, {
+          source: spec,
+          path: target,
+        });
+      }
+      return units;
+    },
+    async *messages(unit: SourceUnit, after?: Checkpoint): AsyncIterable<RawMessage> {
+      const start = after ? Number(after.cursor) : 0;
+      const stream = createReadStream(unit.ref, { start, highWaterMark: READ_CHUNK, signal: options.signal });
+      try {
+        for await (const m of splitMbox(stream as AsyncIterable<Buffer>, {
+          maxMessageBytes: options.maxMessageBytes,
+          startOffset: start,
+        })) {
+          yield {
+            unit,
+            locator: `${unit.ref}@${m.offset}`,
+            size: m.size,
+            bytes: m.bytes,
+            ...(m.oversize ? { oversize: m.oversize } : {}),
+            cursor: String(m.end),
+          };
+        }
+      } catch (err) {
+        if (err instanceof NotAnMboxError) {
+          throw new ScanError('source-invalid', `${unit.ref}: ${err.message}`, { source: unit.source, path: unit.ref });
+        }
+        throw err instanceof ScanError ? err : describeFsError(err, unit.ref);
+      } finally {
+        stream.destroy();
+      }
+    },
+  };
+}
+
+/** `Archives.sbd/2019` (Thunderbird) or `Archives/2019.mbox` → `Archives/2019`. */
+function folderFromRelativePath(relative: string): string {
+  return relative
+    .split(path.sep)
+    .map((part) => part.replace(/\.sbd$/i, '').replace(/\.mbox$/i, ''))
+    .join('/');
+}
