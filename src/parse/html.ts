@@ -54,5 +54,6 @@ const convert = compile({
 const DATA_URI = /data:[\w.+-]+\/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,[A-Za-z0-9+/=\r\n]*/g;
 
 export function htmlToText(html: string): string {
-  return convert(html).replace(DATA_URI, ' ');
+  // &nbsp; becomes a plain space: people read it as one, and numbers split by it must still match.
+  return convert(html).replace(DATA_URI, ' ').replace(/\u00a0/g, ' ');
 }

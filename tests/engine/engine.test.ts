@@ -1,0 +1,130 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isSafe } from 'redos-detector';
+import { createEngine, levelOf } from '../../src/engine/engine.js';
+import { normalizeText } from '../../src/engine/normalize.js';
+import { compileWords } from '../../src/rules/compile.js';
+import { BUNDLED_RULES_DIR, loadRules } from '../../src/rules/load.js';
+import { maskKeepLast } from '../../src/findings/mask.js';
+import { fingerprint } from '../../src/findings/fingerprint.js';
+import { KEY_FILE, resolveKey, resolveStateDir } from '../../src/findings/key.js';
+
+const { rules } = await loadRules([BUNDLED_RULES_DIR]);
+const key = Buffer.from('0123456789abcdef0123456789abcdef');
+const engine = createEngine(rules, key);
+const scanText = (text: string) => engine.scan({ location: 'body', item: 'body', format: 'text', text }).map((h) => h.finding);
+
+describe('levels', () => {
+  it.each([
+    [0.9, 'high'],
+    [0.85, 'high'],
+    [0.4 + 0.45, 'high'],
+    [0.84, 'medium'],
+    [0.6, 'medium'],
+    [0.59, 'low'],
+    [0.3, 'low'],
+    [0.29, undefined],
+  ])('%f → %s', (score, level) => expect(levelOf(score)).toBe(level));
+});
+
+describe('SSN scoring explains itself', () => {
+  it.each([
+    ['SSN: 536-90-4399', 'high', 'dashed-or-dotted', { label: 'ssn' }],
+    ['The social security number we have on file for her, after checking, is 536-90-4399', 'high', 'dashed-or-dotted', { nearKeyword: 'social security number' }],
+    ['see 536-90-4399 attached', 'low', 'dashed-or-dotted', {}],
+    ['SSN#536904399', 'high', 'unformatted', { label: 'ssn#' }],
+    ['The SSN we have on file for her after checking with the office is 536904399', 'medium', 'unformatted', { nearKeyword: 'ssn' }],
+    ['Invoice 536-90-4399 for the social security office', 'low', 'dashed-or-dotted', { nearKeyword: 'social security', negative: 'invoice' }],
+  ])('%j → %s', (text, confidence, pattern, why) => {
+    const [finding, ...rest] = scanText(text);
+    expect(rest).toEqual([]);
+    expect(finding?.confidence).toBe(confidence);
+    expect(finding?.why).toMatchObject({ pattern, verdict: 'valid', ...why });
+  });
+
+  it('reports nothing for nine digits without a keyword', () => {
+    expect(scanText('Reference 536904399 and 489368350')).toEqual([]);
+  });
+
+  it('one finding per value, the best of its occurrences', () => {
+    const found = scanText('536-90-4399 ... later: SSN: 536-90-4399, and SSN 489-36-8350');
+    expect(found.map((f) => [f.masked, f.confidence])).toEqual([
+      ['•••-••-4399', 'high'],
+      ['•••-••-8350', 'high'],
+    ]);
+  });
+
+  it('never puts the raw value in a finding', () => {
+    const found = scanText('SSN: 536-90-4399');
+    expect(JSON.stringify(found)).not.toMatch(/536.?90.?4399|536904399/);
+  });
+});
+
+describe('keywords', () => {
+  it('match whole words, case-insensitively, with flexible spaces', () => {
+    const re = compileWords(['ssn', 'ss#', 'social security']);
+    const hits = (t: string) => [...t.matchAll(re)].map((m) => m[0]);
+    expect(hits('SSN ssn# SS#12 Social-Security SOCIAL_SECURITY socialsecurity')).toEqual(['SSN', 'ssn', 'SS#', 'Social-Security', 'SOCIAL_SECURITY', 'socialsecurity']);
+    expect(hits('assn classn ssnx lessons')).toEqual([]);
+  });
+});
+
+describe('normalization', () => {
+  it('maps Unicode dashes and spaces, removes invisible characters', () => {
+    expect(normalizeText('536\u201390\u2013 4399\u00a0x\u200b1\u00ad2')).toBe('536-90- 4399 x12');
+    const plain = 'plain ascii';
+    expect(normalizeText(plain)).toBe(plain);
+  });
+});
+
+describe('redact', () => {
+  it('masks every candidate, valid or not', () => {
+    expect(engine.redact('Re: J. Doe SSN 536-90-4399 / 000-12-3456 ok')).toBe('Re: J. Doe SSN •••-••-4399 / •••-••-3456 ok');
+  });
+});
+
+describe('masking and fingerprints', () => {
+  it.each([
+    ['536-90-4399', '•••-••-4399'],
+    ['536904399', '•••••4399'],
+    ['3K97-W25-HN61', '••••-•••-HN61'],
+    ['ab', 'ab'],
+  ])('%s → %s', (value, masked) => expect(maskKeepLast(value)).toBe(masked));
+
+  it('fingerprints are keyed, stable and 16 hex digits', () => {
+    const a = fingerprint(key, 'ssn', '536904399');
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+    expect(fingerprint(key, 'ssn', '536904399')).toBe(a);
+    expect(fingerprint(Buffer.from('another key of enough length'), 'ssn', '536904399')).not.toBe(a);
+    expect(fingerprint(key, 'ssn', '489368350')).not.toBe(a);
+  });
+});
+
+describe('fingerprint key', () => {
+  it('is generated once into the state folder with mode 0600 and reused', async () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'phi-state-')), 'nested');
+    const first = await resolveKey(dir, {});
+    const mode = statSync(path.join(dir, KEY_FILE)).mode & 0o777;
+    expect(mode).toBe(0o600);
+    expect(first.length).toBe(32);
+    expect((await resolveKey(dir, {})).equals(first)).toBe(true);
+  });
+  it('comes from PHI_SCAN_KEY when set, and refuses a short one', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phi-state-'));
+    expect((await resolveKey(dir, { PHI_SCAN_KEY: 'a'.repeat(32) })).toString()).toBe('a'.repeat(32));
+    await expect(resolveKey(dir, { PHI_SCAN_KEY: 'short' })).rejects.toThrow(/at least 16/);
+  });
+  it('defaults under XDG_STATE_HOME', () => {
+    expect(resolveStateDir(undefined, { XDG_STATE_HOME: '/x/state' })).toBe('/x/state/phi-scan');
+    expect(resolveStateDir(undefined, { PHI_SCAN_STATE: '/y/phi.db' })).toBe('/y');
+    expect(resolveStateDir('/z', { PHI_SCAN_STATE: '/y' })).toBe('/z');
+  });
+});
+
+describe('bundled patterns', () => {
+  it.each(rules.flatMap((r) => r.patterns.map((p) => [`${r.id}/${p.name}`, p.regex] as const)))('%s cannot backtrack catastrophically', (_name, regex) => {
+    expect(isSafe(regex, { maxSteps: 5000, timeout: 10_000 }).safe).toBe(true);
+  });
+});

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { headerFields, parseMessage, safeReason } from '../../src/parse/mime.js';
+import { htmlToText } from '../../src/parse/html.js';
+
+const opts = { maxNestingDepth: 5 };
+const crlf = (s: string): Buffer => Buffer.from(s.replace(/\r?\n/g, '\r\n'));
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64').replace(/.{76}/g, '$&\n');
+
+describe('HTML to text', () => {
+  it('keeps table rows as lines with cells apart, decodes entities, drops images, URLs and data: URIs', () => {
+    const html =
+      '<p>Dear&nbsp;team &amp; co</p><table><tr><th>Name</th><th>SSN</th></tr><tr><td>Jane <b>Roe</b></td><td>536<b>-</b>90-4399</td></tr></table>' +
+      '<img src="data:image/png;base64,QUJDMTIzNDU2Nzg5"><a href="https://x.example/536904399">link</a><p>data:image/gif;base64,R0lGODlh end</p>';
+    const text = htmlToText(html);
+    expect(text).toContain('Dear team & co');
+    expect(text).toContain('Name | SSN\nJane Roe | 536-90-4399');
+    expect(text).not.toContain('536904399');
+    expect(text).not.toContain('base64');
+    expect(text).toContain('end');
+  });
+});
+
+describe('parseMessage', () => {
+  it('yields subject, text body and HTML body as text, never other headers', async () => {
+    const raw = crlf(`Message-ID: <m1@example.org>
+Date: Mon, 4 Mar 2024 09:15:00 +0000
+Subject: Referral
+X-Secret-Header: 536-90-4399
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="b1"
+
+--b1
+Content-Type: text/plain; charset=utf-8
+
+plain body
+--b1
+Content-Type: text/html; charset=utf-8
+
+<p>html&nbsp;body</p>
+--b1--
+`);
+    const parsed = await parseMessage(raw, opts);
+    expect(parsed.messageId).toBe('<m1@example.org>');
+    expect(parsed.date).toBe('2024-03-04T09:15:00.000Z');
+    expect(parsed.segments.map((s) => [s.location, s.format, s.text.trim()])).toEqual([
+      ['subject', 'subject', 'Referral'],
+      ['body', 'text', 'plain body'],
+      ['body', 'html', 'html body'],
+    ]);
+    expect(parsed.problems).toEqual([]);
+  });
+
+  it('reads text-like attachments, recurses into attached messages, and reports what it cannot read', async () => {
+    const inner = `Subject: inner subject\nContent-Type: multipart/mixed; boundary="i"\n\n--i\nContent-Type: text/plain\n\ninner body\n--i\nContent-Type: text/plain; name="notes.txt"\nContent-Disposition: attachment; filename="notes.txt"\n\ninner notes\n--i--\n`;
+    const raw = crlf(`Subject: outer
+Content-Type: multipart/mixed; boundary="o"
+
+--o
+Content-Type: text/plain
+
+outer body
+--o
+Content-Type: text/csv; name="roster.csv"
+Content-Disposition: attachment; filename="roster.csv"
+Content-Transfer-Encoding: base64
+
+${b64('Name,SSN\nJane Roe,536-90-4399\n')}
+--o
+Content-Type: message/rfc822
+Content-Disposition: attachment; filename="fwd.eml"
+
+${inner}
+--o
+Content-Type: application/pdf; name="scan.pdf"
+Content-Disposition: attachment; filename="scan.pdf"
+Content-Transfer-Encoding: base64
+
+${b64('%PDF-1.4 fake')}
+--o
+Content-Type: image/png
+Content-Disposition: inline
+Content-ID: <logo>
+Content-Transfer-Encoding: base64
+
+${b64('png')}
+--o--
+`);
+    const parsed = await parseMessage(raw, opts);
+    expect(parsed.messageId).toBe(`<sha256:${createHash('sha256').update(raw).digest('hex')}>`);
+    expect(parsed.segments.map((s) => [s.location, s.format, s.text.trim()])).toEqual([
+      ['subject', 'subject', 'outer'],
+      ['body', 'text', 'outer body'],
+      ['attachment:roster.csv', 'csv', 'Name,SSN\nJane Roe,536-90-4399'],
+      ['attachment:fwd.eml', 'subject', 'inner subject'],
+      ['attachment:fwd.eml', 'text', 'inner body'],
+      ['attachment:fwd.eml/notes.txt', 'text', 'inner notes'],
+    ]);
+    expect(parsed.problems).toEqual([
+      { code: 'unsupported-attachment', message: expect.stringContaining('application/pdf'), location: 'attachment:scan.pdf' },
+    ]);
+  });
+
+  it('stops at the nesting limit with a problem', async () => {
+    let msg = 'Subject: deepest\n\nbottom\n';
+    for (let i = 0; i < 4; i++) {
+      msg = `Subject: level ${i}\nContent-Type: multipart/mixed; boundary="b${i}"\n\n--b${i}\nContent-Type: message/rfc822\nContent-Disposition: attachment; filename="m${i}.eml"\n\n${msg}\n--b${i}--\n`;
+    }
+    const parsed = await parseMessage(Buffer.from(msg), { maxNestingDepth: 2 });
+    expect(parsed.problems.map((p) => p.code)).toEqual(['nesting-too-deep']);
+    expect(parsed.segments.some((s) => s.text.includes('bottom'))).toBe(false);
+  });
+
+  it('never throws on garbage', async () => {
+    for (const raw of [Buffer.alloc(0), Buffer.from('\x00\x01\x02binary'), Buffer.from('Content-Type: multipart/mixed; boundary=x\n\n--x\n')]) {
+      const parsed = await parseMessage(raw, opts);
+      expect(parsed.messageId).toMatch(/^<sha256:[0-9a-f]{64}>$/);
+    }
+  });
+});
+
+describe('header fields of an unparsed head', () => {
+  it('reads folded Message-ID and Date', () => {
+    expect(headerFields(Buffer.from('Message-ID:\r\n <abc@x>\r\nDate: Mon, 4 Mar 2024 09:15:00 +0000\r\n\r\nbody Message-ID: <no>'))).toEqual({
+      messageId: '<abc@x>',
+      date: 'Mon, 4 Mar 2024 09:15:00 +0000',
+    });
+  });
+});
+
+describe('error reasons', () => {
+  it('masks tokens with digits so a quoted header value cannot leak', () => {
+    expect(safeReason(new Error('Invalid header SSN 536-90-4399 here'))).toBe('Invalid header SSN … here');
+  });
+});
