@@ -120,8 +120,23 @@ function attachmentName(att: Attachment, index: number): string {
   return `part-${index + 1}`;
 }
 
+/** Machine-readable parts that are text (delivery reports, header dumps): read as plain text. */
+const TEXT_LIKE_PREFIXES = ['text/', 'message/delivery-status', 'message/disposition-notification', 'message/feedback-report', 'message/global-headers'];
+
+/** Parts that carry no human-written content: signatures and keys. Skipped without an error. */
+const NOT_CONTENT = new Set([
+  'application/pgp-signature',
+  'application/pkcs7-signature',
+  'application/x-pkcs7-signature',
+  'application/pgp-keys',
+  'application/pgp-encrypted', // the version marker of PGP/MIME; the encrypted part itself is reported
+]);
+
 function textFormatOf(att: Attachment, name: string): TextFormat | undefined {
-  return TEXT_EXTENSIONS[path.extname(name).toLowerCase()] ?? TEXT_TYPES[att.contentType.toLowerCase()];
+  const type = att.contentType.toLowerCase();
+  const known = TEXT_EXTENSIONS[path.extname(name).toLowerCase()] ?? TEXT_TYPES[type];
+  if (known) return known;
+  return TEXT_LIKE_PREFIXES.some((p) => type.startsWith(p)) ? 'text' : undefined;
 }
 
 function isNestedMessage(att: Attachment, name: string): boolean {
@@ -206,7 +221,7 @@ async function collect(
       segments.push({ location, item: location, format, text: format === 'html' ? htmlToText(text) : text });
       continue;
     }
-    if (isDecoration(att)) continue;
+    if (isDecoration(att) || NOT_CONTENT.has(att.contentType.toLowerCase())) continue;
     problems.push({
       code: 'unsupported-attachment',
       message: `attachment type ${att.contentType || 'unknown'} is not read by this version (not scanned)`,
