@@ -2,54 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { jsonLines, runCli, tempDir } from '../helpers/cli.js';
+import { AnyRecord } from '../helpers/records.js';
 
-const Category = z.enum(['ssn', 'medicare-id', 'date-of-birth', 'date-of-death', 'insurance', 'medical-record-number', 'health-condition']);
-/** The contract's records, strictly: no missing field, no renamed field. Extra fields only where we add them on purpose. */
-export const FindingRecord = z.strictObject({
-  type: z.literal('finding'),
-  source: z.string(),
-  mailbox: z.string(),
-  folder: z.string(),
-  messageId: z.string().regex(/^<.+>$/),
-  location: z.string().regex(/^(subject|body|attachment:.+)$/),
-  rule: z.string(),
-  category: Category,
-  confidence: z.enum(['low', 'medium', 'high']),
-  masked: z.string(),
-  fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
-});
-export const MessageRecord = z.strictObject({
-  type: z.literal('message'),
-  source: z.string(),
-  mailbox: z.string(),
-  folder: z.string(),
-  messageId: z.string().regex(/^<.+>$/),
-  date: z.string().datetime().nullable(),
-  categories: z.array(Category),
-  findings: z.number().int().positive(),
-});
-export const MailboxRecord = z.strictObject({
-  type: z.literal('mailbox'),
-  source: z.string(),
-  mailbox: z.string(),
-  messages: z.number().int().nonnegative(),
-  messagesWithPhi: z.number().int().nonnegative(),
-  byCategory: z.partialRecord(Category, z.number().int().positive()),
-  errors: z.number().int().nonnegative(),
-});
-export const ErrorRecord = z.strictObject({
-  type: z.literal('error'),
-  source: z.string(),
-  mailbox: z.string().optional(),
-  folder: z.string().optional(),
-  messageId: z.string().optional(),
-  location: z.string().optional(),
-  error: z.string().min(1),
-  code: z.string(),
-});
-export const AnyRecord = z.discriminatedUnion('type', [FindingRecord, MessageRecord, MailboxRecord, ErrorRecord]);
 
 const FROM = 'From sender@example.org Mon Mar  4 09:15:00 2024';
 function mbox(messages: string[]): string {
