@@ -16,6 +16,7 @@ import { textOutput } from '../sinks/output.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
+import { openCheckpointStore } from '../state/checkpoints.js';
 
 export const EXIT = { clean: 0, phiFound: 1, usage: 2, incomplete: 3 } as const;
 
@@ -55,12 +56,15 @@ interface ScanFlags {
   maxDepth: number;
   state?: string;
   progress: boolean;
+  sinceLast: boolean;
 }
 
 async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   const { rules, warnings } = await loadRules(rulesDirs(flags.rules));
   for (const w of warnings) process.stderr.write(`phi-scan: warning: ${w}\n`);
-  const key = await resolveKey(resolveStateDir(flags.state, process.env), process.env);
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const key = await resolveKey(stateDir, process.env);
+  const checkpoints = await openCheckpointStore(stateDir);
   const toFile = flags.out !== undefined && flags.out !== '-';
   const format: Format = flags.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
   const stream = toFile ? createWriteStream(flags.out as string, { mode: 0o600 }) : process.stdout;
@@ -87,6 +91,8 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       maxNestingDepth: flags.maxDepth,
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
       sinks: [sink],
+      checkpoints,
+      sinceLast: flags.sinceLast,
       signal: abort.signal,
       ...(progress ? { onProgress: progress.update } : {}),
     });
@@ -161,6 +167,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-message-size <size>', 'larger messages are reported as errors, not read', parseSize, 50 * 1024 * 1024)
     .option('--max-depth <n>', 'how deep attached messages are opened', positiveInt, 5)
     .option('--state <dir>', 'state folder (fingerprint key); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')
     .action(async (sources: string[], flags: Omit<ScanFlags, 'format'> & { format?: Format | 'html' }) => {
       if (flags.format === 'html') throw new ScanError('usage', '--format html: the HTML report is not available in this version yet; use table, json, jsonl or csv');

@@ -39,3 +39,19 @@ export interface RawMessage {
   /** Cursor that resumes the unit right after this message. */
   readonly cursor: string;
 }
+
+/**
+ * A source's word that a unit's cursor moved without a message to carry it (e.g. Graph's
+ * deltaLink after the last page, or an IMAP folder whose new UIDs were all expunged).
+ */
+export interface CursorAdvance {
+  readonly kind: 'cursor';
+  readonly cursor: string;
+}
+
+/** What a unit yields: messages, and cursor advances between or after them. */
+export type UnitItem = RawMessage | CursorAdvance;
+
+export function isCursorAdvance(item: UnitItem): item is CursorAdvance {
+  return (item as Partial<CursorAdvance>).kind === 'cursor';
+}

@@ -5,7 +5,9 @@ export type ProblemCode =
   | 'read-failed'
   | 'source-failed'
   | 'nesting-too-deep'
-  | 'unsupported-attachment';
+  | 'unsupported-attachment'
+  | 'auth-failed'
+  | 'mailbox-unavailable';
 
 /** Something that could not be read. Carries context, never content. */
 export interface Problem {

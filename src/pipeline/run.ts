@@ -8,13 +8,14 @@
  */
 import pLimit from 'p-limit';
 import type { Category, Confidence } from '../model/finding.js';
-import type { RawMessage, SourceUnit } from '../model/message.js';
+import { isCursorAdvance, type RawMessage, type SourceUnit } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
 import { createEngine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
 import { safeReason, syntheticMessageId } from '../parse/mime.js';
 import { createSource } from '../sources/index.js';
-import type { Source } from '../sources/types.js';
+import type { Source, UnitProblem } from '../sources/types.js';
+import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
 import { scanMessage, type MessageOutcome } from './scan-message.js';
@@ -32,6 +33,10 @@ export interface ScanOptions {
   /** `--mailbox`: the mailbox name to report for archive sources. */
   readonly mailbox?: string;
   readonly sinks: readonly Sink[];
+  /** Where units record how far they got (always written when given). */
+  readonly checkpoints?: CheckpointStore;
+  /** Resume every unit after its checkpoint: scan only what is new. */
+  readonly sinceLast?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: Progress) => void;
 }
@@ -49,6 +54,9 @@ export interface ScanResult {
   readonly exitCode: 0 | 1 | 3;
 }
 
+/** How often a running unit writes its checkpoint (it always does at its end). */
+const CHECKPOINT_FLUSH_MS = 2000;
+
 /** Bytes of message content held in memory at once across all units. */
 const BYTE_BUDGET = 256 * 1024 * 1024;
 
@@ -62,7 +70,10 @@ interface MailboxStats {
 }
 
 /** Resolves every SOURCE to its units first, so a bad path fails the run before any output (exit 2). */
-async function resolveUnits(options: ScanOptions): Promise<{ source: Source; unit: SourceUnit }[]> {
+async function resolveUnits(
+  options: ScanOptions,
+  report: (source: Source, problem: UnitProblem) => void,
+): Promise<{ source: Source; unit: SourceUnit }[]> {
   const sources = options.sources.map((spec) =>
     createSource(spec, {
       maxMessageBytes: options.maxMessageBytes,
@@ -70,7 +81,7 @@ async function resolveUnits(options: ScanOptions): Promise<{ source: Source; uni
       ...(options.signal ? { signal: options.signal } : {}),
     }),
   );
-  const unitLists = await Promise.all(sources.map((s) => s.units()));
+  const unitLists = await Promise.all(sources.map((s) => s.units((p) => report(s, p))));
   return unitLists.flatMap((units, i) => units.map((unit) => ({ source: sources[i] as Source, unit })));
 }
 
@@ -86,7 +97,11 @@ function withSafeNames(unit: SourceUnit, redact: (text: string) => string): Sour
 export async function scan(options: ScanOptions): Promise<ScanResult> {
   const startedAt = new Date();
   const engine = createEngine(options.rules, options.key);
-  const work = (await resolveUnits(options)).map(({ source, unit }) => ({ source, unit: withSafeNames(unit, engine.redact) }));
+  const unitProblems: { source: Source; problem: UnitProblem }[] = [];
+  const work = (await resolveUnits(options, (source, problem) => unitProblems.push({ source, problem }))).map(({ source, unit }) => ({
+    source,
+    unit: withSafeNames(unit, engine.redact),
+  }));
   const budget = new ByteBudget(Math.max(BYTE_BUDGET, options.maxMessageBytes));
   const parseLimit = pLimit(Math.max(1, options.concurrency));
   const unitLimit = pLimit(Math.max(1, Math.min(4, work.length)));
@@ -103,6 +118,19 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
     }
     lastUnitOfMailbox.set(key, i);
   });
+
+  // Mailboxes that could not be opened at all: an error record and a mailbox record each, first.
+  const problemKeys: string[] = [];
+  for (const { source, problem } of unitProblems) {
+    const mailbox = engine.redact(problem.mailbox);
+    const spec = engine.redact(source.spec);
+    const key = `${spec}\0${mailbox}`;
+    if (!stats.has(key)) {
+      stats.set(key, { source: spec, mailbox, messages: 0, messagesWithPhi: 0, byCategory: new Map(), errors: 0 });
+      mailboxOrder.push(key);
+      problemKeys.push(key);
+    }
+  }
 
   let totalMessages = 0;
   let totalBytes = 0;
@@ -158,6 +186,19 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
       }
     }
   };
+  for (const { source, problem } of unitProblems) {
+    const unit = { id: '', source: engine.redact(source.spec), mailbox: engine.redact(problem.mailbox), folder: engine.redact(problem.folder ?? ''), ref: '' };
+    const record = errorRecord(unit, problem.problem);
+    if (problem.folder === undefined) delete record.folder;
+    deliver({ type: 'error', record });
+  }
+  for (const key of problemKeys) {
+    if (!lastUnitOfMailbox.has(key)) chain = chain.then(async () => {
+      const record = mailboxRecord(key);
+      for (const sink of options.sinks) await sink.write({ type: 'mailbox', record });
+    });
+  }
+
   const emit = async (index: number, event: ScanEvent): Promise<void> => {
     if (index === head) {
       deliver(event);
@@ -177,15 +218,35 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
     progress();
   };
 
+  const checkpoints = options.checkpoints;
   const runUnit = async (index: number, source: Source, unit: SourceUnit): Promise<void> => {
     const inFlight: Promise<{ raw: RawMessage; outcome: MessageOutcome }>[] = [];
+    let lastFlush = Date.now();
+    const advance = async (cursor: string): Promise<void> => {
+      if (!checkpoints) return;
+      checkpoints.put({ unitId: unit.id, cursor });
+      if (Date.now() - lastFlush > CHECKPOINT_FLUSH_MS) {
+        lastFlush = Date.now();
+        await checkpoints.flush();
+      }
+    };
+    // Messages are emitted in source order, so a cursor is recorded only once every message
+    // before it has been reported: a crash never skips one.
     const settleOldest = async (): Promise<void> => {
       const done = await (inFlight.shift() as Promise<{ raw: RawMessage; outcome: MessageOutcome }>);
       await emitMessage(index, done.raw, done.outcome);
+      await advance(done.raw.cursor);
     };
+    const after = options.sinceLast ? checkpoints?.get(unit.id) : undefined;
     try {
-      for await (const raw of source.messages(unit)) {
+      for await (const item of source.messages(unit, after)) {
         if (options.signal?.aborted) break;
+        if (isCursorAdvance(item)) {
+          while (inFlight.length > 0) await settleOldest();
+          await advance(item.cursor);
+          continue;
+        }
+        const raw = item;
         await budget.acquire(raw.bytes.length);
         inFlight.push(
           parseLimit(() => scanMessage(raw, engine, options))
@@ -204,6 +265,7 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
       const problem: Problem = { code: 'source-failed', message: `${unit.folder}: reading stopped: ${safeReason(err)}` };
       await emit(index, { type: 'error', record: errorRecord(unit, problem) });
     } finally {
+      await checkpoints?.flush();
       finished[index] = true;
       closeUnitsInOrder();
     }

@@ -1,5 +1,6 @@
 /** `mbox:PATH` — one mbox file, or every mbox file below a folder (one mailbox per file). */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
 import { ScanError, describeFsError } from '../shared/errors.js';
@@ -52,7 +53,7 @@ export function mboxSource(spec: string, target: string, options: SourceOptions)
       return units;
     },
     async *messages(unit: SourceUnit, after?: Checkpoint): AsyncIterable<RawMessage> {
-      const start = after ? Number(after.cursor) : 0;
+      const start = after ? await validResumeOffset(unit.ref, after.cursor) : 0;
       const stream = createReadStream(unit.ref, { start, highWaterMark: READ_CHUNK, signal: options.signal });
       try {
         for await (const m of splitMbox(stream as AsyncIterable<Buffer>, {
@@ -78,6 +79,30 @@ export function mboxSource(spec: string, target: string, options: SourceOptions)
       }
     },
   };
+}
+
+/**
+ * A checkpoint offset is trusted only if a From_ line still starts there (or it is the end of
+ * the file): a compacted or rewritten mbox is scanned again from the start.
+ */
+async function validResumeOffset(file: string, cursor: string): Promise<number> {
+  const offset = Number(cursor);
+  if (!Number.isSafeInteger(offset) || offset <= 0) return 0;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      if (offset === size) return offset;
+      if (offset > size) return 0;
+      const head = Buffer.alloc(5);
+      await handle.read(head, 0, 5, offset);
+      return head.toString('latin1') === 'From ' ? offset : 0;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return 0;
+  }
 }
 
 /** `Archives.sbd/2019` (Thunderbird) or `Archives/2019.mbox` → `Archives/2019`. */
