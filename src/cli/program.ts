@@ -158,7 +158,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('scan')
     .description('scan mailboxes and archives: mbox:PATH, maildir:PATH, eml:PATH')
     .argument('<source...>', 'what to scan, e.g. mbox:archive.mbox maildir:~/Maildir eml:exports/')
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices([...FORMATS, 'html']))
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices(FORMATS))
     .option('--out <file>', 'write the report to a file instead of stdout')
     .addOption(rulesOption)
     .addOption(minConfidence)
@@ -169,9 +169,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <dir>', 'state folder (fingerprint key); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')
-    .action(async (sources: string[], flags: Omit<ScanFlags, 'format'> & { format?: Format | 'html' }) => {
-      if (flags.format === 'html') throw new ScanError('usage', '--format html: the HTML report is not available in this version yet; use table, json, jsonl or csv');
-      setExit(await runScan(sources, flags as ScanFlags));
+    .action(async (sources: string[], flags: ScanFlags) => {
+      setExit(await runScan(sources, flags));
     });
 
   const rules = program.command('rules').description('inspect and try the detection rules');
