@@ -14,7 +14,7 @@ export function progressReporter(stream: WriteStream): { update: (p: Progress) =
       last = now;
       const seconds = Math.max(p.elapsedMs / 1000, 0.001);
       const line = `scanning ${p.mailbox}: ${p.messages.toLocaleString('en-US')} messages, ${(p.bytes / 1e6).toFixed(1)} MB, ${Math.round(p.messages / seconds)} msg/s`;
-      stream.write(`\r${line.slice(0, Math.max(20, (stream.columns ?? 80) - 1))}\x1b[K`);
+      stream.write(`\r${line.slice(0, Math.max(20, (stream.columns || 80) - 1))}\x1b[K`);
       shown = true;
     },
     done() {

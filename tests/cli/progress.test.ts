@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { WriteStream } from 'node:tty';
+import { progressReporter } from '../../src/cli/progress.js';
+
+function fakeTty(): { stream: WriteStream; written: string[] } {
+  const written: string[] = [];
+  const stream = { columns: 100, write: (s: string) => written.push(s) } as unknown as WriteStream;
+  return { stream, written };
+}
+
+describe('progress line', () => {
+  it('shows messages, MB, messages/s and the current mailbox, at most every 250 ms, and clears itself', () => {
+    const { stream, written } = fakeTty();
+    const p = progressReporter(stream);
+    p.update({ messages: 1200, bytes: 34_500_000, mailbox: 'intake', elapsedMs: 2000 });
+    p.update({ messages: 1201, bytes: 34_600_000, mailbox: 'intake', elapsedMs: 2001 }); // too soon: skipped
+    expect(written).toEqual(['\rscanning intake: 1,200 messages, 34.5 MB, 600 msg/s\x1b[K']);
+    p.done();
+    expect(written.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('prints nothing at the end when it never showed anything', () => {
+    const { stream, written } = fakeTty();
+    progressReporter(stream).done();
+    expect(written).toEqual([]);
+  });
+});
+
+describe('progress on a real terminal', () => {
+  it('appears on stderr under a pseudo-terminal, and not when stderr is a pipe', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { CLI, ROOT, runCli, tempDir } = await import('../helpers/cli.js');
+    if (!existsSync('/usr/bin/script')) return; // util-linux is on every Debian; nothing to prove without it
+    const out = path.join(tempDir(), 'r.jsonl');
+    const source = `mbox:${path.join(ROOT, 'fixtures', 'demo', 'mbox')}`;
+    const cmd = `PHI_SCAN_KEY=progress-test-key-123456 PHI_SCAN_STATE=${tempDir()} ${process.execPath} ${CLI} scan ${source} --out ${out} --format jsonl`;
+    const run = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+    expect(run.status).toBe(3); // the demo holds an unreadable PDF: incomplete
+    const tty = run.stdout;
+    expect(tty).toContain('scanning ');
+    expect(tty).toContain(' messages, ');
+    const piped = await runCli(['scan', source, '--out', out, '--format', 'jsonl']);
+    expect(piped.stderr).toBe('');
+  });
+});
