@@ -1,5 +1,11 @@
 import type { Verdict } from '../model/finding.js';
 
+/** What a detector may know of the world: no clock of its own, so results are reproducible. */
+export interface DetectorEnv {
+  /** Dates after this are in the future (a birth date cannot be). */
+  readonly today: Date;
+}
+
 /**
  * The code half of an identifier type: what data (a rule file) cannot express —
  * normalization, checksums and structure, masking.
@@ -9,7 +15,9 @@ export interface Detector {
   /** The canonical form compared, allowlisted and fingerprinted (separators stripped, case folded). */
   normalize(match: string): string;
   /** Structural validation; an `invalid` verdict drops the candidate. */
-  check(normalized: string): Verdict;
+  check(normalized: string, env: DetectorEnv): Verdict;
   /** What may be shown of the value (`match` as written, `normalized` as above). */
   mask(match: string, normalized: string): string;
+  /** Values compared with the rule's allowlist (default: the normalized value), e.g. a HICN's SSN core. */
+  allowKeys?(normalized: string): readonly string[];
 }

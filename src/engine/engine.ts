@@ -1,15 +1,27 @@
 /**
  * The rule engine: Segment → Finding[]. Pure and synchronous: no IO, no clock, no logger.
  *
- * Per rule and pattern: regex candidate → detector normalize/check (invalid → dropped) →
- * allowlist → context (LABEL just before, NEAR within a window, NEG just before) → score →
- * confidence level. Findings are deduplicated per rule and normalized value, keeping the best.
+ * Per segment (one item: a body or one attachment, as Purview scores them):
+ * 1. one keyword pass for all rules (context words, negative labels, dictionary terms);
+ * 2. candidates: each rule's patterns (only near its keywords or under a matching table column
+ *    when a pattern needs context), dictionary terms; detector normalize/check (invalid → dropped),
+ *    allowlist, tokens inside URLs, e-mail addresses and base64 blobs dropped;
+ * 3. context: LABEL just before (or the column header), NEAR within a window, NEG just before;
+ * 4. signals: what each rule found that corroborates others (a patient identifier, health
+ *    context, insurance context) — never from a confidentiality footer;
+ * 5. corroboration boosts and requirements, weak labels confirmed or dropped; score → level;
+ *    one finding per rule and value, the best of its occurrences.
  */
 import type { Confidence, Explanation, Finding } from '../model/finding.js';
 import type { Segment } from '../model/segment.js';
-import type { Rule } from '../rules/compile.js';
+import type { Rule, CompiledPattern } from '../rules/compile.js';
+import type { Signal } from '../rules/schema.js';
+import type { DetectorEnv } from '../detectors/types.js';
 import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
 import { normalizeText } from './normalize.js';
+import { buildKeywordIndex, findKeywords, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { findTables, headerCellAt, type TableBlock } from './tables.js';
+import { disclaimerSpans, isInsideBlob } from './text.js';
 
 /** Score → level. The same thresholds for every rule, so levels mean the same everywhere. */
 export const LEVELS: readonly { level: Confidence; min: number }[] = [
@@ -23,152 +35,367 @@ export function levelOf(score: number): Confidence | undefined {
   return LEVELS.find((l) => score + 1e-9 >= l.min)?.level;
 }
 
-interface WordHit {
-  readonly start: number;
-  readonly end: number;
-  readonly word: string;
-}
-
-function findWords(regex: RegExp, text: string): WordHit[] {
-  const hits: WordHit[] = [];
-  regex.lastIndex = 0;
-  for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
-    hits.push({ start: m.index, end: m.index + m[0].length, word: m[0].toLowerCase().replace(/[\s_-]+/g, ' ') });
-  }
-  return hits;
-}
-
-/** A label on the line above: `SSN:` then the value on the next line. */
-const LABEL_ON_LINE_ABOVE = /^[ \t]*[:#.-]?[ \t]*\r?\n[ \t]*$/;
-
-/** LABEL: the closest keyword ending at most `window` characters before the value, on its line or alone on the line above. */
-function labelBefore(hits: readonly WordHit[], text: string, start: number, window: number): WordHit | undefined {
-  for (let i = hits.length - 1; i >= 0; i--) {
-    const h = hits[i] as WordHit;
-    if (h.end > start) continue;
-    if (start - h.end > window) return undefined;
-    const gap = text.slice(h.end, start);
-    return !gap.includes('\n') || LABEL_ON_LINE_ABOVE.test(gap) ? h : undefined;
-  }
-  return undefined;
-}
-
-function nearby(hits: readonly WordHit[], start: number, end: number, window: number): WordHit | undefined {
-  for (const h of hits) {
-    if (h.end >= start - window && h.start <= end + window) return h;
-  }
-  return undefined;
-}
-
-/** A negative label shortly before the value on the same line, not overridden by a closer label. */
-function negativeBefore(hits: readonly WordHit[], text: string, start: number, window: number): WordHit | undefined {
-  for (let i = hits.length - 1; i >= 0; i--) {
-    const h = hits[i] as WordHit;
-    if (h.end > start) continue;
-    if (start - h.end > window) return undefined;
-    return text.slice(h.end, start).includes('\n') ? undefined : h;
-  }
-  return undefined;
-}
+const MEDIUM = 0.6;
+const LOW = 0.3;
 
 export interface EngineHit {
   readonly finding: Finding;
   /** Offsets in the normalized segment text (see `normalizeText`). */
   readonly start: number;
   readonly end: number;
+  readonly role: Rule['role'];
 }
 
 export interface Engine {
-  /** Findings of every rule at or above `low`, one per rule and value (the best of its hits). */
+  /** Reported findings (identifiers and corroborated health context) at or above `low`. */
   scan(segment: Segment): EngineHit[];
-  /** The segment text with every candidate of every rule masked, valid or not (for subjects). */
+  /** Like `scan`, plus the hits of context-only rules (NPI, DEA, payers): for `rules test` and rule examples. */
+  scanAll(segment: Segment): EngineHit[];
+  /** The text with every identifier candidate masked, whatever its context (subjects, attachment names); SSN shapes even when invalid. */
   redact(text: string): string;
 }
 
-export function createEngine(rules: readonly Rule[], key: FingerprintKey): Engine {
-  return {
-    scan(segment: Segment): EngineHit[] {
-      const text = normalizeText(segment.text);
-      const best = new Map<string, EngineHit>();
-      for (const rule of rules) {
-        let context: WordHit[] | undefined;
-        let negatives: WordHit[] | undefined;
-        for (const pattern of rule.patterns) {
-          const regex = pattern.regex;
-          regex.lastIndex = 0;
-          for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
-            const match = m[0];
-            const start = m.index;
-            const end = start + match.length;
-            const normalized = rule.detector.normalize(match);
-            const verdict = rule.detector.check(normalized);
-            if (verdict.kind === 'invalid') continue;
-            if (rule.allow.has(normalized)) continue;
+export interface EngineOptions {
+  /** "Now" for date checks (a birth date is not in the future). Default: when the engine is created. */
+  readonly today?: Date;
+}
 
-            let score = pattern.score;
-            let label: WordHit | undefined;
-            let near: WordHit | undefined;
-            let negative: WordHit | undefined;
-            if (rule.context) {
-              context ??= findWords(rule.context.regex, text);
-              label = labelBefore(context, text, start, rule.context.labelWindow);
-              if (label) score += rule.context.labelBoost;
-              else {
-                near = nearby(context, start, end, rule.context.window);
-                if (near) score += rule.context.nearBoost;
-              }
-            }
-            if (pattern.requireContext && !label && !near) continue;
-            if (rule.negative && !label) {
-              negatives ??= findWords(rule.negative.regex, text);
-              negative = negativeBefore(negatives, text, start, rule.negative.window);
-              if (negative) score -= rule.negative.penalty;
-            }
-            score = Math.min(1, Math.max(0, score));
-            const confidence = levelOf(score);
-            if (!confidence) continue;
+interface Candidate {
+  readonly rule: Rule;
+  readonly ruleIndex: number;
+  readonly pattern: string;
+  readonly baseScore: number;
+  readonly start: number;
+  readonly end: number;
+  readonly match: string;
+  readonly normalized: string;
+  readonly verdict: 'valid' | 'unchecked';
+  readonly requirement: 'none' | 'context' | 'label';
+  label?: { word: string; weak: boolean };
+  near?: string;
+  negative?: string;
+  inDisclaimer: boolean;
+}
 
-            const dedupeKey = `${rule.id}\0${normalized}`;
-            const previous = best.get(dedupeKey);
-            if (previous && previous.finding.score >= score) continue;
-            const why: Explanation = {
-              pattern: pattern.name,
-              verdict: verdict.kind,
-              baseScore: pattern.score,
-              score,
-              ...(label ? { label: label.word } : {}),
-              ...(near ? { nearKeyword: near.word } : {}),
-              ...(negative ? { negative: negative.word } : {}),
-            };
-            best.set(dedupeKey, {
-              start,
-              end,
-              finding: {
-                rule: rule.id,
-                category: rule.category,
-                confidence,
-                score,
-                location: segment.location,
-                masked: rule.detector.mask(match, normalized),
-                fingerprint: fingerprint(key, rule.category, normalized),
-                why,
-              },
-            });
+/** A label on the line above: `SSN:` then the value on the next line (also in `> ` quoted replies). */
+const LABEL_ON_LINE_ABOVE = /^[ \t]*[:#.-]?[ \t]*\r?\n[ \t>]*$/;
+
+/** Per-segment facts computed at most once, and only when a candidate needs them. */
+class SegmentFacts {
+  private tablesCache: TableBlock[] | undefined;
+  private disclaimersCache: { start: number; end: number }[] | undefined;
+  private readonly byRule = new Map<number, { strong: KeywordHit[]; weak: KeywordHit[]; negative: KeywordHit[]; term: KeywordHit[] }>();
+
+  constructor(
+    readonly text: string,
+    private readonly hits: readonly KeywordHit[],
+    private readonly index: KeywordIndex,
+  ) {}
+
+  tables(): TableBlock[] {
+    this.tablesCache ??= findTables(this.text);
+    return this.tablesCache;
+  }
+
+  disclaimers(): { start: number; end: number }[] {
+    this.disclaimersCache ??= disclaimerSpans(this.text);
+    return this.disclaimersCache;
+  }
+
+  inDisclaimer(pos: number): boolean {
+    return this.disclaimers().some((d) => pos >= d.start && pos < d.end);
+  }
+
+  /** The keyword hits that belong to one rule, by kind. */
+  words(ruleIndex: number): { strong: KeywordHit[]; weak: KeywordHit[]; negative: KeywordHit[]; term: KeywordHit[] } {
+    let found = this.byRule.get(ruleIndex);
+    if (!found) {
+      found = { strong: [], weak: [], negative: [], term: [] };
+      for (const h of this.hits) {
+        // One hit per kind, named by the longest of the rule's words it contains.
+        const longest = new Map<string, string>();
+        for (const o of this.index.owners.get(h.word) ?? []) {
+          if (o.rule !== ruleIndex) continue;
+          const current = longest.get(o.kind);
+          if (current === undefined || o.word.length > current.length) longest.set(o.kind, o.word);
+        }
+        for (const [kind, word] of longest) found[kind as keyof typeof found].push({ ...h, word });
+      }
+      this.byRule.set(ruleIndex, found);
+    }
+    return found;
+  }
+}
+
+/** LABEL: the closest keyword ending at most `window` characters before the value, on its line or alone on the line above. */
+function labelBefore(hits: readonly KeywordHit[], text: string, start: number, window: number): KeywordHit | undefined {
+  let best: KeywordHit | undefined;
+  for (const h of hits) {
+    if (h.end > start || start - h.end > window) continue;
+    if (best && h.end <= best.end) continue;
+    const gap = text.slice(h.end, start);
+    if (!gap.includes('\n') || LABEL_ON_LINE_ABOVE.test(gap)) best = h;
+  }
+  return best;
+}
+
+function nearby(hits: readonly KeywordHit[], start: number, end: number, window: number): KeywordHit | undefined {
+  return hits.find((h) => h.end >= start - window && h.start <= end + window);
+}
+
+/** A negative label shortly before the value on the same line. */
+function negativeBefore(hits: readonly KeywordHit[], text: string, start: number, window: number): KeywordHit | undefined {
+  let best: KeywordHit | undefined;
+  for (const h of hits) {
+    if (h.end > start || start - h.end > window) continue;
+    if (text.slice(h.end, start).includes('\n')) continue;
+    if (!best || h.end > best.end) best = h;
+  }
+  return best;
+}
+
+/** Does any keyword of a set occur in a table header cell? */
+function headerMatches(cell: string | undefined, words: ReadonlySet<string>, index: KeywordIndex): string | undefined {
+  if (!cell) return undefined;
+  for (const h of findKeywords(index, cell)) {
+    for (const o of index.owners.get(h.word) ?? []) if (words.has(o.word)) return o.word;
+  }
+  return undefined;
+}
+
+/** Where a pattern that needs context may match: around the rule's keywords and under matching table columns. */
+function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: KeywordIndex, requirement: 'context' | 'label'): [number, number][] {
+  const ctx = rule.context;
+  if (!ctx) return [];
+  const words = facts.words(ruleIndex);
+  const regions: [number, number][] = [];
+  const labels = [...words.strong, ...words.weak];
+  for (const h of labels) regions.push([h.start, h.end + ctx.labelWindow + 64]);
+  if (requirement === 'context') for (const h of words.strong) regions.push([Math.max(0, h.start - ctx.window - 64), h.end + ctx.window + 64]);
+  if (labels.length > 0 || /[|\t,]/.test(facts.text)) {
+    for (const b of facts.tables()) if (b.header.some((cell) => headerMatches(cell, ctx.strong, index))) regions.push([b.rowsStart, b.end]);
+  }
+  regions.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const r of regions) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
+}
+
+function* matchesIn(regex: RegExp, text: string, regions: readonly [number, number][] | undefined): Generator<RegExpExecArray> {
+  if (!regions) {
+    regex.lastIndex = 0;
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) yield m;
+    return;
+  }
+  let from = 0;
+  for (const [start, end] of regions) {
+    regex.lastIndex = Math.max(start, from);
+    for (let m = regex.exec(text); m !== null && m.index <= end; m = regex.exec(text)) {
+      yield m;
+      from = m.index + m[0].length;
+    }
+  }
+}
+
+export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
+  const index = buildKeywordIndex(rules);
+  const env: DetectorEnv = { today: options.today ?? new Date() };
+
+  const candidatesOf = (facts: SegmentFacts): Candidate[] => {
+    const text = facts.text;
+    const out: Candidate[] = [];
+    rules.forEach((rule, ruleIndex) => {
+      const sources: { pattern: CompiledPattern | undefined; name: string; score: number; requirement: Candidate['requirement']; matches: Iterable<{ index: number; text: string }> }[] = [];
+      for (const pattern of rule.patterns) {
+        const requirement = pattern.requireLabel ? 'label' : pattern.requireContext ? 'context' : 'none';
+        let regions: [number, number][] | undefined;
+        if (requirement !== 'none') {
+          regions = regionsFor(rule, ruleIndex, facts, index, requirement);
+          if (regions.length === 0) continue; // prefilter: no keyword, no labelled column, no candidate
+        }
+        const matches = (function* () {
+          for (const m of matchesIn(pattern.regex, text, regions)) yield { index: m.index, text: m[0] };
+        })();
+        sources.push({ pattern, name: pattern.name, score: pattern.score, requirement, matches });
+      }
+      if (rule.dictionary) {
+        const terms = facts.words(ruleIndex).term.map((h) => ({ index: h.start, text: text.slice(h.start, h.end) }));
+        sources.push({ pattern: undefined, name: 'dictionary', score: rule.dictionary.score, requirement: 'none', matches: terms });
+      }
+      for (const source of sources) {
+        for (const m of source.matches) {
+          const start = m.index;
+          const end = start + m.text.length;
+          if (isInsideBlob(text, start, end)) continue;
+          const normalized = rule.detector.normalize(m.text);
+          const verdict = rule.detector.check(normalized, env);
+          if (verdict.kind === 'invalid') continue;
+          const keys = rule.detector.allowKeys?.(normalized) ?? [normalized];
+          if (keys.some((k) => rule.allow.has(k))) continue;
+          const cand: Candidate = {
+            rule,
+            ruleIndex,
+            pattern: source.name,
+            baseScore: source.score,
+            start,
+            end,
+            match: m.text,
+            normalized,
+            verdict: verdict.kind,
+            requirement: source.requirement,
+            inDisclaimer: false,
+          };
+          applyContext(cand, facts);
+          if (cand.requirement === 'label' && !cand.label) continue;
+          if (cand.requirement === 'context' && !cand.label && !cand.near) continue;
+          cand.inDisclaimer = rule.role !== 'identifier' && facts.disclaimers().length > 0 && facts.inDisclaimer(start);
+          if (cand.inDisclaimer) continue; // boilerplate never counts as health or insurance context
+          out.push(cand);
+        }
+      }
+    });
+    return out;
+  };
+
+  const applyContext = (cand: Candidate, facts: SegmentFacts): void => {
+    const { rule, ruleIndex, start, end } = cand;
+    const text = facts.text;
+    const words = facts.words(ruleIndex);
+    if (rule.context) {
+      const strong = labelBefore(words.strong, text, start, rule.context.labelWindow);
+      const weak = labelBefore(words.weak, text, start, rule.context.labelWindow);
+      if (strong && (!weak || strong.end >= weak.end)) cand.label = { word: strong.word, weak: false };
+      else if (weak) cand.label = { word: weak.word, weak: true };
+      else {
+        const header = headerMatches(headerCellAt(text, facts.tables(), start), rule.context.strong, index);
+        if (header) cand.label = { word: header, weak: false };
+      }
+      if (!cand.label) cand.near = nearby(words.strong, start, end, rule.context.window)?.word;
+    }
+    if (rule.negative && (!cand.label || rule.negative.strong)) {
+      const neg =
+        negativeBefore(words.negative, text, start, rule.negative.window)?.word ??
+        headerMatches(headerCellAt(text, facts.tables(), start), rule.negative.words, index);
+      if (neg) cand.negative = neg;
+    }
+  };
+
+  /** Score before corroboration; a weak label does not count yet. */
+  const preScore = (c: Candidate): number => {
+    const ctx = c.rule.context;
+    let score = c.baseScore;
+    if (c.label && !c.label.weak && ctx) score += ctx.labelBoost;
+    else if (c.near && ctx) score += ctx.nearBoost;
+    if (c.negative && c.rule.negative) score -= c.rule.negative.penalty;
+    return score;
+  };
+
+  const evaluate = (segment: Segment, includeContext: boolean): EngineHit[] => {
+    const text = normalizeText(segment.text);
+    const facts = new SegmentFacts(text, findKeywords(index, text), index);
+    const candidates = candidatesOf(facts);
+
+    // What each rule found that can corroborate the others in this item.
+    const signalsByRule = new Map<number, Set<Signal>>();
+    for (const c of candidates) {
+      if (c.rule.signals.size === 0) continue;
+      const threshold = c.rule.role === 'identifier' ? MEDIUM : LOW;
+      if (preScore(c) + 1e-9 < threshold) continue;
+      const set = signalsByRule.get(c.ruleIndex) ?? new Set<Signal>();
+      for (const s of c.rule.signals) set.add(s);
+      signalsByRule.set(c.ruleIndex, set);
+    }
+    const othersCache = new Map<number, Set<Signal>>();
+    const signalsOfOthers = (ruleIndex: number): Set<Signal> => {
+      let set = othersCache.get(ruleIndex);
+      if (!set) {
+        set = new Set();
+        for (const [r, s] of signalsByRule) if (r !== ruleIndex) for (const x of s) set.add(x);
+        othersCache.set(ruleIndex, set);
+      }
+      return set;
+    };
+
+    const best = new Map<string, EngineHit>();
+    for (const c of candidates) {
+      if (c.rule.role === 'context' && !includeContext) continue;
+      const others = signalsOfOthers(c.ruleIndex);
+      const corr = c.rule.corroboration;
+      if (corr && corr.requires.length > 0 && !corr.requires.some((s) => others.has(s))) continue;
+      let score = preScore(c);
+      let label = c.label;
+      if (label?.weak) {
+        // A weak label (`DoD`, `born`, `group`) counts only when the item backs it up.
+        if (others.size > 0 && c.rule.context) score += c.rule.context.labelBoost;
+        else {
+          label = undefined;
+          if (c.requirement !== 'none' && !c.near) continue;
+          if (c.near && c.rule.context) score += c.rule.context.nearBoost;
+        }
+      }
+      const corroboratedBy: Signal[] = [];
+      if (corr) {
+        for (const s of ['identifier', 'health', 'insurance'] as const) {
+          if (corr[s] > 0 && others.has(s)) {
+            score += corr[s];
+            corroboratedBy.push(s);
           }
         }
       }
-      return [...best.values()].sort((a, b) => a.start - b.start);
-    },
+      score = Math.min(1, Math.max(0, score));
+      const confidence = levelOf(score);
+      if (!confidence) continue;
+      const dedupeKey = `${c.rule.id}\0${c.normalized}`;
+      const previous = best.get(dedupeKey);
+      if (previous && previous.finding.score >= score) continue;
+      const why: Explanation = {
+        pattern: c.pattern,
+        verdict: c.verdict,
+        baseScore: c.baseScore,
+        score,
+        ...(label ? { label: label.word } : {}),
+        ...(c.near && !label ? { nearKeyword: c.near } : {}),
+        ...(c.negative ? { negative: c.negative } : {}),
+        ...(corroboratedBy.length > 0 ? { corroboratedBy } : {}),
+      };
+      best.set(dedupeKey, {
+        start: c.start,
+        end: c.end,
+        role: c.rule.role,
+        finding: {
+          rule: c.rule.id,
+          category: c.rule.category,
+          confidence,
+          score,
+          location: segment.location,
+          masked: c.rule.detector.mask(c.match, c.normalized),
+          fingerprint: fingerprint(key, c.rule.category, c.normalized),
+          why,
+        },
+      });
+    }
+    return [...best.values()].sort((a, b) => a.start - b.start);
+  };
+
+  return {
+    scan: (segment) => evaluate(segment, false),
+    scanAll: (segment) => evaluate(segment, true),
 
     redact(input: string): string {
       const text = normalizeText(input);
       const spans: { start: number; end: number; masked: string }[] = [];
       for (const rule of rules) {
+        if (rule.role !== 'identifier') continue; // conditions and provider IDs are not what a subject must hide
         for (const pattern of rule.patterns) {
-          const regex = pattern.regex;
-          regex.lastIndex = 0;
-          for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
-            spans.push({ start: m.index, end: m.index + m[0].length, masked: rule.detector.mask(m[0], rule.detector.normalize(m[0])) });
+          for (const m of matchesIn(pattern.regex, text, undefined)) {
+            const normalized = rule.detector.normalize(m[0]);
+            // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.
+            if (rule.detector.check(normalized, env).kind === 'invalid' && !/^\d{3}\D?\d{2}\D?\d{4}$/.test(m[0])) continue;
+            spans.push({ start: m.index, end: m.index + m[0].length, masked: rule.detector.mask(m[0], normalized) });
           }
         }
       }

@@ -29,6 +29,8 @@ export interface Explanation {
   readonly label?: string;
   readonly nearKeyword?: string;
   readonly negative?: string;
+  /** Signals from other rules in the same item that raised the score. */
+  readonly corroboratedBy?: readonly ('identifier' | 'health' | 'insurance')[];
   readonly score: number;
 }
 

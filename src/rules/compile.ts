@@ -5,27 +5,35 @@
 import { isSafe } from 'redos-detector';
 import type { Category, Confidence } from '../model/finding.js';
 import { detectorsById, type Detector } from '../detectors/index.js';
-import type { RuleFile } from './schema.js';
+import type { RuleFile, Signal } from './schema.js';
 
 export interface CompiledPattern {
   readonly name: string;
   readonly regex: RegExp;
   readonly score: number;
   readonly requireContext: boolean;
-}
-
-export interface CompiledWords {
-  /** All words in one case-insensitive alternation with ASCII word boundaries. */
-  readonly regex: RegExp;
+  readonly requireLabel: boolean;
 }
 
 export interface Rule {
   readonly id: string;
   readonly category: Category;
   readonly detector: Detector;
+  readonly role: 'identifier' | 'health' | 'context';
+  readonly signals: ReadonlySet<Signal>;
   readonly patterns: readonly CompiledPattern[];
-  readonly context?: CompiledWords & { labelWindow: number; labelBoost: number; window: number; nearBoost: number };
-  readonly negative?: CompiledWords & { window: number; penalty: number };
+  /** Keywords are canonical: lower case, one space between words (see `canonicalWord`). */
+  readonly context?: {
+    readonly strong: ReadonlySet<string>;
+    readonly weak: ReadonlySet<string>;
+    readonly labelWindow: number;
+    readonly labelBoost: number;
+    readonly window: number;
+    readonly nearBoost: number;
+  };
+  readonly negative?: { readonly words: ReadonlySet<string>; readonly window: number; readonly penalty: number; readonly strong: boolean };
+  readonly dictionary?: { readonly terms: ReadonlySet<string>; readonly score: number };
+  readonly corroboration?: { readonly identifier: number; readonly health: number; readonly insurance: number; readonly requires: readonly Signal[] };
   readonly allow: ReadonlySet<string>;
   readonly minConfidence: Confidence;
   readonly examples: RuleFile['examples'];
@@ -43,23 +51,53 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Keywords compare in this form: lower case, runs of space, `_` and `-` as one space. */
+export function canonicalWord(w: string): string {
+  return w.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode>;
+  end: boolean;
+}
+
 /**
- * Keywords match as whole words, case-insensitively; a space inside a keyword also matches
- * `_`, `-`, a line break or nothing (Macie's normalization), so `social security` finds
- * `Social-Security` and `SOCIAL_SECURITY`.
+ * Keywords as one regex built from a trie (`ssn(?:s|#|)`), so hundreds of words cost one pass
+ * with little backtracking. Words match whole, case-insensitively; a space in a keyword also
+ * matches `_`, `-`, a line break or nothing (Macie's normalization), so `social security` finds
+ * `Social-Security` and `SOCIAL_SECURITY`. Boundaries apply only where the keyword itself starts
+ * or ends with a letter or digit: `ss#` must still match in `SS#536904399`.
  */
-export function compileWords(words: readonly string[]): RegExp {
-  const alternatives = [...new Set(words.map((w) => w.trim().toLowerCase()))]
-    .sort((a, b) => b.length - a.length) // longest first, so `social security number` wins over `social security`
-    .map((w) => {
-      const body = w.split(/\s+/).map(escapeRegex).join('[\\s_-]{0,3}');
-      // Word boundaries only where the keyword itself starts or ends with a letter or digit:
-      // `ss#` must still match in `SS#536904399`.
-      const before = /^[a-z0-9]/.test(w) ? '(?<![A-Za-z0-9])' : '';
-      const after = /[a-z0-9]$/.test(w) ? '(?![A-Za-z0-9])' : '';
-      return `${before}${body}${after}`;
-    });
-  return new RegExp(`(?:${alternatives.join('|')})`, 'gi');
+export function compileWords(words: Iterable<string>): RegExp {
+  const root: TrieNode = { children: new Map(), end: false };
+  for (const word of new Set([...words].map(canonicalWord))) {
+    if (word === '') continue;
+    let node = root;
+    for (const ch of word) {
+      let next = node.children.get(ch);
+      if (!next) {
+        next = { children: new Map(), end: false };
+        node.children.set(ch, next);
+      }
+      node = next;
+    }
+    node.end = true;
+  }
+  const isAlnum = (ch: string): boolean => /[a-z0-9]/.test(ch);
+  const gen = (node: TrieNode, lastChar: string): string => {
+    const parts: string[] = [];
+    for (const [ch, child] of [...node.children].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const atom = ch === ' ' ? '[\\s_-]{0,3}' : escapeRegex(ch);
+      parts.push(atom + gen(child, ch));
+    }
+    if (node.end) parts.push(isAlnum(lastChar) ? '(?![A-Za-z0-9])' : ''); // longest first: ending here is the last choice
+    if (parts.length === 1) return parts[0] as string;
+    return `(?:${parts.join('|')})`;
+  };
+  const branches = [...root.children]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([ch, child]) => `${isAlnum(ch) ? '(?<![A-Za-z0-9])' : ''}${escapeRegex(ch)}${gen(child, ch)}`);
+  return new RegExp(branches.length > 0 ? `(?:${branches.join('|')})` : '(?!)', 'gi');
 }
 
 export interface CompileOptions {
@@ -107,19 +145,37 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
           return;
         }
       }
-      patterns.push({ name: p.name, regex, score: p.score, requireContext: p.requireContext });
+      patterns.push({ name: p.name, regex, score: p.score, requireContext: p.requireContext, requireLabel: p.requireLabel });
     });
-    if (patterns.some((p) => p.requireContext) && !rule.context) {
-      errors.push(`${where}: context: a pattern has requireContext but the rule has no context words`);
+    if (patterns.some((p) => p.requireContext || p.requireLabel) && !rule.context) {
+      errors.push(`${where}: context: a pattern requires context but the rule has no context words`);
     }
     const allow = new Set(rule.allow.map((v) => detector.normalize(v)));
+    const words = (list: readonly string[]): Set<string> => new Set(list.map(canonicalWord).filter((w) => w !== ''));
     rules.push({
       id: rule.id,
       category: rule.category,
       detector,
+      role: rule.role,
+      signals: new Set(rule.signals),
       patterns,
-      ...(rule.context ? { context: { ...rule.context, regex: compileWords(rule.context.words) } } : {}),
-      ...(rule.negative ? { negative: { ...rule.negative, regex: compileWords(rule.negative.words) } } : {}),
+      ...(rule.context
+        ? {
+            context: {
+              strong: words(rule.context.words),
+              weak: words(rule.context.weakWords),
+              labelWindow: rule.context.labelWindow,
+              labelBoost: rule.context.labelBoost,
+              window: rule.context.window,
+              nearBoost: rule.context.nearBoost,
+            },
+          }
+        : {}),
+      ...(rule.negative
+        ? { negative: { words: words(rule.negative.words), window: rule.negative.window, penalty: rule.negative.penalty, strong: rule.negative.strong } }
+        : {}),
+      ...(rule.dictionary.length > 0 ? { dictionary: { terms: words(rule.dictionary), score: rule.dictionaryScore } } : {}),
+      ...(rule.corroboration ? { corroboration: rule.corroboration } : {}),
       allow,
       minConfidence: rule.minConfidence,
       examples: rule.examples,

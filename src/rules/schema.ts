@@ -18,6 +18,8 @@ export const PatternSchema = z.strictObject({
   score: Score,
   /** Without a label or a nearby keyword this pattern reports nothing (e.g. bare 9 digits). */
   requireContext: z.boolean().default(false),
+  /** Only with a LABEL (a keyword just before it, or a table column header): dates, member IDs. */
+  requireLabel: z.boolean().default(false),
 });
 
 export const ContextSchema = z.strictObject({
@@ -29,6 +31,11 @@ export const ContextSchema = z.strictObject({
   /** NEAR: a keyword within this many characters either side (Purview uses 300). */
   window: z.number().int().min(0).max(1000).default(300),
   nearBoost: Score.default(0.3),
+  /**
+   * Ambiguous keywords (`dod` is also the Department of Defense, `born`, `group`): they label a
+   * value only when the item also holds another identifier or health context (corroboration).
+   */
+  weakWords: z.array(z.string().min(1)).default([]),
 });
 
 export const NegativeSchema = z.strictObject({
@@ -37,12 +44,28 @@ export const NegativeSchema = z.strictObject({
   /** A negative word ending at most this many characters before the value, on the same line. */
   window: z.number().int().min(0).max(200).default(30),
   penalty: Score.default(0.3),
+  /** Also when a label of the rule is closer (`liability policy number`): the value is something else. */
+  strong: z.boolean().default(false),
+});
+
+export const SIGNALS = ['identifier', 'health', 'insurance'] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+export const CorroborationSchema = z.strictObject({
+  /** Boost when another rule's patient identifier (at medium or above) is in the same item. */
+  identifier: Score.default(0),
+  /** Boost when health context (diagnosis, equipment, provider IDs, payers) is in the same item. */
+  health: Score.default(0),
+  /** Boost when insurance context (payer names, RxBIN/PCN card blocks) is in the same item. */
+  insurance: Score.default(0),
+  /** Nothing is reported unless the item holds at least one of these signals from another rule. */
+  requires: z.array(z.enum(SIGNALS)).default([]),
 });
 
 export const ExamplesSchema = z.strictObject({
-  /** Each must produce a finding of this rule at `medium` or above. */
+  /** Each must produce a finding (a signal, for context rules) of this rule at `medium` or above. */
   match: z.array(z.string()).min(1),
-  /** None may produce a finding of this rule at `medium` or above. */
+  /** None may produce a finding (signal) of this rule at `medium` or above. */
   noMatch: z.array(z.string()).min(1),
 });
 
@@ -53,7 +76,19 @@ export const RuleFileSchema = z.strictObject({
   /** The code half of the identifier type: normalization, validation, masking. */
   detector: z.string().min(1),
   description: z.string().min(1),
-  patterns: z.array(PatternSchema).min(1),
+  /**
+   * `identifier`: a patient identifier, reported. `health`: health meaning (diagnoses, equipment),
+   * reported when corroborated. `context`: never reported, only corroborates (NPI, DEA, payers).
+   */
+  role: z.enum(['identifier', 'health', 'context']).default('identifier'),
+  /** What this rule's hits tell the other rules of the same item. */
+  signals: z.array(z.enum(SIGNALS)).default([]),
+  patterns: z.array(PatternSchema).default([]),
+  /** Terms matched as whole words, case-insensitively (conditions, equipment, payers). */
+  dictionary: z.array(z.string().min(1)).default([]),
+  /** Base score of a dictionary term. */
+  dictionaryScore: Score.default(0.5),
+  corroboration: CorroborationSchema.optional(),
   context: ContextSchema.optional(),
   negative: NegativeSchema.optional(),
   /** Known sample and test values; compared after normalization, never reported. */
@@ -61,7 +96,7 @@ export const RuleFileSchema = z.strictObject({
   /** Score thresholds are global; a rule may only raise its own floor. */
   minConfidence: z.enum(CONFIDENCES).default('low'),
   examples: ExamplesSchema,
-});
+}).refine((r) => r.patterns.length > 0 || r.dictionary.length > 0, { message: 'a rule needs patterns or a dictionary', path: ['patterns'] });
 
 export type RuleFile = z.infer<typeof RuleFileSchema>;
 export type PatternSpec = z.infer<typeof PatternSchema>;

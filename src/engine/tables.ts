@@ -1,0 +1,95 @@
+/**
+ * Tables in text: CSV/TSV attachments, HTML tables (rows as `a | b | c` lines, see parse/html.ts)
+ * and pasted rows. A column header is context for every value under it (Macie does this for
+ * CSV/XLSX; Google suggests hotword rules for whole columns): an `SSN` column of bare numbers
+ * is a column of SSNs.
+ */
+
+export interface TableBlock {
+  /** Offset of the first row under the header, and of the end of the last row. */
+  readonly rowsStart: number;
+  readonly end: number;
+  readonly delimiter: string;
+  readonly header: readonly string[];
+}
+
+const DELIMITERS = ['|', '\t', ','] as const;
+
+/** Splits a row on a delimiter outside double quotes; returns cells and the offsets where each starts. */
+export function splitRow(line: string, delimiter: string): { cells: string[]; starts: number[] } {
+  const cells: string[] = [];
+  const starts: number[] = [0];
+  let quoted = false;
+  let cell = '';
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    if (ch === '"') quoted = !quoted;
+    if (ch === delimiter && !quoted) {
+      cells.push(cell);
+      cell = '';
+      starts.push(i + 1);
+    } else cell += ch;
+  }
+  cells.push(cell);
+  return { cells: cells.map((c) => c.trim().replace(/^"|"$/g, '').trim()), starts };
+}
+
+function delimiterCount(line: string, delimiter: string): number {
+  if (!line.includes(delimiter)) return 0;
+  return splitRow(line, delimiter).cells.length - 1;
+}
+
+/**
+ * Blocks of two or more consecutive lines with the same number (≥ 1) of one delimiter;
+ * the first line of a block is its header. Linear in the text.
+ */
+export function findTables(text: string): TableBlock[] {
+  const blocks: TableBlock[] = [];
+  if (!/[|\t,]/.test(text)) return blocks;
+  const lines: { start: number; text: string }[] = [];
+  let pos = 0;
+  while (pos <= text.length) {
+    const nl = text.indexOf('\n', pos);
+    const end = nl === -1 ? text.length : nl;
+    lines.push({ start: pos, text: text.slice(pos, end).replace(/\r$/, '') });
+    if (nl === -1) break;
+    pos = nl + 1;
+  }
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i] as { start: number; text: string };
+    // ' | ' is what our HTML conversion writes; a lone '|' elsewhere is prose or HL7.
+    const delimiter = DELIMITERS.find((d) => (d === '|' ? line.text.includes(' | ') : line.text.includes(d)));
+    const count = delimiter ? delimiterCount(line.text, delimiter) : 0;
+    if (!delimiter || count === 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < lines.length && (lines[j] as { text: string }).text.trim() !== '' && delimiterCount((lines[j] as { text: string }).text, delimiter) === count) j++;
+    if (j - i >= 2) {
+      const last = lines[j - 1] as { start: number; text: string };
+      blocks.push({
+        rowsStart: (lines[i + 1] as { start: number }).start,
+        end: last.start + last.text.length,
+        delimiter,
+        header: splitRow(line.text, delimiter).cells,
+      });
+    }
+    i = j;
+  }
+  return blocks;
+}
+
+/** The header cell above the value at `pos`, if `pos` is inside a table row. */
+export function headerCellAt(text: string, blocks: readonly TableBlock[], pos: number): string | undefined {
+  const block = blocks.find((b) => pos >= b.rowsStart && pos <= b.end);
+  if (!block) return undefined;
+  const lineStart = text.lastIndexOf('\n', pos - 1) + 1;
+  const lineEnd = text.indexOf('\n', pos);
+  const line = text.slice(lineStart, lineEnd === -1 ? text.length : lineEnd);
+  const { starts } = splitRow(line, block.delimiter);
+  let column = 0;
+  for (let c = 0; c < starts.length; c++) if ((starts[c] as number) <= pos - lineStart) column = c;
+  return block.header[column];
+}
