@@ -24,7 +24,11 @@ export function checkSsn(digits: string): Verdict {
 
 export const ssnDetector: Detector = {
   id: 'ssn',
-  normalize: (match) => match.replace(/\D/g, ''),
+  // Spreadsheets drop leading zeros: 7 or 8 digits in an SSN column are padded back to 9.
+  normalize: (match) => {
+    const digits = match.replace(/\D/g, '');
+    return digits.length === 7 || digits.length === 8 ? digits.padStart(9, '0') : digits;
+  },
   check: checkSsn,
   mask: (match) => maskKeepLast(match),
 };

@@ -13,7 +13,7 @@ export interface DetectorEnv {
 export interface Detector {
   readonly id: string;
   /** The canonical form compared, allowlisted and fingerprinted (separators stripped, case folded). */
-  normalize(match: string): string;
+  normalize(match: string, env?: DetectorEnv): string;
   /** Structural validation; an `invalid` verdict drops the candidate. */
   check(normalized: string, env: DetectorEnv): Verdict;
   /** What may be shown of the value (`match` as written, `normalized` as above). */

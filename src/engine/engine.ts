@@ -231,7 +231,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
           const start = m.index;
           const end = start + m.text.length;
           if (isInsideBlob(text, start, end)) continue;
-          const normalized = rule.detector.normalize(m.text);
+          const normalized = rule.detector.normalize(m.text, env);
           const verdict = rule.detector.check(normalized, env);
           if (verdict.kind === 'invalid') continue;
           const keys = rule.detector.allowKeys?.(normalized) ?? [normalized];
@@ -392,7 +392,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         if (rule.role !== 'identifier') continue; // conditions and provider IDs are not what a subject must hide
         for (const pattern of rule.patterns) {
           for (const m of matchesIn(pattern.regex, text, undefined)) {
-            const normalized = rule.detector.normalize(m[0]);
+            const normalized = rule.detector.normalize(m[0], env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.
             if (rule.detector.check(normalized, env).kind === 'invalid' && !/^\d{3}\D?\d{2}\D?\d{4}$/.test(m[0])) continue;
             spans.push({ start: m.index, end: m.index + m[0].length, masked: rule.detector.mask(m[0], normalized) });

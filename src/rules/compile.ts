@@ -2,10 +2,10 @@
  * Written form → compiled form. Pure: builds the RegExps, resolves detector ids, checks the
  * rules against each other, and returns every error and warning instead of stopping at the first.
  */
-import { isSafe } from 'redos-detector';
 import type { Category, Confidence } from '../model/finding.js';
 import { detectorsById, type Detector } from '../detectors/index.js';
 import type { RuleFile, Signal } from './schema.js';
+import { backtrackingRisk } from './safety.js';
 
 export interface CompiledPattern {
   readonly name: string;
@@ -139,9 +139,9 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
       }
       regex.lastIndex = 0;
       if (options.checkRedos) {
-        const verdict = isSafe(regex, { maxSteps: 2000, timeout: 2000 });
-        if (!verdict.safe) {
-          errors.push(`${where}: patterns.${i}.regex: may backtrack catastrophically (${verdict.error ?? 'unsafe'}); use linear constructs`);
+        const risk = backtrackingRisk(regex);
+        if (risk) {
+          errors.push(`${where}: patterns.${i}.regex: may backtrack catastrophically (${risk}); use linear constructs`);
           return;
         }
       }
