@@ -19,7 +19,7 @@ import type { Signal } from '../rules/schema.js';
 import type { DetectorEnv } from '../detectors/types.js';
 import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
 import { normalizeText } from './normalize.js';
-import { buildKeywordIndex, findKeywords, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { buildKeywordIndex, findKeywords, type KeywordHit, type KeywordIndex, type KeywordKind } from './keywords.js';
 import { findTables, headerCellAt, type TableBlock } from './tables.js';
 import { disclaimerSpans, isInsideBlob } from './text.js';
 
@@ -84,7 +84,8 @@ const LABEL_ON_LINE_ABOVE = /^[ \t]*[:#.-]?[ \t]*\r?\n[ \t>]*$/;
 class SegmentFacts {
   private tablesCache: TableBlock[] | undefined;
   private disclaimersCache: { start: number; end: number }[] | undefined;
-  private readonly byRule = new Map<number, { strong: KeywordHit[]; weak: KeywordHit[]; negative: KeywordHit[]; term: KeywordHit[] }>();
+  private readonly byRule = new Map<number, RuleWords>();
+  private indexed = false;
 
   constructor(
     readonly text: string,
@@ -106,26 +107,34 @@ class SegmentFacts {
     return this.disclaimers().some((d) => pos >= d.start && pos < d.end);
   }
 
-  /** The keyword hits that belong to one rule, by kind. */
-  words(ruleIndex: number): { strong: KeywordHit[]; weak: KeywordHit[]; negative: KeywordHit[]; term: KeywordHit[] } {
-    let found = this.byRule.get(ruleIndex);
-    if (!found) {
-      found = { strong: [], weak: [], negative: [], term: [] };
+  /** The keyword hits that belong to one rule, by kind (computed for all rules in one pass). */
+  words(ruleIndex: number): RuleWords {
+    if (!this.indexed) {
+      this.indexed = true;
       for (const h of this.hits) {
-        // One hit per kind, named by the longest of the rule's words it contains.
-        const longest = new Map<string, string>();
+        // One hit per rule and kind, named by the longest of the rule's words it contains.
+        const longest = new Map<string, { rule: number; kind: KeywordKind; word: string }>();
         for (const o of this.index.owners.get(h.word) ?? []) {
-          if (o.rule !== ruleIndex) continue;
-          const current = longest.get(o.kind);
-          if (current === undefined || o.word.length > current.length) longest.set(o.kind, o.word);
+          const key = `${o.rule}:${o.kind}`;
+          const current = longest.get(key);
+          if (current === undefined || o.word.length > current.word.length) longest.set(key, o);
         }
-        for (const [kind, word] of longest) found[kind as keyof typeof found].push({ ...h, word });
+        for (const o of longest.values()) {
+          let found = this.byRule.get(o.rule);
+          if (!found) {
+            found = { strong: [], weak: [], negative: [], term: [] };
+            this.byRule.set(o.rule, found);
+          }
+          found[o.kind].push({ start: h.start, end: h.end, word: o.word });
+        }
       }
-      this.byRule.set(ruleIndex, found);
     }
-    return found;
+    return this.byRule.get(ruleIndex) ?? NO_WORDS;
   }
 }
+
+type RuleWords = { readonly strong: KeywordHit[]; readonly weak: KeywordHit[]; readonly negative: KeywordHit[]; readonly term: KeywordHit[] };
+const NO_WORDS: RuleWords = { strong: [], weak: [], negative: [], term: [] };
 
 /** LABEL: the closest keyword ending at most `window` characters before the value, on its line or alone on the line above. */
 function labelBefore(hits: readonly KeywordHit[], text: string, start: number, window: number): KeywordHit | undefined {
@@ -172,7 +181,8 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   const labels = [...words.strong, ...words.weak];
   for (const h of labels) regions.push([h.start, h.end + ctx.labelWindow + 64]);
   if (requirement === 'context') for (const h of words.strong) regions.push([Math.max(0, h.start - ctx.window - 64), h.end + ctx.window + 64]);
-  if (labels.length > 0 || /[|\t,]/.test(facts.text)) {
+  // A header cell naming the rule is itself a keyword hit in the text: no hit, no labelled column.
+  if (words.strong.length > 0) {
     for (const b of facts.tables()) if (b.header.some((cell) => headerMatches(cell, ctx.strong, index))) regions.push([b.rowsStart, b.end]);
   }
   regions.sort((a, b) => a[0] - b[0]);
@@ -185,17 +195,23 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   return merged;
 }
 
-function* matchesIn(regex: RegExp, text: string, regions: readonly [number, number][] | undefined): Generator<RegExpExecArray> {
+/** The value of a match: the whole match, or its `value` group when the pattern names one. */
+function valueOf(m: RegExpExecArray): { index: number; text: string } {
+  const span = m.indices?.groups?.value;
+  return span ? { index: span[0], text: m.groups?.value ?? '' } : { index: m.index, text: m[0] };
+}
+
+function* matchesIn(regex: RegExp, text: string, regions: readonly [number, number][] | undefined): Generator<{ index: number; text: string }> {
   if (!regions) {
     regex.lastIndex = 0;
-    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) yield m;
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) yield valueOf(m);
     return;
   }
   let from = 0;
   for (const [start, end] of regions) {
     regex.lastIndex = Math.max(start, from);
     for (let m = regex.exec(text); m !== null && m.index <= end; m = regex.exec(text)) {
-      yield m;
+      yield valueOf(m);
       from = m.index + m[0].length;
     }
   }
@@ -217,9 +233,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
           regions = regionsFor(rule, ruleIndex, facts, index, requirement);
           if (regions.length === 0) continue; // prefilter: no keyword, no labelled column, no candidate
         }
-        const matches = (function* () {
-          for (const m of matchesIn(pattern.regex, text, regions)) yield { index: m.index, text: m[0] };
-        })();
+        const matches = matchesIn(pattern.regex, text, regions);
         sources.push({ pattern, name: pattern.name, score: pattern.score, requirement, matches });
       }
       if (rule.dictionary) {
@@ -270,7 +284,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       const weak = labelBefore(words.weak, text, start, rule.context.labelWindow);
       if (strong && (!weak || strong.end >= weak.end)) cand.label = { word: strong.word, weak: false };
       else if (weak) cand.label = { word: weak.word, weak: true };
-      else {
+      else if (words.strong.length > 0) {
         const header = headerMatches(headerCellAt(text, facts.tables(), start), rule.context.strong, index);
         if (header) cand.label = { word: header, weak: false };
       }
@@ -279,7 +293,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     if (rule.negative && (!cand.label || rule.negative.strong)) {
       const neg =
         negativeBefore(words.negative, text, start, rule.negative.window)?.word ??
-        headerMatches(headerCellAt(text, facts.tables(), start), rule.negative.words, index);
+        (words.negative.length > 0 ? headerMatches(headerCellAt(text, facts.tables(), start), rule.negative.words, index) : undefined);
       if (neg) cand.negative = neg;
     }
   };
@@ -392,10 +406,10 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         if (rule.role !== 'identifier') continue; // conditions and provider IDs are not what a subject must hide
         for (const pattern of rule.patterns) {
           for (const m of matchesIn(pattern.regex, text, undefined)) {
-            const normalized = rule.detector.normalize(m[0], env);
+            const normalized = rule.detector.normalize(m.text, env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.
-            if (rule.detector.check(normalized, env).kind === 'invalid' && !/^\d{3}\D?\d{2}\D?\d{4}$/.test(m[0])) continue;
-            spans.push({ start: m.index, end: m.index + m[0].length, masked: rule.detector.mask(m[0], normalized) });
+            if (rule.detector.check(normalized, env).kind === 'invalid' && !/^\d{3}\D?\d{2}\D?\d{4}$/.test(m.text)) continue;
+            spans.push({ start: m.index, end: m.index + m.text.length, masked: rule.detector.mask(m.text, normalized) });
           }
         }
       }

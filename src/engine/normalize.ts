@@ -9,7 +9,10 @@ const SPACES = /[\u00a0\u2000-\u200a\u202f\u205f\u3000]/g;
 const LINE_BREAKS = /[\u2028\u2029]/g;
 const INVISIBLE = /[\u00ad\u200b-\u200f\u2060\ufeff]/g;
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export function normalizeText(text: string): string {
-  if (!NEEDS_WORK.test(text)) return text;
+  // Most mail is ASCII: one cheap test before the precise one.
+  if (!NON_ASCII.test(text) || !NEEDS_WORK.test(text)) return text;
   return text.replace(DASHES, '-').replace(SPACES, ' ').replace(LINE_BREAKS, '\n').replace(INVISIBLE, '');
 }

@@ -36,6 +36,7 @@ export function splitRow(line: string, delimiter: string): { cells: string[]; st
 
 function delimiterCount(line: string, delimiter: string): number {
   if (!line.includes(delimiter)) return 0;
+  if (!line.includes('"')) return line.split(delimiter).length - 1; // the common case, native speed
   return splitRow(line, delimiter).cells.length - 1;
 }
 

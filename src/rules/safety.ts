@@ -43,10 +43,13 @@ function hasNestedRepeat(node: unknown): boolean {
  * and redos-detector's search unless it ran out of steps on a large but flat alternation.
  */
 export function backtrackingRisk(regex: RegExp): string | undefined {
-  const flags = regex.flags.replace(/[gy]/g, '');
-  const ast = parse(regex.source, flags, { lookbehind: true, namedGroups: true, unicodePropertyEscape: true });
+  // Only flags that change what matches matter here (`d` only adds match indices).
+  const flags = regex.flags.replace(/[gyd]/g, '');
+  // Named groups do not change backtracking; they are read as plain groups here.
+  const source = regex.source.replace(/\(\?<([A-Za-z_]\w*)>/g, '(?:');
+  const ast = parse(source, flags, { lookbehind: true, namedGroups: true, unicodePropertyEscape: true });
   if (hasNestedRepeat(ast)) return 'an unbounded repetition contains a repeating quantifier';
-  const verdict = isSafe(regex, { maxSteps: 2000, timeout: 3000 });
+  const verdict = isSafe(new RegExp(source, flags), { maxSteps: 2000, timeout: 3000 });
   if (verdict.safe || verdict.error === 'hitMaxSteps' || verdict.error === 'timedOut') return undefined;
   return verdict.error ?? 'unsafe';
 }
