@@ -98,7 +98,7 @@ export class ReadOnlyViolation extends Error {
  * and a POST only to `$batch` when every step in it is a GET. The token request is made by
  * MSAL, not through this chain.
  */
-class ReadOnlyGuard implements Middleware {
+export class ReadOnlyGuard implements Middleware {
   private next: Middleware | undefined;
   async execute(context: Context): Promise<void> {
     const method = (context.options?.method ?? 'GET').toUpperCase();
