@@ -296,6 +296,7 @@ export function graphSource(spec: string, options: SourceOptions): Source {
       let count = 0;
       // The same item can come back more than once in a round (§5): each is read once.
       let seen = new Set<string>();
+      const live = new Set<Promise<unknown>>();
       try {
         for (;;) {
           let page: z.infer<typeof DeltaPage>;
@@ -331,6 +332,7 @@ export function graphSource(spec: string, options: SourceOptions): Source {
                 }
                 throw err;
               });
+            live.add(job);
             jobs.push({ index, id: item.id, internetMessageId: item.internetMessageId, job });
           };
           let nextIndex = 0;
@@ -343,6 +345,7 @@ export function graphSource(spec: string, options: SourceOptions): Source {
             const head = jobs.shift() as (typeof jobs)[number];
             fill();
             const got = await head.job;
+            live.delete(head.job);
             lastDone = head.index + 1;
             const cursor = JSON.stringify({ v: 1, page: pageLink, done: lastDone } satisfies Cursor);
             const locator = `graph:${ref.user}/${head.id}`;
@@ -379,6 +382,8 @@ export function graphSource(spec: string, options: SourceOptions): Source {
           throw new GraphHttpError('GET messages/delta: a page with neither nextLink nor deltaLink', 200, 'badDeltaPage');
         }
       } finally {
+        // Downloads still running when the consumer stopped (abort, error) must not reject unheard.
+        for (const job of live) job.catch(() => {});
         const r = remaining.get(ref.user);
         if (r) {
           r.messages += count;

@@ -64,7 +64,7 @@ export interface RecordedRequest {
   readonly authorized: boolean;
   readonly retryAttempt: boolean;
   batchSteps?: { method: string; url: string }[];
-  fault?: '429' | '503' | 'drop' | 'drop-mid-body' | 'mailbox-concurrency';
+  fault?: '429' | '503' | '500' | 'drop' | 'drop-mid-body' | 'mailbox-concurrency';
 }
 
 export interface FakeGraphOptions {
@@ -322,12 +322,12 @@ export class FakeGraph {
   }
 
   /** The next `count` requests whose path matches get this fault, whatever the rates say. */
-  forceFault(kind: '429' | '503' | 'drop', match: RegExp, count = 1): void {
+  forceFault(kind: '429' | '503' | '500' | 'drop', match: RegExp, count = 1): void {
     this.forced.push({ kind, match, left: count });
   }
-  private readonly forced: { kind: '429' | '503' | 'drop'; match: RegExp; left: number }[] = [];
+  private readonly forced: { kind: '429' | '503' | '500' | 'drop'; match: RegExp; left: number }[] = [];
 
-  private pickFault(pathname: string): '429' | '503' | 'drop' | undefined {
+  private pickFault(pathname: string): '429' | '503' | '500' | 'drop' | undefined {
     const forced = this.forced.find((f) => f.left > 0 && f.match.test(pathname));
     if (forced) {
       forced.left--;
@@ -341,8 +341,9 @@ export class FakeGraph {
     return undefined;
   }
 
-  private faultReply(record: RecordedRequest, fault: '429' | '503'): Reply {
+  private faultReply(record: RecordedRequest, fault: '429' | '503' | '500'): Reply {
     record.fault = fault;
+    if (fault === '500') return graphError(500, 'generalException', 'An unexpected error occurred.');
     // §7: 429 carries Retry-After (seconds); 503 here does not, so the client must back off itself.
     return fault === '429'
       ? graphError(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'Retry-After': String(this.faults.retryAfterSeconds) })

@@ -86,7 +86,11 @@ export function createTokenProvider(tenant: string, credential: GraphCredential,
   // The scope is the resource plus /.default: it grants every consented application permission;
   // anything else fails with AADSTS1002012 (GRAPH.md §1).
   const scopes = [`${graphEndpoint.origin}/.default`];
-  return async () => {
+  // MSAL looks its cache up on every call (~0.5 ms); one token serves thousands of requests,
+  // so it is kept here until five minutes before it expires (and shared by concurrent callers).
+  let cached: { token: string; renewAt: number } | undefined;
+  let pending: Promise<string> | undefined;
+  const acquire = async (): Promise<string> => {
     let result;
     try {
       result = await app.acquireTokenByClientCredential({ scopes });
@@ -94,7 +98,14 @@ export function createTokenProvider(tenant: string, credential: GraphCredential,
       throw new GraphAuthError(`token request to ${authorityHost.host} failed: ${describeMsalError(err)}`);
     }
     if (!result?.accessToken) throw new GraphAuthError(`token request to ${authorityHost.host} returned no token`);
+    const expires = result.expiresOn?.getTime() ?? Date.now() + 10 * 60_000;
+    cached = { token: result.accessToken, renewAt: expires - 5 * 60_000 };
     return result.accessToken;
+  };
+  return () => {
+    if (cached && Date.now() < cached.renewAt) return Promise.resolve(cached.token);
+    pending ??= acquire().finally(() => (pending = undefined));
+    return pending;
   };
 }
 
