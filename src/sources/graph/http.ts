@@ -234,41 +234,45 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
       for (let attempt = 0; pending.length > 0; attempt++) {
         const retry: BatchStep[] = [];
         let wait = 0;
-        for (let i = 0; i < pending.length; i += MAX_BATCH) {
-          const chunk = pending.slice(i, i + MAX_BATCH);
-          const body = { requests: chunk.map((s) => ({ id: s.id, method: 'GET', url: s.url })) };
-          const raw = await withRetry('$batch', () =>
-            limited(undefined, async () => {
-              stats.batchSteps += chunk.length;
-              const res = await send('$batch', '/$batch', (r) => r.header('Content-Type', 'application/json').post(JSON.stringify(body)));
-              return JSON.parse(await res.text()) as unknown;
-            }),
-          );
-          const parsed = BatchResponse.safeParse(raw);
-          if (!parsed.success) throw new GraphHttpError('$batch: unexpected response shape', 200, 'badBatchResponse');
-          const byId = new Map(parsed.data.responses.map((r) => [r.id, r]));
-          for (const step of chunk) {
-            const r = byId.get(step.id);
-            if (!r) {
-              retry.push(step);
-              continue;
+        const chunks: BatchStep[][] = [];
+        for (let i = 0; i < pending.length; i += MAX_BATCH) chunks.push(pending.slice(i, i + MAX_BATCH));
+        // Batches go out concurrently, within the global limit.
+        await Promise.all(
+          chunks.map(async (chunk) => {
+            const body = { requests: chunk.map((s) => ({ id: s.id, method: 'GET', url: s.url })) };
+            const raw = await withRetry('$batch', () =>
+              limited(undefined, async () => {
+                stats.batchSteps += chunk.length;
+                const res = await send('$batch', '/$batch', (r) => r.header('Content-Type', 'application/json').post(JSON.stringify(body)));
+                return JSON.parse(await res.text()) as unknown;
+              }),
+            );
+            const parsed = BatchResponse.safeParse(raw);
+            if (!parsed.success) throw new GraphHttpError('$batch: unexpected response shape', 200, 'badBatchResponse');
+            const byId = new Map(parsed.data.responses.map((r) => [r.id, r]));
+            for (const step of chunk) {
+              const r = byId.get(step.id);
+              if (!r) {
+                retry.push(step);
+                continue;
+              }
+              if (r.status >= 200 && r.status < 300) {
+                results.set(step.id, { status: r.status, body: r.body });
+                continue;
+              }
+              const e = stepError(r.status, r.body, headerOf(r.headers, 'retry-after'), describe(step.url));
+              // Each step is throttled on its own and may come back 429 inside a 200 batch (json-batching.md).
+              if (e.retriable && attempt < options.maxRetries) {
+                stats.throttled++;
+                stats.retries++;
+                retry.push(step);
+                wait = Math.max(wait, e.retryAfterMs ?? backoffMs(attempt, options.retryBaseMs));
+              } else {
+                results.set(step.id, { status: r.status, body: r.body, error: e });
+              }
             }
-            if (r.status >= 200 && r.status < 300) {
-              results.set(step.id, { status: r.status, body: r.body });
-              continue;
-            }
-            const e = stepError(r.status, r.body, headerOf(r.headers, 'retry-after'), describe(step.url));
-            // Each step is throttled on its own and may come back 429 inside a 200 batch (json-batching.md).
-            if (e.retriable && attempt < options.maxRetries) {
-              stats.throttled++;
-              stats.retries++;
-              retry.push(step);
-              wait = Math.max(wait, e.retryAfterMs ?? backoffMs(attempt, options.retryBaseMs));
-            } else {
-              results.set(step.id, { status: r.status, body: r.body, error: e });
-            }
-          }
-        }
+          }),
+        );
         pending = retry;
         if (pending.length > 0 && wait > 0) {
           stats.waitedMs += wait;
