@@ -17,6 +17,8 @@ import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
 import { openCheckpointStore } from '../state/checkpoints.js';
+import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
+import type { GraphSourceOptions } from '../sources/graph/options.js';
 
 export const EXIT = { clean: 0, phiFound: 1, usage: 2, incomplete: 3 } as const;
 
@@ -57,6 +59,52 @@ interface ScanFlags {
   state?: string;
   progress: boolean;
   sinceLast: boolean;
+  users?: string;
+  group?: string;
+  includeHiddenFolders?: boolean;
+  graphConcurrency?: number;
+}
+
+/** `--users a@x,b@x` or `--users @file` (one a line; blank lines and `#` comments ignored). */
+async function parseUsers(value: string): Promise<string[]> {
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = await readFile(value.slice(1), 'utf8');
+    } catch (err) {
+      throw new ScanError('usage', `--users ${value}: cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
+    }
+  }
+  const users = text
+    .split(/[\n,]/)
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter((l) => l !== '');
+  if (users.length === 0) throw new ScanError('usage', `--users ${value}: no user names`);
+  return users;
+}
+
+/** Graph settings from flags; the summary line goes to stderr after the scan (no PHI: counts only). */
+async function graphOptions(sources: string[], flags: ScanFlags): Promise<{ options?: GraphSourceOptions; stats?: GraphStats }> {
+  if (!sources.some((s) => s.startsWith('graph:'))) {
+    if (flags.users !== undefined || flags.group !== undefined || flags.includeHiddenFolders) {
+      throw new ScanError('usage', '--users, --group and --include-hidden-folders apply to graph:// sources');
+    }
+    return {};
+  }
+  const stats = newGraphStats();
+  const options: GraphSourceOptions = {
+    ...(flags.users !== undefined ? { users: await parseUsers(flags.users) } : {}),
+    ...(flags.group !== undefined ? { group: flags.group } : {}),
+    includeHiddenFolders: flags.includeHiddenFolders === true,
+    ...(flags.graphConcurrency !== undefined ? { globalConcurrency: flags.graphConcurrency } : {}),
+    stats,
+    ...(flags.progress && process.stderr.isTTY ? { log: (line: string) => void process.stderr.write(`\r\x1b[K${line}\n`) } : {}),
+  };
+  return { options, stats };
+}
+
+function graphSummary(s: GraphStats): string {
+  return `phi-scan: graph: ${s.requests} requests (${s.batchSteps} in $batch), ${s.retries} retries (${s.throttled} throttled or busy, ${s.networkErrors} connection failures), waited ${(s.waitedMs / 1000).toFixed(1)} s\n`;
 }
 
 async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
@@ -74,6 +122,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       stream.once('error', (err) => reject(new ScanError('usage', `--out ${flags.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
     });
   }
+  const graph = await graphOptions(sources, flags);
   const sink = createSink(format, textOutput(stream, toFile));
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
   const abort = new AbortController();
@@ -95,10 +144,12 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       sinceLast: flags.sinceLast,
       signal: abort.signal,
       ...(progress ? { onProgress: progress.update } : {}),
+      ...(graph.options ? { graph: graph.options } : {}),
     });
     return result.exitCode;
   } finally {
     progress?.done();
+    if (graph.stats) process.stderr.write(graphSummary(graph.stats));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -156,7 +207,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('scan')
-    .description('scan mailboxes and archives: mbox:PATH, maildir:PATH, eml:PATH')
+    .description('scan mailboxes and archives: mbox:PATH, maildir:PATH, eml:PATH, graph://TENANT[/USER-or-*]')
     .argument('<source...>', 'what to scan, e.g. mbox:archive.mbox maildir:~/Maildir eml:exports/')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices(FORMATS))
     .option('--out <file>', 'write the report to a file instead of stdout')
@@ -169,6 +220,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <dir>', 'state folder (fingerprint key); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')
+    .option('--users <list>', 'graph: only these users (UPNs or ids), comma-separated, or @FILE with one a line')
+    .option('--group <id>', 'graph: only the user members (transitive) of this group')
+    .option('--include-hidden-folders', 'graph: also scan hidden mail folders')
+    .option('--graph-concurrency <n>', 'graph: requests in flight across all mailboxes (per mailbox: at most 4)', positiveInt)
     .action(async (sources: string[], flags: ScanFlags) => {
       setExit(await runScan(sources, flags));
     });

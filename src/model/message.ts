@@ -1,4 +1,5 @@
-/** Nouns shared by every stage. This folder imports nothing. */
+/** Nouns shared by every stage. This folder imports nothing outside it. */
+import type { Problem } from './problem.js';
 
 export type SourceKind = 'mbox' | 'maildir' | 'eml' | 'pst' | 'imap' | 'graph';
 
@@ -36,6 +37,11 @@ export interface RawMessage {
    */
   readonly bytes: Buffer;
   readonly oversize?: { readonly limit: number; readonly sha256: string };
+  /**
+   * Set when the source listed the message but could not read it (after retries); `bytes` then
+   * holds at most its headers, and the message becomes an `error` record, not a scan.
+   */
+  readonly unreadable?: Problem;
   /** Cursor that resumes the unit right after this message. */
   readonly cursor: string;
 }

@@ -14,7 +14,7 @@ import { createEngine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
 import { safeReason, syntheticMessageId } from '../parse/mime.js';
 import { createSource } from '../sources/index.js';
-import type { Source, UnitProblem } from '../sources/types.js';
+import type { Source, SourceOptions, UnitProblem } from '../sources/types.js';
 import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
@@ -39,6 +39,8 @@ export interface ScanOptions {
   readonly sinceLast?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: Progress) => void;
+  /** Settings of `graph://` sources. */
+  readonly graph?: SourceOptions['graph'];
 }
 
 export interface Progress {
@@ -79,6 +81,7 @@ async function resolveUnits(
       maxMessageBytes: options.maxMessageBytes,
       ...(options.mailbox !== undefined ? { mailbox: options.mailbox } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.graph ? { graph: options.graph } : {}),
     }),
   );
   const unitLists = await Promise.all(sources.map((s) => s.units((p) => report(s, p))));
@@ -104,7 +107,9 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   }));
   const budget = new ByteBudget(Math.max(BYTE_BUDGET, options.maxMessageBytes));
   const parseLimit = pLimit(Math.max(1, options.concurrency));
-  const unitLimit = pLimit(Math.max(1, Math.min(4, work.length)));
+  // Units (folders) read at once: enough that a tenant of small mailboxes keeps the network
+  // busy; sources cap their own connections (IMAP per host, Graph per mailbox and globally).
+  const unitLimit = pLimit(Math.max(1, Math.min(work.length, Math.max(4, options.concurrency))));
   const window = Math.max(1, options.concurrency);
 
   const stats = new Map<string, MailboxStats>();

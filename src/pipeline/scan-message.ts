@@ -25,6 +25,10 @@ export interface MessageScanOptions {
 }
 
 export async function scanMessage(raw: RawMessage, engine: Engine, options: MessageScanOptions): Promise<MessageOutcome> {
+  if (raw.unreadable) {
+    const fields = headerFields(raw.bytes);
+    return { messageId: fields.messageId ?? syntheticMessageId(raw.bytes), date: isoDate(fields.date), maskedSubject: null, findings: [], problems: [raw.unreadable] };
+  }
   if (raw.oversize) {
     const fields = headerFields(raw.bytes);
     return {

@@ -1,5 +1,6 @@
 import type { Checkpoint, SourceKind, SourceUnit, UnitItem } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
+import type { GraphSourceOptions } from './graph/options.js';
 
 export interface SourceOptions {
   /** Messages larger than this are not read into memory; they become `error` records. */
@@ -7,6 +8,8 @@ export interface SourceOptions {
   /** `--mailbox`: the mailbox name to report for an archive source. */
   readonly mailbox?: string;
   readonly signal?: AbortSignal;
+  /** Settings of `graph://` sources (flags and environment). */
+  readonly graph?: GraphSourceOptions;
 }
 
 /** A mailbox or folder that could not be opened while listing units (bad password, no mailbox). */
