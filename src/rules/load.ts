@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { ScanError, describeFsError } from '../shared/errors.js';
 import { compileRules, type Rule } from './compile.js';
-import { RuleFileSchema, formatIssues, type RuleFile } from './schema.js';
+import { AllowlistFileSchema, RuleFileSchema, formatIssues, type AllowlistFile, type RuleFile } from './schema.js';
 
 /** `rules/` at the package root: from src/rules/ (tsx) and dist/rules/ (built) alike. */
 export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
@@ -31,13 +31,19 @@ async function readRuleFiles(dir: string): Promise<{ file: string; text: string 
   );
 }
 
-/** Parses one file's text; returns the rule or `file: path: message` errors. */
-export function parseRuleFile(file: string, text: string): { rule?: RuleFile; errors: string[] } {
+/** Parses one file's text; returns the rule (or allowlist) or `file: path: message` errors. */
+export function parseRuleFile(file: string, text: string): { rule?: RuleFile; allowlist?: AllowlistFile; errors: string[] } {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     return { errors: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`) };
   }
-  const result = RuleFileSchema.safeParse(doc.toJS());
+  const data: unknown = doc.toJS();
+  if (typeof data === 'object' && data !== null && (data as { kind?: unknown }).kind === 'allowlist') {
+    const result = AllowlistFileSchema.safeParse(data);
+    if (!result.success) return { errors: formatIssues(result.error).map((m) => `${file}: ${m}`) };
+    return { allowlist: result.data, errors: [] };
+  }
+  const result = RuleFileSchema.safeParse(data);
   if (!result.success) return { errors: formatIssues(result.error).map((m) => `${file}: ${m}`) };
   return { rule: result.data, errors: [] };
 }
@@ -49,20 +55,41 @@ export function parseRuleFile(file: string, text: string): { rule?: RuleFile; er
  */
 export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
   const parsed: { file: string; rule: RuleFile }[] = [];
+  const allowlists: { file: string; allowlist: AllowlistFile }[] = [];
   const errors: string[] = [];
   let checkRedos = false;
   for (const dir of dirs) {
     if (path.resolve(dir) !== path.resolve(BUNDLED_RULES_DIR)) checkRedos = true;
     for (const { file, text } of await readRuleFiles(dir)) {
-      const { rule, errors: fileErrors } = parseRuleFile(file, text);
+      const { rule, allowlist, errors: fileErrors } = parseRuleFile(file, text);
       errors.push(...fileErrors);
       if (rule) parsed.push({ file, rule });
+      if (allowlist) allowlists.push({ file, allowlist });
     }
   }
   const compiled = compileRules(parsed, { checkRedos });
   errors.push(...compiled.errors);
+  const allowed = applyAllowlists(compiled.rules, allowlists);
+  errors.push(...allowed.errors);
   if (errors.length > 0) {
     throw new ScanError('config', `invalid rules:\n  ${errors.join('\n  ')}`);
   }
-  return { rules: compiled.rules, warnings: compiled.warnings };
+  return { rules: allowed.rules, warnings: compiled.warnings };
+}
+
+/** Adds allowlist values to the rules they name (each value normalized as that rule's detector does). */
+function applyAllowlists(rules: readonly Rule[], allowlists: readonly { file: string; allowlist: AllowlistFile }[]): { rules: Rule[]; errors: string[] } {
+  const errors: string[] = [];
+  const ids = new Set(rules.map((r) => r.id));
+  const extra = new Map<string, string[]>();
+  for (const { file, allowlist } of allowlists) {
+    allowlist.entries.forEach((entry, i) => {
+      for (const id of entry.rules ?? []) if (!ids.has(id)) errors.push(`${file}: entries.${i}.rules: unknown rule '${id}'`);
+      for (const rule of rules) {
+        if (entry.rules && !entry.rules.includes(rule.id)) continue;
+        extra.set(rule.id, [...(extra.get(rule.id) ?? []), ...entry.values.map((v) => rule.detector.normalize(v))]);
+      }
+    });
+  }
+  return { rules: rules.map((r) => (extra.has(r.id) ? { ...r, allow: new Set([...r.allow, ...(extra.get(r.id) ?? [])]) } : r)), errors };
 }

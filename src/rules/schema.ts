@@ -108,3 +108,24 @@ export function formatIssues(error: z.ZodError): string[] {
     return `${where}: ${issue.message}`;
   });
 }
+
+/**
+ * An allowlist file: values that are never findings (the organization's own test patients,
+ * training-deck samples). Kept in the user's own rules folder, beside or instead of new rules.
+ */
+export const AllowlistFileSchema = z.strictObject({
+  kind: z.literal('allowlist'),
+  description: z.string().optional(),
+  entries: z
+    .array(
+      z.strictObject({
+        /** Rule ids the values apply to; omitted: every rule. */
+        rules: z.array(z.string()).optional(),
+        /** Values as written anywhere; compared after each rule's normalization. */
+        values: z.array(z.string().min(1)).min(1),
+      }),
+    )
+    .min(1),
+});
+
+export type AllowlistFile = z.infer<typeof AllowlistFileSchema>;

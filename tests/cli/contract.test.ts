@@ -154,3 +154,24 @@ describe('rules commands', () => {
     expect(r.stderr).toContain(`${dir}/slow.yaml (rule slow): patterns.0.regex: may backtrack catastrophically`);
   });
 });
+
+describe('user rules and allowlists', () => {
+  it('--rules builtin --rules DIR adds an allowlist to the bundled rules without editing them', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'our-test-patients.yaml'), 'kind: allowlist\ndescription: our QA patients\nentries:\n  - rules: [ssn]\n    values: ["489-36-8350"]\n');
+    const input = 'Patient SSN: 489-36-8350\nOther SSN: 514-14-8905\n';
+    const ours = await runCli(['rules', 'test', '-', '--rules', 'builtin', '--rules', dir], { input });
+    expect(ours.stdout).not.toContain('8350');
+    expect(ours.stdout).toContain('•••-••-8905');
+    const bundled = await runCli(['rules', 'test', '-'], { input });
+    expect(bundled.stdout).toContain('•••-••-8350');
+  });
+
+  it('an allowlist naming an unknown rule is a configuration error', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'allow.yaml'), 'kind: allowlist\nentries:\n  - rules: [nope]\n    values: ["x"]\n');
+    const r = await runCli(['rules', 'list', '--rules', 'builtin', '--rules', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${dir}/allow.yaml: entries.0.rules: unknown rule 'nope'`);
+  });
+});
