@@ -19,7 +19,7 @@ import type { Signal } from '../rules/schema.js';
 import type { DetectorEnv } from '../detectors/types.js';
 import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
 import { normalizeText } from './normalize.js';
-import { buildKeywordIndex, findKeywords, type KeywordHit, type KeywordIndex, type KeywordKind } from './keywords.js';
+import { buildKeywordIndex, findKeywords, type KeywordHit, type KeywordIndex } from './keywords.js';
 import { findTables, headerCellAt, type TableBlock } from './tables.js';
 import { disclaimerSpans, isInsideBlob } from './text.js';
 
@@ -47,10 +47,10 @@ export interface EngineHit {
 }
 
 export interface Engine {
-  /** Reported findings (identifiers and corroborated health context) at or above `low`. */
-  scan(segment: Segment): EngineHit[];
+  /** Reported findings (identifiers and corroborated health context) at or above `min` (default `low`). */
+  scan(segment: Segment, min?: Confidence): EngineHit[];
   /** Like `scan`, plus the hits of context-only rules (NPI, DEA, payers): for `rules test` and rule examples. */
-  scanAll(segment: Segment): EngineHit[];
+  scanAll(segment: Segment, min?: Confidence): EngineHit[];
   /** The text with every identifier candidate masked, whatever its context (subjects, attachment names); SSN shapes even when invalid. */
   redact(text: string): string;
 }
@@ -112,14 +112,7 @@ class SegmentFacts {
     if (!this.indexed) {
       this.indexed = true;
       for (const h of this.hits) {
-        // One hit per rule and kind, named by the longest of the rule's words it contains.
-        const longest = new Map<string, { rule: number; kind: KeywordKind; word: string }>();
         for (const o of this.index.owners.get(h.word) ?? []) {
-          const key = `${o.rule}:${o.kind}`;
-          const current = longest.get(key);
-          if (current === undefined || o.word.length > current.word.length) longest.set(key, o);
-        }
-        for (const o of longest.values()) {
           let found = this.byRule.get(o.rule);
           if (!found) {
             found = { strong: [], weak: [], negative: [], term: [] };
@@ -136,31 +129,44 @@ class SegmentFacts {
 type RuleWords = { readonly strong: KeywordHit[]; readonly weak: KeywordHit[]; readonly negative: KeywordHit[]; readonly term: KeywordHit[] };
 const NO_WORDS: RuleWords = { strong: [], weak: [], negative: [], term: [] };
 
-/** LABEL: the closest keyword ending at most `window` characters before the value, on its line or alone on the line above. */
-function labelBefore(hits: readonly KeywordHit[], text: string, start: number, window: number): KeywordHit | undefined {
-  let best: KeywordHit | undefined;
-  for (const h of hits) {
-    if (h.end > start || start - h.end > window) continue;
-    if (best && h.end <= best.end) continue;
-    const gap = text.slice(h.end, start);
-    if (!gap.includes('\n') || LABEL_ON_LINE_ABOVE.test(gap)) best = h;
+/** Index of the last hit ending at or before `pos` (hits are in text order and do not overlap), or -1. */
+function lastEndingBefore(hits: readonly KeywordHit[], pos: number): number {
+  let lo = 0;
+  let hi = hits.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((hits[mid] as KeywordHit).end <= pos) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
-  return best;
+  return found;
+}
+
+/**
+ * LABEL: the closest keyword ending at most `window` characters before the value, on its line or
+ * alone on the line above. Only the closest can qualify: an earlier one's gap holds the closer one.
+ */
+function labelBefore(hits: readonly KeywordHit[], text: string, start: number, window: number): KeywordHit | undefined {
+  const h = hits[lastEndingBefore(hits, start)];
+  if (!h || start - h.end > window) return undefined;
+  const gap = text.slice(h.end, start);
+  return !gap.includes('\n') || LABEL_ON_LINE_ABOVE.test(gap) ? h : undefined;
 }
 
 function nearby(hits: readonly KeywordHit[], start: number, end: number, window: number): KeywordHit | undefined {
-  return hits.find((h) => h.end >= start - window && h.start <= end + window);
+  // The first hit that ends at or after start - window, if it starts before end + window.
+  const i = lastEndingBefore(hits, start - window - 1) + 1;
+  const h = hits[i];
+  return h && h.start <= end + window ? h : undefined;
 }
 
 /** A negative label shortly before the value on the same line. */
 function negativeBefore(hits: readonly KeywordHit[], text: string, start: number, window: number): KeywordHit | undefined {
-  let best: KeywordHit | undefined;
-  for (const h of hits) {
-    if (h.end > start || start - h.end > window) continue;
-    if (text.slice(h.end, start).includes('\n')) continue;
-    if (!best || h.end > best.end) best = h;
-  }
-  return best;
+  const h = hits[lastEndingBefore(hits, start)];
+  if (!h || start - h.end > window) return undefined;
+  return text.slice(h.end, start).includes('\n') ? undefined : h;
 }
 
 /** Does any keyword of a set occur in a table header cell? */
@@ -308,7 +314,8 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     return score;
   };
 
-  const evaluate = (segment: Segment, includeContext: boolean): EngineHit[] => {
+  const evaluate = (segment: Segment, includeContext: boolean, min: Confidence): EngineHit[] => {
+    const minScore = LEVELS.find((l) => l.level === min)?.min ?? LOW;
     const text = normalizeText(segment.text);
     const facts = new SegmentFacts(text, findKeywords(index, text), index);
     const candidates = candidatesOf(facts);
@@ -334,7 +341,8 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       return set;
     };
 
-    const best = new Map<string, EngineHit>();
+    // Best occurrence per rule and value; masking and the HMAC only for what is reported.
+    const best = new Map<string, { c: Candidate; score: number; why: Explanation }>();
     for (const c of candidates) {
       if (c.rule.role === 'context' && !includeContext) continue;
       const others = signalsOfOthers(c.ruleIndex);
@@ -361,11 +369,10 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         }
       }
       score = Math.min(1, Math.max(0, score));
-      const confidence = levelOf(score);
-      if (!confidence) continue;
+      if (score + 1e-9 < minScore) continue;
       const dedupeKey = `${c.rule.id}\0${c.normalized}`;
       const previous = best.get(dedupeKey);
-      if (previous && previous.finding.score >= score) continue;
+      if (previous && previous.score >= score) continue;
       const why: Explanation = {
         pattern: c.pattern,
         verdict: c.verdict,
@@ -376,14 +383,18 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         ...(c.negative ? { negative: c.negative } : {}),
         ...(corroboratedBy.length > 0 ? { corroboratedBy } : {}),
       };
-      best.set(dedupeKey, {
+      best.set(dedupeKey, { c, score, why });
+    }
+    const hits: EngineHit[] = [];
+    for (const { c, score, why } of best.values()) {
+      hits.push({
         start: c.start,
         end: c.end,
         role: c.rule.role,
         finding: {
           rule: c.rule.id,
           category: c.rule.category,
-          confidence,
+          confidence: levelOf(score) as Confidence,
           score,
           location: segment.location,
           masked: c.rule.detector.mask(c.match, c.normalized),
@@ -392,12 +403,12 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         },
       });
     }
-    return [...best.values()].sort((a, b) => a.start - b.start);
+    return hits.sort((a, b) => a.start - b.start);
   };
 
   return {
-    scan: (segment) => evaluate(segment, false),
-    scanAll: (segment) => evaluate(segment, true),
+    scan: (segment, min = 'low') => evaluate(segment, false, min),
+    scanAll: (segment, min = 'low') => evaluate(segment, true, min),
 
     redact(input: string): string {
       const text = normalizeText(input);

@@ -8,7 +8,7 @@
  * sticky regex confirm the whole keyword (spaces, punctuation, boundaries) at that position.
  */
 import type { Rule } from '../rules/compile.js';
-import { canonicalWord, wordSource } from '../rules/compile.js';
+import { wordSource } from '../rules/compile.js';
 
 export type KeywordKind = 'strong' | 'weak' | 'negative' | 'term';
 
@@ -28,7 +28,10 @@ interface Candidate {
 export interface KeywordIndex {
   /** Hash of a keyword's first word (lower case letters and digits) → keywords starting with it, longest first. */
   readonly byFirstWord: ReadonlyMap<number, readonly Candidate[]>;
-  /** Canonical word → which rule lists contain it or a whole-word part of it. */
+  /**
+   * Canonical word → which rule lists contain it or a whole-word part of it: one entry per rule
+   * and kind, named by the longest of that rule's words it contains.
+   */
   readonly owners: ReadonlyMap<string, readonly { rule: number; kind: KeywordKind; word: string }[]>;
 }
 
@@ -81,9 +84,16 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
   // (a rule listing `social security` owns a hit on `social security number`).
   const owners = new Map<string, { rule: number; kind: KeywordKind; word: string }[]>();
   for (const w of all) {
-    const entries: { rule: number; kind: KeywordKind; word: string }[] = [];
-    for (const l of lists) for (const v of l.words) if (containsWords(w, v)) entries.push({ rule: l.rule, kind: l.kind, word: v });
-    owners.set(w, entries);
+    const longest = new Map<string, { rule: number; kind: KeywordKind; word: string }>();
+    for (const l of lists) {
+      for (const v of l.words) {
+        if (!containsWords(w, v)) continue;
+        const key = `${l.rule}:${l.kind}`;
+        const current = longest.get(key);
+        if (!current || v.length > current.word.length) longest.set(key, { rule: l.rule, kind: l.kind, word: v });
+      }
+    }
+    owners.set(w, [...longest.values()]);
   }
   return { byFirstWord, owners };
 }
@@ -114,7 +124,7 @@ export function findKeywords(index: KeywordIndex, text: string): KeywordHit[] {
       const m = cand.verify.exec(text);
       if (m) {
         const end = start + m[0].length;
-        hits.push({ start, end, word: canonicalWord(m[0]) });
+        hits.push({ start, end, word: cand.word }); // what matched is this keyword, whatever its spacing or case
         i = Math.max(i, end); // like a regex scan: continue after the longest keyword found here
         break;
       }

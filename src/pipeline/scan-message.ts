@@ -59,7 +59,7 @@ export async function scanMessage(raw: RawMessage, engine: Engine, options: Mess
     return safe;
   };
   for (const segment of parsed.segments) {
-    for (const { finding } of engine.scan({ ...segment, location: safeLocation(segment.location) })) {
+    for (const { finding } of engine.scan({ ...segment, location: safeLocation(segment.location) }, options.minConfidence)) {
       if (confidenceRank(finding.confidence) < threshold) continue;
       // One finding per distinct identifier per location: the text and HTML bodies of one
       // message, or a subject repeated in a body, are the same location or value.
