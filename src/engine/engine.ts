@@ -77,6 +77,13 @@ interface Candidate {
   inDisclaimer: boolean;
 }
 
+/** Is a keyword glued to URL or address punctuation (the cheap test before the exact one)? */
+function gluedToToken(text: string, start: number, end: number): boolean {
+  const before = start > 0 ? text[start - 1] : ' ';
+  const after = end < text.length ? text[end] : ' ';
+  return '/?&=.@:_'.includes(before as string) || '=/@'.includes(after as string);
+}
+
 /** A label on the line above: `SSN:` then the value on the next line (also in `> ` quoted replies). */
 const LABEL_ON_LINE_ABOVE = /^[ \t]*[:#.-]?[ \t]*\r?\n[ \t>]*$/;
 
@@ -87,11 +94,16 @@ class SegmentFacts {
   private readonly byRule = new Map<number, RuleWords>();
   private indexed = false;
 
+  private readonly hits: readonly KeywordHit[];
+
   constructor(
     readonly text: string,
-    private readonly hits: readonly KeywordHit[],
+    hits: readonly KeywordHit[],
     private readonly index: KeywordIndex,
-  ) {}
+  ) {
+    // A keyword inside a URL or an e-mail address (`cpn.cfm?grp=lb735`) labels nothing.
+    this.hits = hits.filter((h) => !(gluedToToken(text, h.start, h.end) && isInsideBlob(text, h.start, h.end)));
+  }
 
   tables(): TableBlock[] {
     this.tablesCache ??= findTables(this.text);
@@ -351,8 +363,11 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       let score = preScore(c);
       let label = c.label;
       if (label?.weak) {
-        // A weak label (`DoD`, `born`, `group`) counts only when the item backs it up.
-        if (others.size > 0 && c.rule.context) score += c.rule.context.labelBoost;
+        // A weak label (`DoD`, `born`, `group`) counts only when the item backs it up, by default with
+        // another patient identifier: health words in a news story do not make "born Dec. 22, 1961"
+        // a patient's birth date.
+        const ctx = c.rule.context;
+        if (ctx && ctx.weakConfirmedBy.some((sig) => others.has(sig))) score += ctx.labelBoost;
         else {
           label = undefined;
           if (c.requirement !== 'none' && !c.near) continue;

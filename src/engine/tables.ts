@@ -15,6 +15,9 @@ export interface TableBlock {
 
 const DELIMITERS = ['|', '\t', ','] as const;
 
+/** Longer than this, a first-row cell is text, not a column label. */
+const MAX_HEADER_CELL = 48;
+
 /** Splits a row on a delimiter outside double quotes; returns cells and the offsets where each starts. */
 export function splitRow(line: string, delimiter: string): { cells: string[]; starts: number[] } {
   const cells: string[] = [];
@@ -68,14 +71,12 @@ export function findTables(text: string): TableBlock[] {
     }
     let j = i + 1;
     while (j < lines.length && (lines[j] as { text: string }).text.trim() !== '' && delimiterCount((lines[j] as { text: string }).text, delimiter) === count) j++;
-    if (j - i >= 2) {
+    const header = splitRow(line.text, delimiter).cells;
+    // A header row is labels: at least two of them, each short (a sentence ending in a tab is not).
+    const looksLikeHeader = header.filter((c) => c !== '').length >= 2 && header.every((c) => c.length <= MAX_HEADER_CELL);
+    if (j - i >= 2 && looksLikeHeader) {
       const last = lines[j - 1] as { start: number; text: string };
-      blocks.push({
-        rowsStart: (lines[i + 1] as { start: number }).start,
-        end: last.start + last.text.length,
-        delimiter,
-        header: splitRow(line.text, delimiter).cells,
-      });
+      blocks.push({ rowsStart: (lines[i + 1] as { start: number }).start, end: last.start + last.text.length, delimiter, header });
     }
     i = j;
   }

@@ -26,6 +26,7 @@ export interface Rule {
   readonly context?: {
     readonly strong: ReadonlySet<string>;
     readonly weak: ReadonlySet<string>;
+    readonly weakConfirmedBy: readonly Signal[];
     readonly labelWindow: number;
     readonly labelBoost: number;
     readonly window: number;
@@ -182,6 +183,7 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
             context: {
               strong: words(rule.context.words),
               weak: words(rule.context.weakWords),
+              weakConfirmedBy: rule.context.weakConfirmedBy,
               labelWindow: rule.context.labelWindow,
               labelBoost: rule.context.labelBoost,
               window: rule.context.window,

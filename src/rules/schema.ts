@@ -33,9 +33,11 @@ export const ContextSchema = z.strictObject({
   nearBoost: Score.default(0.3),
   /**
    * Ambiguous keywords (`dod` is also the Department of Defense, `born`, `group`): they label a
-   * value only when the item also holds another identifier or health context (corroboration).
+   * value only when the item also holds a signal in `weakConfirmedBy` from another rule.
    */
   weakWords: z.array(z.string().min(1)).default([]),
+  /** What confirms a weak label: another rule's patient identifier by default; insurance rules add payers and card blocks. */
+  weakConfirmedBy: z.array(z.enum(['identifier', 'health', 'insurance'])).default(['identifier']),
 });
 
 export const NegativeSchema = z.strictObject({

@@ -57,7 +57,7 @@ export function renderTable(summary: ScanSummary): string {
   if (summary.errors > 0) {
     out.push(`${summary.errors} item${summary.errors === 1 ? '' : 's'} could not be read: the scan is incomplete (see --format jsonl for the error records).`);
   }
-  out.push('Counts per category are findings (distinct identifiers per message location). Columns: messages with PHI, share of messages.');
+  out.push('Category columns count findings: distinct identifiers per message location.');
   return `${out.join('\n')}\n`;
 }
 
