@@ -57,6 +57,11 @@ interface ScanFlags {
   state?: string;
   progress: boolean;
   sinceLast: boolean;
+  accounts?: string;
+  folders?: string[];
+  excludeFolders?: string[];
+  imapConnections?: number;
+  imapTimeout?: number;
 }
 
 async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
@@ -90,6 +95,14 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       maxMessageBytes: flags.maxMessageSize,
       maxNestingDepth: flags.maxDepth,
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
+      imap: {
+        env: process.env,
+        ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}),
+        ...(flags.folders !== undefined ? { folders: flags.folders } : {}),
+        ...(flags.excludeFolders !== undefined ? { excludeFolders: flags.excludeFolders } : {}),
+        ...(flags.imapConnections !== undefined ? { connectionsPerHost: flags.imapConnections } : {}),
+        ...(flags.imapTimeout !== undefined ? { timeoutMs: flags.imapTimeout * 1000 } : {}),
+      },
       sinks: [sink],
       checkpoints,
       sinceLast: flags.sinceLast,
@@ -169,6 +182,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <dir>', 'state folder (fingerprint key); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')
+    .option('--accounts <file>', 'IMAP: scan every mailbox listed in this CSV or YAML file (SOURCE is then imap[s]://HOST[:PORT])')
+    .option('--folders <glob>', 'IMAP: only folders matching these globs (comma-separated or repeated; * within a level, ** across)', collect)
+    .option('--exclude-folders <glob>', 'IMAP: skip folders matching these globs (comma-separated or repeated)', collect)
+    .option('--imap-connections <n>', 'IMAP: connections open at once to one server (default 4)', positiveInt)
+    .option('--imap-timeout <seconds>', 'IMAP: seconds to wait for a connection, the greeting or a reply (default 60)', positiveInt)
     .action(async (sources: string[], flags: Omit<ScanFlags, 'format'> & { format?: Format | 'html' }) => {
       if (flags.format === 'html') throw new ScanError('usage', '--format html: the HTML report is not available in this version yet; use table, json, jsonl or csv');
       setExit(await runScan(sources, flags as ScanFlags));

@@ -1,6 +1,7 @@
 /** The source registry: a SOURCE argument (`scheme:path`) to a Source. Explicit, no discovery. */
 import { ScanError } from '../shared/errors.js';
 import { emlSource } from './eml.js';
+import { imapSource } from './imap.js';
 import { maildirSource } from './maildir.js';
 import { mboxSource } from './mbox.js';
 import type { Source, SourceOptions } from './types.js';
@@ -11,7 +12,7 @@ const ARCHIVE_SCHEMES = {
   eml: emlSource,
 } as const;
 
-const PLANNED = ['pst', 'imap', 'imaps', 'graph'];
+const PLANNED = ['pst', 'graph'];
 
 export function createSource(spec: string, options: SourceOptions): Source {
   const m = /^([a-z]+):(.*)$/s.exec(spec);
@@ -24,6 +25,7 @@ export function createSource(spec: string, options: SourceOptions): Source {
     if (rest === '') throw new ScanError('usage', `${spec}: missing path after '${scheme}:'`);
     return ARCHIVE_SCHEMES[scheme as keyof typeof ARCHIVE_SCHEMES](spec, rest, options);
   }
+  if (scheme === 'imap' || scheme === 'imaps') return imapSource(spec, options);
   if (PLANNED.includes(scheme)) {
     throw new ScanError('usage', `${spec}: the ${scheme} source is not available in this version yet`);
   }
