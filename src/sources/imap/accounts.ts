@@ -58,10 +58,8 @@ const AccountRow = z.strictObject({
   ...CredentialFields,
 });
 const Defaults = z.strictObject(CredentialFields);
-const AccountsYaml = z.union([
-  z.array(AccountRow),
-  z.strictObject({ defaults: Defaults.optional(), accounts: z.array(AccountRow) }),
-]);
+/** YAML: a list of rows, or `{defaults, accounts}` where defaults apply to every row. */
+const AccountsYaml = z.strictObject({ defaults: Defaults.optional(), accounts: z.array(AccountRow) });
 
 type Row = z.infer<typeof AccountRow>;
 
@@ -150,13 +148,11 @@ export function loadAccountsFile(file: string, env: NodeJS.ProcessEnv): Account[
     } catch (err) {
       throw new ScanError('config', `--accounts ${file}: not valid YAML (${(err as Error).message.split('\n')[0] ?? ''}); a .csv file is read as CSV`);
     }
-    const parsed = AccountsYaml.safeParse(doc);
+    // Checked against one shape or the other, so the issues name the field, not "invalid union".
+    const parsed = AccountsYaml.safeParse(Array.isArray(doc) ? { accounts: doc } : doc);
     if (!parsed.success) throw new ScanError('config', `--accounts ${flattenIssues(file, parsed.error)}`);
-    if (Array.isArray(parsed.data)) rows = parsed.data;
-    else {
-      rows = parsed.data.accounts;
-      defaults = parsed.data.defaults ?? {};
-    }
+    rows = parsed.data.accounts;
+    defaults = parsed.data.defaults ?? {};
   }
   if (rows.length === 0) throw new ScanError('config', `--accounts ${file}: no accounts listed`);
   const seen = new Set<string>();
