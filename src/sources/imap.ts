@@ -8,9 +8,9 @@
  *
  * Per folder: EXAMINE → UID SEARCH for the UIDs after the checkpoint → for each batch of UIDs,
  * FETCH (UID RFC822.SIZE) first, so the size cap is applied before any body is downloaded, then
- * FETCH (UID BODY.PEEK[]) of the messages under the cap, streamed one message at a time into the
- * pipeline (imapflow's fetch() waits for each row to be consumed). A batch holds at most
- * `BATCH_BYTES` of message bytes, so memory stays bounded whatever the folder size.
+ * FETCH (UID BODY.PEEK[]) of the messages under the cap, one message at a time, into a read-ahead
+ * queue of at most READ_AHEAD_BYTES that the pipeline drains: the server keeps sending while the
+ * parser works, and memory stays bounded whatever the folder size.
  *
  * Cursor: `UIDVALIDITY:UID[:HIGHESTMODSEQ]`. A message is identified forever by UIDVALIDITY and
  * UID (RFC 3501 §2.3.1.1): a cursor resumes after its UID while UIDVALIDITY is unchanged, and
@@ -31,6 +31,7 @@ import { headerFields } from '../parse/mime.js';
 import { ENV, loadAccountsFile, singleAccount, type Account } from './imap/accounts.js';
 import { displayName, selectFolders, type ListedFolder } from './imap/folders.js';
 import { ConnectionPool } from './imap/pool.js';
+import { ReadAhead } from './imap/read-ahead.js';
 import { parseImapUri, redactSpec, type ImapTarget } from './imap/uri.js';
 import { OVERSIZE_HEAD_BYTES, type Source, type SourceOptions, type UnitProblem } from './types.js';
 
@@ -41,6 +42,8 @@ const DEFAULT_BATCH = 500;
 const BATCH_BYTES = 16 * 1024 * 1024;
 /** Oversize messages without a Message-ID are hashed in chunks of this size (partial FETCH). */
 const HASH_CHUNK = 4 * 1024 * 1024;
+/** Fetched messages waiting for the scanner, per folder being read. */
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 const DEFAULT_RETRIES = 5;
 const DEFAULT_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 8000;
@@ -50,6 +53,11 @@ interface UnitInfo {
   /** The server's folder path (what EXAMINE gets). */
   readonly path: string;
 }
+
+/** What the FETCH reader hands the folder's generator. */
+type Fetched =
+  | { readonly kind: 'message'; readonly uid: number; readonly size: number; readonly bytes: Buffer; readonly oversize?: RawMessage['oversize'] }
+  | { readonly kind: 'batch-end'; readonly uids: readonly number[] };
 
 interface Cursor {
   readonly uidValidity: string;
@@ -261,6 +269,7 @@ export function imapSource(spec: string, options: SourceOptions): Source {
     let watermark = 0;
     let lastCursor = '';
     let failures = 0;
+    let stopReader: (() => void) | undefined;
     const advanceWatermark = (): void => {
       if (!remaining) return;
       let n = 0;
@@ -300,54 +309,48 @@ export function imapSource(spec: string, options: SourceOptions): Source {
             const found = mb.exists === 0 ? [] : await client.search({ uid: `${watermark + 1}:*` }, { uid: true });
             remaining = (found || []).filter((u) => u > watermark).sort((a, b) => a - b);
           }
-          while (remaining.length > 0) {
-            const batch: number[] = [];
-            for (const u of remaining) {
-              if (batch.length >= batchSize) break;
-              if (!done.has(u)) batch.push(u);
-            }
-            if (batch.length === 0) break;
-            const sizes = new Map<number, number>();
-            for await (const m of client.fetch(uidSet(batch), { uid: true, size: true }, { uid: true })) {
-              if (m.uid !== undefined && m.size !== undefined) sizes.set(m.uid, m.size);
-            }
-            for (const group of groupBySize(batch, sizes, options.maxMessageBytes)) {
-              if (group.oversize !== undefined) {
-                const uid = group.oversize;
-                const raw = await fetchOversize(client, uid, sizes.get(uid) ?? 0);
-                done.add(uid);
-                failures = 0;
-                if (raw) {
-                  advanceWatermark();
-                  lastCursor = cursorNow();
-                  yield { ...raw, unit, locator: `${unit.folder}:${uidValidity}:${uid}`, cursor: lastCursor };
-                }
-                continue;
-              }
-              const asked = new Set(group.uids);
-              for await (const m of client.fetch(uidSet(group.uids), { uid: true, source: true }, { uid: true })) {
-                const uid = m.uid;
-                if (uid === undefined || !m.source || done.has(uid) || !asked.has(uid)) continue;
-                done.add(uid);
-                failures = 0;
-                advanceWatermark();
+          // The reader runs ahead of the scanner (bounded by READ_AHEAD_BYTES); messages count
+          // as done only when handed out, so a reconnect re-fetches exactly the rest.
+          const todo = remaining.filter((u) => !done.has(u));
+          const queue = new ReadAhead<Fetched>(READ_AHEAD_BYTES);
+          stopReader = () => queue.close();
+          void readFolder(client, todo, queue).then(
+            () => queue.end(),
+            (err: unknown) => queue.fail(err),
+          );
+          for (let item = await queue.pop(); item !== undefined; item = await queue.pop()) {
+            if (item.kind === 'batch-end') {
+              // What was asked for and did not come was expunged meanwhile: nothing to scan.
+              for (const u of item.uids) done.add(u);
+              advanceWatermark();
+              if (cursorNow() !== lastCursor) {
                 lastCursor = cursorNow();
-                yield { unit, locator: `${unit.folder}:${uidValidity}:${uid}`, size: m.source.length, bytes: m.source, cursor: lastCursor };
+                yield { kind: 'cursor', cursor: lastCursor } satisfies CursorAdvance;
               }
+              continue;
             }
-            // What was asked for and did not come was expunged meanwhile: nothing to scan.
-            for (const u of batch) done.add(u);
+            if (done.has(item.uid)) continue;
+            done.add(item.uid);
+            failures = 0;
             advanceWatermark();
-            if (cursorNow() !== lastCursor) {
-              lastCursor = cursorNow();
-              yield { kind: 'cursor', cursor: lastCursor } satisfies CursorAdvance;
-            }
+            lastCursor = cursorNow();
+            yield {
+              unit,
+              locator: `${unit.folder}:${uidValidity}:${item.uid}`,
+              size: item.size,
+              bytes: item.bytes,
+              ...(item.oversize ? { oversize: item.oversize } : {}),
+              cursor: lastCursor,
+            };
           }
+          stopReader = undefined;
           const end = startCursor as Cursor;
           completed = true;
           yield { kind: 'cursor', cursor: formatCursor({ ...end, uid: Math.max(end.uid, watermark) }) } satisfies CursorAdvance;
           return;
         } catch (err) {
+          stopReader?.();
+          stopReader = undefined;
           if (client) pool.release(hostKey, account.user, client, false);
           client = undefined;
           if (!isConnectionError(err) || failures >= retries) {
@@ -366,8 +369,39 @@ export function imapSource(spec: string, options: SourceOptions): Source {
         }
       }
     } finally {
+      stopReader?.();
       if (client) pool.release(hostKey, account.user, client, completed);
       unitDone(account);
+    }
+  }
+
+  /**
+   * Fetches `uids` (ascending) in batches into the queue: per batch, `UID FETCH (UID RFC822.SIZE)`
+   * first, so the size cap is applied before any body is downloaded, then `BODY.PEEK[]` of the
+   * messages under the cap, in groups of at most BATCH_BYTES. imapflow hands over one FETCH row
+   * at a time, and `queue.push` waits while the queue is full: the server is never read further
+   * ahead than READ_AHEAD_BYTES.
+   */
+  async function readFolder(client: ImapFlow, uids: readonly number[], queue: ReadAhead<Fetched>): Promise<void> {
+    for (let i = 0; i < uids.length; i += batchSize) {
+      const batch = uids.slice(i, i + batchSize);
+      const sizes = new Map<number, number>();
+      for await (const m of client.fetch(uidSet(batch), { uid: true, size: true }, { uid: true })) {
+        if (m.uid !== undefined && m.size !== undefined) sizes.set(m.uid, m.size);
+      }
+      for (const group of groupBySize(batch, sizes, options.maxMessageBytes)) {
+        if (group.oversize !== undefined) {
+          const raw = await fetchOversize(client, group.oversize, sizes.get(group.oversize) ?? 0);
+          if (raw && !(await queue.push({ kind: 'message', uid: group.oversize, ...raw }, raw.bytes.length))) return;
+          continue;
+        }
+        const asked = new Set(group.uids);
+        for await (const m of client.fetch(uidSet(group.uids), { uid: true, source: true }, { uid: true })) {
+          if (m.uid === undefined || !m.source || !asked.has(m.uid)) continue;
+          if (!(await queue.push({ kind: 'message', uid: m.uid, size: m.source.length, bytes: m.source }, m.source.length))) return;
+        }
+      }
+      if (!(await queue.push({ kind: 'batch-end', uids: batch }, 0))) return;
     }
   }
 

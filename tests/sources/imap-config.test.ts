@@ -64,11 +64,17 @@ describe('--accounts files', () => {
         '  - user: dave',
         '    masterStyle: separator',
         '  - user: bob',
-        '    master: null',
+        '    master: null             # logs in as himself',
+        '    passwordEnv: BOB_PW',
       ].join('\n'),
     );
-    // `master: null` is not a string: the schema names the field.
-    expect(() => loadAccountsFile(file, env)).toThrow(/accounts\.2\.master/);
+    expect(loadAccountsFile(file, env)).toEqual([
+      { user: 'alice', login: 'scanner', authzid: 'alice', secret: { kind: 'password', value: 'masterpw' } },
+      { user: 'dave', login: 'dave*scanner', secret: { kind: 'password', value: 'masterpw' } },
+      { user: 'bob', login: 'bob', secret: { kind: 'password', value: 'bobpw' } },
+    ]);
+    writeFileSync(file, '- {user: alice, master: 42}\n');
+    expect(() => loadAccountsFile(file, env)).toThrow(/accounts\.0\.master/);
     writeFileSync(
       file,
       ['defaults: {master: scanner, passwordEnv: MASTER_PW}', 'accounts:', '  - {user: alice}', '  - {user: dave, masterStyle: separator}'].join('\n'),
@@ -171,5 +177,28 @@ describe('cursors and UID sets', () => {
   it('packs UIDs into ranges', () => {
     expect(uidSet([1, 2, 3, 5, 7, 8, 10])).toBe('1:3,5,7:8,10');
     expect(uidSet([4])).toBe('4');
+  });
+});
+
+describe('read-ahead queue', () => {
+  it('bounds queued bytes, always takes one item, hands out the rest before an error', async () => {
+    const { ReadAhead } = await import('../../src/sources/imap/read-ahead.js');
+    const q = new ReadAhead<number>(10);
+    expect(await q.push(1, 25)).toBe(true); // larger than the cap, but the queue was empty
+    let second = false;
+    const pushing = q.push(2, 5).then((ok) => (second = ok));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(second).toBe(false); // waits: 25 + 5 > 10
+    expect(await q.pop()).toBe(1);
+    await pushing;
+    expect(second).toBe(true);
+    q.fail(new Error('connection lost'));
+    expect(await q.pop()).toBe(2);
+    await expect(q.pop()).rejects.toThrow('connection lost');
+    const closed = new ReadAhead<number>(1);
+    await closed.push(1, 1);
+    const waiting = closed.push(2, 1);
+    closed.close();
+    expect(await waiting).toBe(false);
   });
 });

@@ -33,6 +33,8 @@ const USERS = {
   big: 'big-pw',
   gmail: 'gmail-pw',
   folders: 'folders-pw',
+  // Dovecot 2.3 checks an OAUTHBEARER/XOAUTH2 token against the passdb like a password.
+  tok: 'synthetic-access-token-1',
 };
 
 /** A synthetic message; `SSN: 489-36-8350` is a structurally valid, made-up number. */
@@ -328,8 +330,9 @@ describe.runIf(HAVE_DOVECOT)('IMAP source against a real Dovecot', () => {
       const seen = records.filter((x) => x.type === 'message').map((x) => x.messageId);
       expect(seen).toEqual(ids.map((id) => `<${id}@test.example>`)); // all, in order, none twice
       expect(records.find((x) => x.type === 'mailbox')).toMatchObject({ messages: N, messagesWithPhi: N, errors: 0 });
-      expect(connections.filter((c) => c.cut)).toHaveLength(2);
-      expect(connections.length).toBeGreaterThanOrEqual(3);
+      // At least one cut landed mid-FETCH (the second usually does too), and a new connection finished the folder.
+      expect(connections.filter((c) => c.cut).length).toBeGreaterThanOrEqual(1);
+      expect(connections.at(-1)?.cut).toBe(false);
     } finally {
       proxy.close();
     }
@@ -427,6 +430,77 @@ describe.runIf(HAVE_DOVECOT)('IMAP source against a real Dovecot', () => {
     expect(gone.code).toBe(3);
     expect(jsonLines(gone.stdout)[0]).toMatchObject({ type: 'error', mailbox: 'alice', code: 'source-failed' });
     expect(String(jsonLines(gone.stdout)[0]?.error)).toMatch(/ECONNREFUSED/);
+  });
+
+  it('OAuth2: PHI_SCAN_IMAP_ACCESS_TOKEN logs in with AUTHENTICATE OAUTHBEARER/XOAUTH2, a bad token is auth-failed', async () => {
+    await appendAll(server, 'tok', USERS.tok, { INBOX: [message('tok-1')] });
+    for (const [token, expected] of [
+      [USERS.tok, 1],
+      ['expired-token-2', 0],
+    ] as const) {
+      const wire: string[] = [];
+      const { items, problems } = await drain(imaps('tok'), { env: env({ PHI_SCAN_IMAP_ACCESS_TOKEN: token }), wireLog: (l) => wire.push(l) });
+      expect(messagesOf(items)).toHaveLength(expected);
+      expect(wire.some((l) => /AUTHENTICATE (OAUTHBEARER|XOAUTH2)/.test(l))).toBe(true);
+      expect(JSON.stringify({ wire, problems })).not.toContain(token);
+      if (expected === 0) expect(problems).toEqual([{ mailbox: 'tok', problem: expect.objectContaining({ code: 'auth-failed' }) }]);
+    }
+  });
+
+  it('never opens more than --imap-connections to one server, however many accounts and folders', async () => {
+    let open = 0;
+    let peak = 0;
+    let total = 0;
+    const proxy = net.createServer((client) => {
+      open++;
+      total++;
+      peak = Math.max(peak, open);
+      const upstream = net.connect(server.tlsPort, '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      let closed = false;
+      const end = (): void => {
+        if (!closed) open--;
+        closed = true;
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as net.AddressInfo).port;
+    const accounts = path.join(tempDir(), 'accounts.csv');
+    writeFileSync(accounts, ['user,master,passwordEnv', ...['intake', 'billing', 'sales', 'alice', 'bob', 'folders'].map((u) => `${u},scanner,MASTER_PW`)].join('\n'));
+    try {
+      const r = await runCli(['scan', `imaps://127.0.0.1:${port}`, '--accounts', accounts, '--imap-connections', '2'], { env: env({ MASTER_PW: 'masterpw' }) });
+      expect(r.stderr).toBe('');
+      const records = jsonLines(r.stdout);
+      const boxes = records.filter((x) => x.type === 'mailbox');
+      expect(boxes.map((b) => b.mailbox)).toEqual(['intake', 'billing', 'sales', 'alice', 'bob', 'folders']);
+      // Only the demo's own message-level errors (its corrupt message), nothing about connections.
+      expect(records.filter((x) => x.type === 'error' && !x.messageId)).toEqual([]);
+      expect(boxes.find((b) => b.mailbox === 'intake')?.messages).toBe(15);
+      expect(peak).toBeLessThanOrEqual(2);
+      expect(total).toBeGreaterThanOrEqual(6); // one account after another through 2 connections
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('a pooled connection that timed out while idle is replaced, not an error', async () => {
+    await appendAll(server, 'alice', USERS.alice, { Idle: [message('idle-1'), message('idle-2')] });
+    const source = createSource(imaps('alice', '/Idle'), { maxMessageBytes: 1 << 20, imap: { env: env({ PHI_SCAN_IMAP_PASSWORD: USERS.alice }), timeoutMs: 300 } });
+    try {
+      const units = await source.units(() => expect.fail('no problem expected'));
+      expect(units).toHaveLength(1);
+      // The listing connection sits idle longer than the socket timeout and is closed meanwhile.
+      await new Promise((r) => setTimeout(r, 1200));
+      const got: string[] = [];
+      for await (const item of source.messages(units[0] as (typeof units)[number])) if (!isCursorAdvance(item)) got.push(item.locator);
+      expect(got).toHaveLength(2);
+    } finally {
+      await source.close?.();
+    }
   });
 
   it('bad usage exits 2 before any output, never echoing a secret', async () => {

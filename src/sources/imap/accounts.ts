@@ -44,8 +44,8 @@ const CredentialFields = {
   tokenEnv: z.string().min(1).optional(),
   /** A file holding an OAuth2 access token. */
   tokenFile: z.string().min(1).optional(),
-  /** An admin login that may open every mailbox. */
-  master: z.string().min(1).optional(),
+  /** An admin login that may open every mailbox; `null` in a row: this account logs in as itself. */
+  master: z.string().min(1).nullable().optional(),
   /** How the admin opens the mailbox: SASL PLAIN authzid (default) or Dovecot's user*master login. */
   masterStyle: z.enum(['authzid', 'separator']).optional(),
   /** The separator for masterStyle separator (Dovecot's auth_master_user_separator); default `*`. */
@@ -167,7 +167,7 @@ function resolveRow(row: Row, where: string, baseDir: string, env: NodeJS.Proces
   const refs = (['passwordEnv', 'passwordFile', 'tokenEnv', 'tokenFile'] as const).filter((k) => row[k] !== undefined);
   if (refs.length > 1) throw new ScanError('config', `${where}: give one of passwordEnv, passwordFile, tokenEnv, tokenFile, not ${refs.join(' and ')}`);
   const secret = refs[0] === undefined ? defaultSecret(env, where) : readSecret(row, refs[0], where, baseDir, env);
-  if (row.master === undefined) {
+  if (row.master === undefined || row.master === null) {
     if (row.masterStyle !== undefined) throw new ScanError('config', `${where}: masterStyle without master`);
     return { user: row.user, login: row.user, secret };
   }
