@@ -55,11 +55,9 @@ export class ConnectionPool {
           throw err;
         }
       }
+      // At the cap: log out another account's idle connection; its slot frees once it is closed.
       const other = h.idle[0];
-      if (other) {
-        this.drop(h, other);
-        continue;
-      }
+      if (other) this.drop(h, other);
       await new Promise<void>((resolve) => h.waiters.push(resolve));
     }
   }
@@ -67,29 +65,23 @@ export class ConnectionPool {
   /** Gives a connection back; a broken one (or `reusable: false`) is closed. */
   release(hostKey: string, account: string, client: ImapFlow, reusable = true): void {
     const h = this.host(hostKey);
-    if (reusable && client.usable && !this.closed) h.idle.push({ account, client });
-    else {
-      h.open--;
-      quit(client);
-    }
-    this.wake(h);
+    if (reusable && client.usable && !this.closed) {
+      h.idle.push({ account, client });
+      this.wake(h);
+    } else this.close(h, client);
   }
 
   /** The account has nothing left to scan: log its idle connections out. */
   closeAccount(hostKey: string, account: string): void {
     const h = this.host(hostKey);
     for (const i of h.idle.filter((x) => x.account === account)) this.drop(h, i);
-    this.wake(h);
   }
 
   async closeAll(): Promise<void> {
     this.closed = true;
     const all: Promise<void>[] = [];
     for (const h of this.hosts.values()) {
-      for (const i of h.idle.splice(0)) {
-        h.open--;
-        all.push(quit(i.client));
-      }
+      for (const i of h.idle.splice(0)) all.push(this.close(h, i.client));
       for (const w of h.waiters.splice(0)) w();
     }
     await Promise.all(all);
@@ -98,12 +90,19 @@ export class ConnectionPool {
   private drop(h: Host, idle: Idle): void {
     const at = h.idle.indexOf(idle);
     if (at >= 0) h.idle.splice(at, 1);
-    h.open--;
-    void quit(idle.client);
+    void this.close(h, idle.client);
   }
 
+  /** The slot is free only once the connection is closed, so the server never sees more than the cap. */
+  private async close(h: Host, client: ImapFlow): Promise<void> {
+    await quit(client);
+    h.open--;
+    this.wake(h);
+  }
+
+  /** Every waiter looks again; the first to run takes the free slot, the others wait on. */
   private wake(h: Host): void {
-    h.waiters.shift()?.();
+    for (const w of h.waiters.splice(0)) w();
   }
 }
 
