@@ -128,7 +128,9 @@ async function worker(mode: string, arg: string): Promise<void> {
     }
     await client.logout();
   } else {
-    const { scan, loadRules, BUNDLED_RULES_DIR, createSink, textOutput } = await import('../src/index.js');
+    // The built library (npm run build), as the CLI runs it: the IMAP client in a worker thread.
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const { scan, loadRules, BUNDLED_RULES_DIR, createSink, textOutput } = (await import(dist)) as typeof import('../src/index.js');
     const { rules } = await loadRules([BUNDLED_RULES_DIR]);
     const sink = createSink('jsonl', textOutput(createWriteStream('/dev/null'), true));
     const t0 = process.hrtime.bigint();
@@ -140,7 +142,7 @@ async function worker(mode: string, arg: string): Promise<void> {
       concurrency: 8,
       maxMessageBytes: 50 * 1024 * 1024,
       maxNestingDepth: 5,
-      imap: { env: process.env },
+      imap: { env: process.env, thread: process.env.BENCH_IMAP_THREAD !== '0' },
       sinks: [sink],
     });
     messages = result.summary.messages;

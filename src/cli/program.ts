@@ -97,6 +97,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
       imap: {
         env: process.env,
+        thread: true,
         ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}),
         ...(flags.folders !== undefined ? { folders: flags.folders } : {}),
         ...(flags.excludeFolders !== undefined ? { excludeFolders: flags.excludeFolders } : {}),

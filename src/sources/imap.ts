@@ -32,6 +32,7 @@ import { ENV, loadAccountsFile, singleAccount, type Account } from './imap/accou
 import { displayName, selectFolders, type ListedFolder } from './imap/folders.js';
 import { ConnectionPool } from './imap/pool.js';
 import { ReadAhead } from './imap/read-ahead.js';
+import { threadedImapSource, threadWorkerUrl } from './imap/thread.js';
 import { parseImapUri, redactSpec, type ImapTarget } from './imap/uri.js';
 import { OVERSIZE_HEAD_BYTES, type Source, type SourceOptions, type UnitProblem } from './types.js';
 
@@ -139,6 +140,9 @@ export function imapSource(spec: string, options: SourceOptions): Source {
   else throw new ScanError('usage', `${safeSpec}: no user: write imap://USER@HOST, or list the mailboxes with --accounts FILE`, { source: safeSpec });
 
   const ca = readCa(env);
+  // Everything above fails fast (exit 2) on this thread; the connections may live in a worker.
+  const workerUrl = opts.thread && !opts.wireLog ? threadWorkerUrl() : undefined;
+  if (workerUrl) return threadedImapSource(spec, options, workerUrl);
   // PHI_SCAN_IMAP_CA adds to the system's CAs. Built once: parsing ~150 root certificates for
   // every connection costs ~100 ms of CPU each time.
   const secureContext = ca ? createSecureContext({ ca: [...rootCertificates, ca], minVersion: 'TLSv1.2' }) : undefined;

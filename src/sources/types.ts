@@ -31,6 +31,8 @@ export interface ImapSourceOptions {
   readonly retries?: number;
   /** First reconnect delay in ms, doubled each attempt (default 250). */
   readonly backoffMs?: number;
+  /** Run the IMAP client in a worker thread (the CLI does): protocol parsing then overlaps scanning. */
+  readonly thread?: boolean;
   /** Receives every command line sent (tests prove read-only-ness with it). Never set in production. */
   readonly wireLog?: (line: string) => void;
 }
