@@ -11,7 +11,7 @@
  * synthetic (seeded PRNG); nothing real is read.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
@@ -250,6 +250,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await server.stop();
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
