@@ -59,6 +59,11 @@ interface ScanFlags {
   state?: string;
   progress: boolean;
   sinceLast: boolean;
+  accounts?: string;
+  folders?: string[];
+  excludeFolders?: string[];
+  imapConnections?: number;
+  imapTimeout?: number;
   users?: string;
   group?: string;
   includeHiddenFolders?: boolean;
@@ -139,6 +144,15 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       maxMessageBytes: flags.maxMessageSize,
       maxNestingDepth: flags.maxDepth,
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
+      imap: {
+        env: process.env,
+        thread: true,
+        ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}),
+        ...(flags.folders !== undefined ? { folders: flags.folders } : {}),
+        ...(flags.excludeFolders !== undefined ? { excludeFolders: flags.excludeFolders } : {}),
+        ...(flags.imapConnections !== undefined ? { connectionsPerHost: flags.imapConnections } : {}),
+        ...(flags.imapTimeout !== undefined ? { timeoutMs: flags.imapTimeout * 1000 } : {}),
+      },
       sinks: [sink],
       checkpoints,
       sinceLast: flags.sinceLast,
@@ -224,6 +238,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--group <id>', 'graph: only the user members (transitive) of this group')
     .option('--include-hidden-folders', 'graph: also scan hidden mail folders')
     .option('--graph-concurrency <n>', 'graph: requests in flight across all mailboxes (per mailbox: at most 4)', positiveInt)
+    .option('--accounts <file>', 'IMAP: scan every mailbox listed in this CSV or YAML file (SOURCE is then imap[s]://HOST[:PORT])')
+    .option('--folders <glob>', 'IMAP: only folders matching these globs (comma-separated or repeated; * within a level, ** across)', collect)
+    .option('--exclude-folders <glob>', 'IMAP: skip folders matching these globs (comma-separated or repeated)', collect)
+    .option('--imap-connections <n>', 'IMAP: connections open at once to one server (default 4)', positiveInt)
+    .option('--imap-timeout <seconds>', 'IMAP: seconds to wait for a connection, the greeting or a reply (default 60)', positiveInt)
     .action(async (sources: string[], flags: ScanFlags) => {
       setExit(await runScan(sources, flags));
     });

@@ -14,7 +14,7 @@ import { createEngine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
 import { safeReason, syntheticMessageId } from '../parse/mime.js';
 import { createSource } from '../sources/index.js';
-import type { Source, SourceOptions, UnitProblem } from '../sources/types.js';
+import type { ImapSourceOptions, Source, SourceOptions, UnitProblem } from '../sources/types.js';
 import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
@@ -32,6 +32,8 @@ export interface ScanOptions {
   readonly maxNestingDepth: number;
   /** `--mailbox`: the mailbox name to report for archive sources. */
   readonly mailbox?: string;
+  /** Settings of the IMAP source (--accounts, --folders, ...). */
+  readonly imap?: ImapSourceOptions;
   readonly sinks: readonly Sink[];
   /** Where units record how far they got (always written when given). */
   readonly checkpoints?: CheckpointStore;
@@ -75,15 +77,19 @@ interface MailboxStats {
 async function resolveUnits(
   options: ScanOptions,
   report: (source: Source, problem: UnitProblem) => void,
+  opened: Source[],
 ): Promise<{ source: Source; unit: SourceUnit }[]> {
-  const sources = options.sources.map((spec) =>
-    createSource(spec, {
+  const sources = options.sources.map((spec) => {
+    const source = createSource(spec, {
       maxMessageBytes: options.maxMessageBytes,
       ...(options.mailbox !== undefined ? { mailbox: options.mailbox } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.graph ? { graph: options.graph } : {}),
-    }),
-  );
+      ...(options.imap ? { imap: options.imap } : {}),
+    });
+    opened.push(source);
+    return source;
+  });
   const unitLists = await Promise.all(sources.map((s) => s.units((p) => report(s, p))));
   return unitLists.flatMap((units, i) => units.map((unit) => ({ source: sources[i] as Source, unit })));
 }
@@ -101,7 +107,24 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   const startedAt = new Date();
   const engine = createEngine(options.rules, options.key);
   const unitProblems: { source: Source; problem: UnitProblem }[] = [];
-  const work = (await resolveUnits(options, (source, problem) => unitProblems.push({ source, problem }))).map(({ source, unit }) => ({
+  // Sources holding network connections release them however the scan ends.
+  const opened: Source[] = [];
+  const closeSources = (): Promise<unknown> => Promise.all(opened.map((s) => s.close?.().catch(() => undefined)));
+  try {
+    return await scanUnits(options, startedAt, engine, unitProblems, opened);
+  } finally {
+    await closeSources();
+  }
+}
+
+async function scanUnits(
+  options: ScanOptions,
+  startedAt: Date,
+  engine: ReturnType<typeof createEngine>,
+  unitProblems: { source: Source; problem: UnitProblem }[],
+  opened: Source[],
+): Promise<ScanResult> {
+  const work = (await resolveUnits(options, (source, problem) => unitProblems.push({ source, problem }), opened)).map(({ source, unit }) => ({
     source,
     unit: withSafeNames(unit, engine.redact),
   }));

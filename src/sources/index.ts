@@ -2,6 +2,7 @@
 import { ScanError } from '../shared/errors.js';
 import { emlSource } from './eml.js';
 import { graphSource } from './graph.js';
+import { imapSource } from './imap.js';
 import { maildirSource } from './maildir.js';
 import { mboxSource } from './mbox.js';
 import type { Source, SourceOptions } from './types.js';
@@ -12,7 +13,7 @@ const ARCHIVE_SCHEMES = {
   eml: emlSource,
 } as const;
 
-const PLANNED = ['pst', 'imap', 'imaps'];
+const PLANNED = ['pst'];
 
 export function createSource(spec: string, options: SourceOptions): Source {
   const m = /^([a-z]+):(.*)$/s.exec(spec);
@@ -26,6 +27,7 @@ export function createSource(spec: string, options: SourceOptions): Source {
     return ARCHIVE_SCHEMES[scheme as keyof typeof ARCHIVE_SCHEMES](spec, rest, options);
   }
   if (scheme === 'graph') return graphSource(spec, options);
+  if (scheme === 'imap' || scheme === 'imaps') return imapSource(spec, options);
   if (PLANNED.includes(scheme)) {
     throw new ScanError('usage', `${spec}: the ${scheme} source is not available in this version yet`);
   }
