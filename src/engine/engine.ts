@@ -164,6 +164,9 @@ function labelBefore(hits: readonly KeywordHit[], text: string, start: number, w
   const h = hits[lastEndingBefore(hits, start)];
   if (!h || start - h.end > window) return undefined;
   const gap = text.slice(h.end, start);
+  // A label names the first value after it: in "MRN 00123456, phone 5125550100" the phone
+  // number is not a second MRN.
+  if (/\d/.test(gap)) return undefined;
   return !gap.includes('\n') || LABEL_ON_LINE_ABOVE.test(gap) ? h : undefined;
 }
 
@@ -200,8 +203,10 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   for (const h of labels) regions.push([h.start, h.end + ctx.labelWindow + 64]);
   if (requirement === 'context') for (const h of words.strong) regions.push([Math.max(0, h.start - ctx.window - 64), h.end + ctx.window + 64]);
   // A header cell naming the rule is itself a keyword hit in the text: no hit, no labelled column.
-  if (words.strong.length > 0) {
-    for (const b of facts.tables()) if (b.header.some((cell) => headerMatches(cell, ctx.strong, index))) regions.push([b.rowsStart, b.end]);
+  if (labels.length > 0) {
+    for (const b of facts.tables()) {
+      if (b.header.some((cell) => headerMatches(cell, ctx.strong, index) ?? headerMatches(cell, ctx.weak, index))) regions.push([b.rowsStart, b.end]);
+    }
   }
   regions.sort((a, b) => a[0] - b[0]);
   const merged: [number, number][] = [];
@@ -225,13 +230,22 @@ function* matchesIn(regex: RegExp, text: string, regions: readonly [number, numb
     for (let m = regex.exec(text); m !== null; m = regex.exec(text)) yield valueOf(m);
     return;
   }
+  // One forward scan: a match found past a region's end is kept for the regions after it, so
+  // a text with many keywords and few values is not searched again from every region.
+  let next: RegExpExecArray | null | undefined;
   let from = 0;
   for (const [start, end] of regions) {
-    regex.lastIndex = Math.max(start, from);
-    for (let m = regex.exec(text); m !== null && m.index <= end; m = regex.exec(text)) {
-      yield valueOf(m);
-      from = m.index + m[0].length;
+    if (next === undefined || (next !== null && next.index < start)) {
+      regex.lastIndex = Math.max(start, from);
+      next = regex.exec(text);
     }
+    while (next !== null && next.index <= end) {
+      yield valueOf(next);
+      from = next.index + next[0].length;
+      regex.lastIndex = from;
+      next = regex.exec(text);
+    }
+    if (next === null) return;
   }
 }
 
@@ -302,9 +316,12 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       const weak = labelBefore(words.weak, text, start, rule.context.labelWindow);
       if (strong && (!weak || strong.end >= weak.end)) cand.label = { word: strong.word, weak: false };
       else if (weak) cand.label = { word: weak.word, weak: true };
-      else if (words.strong.length > 0) {
-        const header = headerMatches(headerCellAt(text, facts.tables(), start), rule.context.strong, index);
+      else if (words.strong.length > 0 || words.weak.length > 0) {
+        const cell = headerCellAt(text, facts.tables(), start);
+        const header = headerMatches(cell, rule.context.strong, index);
+        const weakHeader = header ? undefined : headerMatches(cell, rule.context.weak, index);
         if (header) cand.label = { word: header, weak: false };
+        else if (weakHeader) cand.label = { word: weakHeader, weak: true };
       }
       if (!cand.label) cand.near = nearby(words.strong, start, end, rule.context.window)?.word;
     }
@@ -375,7 +392,8 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         }
       }
       const corroboratedBy: Signal[] = [];
-      if (corr) {
+      // Corroboration never rescues a value that a negative label says is something else.
+      if (corr && !c.negative) {
         for (const s of ['identifier', 'health', 'insurance'] as const) {
           if (corr[s] > 0 && others.has(s)) {
             score += corr[s];
@@ -427,10 +445,15 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
 
     redact(input: string): string {
       const text = normalizeText(input);
+      const facts = new SegmentFacts(text, findKeywords(index, text), index);
       const spans: { start: number; end: number; masked: string }[] = [];
-      for (const rule of rules) {
-        if (rule.role !== 'identifier') continue; // conditions and provider IDs are not what a subject must hide
+      rules.forEach((rule, ruleIndex) => {
+        if (rule.role !== 'identifier') return; // conditions and provider IDs are not what a subject must hide
+        const words = facts.words(ruleIndex);
+        const hasKeyword = words.strong.length > 0 || words.weak.length > 0;
         for (const pattern of rule.patterns) {
+          // A date or an ID shape without its label is not an identifier: "invoice 2024-05-01" stays.
+          if ((pattern.requireLabel || pattern.requireContext) && !hasKeyword) continue;
           for (const m of matchesIn(pattern.regex, text, undefined)) {
             const normalized = rule.detector.normalize(m.text, env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.
@@ -438,7 +461,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
             spans.push({ start: m.index, end: m.index + m.text.length, masked: rule.detector.mask(m.text, normalized) });
           }
         }
-      }
+      });
       spans.sort((a, b) => a.start - b.start || b.end - a.end);
       let out = '';
       let pos = 0;

@@ -70,13 +70,20 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
   for (const l of lists) for (const w of l.words) all.add(w);
 
   const byFirstWord = new Map<number, Candidate[]>();
+  const add = (first: string, candidate: Candidate): void => {
+    const h = hashWord(first);
+    const list = byFirstWord.get(h) ?? [];
+    list.push(candidate);
+    byFirstWord.set(h, list);
+  };
   for (const word of all) {
     const first = /^[a-z0-9]+/.exec(word)?.[0];
     if (!first) continue; // keywords start with a letter or digit (checked by the rule tests)
-    const h = hashWord(first);
-    const list = byFirstWord.get(h) ?? [];
-    list.push({ word, verify: new RegExp(wordSource(word), 'iy') });
-    byFirstWord.set(h, list);
+    const candidate = { word, verify: new RegExp(wordSource(word), 'iy') };
+    add(first, candidate);
+    // Written glued (`SocialSecurity`, `MemberID`): the text's word is the words run together.
+    const glued = /^[a-z0-9]+(?: [a-z0-9]+)+$/.test(word) ? word.replace(/ /g, '') : undefined;
+    if (glued) add(glued, candidate);
   }
   for (const list of byFirstWord.values()) list.sort((a, b) => b.word.length - a.word.length);
 

@@ -134,3 +134,39 @@ describe('bundled patterns', () => {
     expect(backtrackingRisk(regex)).toBeUndefined();
   });
 });
+
+describe('context details', () => {
+  it('finds keywords written glued together', () => {
+    expect(scanText('SocialSecurity 536904399').map((f) => f.why.label)).toEqual(['social security']);
+  });
+  it('a label names the first value after it, not the next number on the line', () => {
+    const found = scanText('MRN 00123456, phone 5125550100').filter((f) => f.rule === 'mrn');
+    expect(found.map((f) => f.masked)).toEqual(['••••3456']);
+  });
+  it('corroboration never rescues a value with a negative label', () => {
+    const found = scanText('Part No. 5KW7-RT4-GH21 ships Monday.\nHospital beds and oxygen concentrators ship next week.');
+    expect(found.filter((f) => f.rule === 'mbi')).toEqual([]);
+  });
+  it('redact masks identifiers, not dates and IDs without their label', () => {
+    expect(engine.redact('Re: invoice 2024-05-01 for order 88123')).toBe('Re: invoice 2024-05-01 for order 88123');
+    expect(engine.redact('Re: DOB 03/14/1952, SSN 536-90-4399')).toBe('Re: DOB ••/••/1952, SSN •••-••-4399');
+  });
+});
+
+describe('linear time on adversarial input', () => {
+  const time = (text: string): number => {
+    const t = process.hrtime.bigint();
+    engine.scan({ location: 'body', item: 'body', format: 'text', text });
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  it.each([
+    ['keywords without values', (n: number) => 'Medicare coverage note. '.repeat(n)],
+    ['a roster of labelled SSNs', (n: number) => 'SSN: 536-90-4399\n'.repeat(n)],
+    ['digits', (n: number) => '7'.repeat(n * 20)],
+  ])('%s: 4x the input costs well under 16x the time', (_name, make) => {
+    time(make(500)); // warm up
+    const small = Math.max(time(make(5_000)), 1);
+    const large = time(make(20_000));
+    expect(large / small).toBeLessThan(12);
+  });
+});
