@@ -77,6 +77,18 @@ interface Candidate {
   inDisclaimer: boolean;
 }
 
+/** Could the line holding `pos` be a table row? (Only then are tables looked for.) */
+function lineHasDelimiter(text: string, pos: number): boolean {
+  const start = text.lastIndexOf('\n', pos) + 1;
+  let end = text.indexOf('\n', pos);
+  if (end === -1) end = text.length;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 44 || c === 9 || c === 124) return true; // , tab |
+  }
+  return false;
+}
+
 /** Is a keyword glued to URL or address punctuation (the cheap test before the exact one)? */
 function gluedToToken(text: string, start: number, end: number): boolean {
   const before = start > 0 ? text[start - 1] : ' ';
@@ -316,7 +328,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       const weak = labelBefore(words.weak, text, start, rule.context.labelWindow);
       if (strong && (!weak || strong.end >= weak.end)) cand.label = { word: strong.word, weak: false };
       else if (weak) cand.label = { word: weak.word, weak: true };
-      else if (words.strong.length > 0 || words.weak.length > 0) {
+      else if ((words.strong.length > 0 || words.weak.length > 0) && lineHasDelimiter(text, start)) {
         const cell = headerCellAt(text, facts.tables(), start);
         const header = headerMatches(cell, rule.context.strong, index);
         const weakHeader = header ? undefined : headerMatches(cell, rule.context.weak, index);
@@ -328,7 +340,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     if (rule.negative && (!cand.label || rule.negative.strong)) {
       const neg =
         negativeBefore(words.negative, text, start, rule.negative.window)?.word ??
-        (words.negative.length > 0 ? headerMatches(headerCellAt(text, facts.tables(), start), rule.negative.words, index) : undefined);
+        (words.negative.length > 0 && lineHasDelimiter(text, start) ? headerMatches(headerCellAt(text, facts.tables(), start), rule.negative.words, index) : undefined);
       if (neg) cand.negative = neg;
     }
   };

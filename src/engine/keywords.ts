@@ -28,6 +28,8 @@ interface Candidate {
 export interface KeywordIndex {
   /** Hash of a keyword's first word (lower case letters and digits) → keywords starting with it, longest first. */
   readonly byFirstWord: ReadonlyMap<number, readonly Candidate[]>;
+  /** One bit a hash bucket: most words of a text are no keyword's first word and skip the map. */
+  readonly buckets: Uint8Array;
   /**
    * Canonical word → which rule lists contain it or a whole-word part of it: one entry per rule
    * and kind, named by the longest of that rule's words it contains.
@@ -53,10 +55,14 @@ function foldedCode(c: number): number {
   return c < 128 ? (FOLD[c] as number) : -1;
 }
 
+/** 30 bits, so map keys stay small integers (V8 Smis), which hash fast. */
+const KEY_MASK = 0x3fffffff;
+const BUCKET_MASK = 0xffff;
+
 function hashWord(word: string): number {
   let h = FNV_OFFSET;
   for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), FNV_PRIME);
-  return h >>> 0;
+  return h & KEY_MASK;
 }
 
 export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
@@ -70,8 +76,10 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
   for (const l of lists) for (const w of l.words) all.add(w);
 
   const byFirstWord = new Map<number, Candidate[]>();
+  const buckets = new Uint8Array(BUCKET_MASK + 1);
   const add = (first: string, candidate: Candidate): void => {
     const h = hashWord(first);
+    buckets[h & BUCKET_MASK] = 1;
     const list = byFirstWord.get(h) ?? [];
     list.push(candidate);
     byFirstWord.set(h, list);
@@ -102,11 +110,12 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
     }
     owners.set(w, [...longest.values()]);
   }
-  return { byFirstWord, owners };
+  return { byFirstWord, buckets, owners };
 }
 
 export function findKeywords(index: KeywordIndex, text: string): KeywordHit[] {
   const hits: KeywordHit[] = [];
+  const buckets = index.buckets;
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -124,7 +133,9 @@ export function findKeywords(index: KeywordIndex, text: string): KeywordHit[] {
       i++;
       f = i < n ? foldedCode(text.charCodeAt(i)) : -1;
     }
-    const candidates = index.byFirstWord.get(h >>> 0);
+    const key = h & KEY_MASK;
+    if (buckets[key & BUCKET_MASK] === 0) continue;
+    const candidates = index.byFirstWord.get(key);
     if (!candidates) continue;
     for (const cand of candidates) {
       cand.verify.lastIndex = start;
