@@ -20,7 +20,7 @@ import type { DetectorEnv } from '../detectors/types.js';
 import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
 import { normalizeText } from './normalize.js';
 import { buildKeywordIndex, findKeywords, type KeywordHit, type KeywordIndex } from './keywords.js';
-import { findTables, headerCellAt, type TableBlock } from './tables.js';
+import { findTables, splitRow, type TableBlock } from './tables.js';
 import { disclaimerSpans, isInsideBlob } from './text.js';
 
 /** Score → level. The same thresholds for every rule, so levels mean the same everywhere. */
@@ -77,18 +77,6 @@ interface Candidate {
   inDisclaimer: boolean;
 }
 
-/** Could the line holding `pos` be a table row? (Only then are tables looked for.) */
-function lineHasDelimiter(text: string, pos: number): boolean {
-  const start = text.lastIndexOf('\n', pos) + 1;
-  let end = text.indexOf('\n', pos);
-  if (end === -1) end = text.length;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 44 || c === 9 || c === 124) return true; // , tab |
-  }
-  return false;
-}
-
 /** Is a keyword glued to URL or address punctuation (the cheap test before the exact one)? */
 function gluedToToken(text: string, start: number, end: number): boolean {
   const before = start > 0 ? text[start - 1] : ' ';
@@ -120,6 +108,65 @@ class SegmentFacts {
   tables(): TableBlock[] {
     this.tablesCache ??= findTables(this.text);
     return this.tablesCache;
+  }
+
+  private lineStartsCache: number[] | undefined;
+  private readonly delimiterByLine = new Map<number, boolean>();
+  private readonly cellStartsByLine = new Map<number, number[]>();
+
+  /** Start offsets of the lines, computed once: per-candidate line lookups stay logarithmic. */
+  private lineStarts(): number[] {
+    if (!this.lineStartsCache) {
+      const starts = [0];
+      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
+      this.lineStartsCache = starts;
+    }
+    return this.lineStartsCache;
+  }
+
+  private lineAt(pos: number): { index: number; start: number; end: number } {
+    const starts = this.lineStarts();
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    const start = starts[lo] as number;
+    const next = starts[lo + 1];
+    return { index: lo, start, end: next === undefined ? this.text.length : next - 1 };
+  }
+
+  /** Could the line holding `pos` be a table row? (Only then are tables looked for.) */
+  lineHasDelimiter(pos: number): boolean {
+    const line = this.lineAt(pos);
+    let has = this.delimiterByLine.get(line.index);
+    if (has === undefined) {
+      has = false;
+      for (let i = line.start; i < line.end && !has; i++) {
+        const c = this.text.charCodeAt(i);
+        has = c === 44 || c === 9 || c === 124; // , tab |
+      }
+      this.delimiterByLine.set(line.index, has);
+    }
+    return has;
+  }
+
+  /** The header cell above the value at `pos`, if `pos` is inside a table row. */
+  headerCell(pos: number): string | undefined {
+    if (!this.lineHasDelimiter(pos)) return undefined;
+    const block = this.tables().find((b) => pos >= b.rowsStart && pos <= b.end);
+    if (!block) return undefined;
+    const line = this.lineAt(pos);
+    let starts = this.cellStartsByLine.get(line.index);
+    if (!starts) {
+      starts = splitRow(this.text.slice(line.start, line.end), block.delimiter).starts;
+      this.cellStartsByLine.set(line.index, starts);
+    }
+    let column = 0;
+    for (let c = 0; c < starts.length; c++) if ((starts[c] as number) <= pos - line.start) column = c;
+    return block.header[column];
   }
 
   disclaimers(): { start: number; end: number }[] {
@@ -328,8 +375,8 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       const weak = labelBefore(words.weak, text, start, rule.context.labelWindow);
       if (strong && (!weak || strong.end >= weak.end)) cand.label = { word: strong.word, weak: false };
       else if (weak) cand.label = { word: weak.word, weak: true };
-      else if ((words.strong.length > 0 || words.weak.length > 0) && lineHasDelimiter(text, start)) {
-        const cell = headerCellAt(text, facts.tables(), start);
+      else if (words.strong.length > 0 || words.weak.length > 0) {
+        const cell = facts.headerCell(start);
         const header = headerMatches(cell, rule.context.strong, index);
         const weakHeader = header ? undefined : headerMatches(cell, rule.context.weak, index);
         if (header) cand.label = { word: header, weak: false };
@@ -340,7 +387,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     if (rule.negative && (!cand.label || rule.negative.strong)) {
       const neg =
         negativeBefore(words.negative, text, start, rule.negative.window)?.word ??
-        (words.negative.length > 0 && lineHasDelimiter(text, start) ? headerMatches(headerCellAt(text, facts.tables(), start), rule.negative.words, index) : undefined);
+        (words.negative.length > 0 ? headerMatches(facts.headerCell(start), rule.negative.words, index) : undefined);
       if (neg) cand.negative = neg;
     }
   };

@@ -82,16 +82,3 @@ export function findTables(text: string): TableBlock[] {
   }
   return blocks;
 }
-
-/** The header cell above the value at `pos`, if `pos` is inside a table row. */
-export function headerCellAt(text: string, blocks: readonly TableBlock[], pos: number): string | undefined {
-  const block = blocks.find((b) => pos >= b.rowsStart && pos <= b.end);
-  if (!block) return undefined;
-  const lineStart = text.lastIndexOf('\n', pos - 1) + 1;
-  const lineEnd = text.indexOf('\n', pos);
-  const line = text.slice(lineStart, lineEnd === -1 ? text.length : lineEnd);
-  const { starts } = splitRow(line, block.delimiter);
-  let column = 0;
-  for (let c = 0; c < starts.length; c++) if ((starts[c] as number) <= pos - lineStart) column = c;
-  return block.header[column];
-}

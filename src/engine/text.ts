@@ -1,25 +1,40 @@
 /** Text facts the engine consults: blobs that are never identifiers, and boilerplate footers. */
 
 const MAX_REACH = 256;
-const WHITESPACE = /\s/;
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 0xa0;
+}
+
+/** Characters of a base64/hex/URL-safe blob. */
+function isBlobChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 61 || c === 95 || c === 45;
+}
 
 /**
  * A candidate inside a longer token that is a URL, an e-mail address or Message-ID, or a
  * base64/hex blob is not an identifier (`https://x.example/items/536904399`,
- * `536904399@fax.example.com`, DKIM and inline base64 runs).
+ * `536904399@fax.example.com`, DKIM and inline base64 runs). Looks at most MAX_REACH
+ * characters each way with plain character tests, so dense input stays cheap.
  */
 export function isInsideBlob(text: string, start: number, end: number): boolean {
-  // Looks at most MAX_REACH characters each way, so a candidate in a 10 MB base64 line costs little.
   let s = start;
   let e = end;
   const minS = Math.max(0, start - MAX_REACH);
   const maxE = Math.min(text.length, end + MAX_REACH);
-  while (s > minS && !WHITESPACE.test(text[s - 1] as string)) s--;
-  while (e < maxE && !WHITESPACE.test(text[e] as string)) e++;
+  while (s > minS && !isSpace(text.charCodeAt(s - 1))) s--;
+  while (e < maxE && !isSpace(text.charCodeAt(e))) e++;
   if (s === start && e === end) return false;
-  const token = text.slice(s, e);
-  if (token.includes('://') || /^www\./i.test(token) || /[\w.+-]@[\w-]+\.[\w.-]/.test(token)) return true;
-  return token.length >= 40 && /^[A-Za-z0-9+/=_-]+$/.test(token);
+  let blob = e - s >= 40;
+  for (let i = s; i < e; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 64 /* @ */) {
+      if (/[\w.+-]@[\w-]+\.[\w.-]/.test(text.slice(s, e))) return true;
+    } else if (c === 58 /* : */ && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) return true;
+    if (blob && !isBlobChar(c)) blob = false;
+  }
+  if (/^www\./i.test(text.slice(s, Math.min(e, s + 4)))) return true;
+  return blob;
 }
 
 const CONFIDENTIAL = /\b(?:confidential|privileged|confidentiality)\b/i;
