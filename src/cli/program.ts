@@ -16,7 +16,9 @@ import { textOutput } from '../sinks/output.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
-import { openCheckpointStore } from '../state/checkpoints.js';
+import { openStateDb, openStateStore, stateDbPath } from '../state/store.js';
+import { REPORT_FORMATS, writeReport, type ReportFormat } from '../state/report.js';
+import { diffRuns, latestRunId } from '../state/picture.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
 
@@ -112,7 +114,6 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   for (const w of warnings) process.stderr.write(`phi-scan: warning: ${w}\n`);
   const stateDir = resolveStateDir(flags.state, process.env);
   const key = await resolveKey(stateDir, process.env);
-  const checkpoints = await openCheckpointStore(stateDir);
   const toFile = flags.out !== undefined && flags.out !== '-';
   const format: Format = flags.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
   const stream = toFile ? createWriteStream(flags.out as string, { mode: 0o600 }) : process.stdout;
@@ -125,6 +126,12 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   const graph = await graphOptions(sources, flags);
   const sink = createSink(format, textOutput(stream, toFile));
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
+  // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
+  const store = openStateStore(stateDbPath(flags.state, process.env, stateDir), {
+    sources,
+    sinceLast: flags.sinceLast,
+    minConfidence: flags.minConfidence,
+  });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
@@ -139,8 +146,8 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       maxMessageBytes: flags.maxMessageSize,
       maxNestingDepth: flags.maxDepth,
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
-      sinks: [sink],
-      checkpoints,
+      sinks: [sink, store],
+      checkpoints: store,
       sinceLast: flags.sinceLast,
       signal: abort.signal,
       ...(progress ? { onProgress: progress.update } : {}),
@@ -148,10 +155,65 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
     });
     return result.exitCode;
   } finally {
+    store.dispose();
     progress?.done();
     if (graph.stats) process.stderr.write(graphSummary(graph.stats));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+interface ReportFlags {
+  format: ReportFormat;
+  out?: string;
+  state?: string;
+  run?: number;
+}
+
+async function runReport(flags: ReportFlags): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const file = stateDbPath(flags.state, process.env, stateDir);
+  const db = openStateDb(file, { create: false });
+  try {
+    if (flags.run !== undefined) {
+      const exists = db.prepare('SELECT 1 FROM runs WHERE id = ?').get(flags.run);
+      if (!exists) throw new ScanError('usage', `--run ${flags.run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
+    }
+    const toFile = flags.out !== undefined && flags.out !== '-';
+    const stream = toFile ? createWriteStream(flags.out as string, { mode: 0o600 }) : process.stdout;
+    const out = textOutput(stream, toFile);
+    await writeReport(db, flags.format, out, flags.run);
+    await out.end();
+    return EXIT.clean;
+  } finally {
+    db.close();
+  }
+}
+
+async function runDiff(a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const file = stateDbPath(flags.state, process.env, stateDir);
+  const db = openStateDb(file, { create: false });
+  try {
+    for (const run of [a, b]) {
+      if (!db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run)) throw new ScanError('usage', `run ${run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
+    }
+    const rows = diffRuns(db, a, b);
+    const out = textOutput(process.stdout, false);
+    for (const row of rows) {
+      if (flags.format === 'jsonl') {
+        await out.write(`${JSON.stringify({ type: 'diff', source: row.source, mailbox: row.mailbox, added: row.added.length, resolved: row.resolved.length })}\n`);
+        for (const m of row.added) await out.write(`${JSON.stringify({ type: 'added', source: row.source, mailbox: row.mailbox, ...m })}\n`);
+        for (const m of row.resolved) await out.write(`${JSON.stringify({ type: 'resolved', source: row.source, mailbox: row.mailbox, ...m })}\n`);
+      } else {
+        await out.write(`${row.mailbox} (${row.source}): ${row.added.length} new, ${row.resolved.length} resolved\n`);
+        for (const m of row.added) await out.write(`  + ${m.folder}  ${m.messageId}  ${m.categories.join(',')}\n`);
+        for (const m of row.resolved) await out.write(`  - ${m.folder}  ${m.messageId}  ${m.categories.join(',')}\n`);
+      }
+    }
+    return EXIT.clean;
+  } finally {
+    db.close();
   }
 }
 
@@ -217,7 +279,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--concurrency <n>', 'messages parsed and scanned at once', positiveInt, 8)
     .option('--max-message-size <size>', 'larger messages are reported as errors, not read', parseSize, 50 * 1024 * 1024)
     .option('--max-depth <n>', 'how deep attached messages are opened', positiveInt, 5)
-    .option('--state <dir>', 'state folder (fingerprint key); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')
     .option('--users <list>', 'graph: only these users (UPNs or ids), comma-separated, or @FILE with one a line')
@@ -227,6 +289,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (sources: string[], flags: ScanFlags) => {
       setExit(await runScan(sources, flags));
     });
+
+  program
+    .command('report')
+    .description('print the state store\'s current picture (or as of --run): jsonl records, json summary with breach sizing, csv remediation list, html')
+    .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('jsonl'))
+    .option('--run <id>', 'the picture as of this run (default: the latest)', positiveInt)
+    .option('--out <file>', 'write the report to a file instead of stdout')
+    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .action(async (flags: ReportFlags) => setExit(await runReport(flags)));
+
+  program
+    .command('diff')
+    .description('messages holding PHI that are new in run B, and resolved since run A, per mailbox')
+    .argument('<runA>', 'the earlier run id', positiveInt)
+    .argument('<runB>', 'the later run id', positiveInt)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl']).default('table'))
+    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .action(async (a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }) => setExit(await runDiff(a, b, flags)));
 
   const rules = program.command('rules').description('inspect and try the detection rules');
   rules
