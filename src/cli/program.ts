@@ -16,6 +16,7 @@ import { textOutput } from '../sinks/output.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
+import { loadScanConfig } from './config.js';
 import { openStateDb, openStateStore, stateDbPath } from '../state/store.js';
 import { REPORT_FORMATS, writeReport, type ReportFormat } from '../state/report.js';
 import { diffRuns, latestRunId } from '../state/picture.js';
@@ -65,6 +66,42 @@ interface ScanFlags {
   group?: string;
   includeHiddenFolders?: boolean;
   graphConcurrency?: number;
+  config?: string;
+  /** From --config: several reports in one run. */
+  outputs?: { format?: Format; out?: string }[];
+}
+
+/**
+ * `--config FILE`: the file's settings, with every flag given on the command line taking
+ * precedence; sources from the file and the command line are both scanned.
+ */
+async function withConfig(sources: string[], flags: ScanFlags, cmd: Command): Promise<{ sources: string[]; flags: ScanFlags }> {
+  if (flags.config === undefined) {
+    if (sources.length === 0) throw new ScanError('usage', 'scan: give at least one SOURCE, or --config FILE');
+    return { sources, flags };
+  }
+  const config = await loadScanConfig(flags.config);
+  const given = (name: keyof ScanFlags): boolean => {
+    const from = cmd.getOptionValueSource(name);
+    return from !== undefined && from !== 'default';
+  };
+  const merged: ScanFlags = { ...flags };
+  if (!given('rules') && config.rules) merged.rules = config.rules;
+  if (!given('minConfidence') && config.minConfidence) merged.minConfidence = config.minConfidence;
+  if (!given('concurrency') && config.concurrency !== undefined) merged.concurrency = config.concurrency;
+  if (!given('maxDepth') && config.maxDepth !== undefined) merged.maxDepth = config.maxDepth;
+  if (!given('maxMessageSize') && config.maxMessageSize !== undefined) {
+    try {
+      merged.maxMessageSize = typeof config.maxMessageSize === 'number' ? config.maxMessageSize : parseSize(config.maxMessageSize);
+    } catch (err) {
+      throw new ScanError('config', `--config ${flags.config}: maxMessageSize: ${(err as Error).message}`);
+    }
+  }
+  if (!given('mailbox') && config.mailbox !== undefined) merged.mailbox = config.mailbox;
+  if (!given('state') && config.state !== undefined) merged.state = config.state;
+  if (!given('sinceLast') && config.sinceLast !== undefined) merged.sinceLast = config.sinceLast;
+  if (!given('format') && !given('out') && config.outputs) merged.outputs = config.outputs;
+  return { sources: [...config.sources, ...sources], flags: merged };
 }
 
 /** `--users a@x,b@x` or `--users @file` (one a line; blank lines and `#` comments ignored). */
@@ -114,17 +151,21 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   for (const w of warnings) process.stderr.write(`phi-scan: warning: ${w}\n`);
   const stateDir = resolveStateDir(flags.state, process.env);
   const key = await resolveKey(stateDir, process.env);
-  const toFile = flags.out !== undefined && flags.out !== '-';
-  const format: Format = flags.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
-  const stream = toFile ? createWriteStream(flags.out as string, { mode: 0o600 }) : process.stdout;
-  if (toFile) {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', (err) => reject(new ScanError('usage', `--out ${flags.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
-    });
+  // One report, or (--config outputs) several: each format to its own file or stdout.
+  const sinks = [];
+  for (const output of flags.outputs ?? [{ ...(flags.format ? { format: flags.format } : {}), ...(flags.out !== undefined ? { out: flags.out } : {}) }]) {
+    const toFile = output.out !== undefined && output.out !== '-';
+    const format: Format = output.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
+    const stream = toFile ? createWriteStream(output.out as string, { mode: 0o600 }) : process.stdout;
+    if (toFile) {
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => resolve());
+        stream.once('error', (err) => reject(new ScanError('usage', `--out ${output.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
+      });
+    }
+    sinks.push(createSink(format, textOutput(stream, toFile)));
   }
   const graph = await graphOptions(sources, flags);
-  const sink = createSink(format, textOutput(stream, toFile));
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
   // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
   const store = openStateStore(stateDbPath(flags.state, process.env, stateDir), {
@@ -146,7 +187,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       maxMessageBytes: flags.maxMessageSize,
       maxNestingDepth: flags.maxDepth,
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
-      sinks: [sink, store],
+      sinks: [...sinks, store],
       checkpoints: store,
       sinceLast: flags.sinceLast,
       signal: abort.signal,
@@ -270,7 +311,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('scan')
     .description('scan mailboxes and archives: mbox:PATH, maildir:PATH, eml:PATH, graph://TENANT[/USER-or-*]')
-    .argument('<source...>', 'what to scan, e.g. mbox:archive.mbox maildir:~/Maildir eml:exports/')
+    .argument('[source...]', 'what to scan, e.g. mbox:archive.mbox maildir:~/Maildir eml:exports/')
+    .option('--config <file>', 'a YAML file of scan settings (sources, rules, thresholds, outputs); flags given here win')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices(FORMATS))
     .option('--out <file>', 'write the report to a file instead of stdout')
     .addOption(rulesOption)
@@ -286,8 +328,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--group <id>', 'graph: only the user members (transitive) of this group')
     .option('--include-hidden-folders', 'graph: also scan hidden mail folders')
     .option('--graph-concurrency <n>', 'graph: requests in flight across all mailboxes (per mailbox: at most 4)', positiveInt)
-    .action(async (sources: string[], flags: ScanFlags) => {
-      setExit(await runScan(sources, flags));
+    .action(async (sources: string[], flags: ScanFlags, cmd: Command) => {
+      const resolved = await withConfig(sources, flags, cmd);
+      setExit(await runScan(resolved.sources, resolved.flags));
     });
 
   program

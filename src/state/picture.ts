@@ -316,14 +316,55 @@ export function summarize(db: StateDb, asOf?: number): Picture {
   if (run === undefined) {
     return { asOf: undefined, mailboxes: [], totals: { messages: 0, messagesWithPhi: 0, individuals: 0, dobOnlyIndividuals: 0, estimatedIndividuals: 0, mailboxesOverThreshold: 0 } };
   }
-  // Counting records is the cheapest way to share one definition with `report --format jsonl`.
-  for (const r of pictureRecords(db, run)) {
-    if (r.type !== 'mailbox') continue;
-    messages += r.messages;
-    messagesWithPhi += r.messagesWithPhi;
-    summaries.push({ ...r, individuals: 0, dobOnlyIndividuals: 0, estimatedIndividuals: 0, overThreshold: false });
+  // The same counts as the `mailbox` records of pictureRecords, by aggregate queries (a report
+  // over a million findings must not build a million objects to count them).
+  buildPicture(db, run);
+  const counts = new Map(
+    (
+      db
+        .prepare(
+          `SELECT m.mailbox_id AS id, count(*) AS n, coalesce(sum(s.findings > 0), 0) AS phi FROM temp.picture p
+           JOIN messages m ON m.id = p.message JOIN scans s ON s.message = p.message AND s.run_id = p.run_id GROUP BY m.mailbox_id`,
+        )
+        .all() as { id: number; n: number; phi: number }[]
+    ).map((r) => [r.id, r]),
+  );
+  const categoryCounts = db
+    .prepare(
+      `SELECT m.mailbox_id AS id, f.category, count(*) AS n FROM temp.picture p JOIN findings f ON f.message = p.message AND f.run_id = p.run_id
+       JOIN messages m ON m.id = p.message GROUP BY m.mailbox_id, f.category ORDER BY f.category`,
+    )
+    .all() as { id: number; category: Category; n: number }[];
+  const messageErrors = new Map(
+    (
+      db
+        .prepare(
+          `SELECT m.mailbox_id AS id, count(*) AS n FROM temp.picture p JOIN errors e ON e.message = p.message AND e.run_id = p.run_id
+           JOIN messages m ON m.id = p.message GROUP BY m.mailbox_id`,
+        )
+        .all() as { id: number; n: number }[]
+    ).map((r) => [r.id, r.n]),
+  );
+  for (const mb of mailboxesAsOf(db, run)) {
+    const c = counts.get(mb.id);
+    const byCategory: MailboxRecord['byCategory'] = {};
+    for (const r of categoryCounts) if (r.id === mb.id) byCategory[r.category] = r.n;
+    const errors = (messageErrors.get(mb.id) ?? 0) + unitErrors(db, mb.id, run).length;
+    messages += c?.n ?? 0;
+    messagesWithPhi += c?.phi ?? 0;
+    summaries.push({
+      source: mb.source,
+      mailbox: mb.name,
+      messages: c?.n ?? 0,
+      messagesWithPhi: c?.phi ?? 0,
+      byCategory,
+      errors,
+      individuals: 0,
+      dobOnlyIndividuals: 0,
+      estimatedIndividuals: 0,
+      overThreshold: false,
+    });
   }
-  // pictureRecords left temp.picture built for `run`.
   const direct = new Map(
     (
       db

@@ -53,16 +53,23 @@ export async function writeReport(db: StateDb, format: ReportFormat, out: TextOu
       return;
     case 'json': {
       const picture = summarize(db, asOf);
-      const report = {
+      const head = {
         generatedAt: new Date().toISOString(),
         run: picture.asOf ?? null,
         threshold: HHS_THRESHOLD,
         totals: picture.totals,
         mailboxes: picture.mailboxes,
         runs: listRuns(db).filter((r) => picture.asOf === undefined || r.id <= picture.asOf),
-        remediation: [...remediationRows(db, asOf)],
       };
-      await out.write(`${JSON.stringify(report, null, 2)}\n`);
+      // The remediation list is streamed row by row: memory stays bounded however many there are.
+      const text = JSON.stringify(head, null, 2);
+      await out.write(`${text.slice(0, -2)},\n  "remediation": [`);
+      let first = true;
+      for (const r of remediationRows(db, asOf)) {
+        await out.write(`${first ? '' : ','}\n    ${JSON.stringify(r)}`);
+        first = false;
+      }
+      await out.write(`${first ? '' : '\n  '}]\n}\n`);
       return;
     }
     case 'html': {

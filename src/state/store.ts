@@ -12,7 +12,7 @@
  * not yet covered by a committed cursor is rolled back with it, or, when `flush` committed it
  * early, scanned again and upserted (the same row): never counted twice.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Confidence } from '../model/finding.js';
@@ -50,6 +50,9 @@ function codeOf(err: unknown): string {
 /** Opens (creating when asked) the database and brings its schema up to date. */
 export function openStateDb(file: string, options: { create: boolean; readonly?: boolean } = { create: true }): StateDb {
   let db: StateDb;
+  if (!options.create && !existsSync(file)) {
+    throw new ScanError('config', `${file}: no state database yet (phi-scan scan creates it; --state / PHI_SCAN_STATE name where)`);
+  }
   try {
     if (options.create) mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     db = new Database(file, { fileMustExist: !options.create, readonly: options.readonly === true });

@@ -50,10 +50,20 @@ describe('phi-scan report', () => {
     // The overall count is of distinct people: at most the sum over mailboxes.
     expect(json.totals.individuals).toBeLessThanOrEqual(json.mailboxes.reduce((n, m) => n + m.individuals, 0));
     expect(json.remediation.length).toBe(json.totals.messagesWithPhi);
+    // The json summary's counts (aggregate queries) agree with the jsonl mailbox records.
+    const jsonl = jsonLines((await report('--format', 'jsonl')).stdout).filter((r) => r.type === 'mailbox');
+    const pick = (m: Record<string, unknown>) => [m.mailbox, m.messages, m.messagesWithPhi, JSON.stringify(m.byCategory), m.errors];
+    expect((json.mailboxes as unknown as Record<string, unknown>[]).map(pick).sort()).toEqual(jsonl.map(pick).sort());
     const csv = (await report('--format', 'csv')).stdout.trim().split('\r\n');
     expect(csv[0]).toBe('source,mailbox,folder,date,messageId,maskedSubject,categories,findings,individuals,action,locator');
     expect(csv.length - 1).toBe(json.totals.messagesWithPhi);
     expect(new Set(json.remediation.map((r) => r.action))).toEqual(new Set(['secure-portal-and-delete', 'delete', 'review']));
+  });
+
+  it('a state folder without a database is a configuration error, not a crash', async () => {
+    const r = await runCli(['report'], { env: { PHI_SCAN_STATE: tempDir() } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no state database yet/);
   });
 
   it('--run of a run that does not exist is a usage error naming the latest', async () => {
