@@ -4,7 +4,7 @@
  * 3 scan incomplete.
  */
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
@@ -17,8 +17,8 @@ import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
 import { loadScanConfig } from './config.js';
-import { openStateDb, openStateStore, stateDbPath } from '../state/store.js';
-import { REPORT_FORMATS, writeReport, type ReportFormat } from '../state/report.js';
+import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
+import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
 import { diffRuns, latestRunId } from '../state/picture.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
@@ -168,7 +168,9 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   const graph = await graphOptions(sources, flags);
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
   // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
-  const store = openStateStore(stateDbPath(flags.state, process.env, stateDir), {
+  const dbFile = stateDbPath(flags.state, process.env, stateDir);
+  importLegacyCheckpoints(dbFile, stateDir);
+  const store = openStateStore(dbFile, {
     sources,
     sinceLast: flags.sinceLast,
     minConfidence: flags.minConfidence,
@@ -194,6 +196,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       ...(progress ? { onProgress: progress.update } : {}),
       ...(graph.options ? { graph: graph.options } : {}),
     });
+    if (abort.signal.aborted) store.setStatus('aborted');
     return result.exitCode;
   } finally {
     store.dispose();
@@ -202,6 +205,14 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** `phi-scan report | head`: a reader that stops early is not an error. */
+function quietOnClosedStdout(): void {
+  process.stdout.once('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.clean);
+    throw err;
+  });
 }
 
 interface ReportFlags {
@@ -221,10 +232,42 @@ async function runReport(flags: ReportFlags): Promise<number> {
       if (!exists) throw new ScanError('usage', `--run ${flags.run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
     }
     const toFile = flags.out !== undefined && flags.out !== '-';
-    const stream = toFile ? createWriteStream(flags.out as string, { mode: 0o600 }) : process.stdout;
-    const out = textOutput(stream, toFile);
+    if (!toFile) quietOnClosedStdout();
+    const out = toFile ? await openOutFile(flags.out as string) : textOutput(process.stdout, false);
     await writeReport(db, flags.format, out, flags.run);
     await out.end();
+    return EXIT.clean;
+  } finally {
+    db.close();
+  }
+}
+
+/** Opens a file for writing (mode 0600, it lists masked PHI locations), as a TextOutput. */
+async function openOutFile(file: string): Promise<ReturnType<typeof textOutput>> {
+  const stream = createWriteStream(file, { mode: 0o600 });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err) => reject(new ScanError('usage', `${file}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
+  });
+  return textOutput(stream, true);
+}
+
+async function runRemediate(flags: { outDir: string; state?: string; run?: number }): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const file = stateDbPath(flags.state, process.env, stateDir);
+  const db = openStateDb(file, { create: false });
+  try {
+    if (flags.run !== undefined && !db.prepare('SELECT 1 FROM runs WHERE id = ?').get(flags.run)) {
+      throw new ScanError('usage', `--run ${flags.run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
+    }
+    try {
+      await mkdir(flags.outDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new ScanError('usage', `--out-dir ${flags.outDir}: cannot create (${(err as { code?: string }).code ?? 'I/O error'})`);
+    }
+    const written = await writeRemediationPerOwner(db, flags.outDir, openOutFile, flags.run);
+    // One line per owner on stdout (counts and file names only), for the ticket glue.
+    for (const w of written) process.stdout.write(`${JSON.stringify({ type: 'remediation', ...w, csv: `${w.file}.csv`, json: `${w.file}.json` })}\n`);
     return EXIT.clean;
   } finally {
     db.close();
@@ -240,6 +283,7 @@ async function runDiff(a: number, b: number, flags: { state?: string; format: 'j
       if (!db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run)) throw new ScanError('usage', `run ${run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
     }
     const rows = diffRuns(db, a, b);
+    quietOnClosedStdout();
     const out = textOutput(process.stdout, false);
     for (const row of rows) {
       if (flags.format === 'jsonl') {
@@ -341,6 +385,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <file>', 'write the report to a file instead of stdout')
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .action(async (flags: ReportFlags) => setExit(await runReport(flags)));
+
+  program
+    .command('remediate')
+    .description('write the remediation list per mailbox owner: one NAME.csv and NAME.json per mailbox holding PHI')
+    .requiredOption('--out-dir <dir>', 'folder for the per-owner files (created, files mode 0600)')
+    .option('--run <id>', 'as of this run (default: the latest)', positiveInt)
+    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .action(async (flags: { outDir: string; state?: string; run?: number }) => setExit(await runRemediate(flags)));
 
   program
     .command('diff')

@@ -12,12 +12,13 @@
  * not yet covered by a committed cursor is rolled back with it, or, when `flush` committed it
  * early, scanned again and upserted (the same row): never counted twice.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
 import type { Confidence } from '../model/finding.js';
 import type { Checkpoint } from '../model/message.js';
-import type { CheckpointStore } from './checkpoints.js';
+import { CHECKPOINT_FILE, type CheckpointStore } from './checkpoints.js';
 import type { ErrorRecord, MailboxRecord, MessageContext, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
 import type { MessageOutcome } from '../pipeline/scan-message.js';
 import { ScanError } from '../shared/errors.js';
@@ -120,6 +121,8 @@ export interface RunInfo {
 export interface StateStore extends CheckpointStore, Sink {
   readonly db: StateDb;
   readonly runId: number;
+  /** Records how the run ended when the scan itself cannot tell (an interrupted scan: `aborted`). */
+  setStatus(status: 'aborted'): void;
   /** Commits what is pending and closes the database. */
   dispose(): void;
 }
@@ -261,9 +264,49 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
       q.finishRun.run(summary.finishedAt, status, summary.messages, summary.messagesWithPhi, summary.errors, runId);
       commit();
     },
+    setStatus(status: 'aborted'): void {
+      commit();
+      db.prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, runId);
+    },
     dispose(): void {
       commit();
       db.close();
     },
   };
+}
+
+const LegacyCheckpointFile = z.object({
+  version: z.literal(1),
+  units: z.record(z.string(), z.object({ cursor: z.string(), updatedAt: z.string() })),
+});
+
+/**
+ * Earlier versions kept checkpoints in `checkpoints.json` (state/checkpoints.ts). On the first
+ * run with the database they are carried over, once, so `--since-last` does not start over.
+ */
+export function importLegacyCheckpoints(dbFile: string, stateDir: string): number {
+  const file = path.join(stateDir, CHECKPOINT_FILE);
+  if (!existsSync(file)) return 0;
+  const db = openStateDb(dbFile, { create: true });
+  try {
+    return importInto(db, file);
+  } finally {
+    db.close();
+  }
+}
+
+function importInto(db: StateDb, file: string): number {
+  const { n } = db.prepare('SELECT count(*) AS n FROM checkpoints').get() as { n: number };
+  if (n > 0) return 0;
+  let parsed: z.infer<typeof LegacyCheckpointFile>;
+  try {
+    parsed = LegacyCheckpointFile.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    throw new ScanError('config', `${file}: not a phi-scan checkpoint file; move it away to start over`);
+  }
+  const insert = db.prepare('INSERT OR IGNORE INTO checkpoints (unit_id, cursor, run_id, updated_at) VALUES (?, ?, NULL, ?)');
+  db.transaction(() => {
+    for (const [unitId, u] of Object.entries(parsed.units)) insert.run(unitId, u.cursor, u.updatedAt);
+  })();
+  return Object.keys(parsed.units).length;
 }

@@ -66,6 +66,35 @@ describe('phi-scan report', () => {
     expect(r.stderr).toMatch(/no state database yet/);
   });
 
+  it('remediate: one CSV and one JSON per mailbox owner, the same rows as the csv report', async () => {
+    const dir = path.join(tempDir(), 'tickets');
+    const r = await runCli(['remediate', '--out-dir', dir], { env: { PHI_SCAN_STATE: state } });
+    expect(r.code).toBe(0);
+    const owners = jsonLines(r.stdout) as { mailbox: string; csv: string; json: string; rows: number }[];
+    expect(owners.length).toBeGreaterThanOrEqual(2);
+    expect(readdirSync(dir).sort()).toEqual(owners.flatMap((o) => [o.csv, o.json]).sort());
+    const all = (await report('--format', 'csv')).stdout.trim().split('\r\n');
+    let rows = 0;
+    for (const o of owners) {
+      const csv = readFileSync(path.join(dir, o.csv), 'utf8').trim().split('\r\n');
+      expect(csv[0]).toBe(all[0]);
+      expect(csv.length - 1).toBe(o.rows);
+      for (const line of csv.slice(1)) expect(all).toContain(line);
+      const json = JSON.parse(readFileSync(path.join(dir, o.json), 'utf8')) as { mailbox: string }[];
+      expect(json.length).toBe(o.rows);
+      expect(new Set(json.map((j) => j.mailbox))).toEqual(new Set([o.mailbox]));
+      expect(needles.filter((n) => csv.join('\n').includes(n))).toEqual([]);
+      rows += o.rows;
+    }
+    expect(rows).toBe(all.length - 1);
+  });
+
+  it('diff of a run with itself is empty (what changes between runs: tests/state/store.test.ts)', async () => {
+    const same = await runCli(['diff', '1', '1', '--format', 'jsonl'], { env: { PHI_SCAN_STATE: state } });
+    expect(same.code).toBe(0);
+    expect(same.stdout).toBe('');
+  });
+
   it('--run of a run that does not exist is a usage error naming the latest', async () => {
     const r = await report('--run', '42');
     expect(r.code).toBe(2);

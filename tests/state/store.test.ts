@@ -150,3 +150,26 @@ describe('state store', () => {
     expect(() => openStateDb(file)).toThrow(/schema 99 is newer/);
   });
 });
+
+describe('checkpoints.json of earlier versions', () => {
+  it('are carried into the database once, so --since-last does not start over', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { importLegacyCheckpoints } = await import('../../src/state/store.js');
+    const dir = tempDir();
+    writeFileSync(
+      path.join(dir, 'checkpoints.json'),
+      JSON.stringify({ version: 1, units: { 'mbox:a|INBOX': { cursor: '1234', updatedAt: '2024-01-01T00:00:00.000Z' } } }),
+    );
+    const file = path.join(dir, 'state.db');
+    expect(importLegacyCheckpoints(file, dir)).toBe(1);
+    const store = open(file);
+    expect(store.get('mbox:a|INBOX')).toEqual({ unitId: 'mbox:a|INBOX', cursor: '1234' });
+    store.put({ unitId: 'mbox:a|INBOX', cursor: '5678' });
+    store.dispose();
+    // Not again: the database's checkpoints are the truth from now on.
+    expect(importLegacyCheckpoints(file, dir)).toBe(0);
+    const again = open(file);
+    expect(again.get('mbox:a|INBOX')?.cursor).toBe('5678');
+    again.dispose();
+  });
+});
