@@ -50,6 +50,9 @@ describe('phi-scan report', () => {
     // The overall count is of distinct people: at most the sum over mailboxes.
     expect(json.totals.individuals).toBeLessThanOrEqual(json.mailboxes.reduce((n, m) => n + m.individuals, 0));
     expect(json.remediation.length).toBe(json.totals.messagesWithPhi);
+    // scan --format table counts people the same way.
+    const table = await runCli(['scan', ...sources, '--format', 'table', '--min-confidence', 'low']);
+    expect(table.stdout).toContain(`People: distinct individuals by SSN, Medicare ID or member ID; ${json.totals.individuals} across all mailboxes.`);
     // The json summary's counts (aggregate queries) agree with the jsonl mailbox records.
     const jsonl = jsonLines((await report('--format', 'jsonl')).stdout).filter((r) => r.type === 'mailbox');
     const pick = (m: Record<string, unknown>) => [m.mailbox, m.messages, m.messagesWithPhi, JSON.stringify(m.byCategory), m.errors];
