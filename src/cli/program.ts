@@ -4,7 +4,7 @@
  * 3 scan incomplete.
  */
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
@@ -16,7 +16,10 @@ import { textOutput } from '../sinks/output.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
-import { openCheckpointStore } from '../state/checkpoints.js';
+import { loadScanConfig } from './config.js';
+import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
+import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
+import { diffRuns, latestRunId } from '../state/picture.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
 
@@ -68,6 +71,42 @@ interface ScanFlags {
   group?: string;
   includeHiddenFolders?: boolean;
   graphConcurrency?: number;
+  config?: string;
+  /** From --config: several reports in one run. */
+  outputs?: { format?: Format; out?: string }[];
+}
+
+/**
+ * `--config FILE`: the file's settings, with every flag given on the command line taking
+ * precedence; sources from the file and the command line are both scanned.
+ */
+async function withConfig(sources: string[], flags: ScanFlags, cmd: Command): Promise<{ sources: string[]; flags: ScanFlags }> {
+  if (flags.config === undefined) {
+    if (sources.length === 0) throw new ScanError('usage', 'scan: give at least one SOURCE, or --config FILE');
+    return { sources, flags };
+  }
+  const config = await loadScanConfig(flags.config);
+  const given = (name: keyof ScanFlags): boolean => {
+    const from = cmd.getOptionValueSource(name);
+    return from !== undefined && from !== 'default';
+  };
+  const merged: ScanFlags = { ...flags };
+  if (!given('rules') && config.rules) merged.rules = config.rules;
+  if (!given('minConfidence') && config.minConfidence) merged.minConfidence = config.minConfidence;
+  if (!given('concurrency') && config.concurrency !== undefined) merged.concurrency = config.concurrency;
+  if (!given('maxDepth') && config.maxDepth !== undefined) merged.maxDepth = config.maxDepth;
+  if (!given('maxMessageSize') && config.maxMessageSize !== undefined) {
+    try {
+      merged.maxMessageSize = typeof config.maxMessageSize === 'number' ? config.maxMessageSize : parseSize(config.maxMessageSize);
+    } catch (err) {
+      throw new ScanError('config', `--config ${flags.config}: maxMessageSize: ${(err as Error).message}`);
+    }
+  }
+  if (!given('mailbox') && config.mailbox !== undefined) merged.mailbox = config.mailbox;
+  if (!given('state') && config.state !== undefined) merged.state = config.state;
+  if (!given('sinceLast') && config.sinceLast !== undefined) merged.sinceLast = config.sinceLast;
+  if (!given('format') && !given('out') && config.outputs) merged.outputs = config.outputs;
+  return { sources: [...config.sources, ...sources], flags: merged };
 }
 
 /** `--users a@x,b@x` or `--users @file` (one a line; blank lines and `#` comments ignored). */
@@ -117,19 +156,30 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   for (const w of warnings) process.stderr.write(`phi-scan: warning: ${w}\n`);
   const stateDir = resolveStateDir(flags.state, process.env);
   const key = await resolveKey(stateDir, process.env);
-  const checkpoints = await openCheckpointStore(stateDir);
-  const toFile = flags.out !== undefined && flags.out !== '-';
-  const format: Format = flags.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
-  const stream = toFile ? createWriteStream(flags.out as string, { mode: 0o600 }) : process.stdout;
-  if (toFile) {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', (err) => reject(new ScanError('usage', `--out ${flags.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
-    });
+  // One report, or (--config outputs) several: each format to its own file or stdout.
+  const sinks = [];
+  for (const output of flags.outputs ?? [{ ...(flags.format ? { format: flags.format } : {}), ...(flags.out !== undefined ? { out: flags.out } : {}) }]) {
+    const toFile = output.out !== undefined && output.out !== '-';
+    const format: Format = output.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
+    const stream = toFile ? createWriteStream(output.out as string, { mode: 0o600 }) : process.stdout;
+    if (toFile) {
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => resolve());
+        stream.once('error', (err) => reject(new ScanError('usage', `--out ${output.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
+      });
+    }
+    sinks.push(createSink(format, textOutput(stream, toFile)));
   }
   const graph = await graphOptions(sources, flags);
-  const sink = createSink(format, textOutput(stream, toFile));
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
+  // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
+  const dbFile = stateDbPath(flags.state, process.env, stateDir);
+  importLegacyCheckpoints(dbFile, stateDir);
+  const store = openStateStore(dbFile, {
+    sources,
+    sinceLast: flags.sinceLast,
+    minConfidence: flags.minConfidence,
+  });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
@@ -153,19 +203,116 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
         ...(flags.imapConnections !== undefined ? { connectionsPerHost: flags.imapConnections } : {}),
         ...(flags.imapTimeout !== undefined ? { timeoutMs: flags.imapTimeout * 1000 } : {}),
       },
-      sinks: [sink],
-      checkpoints,
+      sinks: [...sinks, store],
+      checkpoints: store,
       sinceLast: flags.sinceLast,
       signal: abort.signal,
       ...(progress ? { onProgress: progress.update } : {}),
       ...(graph.options ? { graph: graph.options } : {}),
     });
+    if (abort.signal.aborted) store.setStatus('aborted');
     return result.exitCode;
   } finally {
+    store.dispose();
     progress?.done();
     if (graph.stats) process.stderr.write(graphSummary(graph.stats));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `phi-scan report | head`: a reader that stops early is not an error. */
+function quietOnClosedStdout(): void {
+  process.stdout.once('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.clean);
+    throw err;
+  });
+}
+
+interface ReportFlags {
+  format: ReportFormat;
+  out?: string;
+  state?: string;
+  run?: number;
+}
+
+async function runReport(flags: ReportFlags): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const file = stateDbPath(flags.state, process.env, stateDir);
+  const db = openStateDb(file, { create: false });
+  try {
+    if (flags.run !== undefined) {
+      const exists = db.prepare('SELECT 1 FROM runs WHERE id = ?').get(flags.run);
+      if (!exists) throw new ScanError('usage', `--run ${flags.run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
+    }
+    const toFile = flags.out !== undefined && flags.out !== '-';
+    if (!toFile) quietOnClosedStdout();
+    const out = toFile ? await openOutFile(flags.out as string) : textOutput(process.stdout, false);
+    await writeReport(db, flags.format, out, flags.run);
+    await out.end();
+    return EXIT.clean;
+  } finally {
+    db.close();
+  }
+}
+
+/** Opens a file for writing (mode 0600, it lists masked PHI locations), as a TextOutput. */
+async function openOutFile(file: string): Promise<ReturnType<typeof textOutput>> {
+  const stream = createWriteStream(file, { mode: 0o600 });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err) => reject(new ScanError('usage', `${file}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
+  });
+  return textOutput(stream, true);
+}
+
+async function runRemediate(flags: { outDir: string; state?: string; run?: number }): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const file = stateDbPath(flags.state, process.env, stateDir);
+  const db = openStateDb(file, { create: false });
+  try {
+    if (flags.run !== undefined && !db.prepare('SELECT 1 FROM runs WHERE id = ?').get(flags.run)) {
+      throw new ScanError('usage', `--run ${flags.run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
+    }
+    try {
+      await mkdir(flags.outDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new ScanError('usage', `--out-dir ${flags.outDir}: cannot create (${(err as { code?: string }).code ?? 'I/O error'})`);
+    }
+    const written = await writeRemediationPerOwner(db, flags.outDir, openOutFile, flags.run);
+    // One line per owner on stdout (counts and file names only), for the ticket glue.
+    for (const w of written) process.stdout.write(`${JSON.stringify({ type: 'remediation', ...w, csv: `${w.file}.csv`, json: `${w.file}.json` })}\n`);
+    return EXIT.clean;
+  } finally {
+    db.close();
+  }
+}
+
+async function runDiff(a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const file = stateDbPath(flags.state, process.env, stateDir);
+  const db = openStateDb(file, { create: false });
+  try {
+    for (const run of [a, b]) {
+      if (!db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run)) throw new ScanError('usage', `run ${run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
+    }
+    const rows = diffRuns(db, a, b);
+    quietOnClosedStdout();
+    const out = textOutput(process.stdout, false);
+    for (const row of rows) {
+      if (flags.format === 'jsonl') {
+        await out.write(`${JSON.stringify({ type: 'diff', source: row.source, mailbox: row.mailbox, added: row.added.length, resolved: row.resolved.length })}\n`);
+        for (const m of row.added) await out.write(`${JSON.stringify({ type: 'added', source: row.source, mailbox: row.mailbox, ...m })}\n`);
+        for (const m of row.resolved) await out.write(`${JSON.stringify({ type: 'resolved', source: row.source, mailbox: row.mailbox, ...m })}\n`);
+      } else {
+        await out.write(`${row.mailbox} (${row.source}): ${row.added.length} new, ${row.resolved.length} resolved\n`);
+        for (const m of row.added) await out.write(`  + ${m.folder}  ${m.messageId}  ${m.categories.join(',')}\n`);
+        for (const m of row.resolved) await out.write(`  - ${m.folder}  ${m.messageId}  ${m.categories.join(',')}\n`);
+      }
+    }
+    return EXIT.clean;
+  } finally {
+    db.close();
   }
 }
 
@@ -222,7 +369,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('scan')
     .description('scan mailboxes and archives: mbox:PATH, maildir:PATH, eml:PATH, graph://TENANT[/USER-or-*]')
-    .argument('<source...>', 'what to scan, e.g. mbox:archive.mbox maildir:~/Maildir eml:exports/')
+    .argument('[source...]', 'what to scan, e.g. mbox:archive.mbox maildir:~/Maildir eml:exports/')
+    .option('--config <file>', 'a YAML file of scan settings (sources, rules, thresholds, outputs); flags given here win')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices(FORMATS))
     .option('--out <file>', 'write the report to a file instead of stdout')
     .addOption(rulesOption)
@@ -231,7 +379,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--concurrency <n>', 'messages parsed and scanned at once', positiveInt, 8)
     .option('--max-message-size <size>', 'larger messages are reported as errors, not read', parseSize, 50 * 1024 * 1024)
     .option('--max-depth <n>', 'how deep attached messages are opened', positiveInt, 5)
-    .option('--state <dir>', 'state folder (fingerprint key); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')
     .option('--users <list>', 'graph: only these users (UPNs or ids), comma-separated, or @FILE with one a line')
@@ -243,9 +391,36 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--exclude-folders <glob>', 'IMAP: skip folders matching these globs (comma-separated or repeated)', collect)
     .option('--imap-connections <n>', 'IMAP: connections open at once to one server (default 4)', positiveInt)
     .option('--imap-timeout <seconds>', 'IMAP: seconds to wait for a connection, the greeting or a reply (default 60)', positiveInt)
-    .action(async (sources: string[], flags: ScanFlags) => {
-      setExit(await runScan(sources, flags));
+    .action(async (sources: string[], flags: ScanFlags, cmd: Command) => {
+      const resolved = await withConfig(sources, flags, cmd);
+      setExit(await runScan(resolved.sources, resolved.flags));
     });
+
+  program
+    .command('report')
+    .description('print the state store\'s current picture (or as of --run): jsonl records, json summary with breach sizing, csv remediation list, html')
+    .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('jsonl'))
+    .option('--run <id>', 'the picture as of this run (default: the latest)', positiveInt)
+    .option('--out <file>', 'write the report to a file instead of stdout')
+    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .action(async (flags: ReportFlags) => setExit(await runReport(flags)));
+
+  program
+    .command('remediate')
+    .description('write the remediation list per mailbox owner: one NAME.csv and NAME.json per mailbox holding PHI')
+    .requiredOption('--out-dir <dir>', 'folder for the per-owner files (created, files mode 0600)')
+    .option('--run <id>', 'as of this run (default: the latest)', positiveInt)
+    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .action(async (flags: { outDir: string; state?: string; run?: number }) => setExit(await runRemediate(flags)));
+
+  program
+    .command('diff')
+    .description('messages holding PHI that are new in run B, and resolved since run A, per mailbox')
+    .argument('<runA>', 'the earlier run id', positiveInt)
+    .argument('<runB>', 'the later run id', positiveInt)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl']).default('table'))
+    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .action(async (a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }) => setExit(await runDiff(a, b, flags)));
 
   const rules = program.command('rules').description('inspect and try the detection rules');
   rules

@@ -8,7 +8,7 @@
  */
 import pLimit from 'p-limit';
 import type { Category, Confidence } from '../model/finding.js';
-import { isCursorAdvance, type RawMessage, type SourceUnit } from '../model/message.js';
+import { isCursorAdvance, type Checkpoint, type RawMessage, type SourceUnit } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
 import { createEngine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
@@ -169,11 +169,18 @@ async function scanUnits(
   // --- ordered output: events of the head unit go straight to the sinks, later units buffer ---
   let chain: Promise<void> = Promise.resolve();
   let head = 0;
-  const buffered: ScanEvent[][] = work.map(() => []);
+  // A checkpoint travels in the same ordered stream as the events, so a cursor is put only
+  // after every message before it reached the sinks (the state store commits both together).
+  type Queued = ScanEvent | { readonly type: 'checkpoint'; readonly checkpoint: Checkpoint };
+  const buffered: Queued[][] = work.map(() => []);
   const finished: boolean[] = work.map(() => false);
 
-  const deliver = (event: ScanEvent): void => {
+  const deliver = (event: Queued): void => {
     chain = chain.then(async () => {
+      if (event.type === 'checkpoint') {
+        options.checkpoints?.put(event.checkpoint);
+        return;
+      }
       account(event);
       for (const sink of options.sinks) await sink.write(event);
     });
@@ -209,8 +216,8 @@ async function scanUnits(
       head++;
       if (head < work.length) {
         currentMailbox = (work[head] as { unit: SourceUnit }).unit.mailbox;
-        for (const e of buffered[head] as ScanEvent[]) deliver(e);
-        (buffered[head] as ScanEvent[]).length = 0;
+        for (const e of buffered[head] as Queued[]) deliver(e);
+        (buffered[head] as Queued[]).length = 0;
       }
     }
   };
@@ -227,12 +234,12 @@ async function scanUnits(
     });
   }
 
-  const emit = async (index: number, event: ScanEvent): Promise<void> => {
+  const emit = async (index: number, event: Queued): Promise<void> => {
     if (index === head) {
       deliver(event);
       await chain; // backpressure: the head unit waits for the sinks
     } else {
-      (buffered[index] as ScanEvent[]).push(event);
+      (buffered[index] as Queued[]).push(event);
     }
   };
 
@@ -252,7 +259,7 @@ async function scanUnits(
     let lastFlush = Date.now();
     const advance = async (cursor: string): Promise<void> => {
       if (!checkpoints) return;
-      checkpoints.put({ unitId: unit.id, cursor });
+      await emit(index, { type: 'checkpoint', checkpoint: { unitId: unit.id, cursor } });
       if (Date.now() - lastFlush > CHECKPOINT_FLUSH_MS) {
         lastFlush = Date.now();
         await checkpoints.flush();
@@ -301,6 +308,8 @@ async function scanUnits(
 
   await Promise.all(work.map(({ source, unit }, i) => unitLimit(() => runUnit(i, source, unit))));
   await chain;
+  // Units that finished behind the head put their last cursors only when their events were delivered.
+  await options.checkpoints?.flush();
 
   const mailboxes = mailboxOrder.map(mailboxRecord);
   const summary: ScanSummary = {

@@ -30,16 +30,27 @@ export function rankMailboxes(mailboxes: readonly MailboxRecord[]): MailboxRecor
   );
 }
 
-export function renderTable(summary: ScanSummary): string {
+/** Distinct individuals (breach sizing, see state/picture.ts): per `source\0mailbox`, and overall. */
+export interface Individuals {
+  readonly byMailbox: ReadonlyMap<string, number>;
+  readonly overall: number;
+}
+
+/** HHS breach notification threshold (45 CFR 164.408(b)). */
+const HHS_THRESHOLD = 500;
+
+export function renderTable(summary: ScanSummary, individuals?: Individuals): string {
   const rows = rankMailboxes(summary.mailboxes);
   const shownCategories = CATEGORIES.filter((c) => rows.some((r) => (r.byCategory[c] ?? 0) > 0));
-  const header = ['Mailbox', 'Messages', 'With PHI', '%', ...shownCategories.map((c) => CATEGORY_HEADINGS[c]), 'Errors'];
+  const people = (r: MailboxRecord): number => individuals?.byMailbox.get(`${r.source}\0${r.mailbox}`) ?? 0;
+  const header = ['Mailbox', 'Messages', 'With PHI', '%', ...shownCategories.map((c) => CATEGORY_HEADINGS[c]), ...(individuals ? ['People'] : []), 'Errors'];
   const body = rows.map((r) => [
     summary.sources.length > 1 && new Set(summary.mailboxes.map((m) => m.mailbox)).size < summary.mailboxes.length ? `${r.mailbox} (${r.source})` : r.mailbox,
     String(r.messages),
     String(r.messagesWithPhi),
     r.messages > 0 ? `${Math.round((100 * r.messagesWithPhi) / r.messages)}%` : '-',
     ...shownCategories.map((c) => String(r.byCategory[c] ?? 0)),
+    ...(individuals ? [`${people(r)}${people(r) >= HHS_THRESHOLD ? '!' : ''}`] : []),
     String(r.errors),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
@@ -58,16 +69,35 @@ export function renderTable(summary: ScanSummary): string {
     out.push(`${summary.errors} item${summary.errors === 1 ? '' : 's'} could not be read: the scan is incomplete (see --format jsonl for the error records).`);
   }
   out.push('Category columns count findings: distinct identifiers per message location.');
+  if (individuals) {
+    const over = rows.filter((r) => people(r) >= HHS_THRESHOLD).length;
+    out.push(
+      `People: distinct individuals by SSN, Medicare ID or member ID; ${individuals.overall} across all mailboxes. ` +
+        `${over} mailbox${over === 1 ? '' : 'es'} at or over the HHS ${HHS_THRESHOLD}-individual threshold (marked !).`,
+    );
+  }
   return `${out.join('\n')}\n`;
 }
 
 export function tableSink(out: TextOutput): Sink {
+  // Only the fingerprints of direct identifiers are kept (16 hex characters each), to count people.
+  const byMailbox = new Map<string, Set<string>>();
+  const overall = new Set<string>();
   return {
-    write() {
-      // The table is a summary: everything it needs arrives in close().
+    write(event) {
+      if (event.type !== 'message') return;
+      for (const f of event.outcome.findings) {
+        if (!(f.category === 'ssn' || f.category === 'medicare-id' || (f.category === 'insurance' && f.rule.includes('member')))) continue;
+        const key = `${event.context.source}\0${event.context.mailbox}`;
+        let set = byMailbox.get(key);
+        if (!set) byMailbox.set(key, (set = new Set()));
+        set.add(`${f.category}:${f.fingerprint}`);
+        overall.add(`${f.category}:${f.fingerprint}`);
+      }
     },
     async close(summary) {
-      await out.write(renderTable(summary));
+      const counts = new Map([...byMailbox].map(([k, v]) => [k, v.size]));
+      await out.write(renderTable(summary, { byMailbox: counts, overall: overall.size }));
       await out.end();
     },
   };

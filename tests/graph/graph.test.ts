@@ -4,12 +4,13 @@
  * PHI_SCAN_GRAPH_AUTHORITY_HOST / PHI_SCAN_GRAPH_ENDPOINT and NODE_EXTRA_CA_CERTS.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { DEMO, leakNeedles, planted } from '../helpers/demo.js';
 import { AnyRecord } from '../helpers/records.js';
+import { checkpointCursors } from '../helpers/state.js';
 import type { RecordedRequest } from './fake-graph-server.js';
 import { addDemoUsers, addGenerated, startFake, type StartedFake } from './tenant.js';
 
@@ -245,7 +246,6 @@ describe.runIf(run)('graph:// folders, certificates, incremental scans', () => {
       const u = slow.fake.addUser(`kill@${slow.fake.tenant}`);
       const all = addGenerated(slow.fake, slow.fake.folder(u, 'Inbox'), 1200, 'kill');
       const state = tempDir();
-      const checkpoints = path.join(state, 'checkpoints.json');
       const child = spawn(process.execPath, [CLI, 'scan', `graph://${slow.fake.tenant}/*`, '--format', 'jsonl', '--since-last'], {
         env: { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: TEST_KEY, PHI_SCAN_STATE: state, ...slow.env() },
         stdio: ['ignore', 'pipe', 'ignore'],
@@ -256,7 +256,7 @@ describe.runIf(run)('graph:// folders, certificates, incremental scans', () => {
       // Kill it once a mid-round cursor (a page link and a count) is on disk.
       for (let i = 0; i < 300; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        if (existsSync(checkpoints) && readFileSync(checkpoints, 'utf8').includes('done')) break;
+        if (checkpointCursors(state).includes('done')) break;
       }
       child.kill('SIGKILL');
       await closed;

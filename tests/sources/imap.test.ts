@@ -14,6 +14,7 @@ import { ScanError } from '../../src/shared/errors.js';
 import { createSource } from '../../src/sources/index.js';
 import type { ImapSourceOptions, UnitProblem } from '../../src/sources/types.js';
 import { jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
+import { checkpointCursor } from '../helpers/state.js';
 import { DEMO, planted } from '../helpers/demo.js';
 import { adminClient, appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { AnyRecord } from '../helpers/records.js';
@@ -256,9 +257,8 @@ describe.runIf(HAVE_DOVECOT)('IMAP source against a real Dovecot', () => {
       };
     };
     expect(await scan()).toEqual({ messages: 3, ids: ['<inc-1@test.example>', '<inc-2@test.example>', '<inc-w1@test.example>'] });
-    const checkpoints = JSON.parse(readFileSync(path.join(state, 'checkpoints.json'), 'utf8')) as { units: Record<string, { cursor: string }> };
-    const inbox = checkpoints.units[`imaps://inc@127.0.0.1:${server.tlsPort}/INBOX`];
-    expect(inbox?.cursor).toMatch(/^\d+:2:\d+$/); // UIDVALIDITY:last UID:HIGHESTMODSEQ
+    const inbox = checkpointCursor(state, `imaps://inc@127.0.0.1:${server.tlsPort}/INBOX`);
+    expect(inbox).toMatch(/^\d+:2:\d+$/); // UIDVALIDITY:last UID:HIGHESTMODSEQ
     expect(await scan()).toEqual({ messages: 0, ids: [] });
     await appendAll(server, 'inc', USERS.inc, { INBOX: [message('inc-3')] });
     expect(await scan()).toEqual({ messages: 1, ids: ['<inc-3@test.example>'] });

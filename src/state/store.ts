@@ -1,0 +1,312 @@
+/**
+ * The state store: one embedded SQLite database (better-sqlite3, WAL) holding runs, sources,
+ * mailboxes, messages, findings (masked + fingerprint, never raw), errors and checkpoints.
+ *
+ * It is both a Sink (the pipeline writes scan events into it) and the CheckpointStore.
+ * Crash safety: events and checkpoint advances arrive in one ordered stream (pipeline/run.ts
+ * puts a unit's cursor only after the messages before it reached the sinks), and they are
+ * written into one open transaction that is committed only right after a checkpoint `put`
+ * (at most every BATCH_MESSAGES messages or BATCH_MS) or on `flush`. A commit therefore always
+ * holds a message's findings together with the cursors that skip it: after kill -9, a
+ * `--since-last` run resumes exactly after the last committed cursor. A message written but
+ * not yet covered by a committed cursor is rolled back with it, or, when `flush` committed it
+ * early, scanned again and upserted (the same row): never counted twice.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { Confidence } from '../model/finding.js';
+import type { Checkpoint } from '../model/message.js';
+import { CHECKPOINT_FILE, type CheckpointStore } from './checkpoints.js';
+import type { ErrorRecord, MailboxRecord, MessageContext, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
+import type { MessageOutcome } from '../pipeline/scan-message.js';
+import { ScanError } from '../shared/errors.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type StateDb = Database.Database;
+
+export const STATE_DB_FILE = 'state.db';
+
+/** Messages written per transaction at most (a commit waits for the next checkpoint). */
+const BATCH_MESSAGES = 200;
+/** Longest a transaction stays open before the next checkpoint commits it. */
+const BATCH_MS = 1000;
+
+/**
+ * `--state` / `PHI_SCAN_STATE` naming a `.db`/`.sqlite` file is the database itself; a folder
+ * holds `state.db`. Default: `$XDG_STATE_HOME/phi-scan/state.db` (see findings/key.ts).
+ */
+export function stateDbPath(explicit: string | undefined, env: NodeJS.ProcessEnv, stateDir: string): string {
+  const given = explicit ?? env.PHI_SCAN_STATE;
+  if (given && /\.(?:db|sqlite3?)$/i.test(given)) return given;
+  return path.join(stateDir, STATE_DB_FILE);
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'I/O error';
+}
+
+/** Opens (creating when asked) the database and brings its schema up to date. */
+export function openStateDb(file: string, options: { create: boolean; readonly?: boolean } = { create: true }): StateDb {
+  let db: StateDb;
+  if (!options.create && !existsSync(file)) {
+    throw new ScanError('config', `${file}: no state database yet (phi-scan scan creates it; --state / PHI_SCAN_STATE name where)`);
+  }
+  try {
+    if (options.create) mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    db = new Database(file, { fileMustExist: !options.create, readonly: options.readonly === true });
+  } catch (err) {
+    throw new ScanError('config', `${file}: cannot open the state database (${codeOf(err)})`);
+  }
+  try {
+    // WAL: readers (a report) never block the scan, and a commit is one append (sqlite.org/wal.html).
+    if (options.readonly !== true) db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode is durable against a process crash (kill -9); only an OS crash or power
+    // loss may lose the last commits, which the checkpoints then simply scan again.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 10000');
+    db.pragma('foreign_keys = ON');
+    // The default 2 MB page cache makes a report over a million findings re-read pages from the
+    // OS for every row; 64 MB and memory-mapped reads keep it at a few µs a row.
+    db.pragma('cache_size = -65536');
+    db.pragma('mmap_size = 268435456');
+    if (options.readonly !== true) migrate(db);
+    else checkVersion(db, file);
+  } catch (err) {
+    db.close();
+    if (err instanceof ScanError) throw err;
+    throw new ScanError('config', `${file}: not a usable phi-scan state database (${codeOf(err)})`);
+  }
+  return db;
+}
+
+function schemaVersion(db: StateDb): number {
+  const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
+  if (!table) return 0;
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  return row?.version ?? 0;
+}
+
+function checkVersion(db: StateDb, file: string): void {
+  const v = schemaVersion(db);
+  if (v !== MIGRATIONS.length) throw new ScanError('config', `${file}: state database schema ${v}, this phi-scan needs ${MIGRATIONS.length}`);
+}
+
+function migrate(db: StateDb): void {
+  // Up to date: no write lock, so a report opens while a scan holds its transaction.
+  if (schemaVersion(db) === MIGRATIONS.length) return;
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    let version = schemaVersion(db);
+    if (version > MIGRATIONS.length) {
+      throw new ScanError('config', `state database schema ${version} is newer than this phi-scan (${MIGRATIONS.length}); upgrade phi-scan`);
+    }
+    if ((db.prepare('SELECT count(*) AS n FROM schema_version').get() as { n: number }).n === 0) db.exec('INSERT INTO schema_version VALUES (0)');
+    for (; version < MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version] as string);
+      db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+    }
+  }).immediate();
+}
+
+export interface RunInfo {
+  readonly sources: readonly string[];
+  readonly sinceLast: boolean;
+  readonly minConfidence: Confidence;
+}
+
+/** The store as the pipeline sees it: checkpoints, and a sink for the run it was opened for. */
+export interface StateStore extends CheckpointStore, Sink {
+  readonly db: StateDb;
+  readonly runId: number;
+  /** Records how the run ended when the scan itself cannot tell (an interrupted scan: `aborted`). */
+  setStatus(status: 'aborted'): void;
+  /** Commits what is pending and closes the database. */
+  dispose(): void;
+}
+
+export function openStateStore(file: string, run: RunInfo): StateStore {
+  const db = openStateDb(file, { create: true });
+  const runId = Number(
+    db
+      .prepare('INSERT INTO runs (started_at, sources, since_last, min_confidence) VALUES (?, ?, ?, ?)')
+      .run(new Date().toISOString(), JSON.stringify(run.sources), run.sinceLast ? 1 : 0, run.minConfidence).lastInsertRowid,
+  );
+
+  const q = {
+    source: db.prepare('INSERT INTO sources (spec) VALUES (?) ON CONFLICT (spec) DO UPDATE SET spec = excluded.spec RETURNING id'),
+    mailbox: db.prepare(
+      'INSERT INTO mailboxes (source_id, name) VALUES (?, ?) ON CONFLICT (source_id, name) DO UPDATE SET name = excluded.name RETURNING id',
+    ),
+    message: db.prepare(`
+      INSERT INTO messages (mailbox_id, folder, message_id, date, masked_subject, locator, first_run, last_run, findings, categories)
+      VALUES (@mailbox, @folder, @messageId, @date, @subject, @locator, @run, @run, @findings, @categories)
+      ON CONFLICT (mailbox_id, folder, message_id) DO UPDATE SET
+        date = excluded.date, masked_subject = excluded.masked_subject, locator = excluded.locator,
+        last_run = excluded.last_run, findings = excluded.findings, categories = excluded.categories
+      RETURNING id`),
+    findMessage: db.prepare('SELECT id FROM messages WHERE mailbox_id = ? AND folder = ? AND message_id = ?'),
+    scan: db.prepare('INSERT OR REPLACE INTO scans (message, run_id, findings, categories) VALUES (?, ?, ?, ?)'),
+    clearFindings: db.prepare('DELETE FROM findings WHERE message = ? AND run_id = ?'),
+    clearErrors: db.prepare('DELETE FROM errors WHERE message = ? AND run_id = ?'),
+    finding: db.prepare(
+      'INSERT INTO findings (message, run_id, location, rule, category, confidence, masked, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    error: db.prepare(
+      'INSERT INTO errors (run_id, mailbox_id, source, folder, message, message_id, location, code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    runMailbox: db.prepare(
+      'INSERT OR REPLACE INTO run_mailboxes (run_id, mailbox_id, messages, messages_with_phi, errors, by_category) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    getCheckpoint: db.prepare('SELECT cursor FROM checkpoints WHERE unit_id = ?'),
+    putCheckpoint: db.prepare(
+      'INSERT INTO checkpoints (unit_id, cursor, run_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (unit_id) DO UPDATE SET cursor = excluded.cursor, run_id = excluded.run_id, updated_at = excluded.updated_at',
+    ),
+    finishRun: db.prepare('UPDATE runs SET finished_at = ?, status = ?, messages = ?, messages_with_phi = ?, errors = ? WHERE id = ?'),
+  };
+
+  const mailboxIds = new Map<string, number>();
+  const mailboxId = (source: string, mailbox: string): number => {
+    const key = `${source}\0${mailbox}`;
+    let id = mailboxIds.get(key);
+    if (id === undefined) {
+      const sourceId = (q.source.get(source) as { id: number }).id;
+      id = (q.mailbox.get(sourceId, mailbox) as { id: number }).id;
+      mailboxIds.set(key, id);
+    }
+    return id;
+  };
+
+  let txStarted = 0;
+  let txMessages = 0;
+  const begin = (): void => {
+    if (db.inTransaction) return;
+    db.exec('BEGIN IMMEDIATE');
+    txStarted = Date.now();
+    txMessages = 0;
+  };
+  const commit = (): void => {
+    if (db.inTransaction) db.exec('COMMIT');
+  };
+
+  // The message row just written, so its error records can point at it.
+  let lastMessage: { key: string; id: number } | undefined;
+
+  const writeMessage = (context: MessageContext, outcome: MessageOutcome): void => {
+    const mailbox = mailboxId(context.source, context.mailbox);
+    const categories = [...new Set(outcome.findings.map((f) => f.category))].sort().join(',');
+    const id = (
+      q.message.get({
+        mailbox,
+        folder: context.folder,
+        messageId: outcome.messageId,
+        date: outcome.date,
+        subject: outcome.maskedSubject,
+        locator: context.locator,
+        run: runId,
+        findings: outcome.findings.length,
+        categories,
+      }) as { id: number }
+    ).id;
+    // The same message met twice in one run (a duplicate Message-ID in a folder, or a rescan
+    // after a crash inside this run's open batch): its latest scan replaces the earlier one.
+    q.clearFindings.run(id, runId);
+    q.clearErrors.run(id, runId);
+    q.scan.run(id, runId, outcome.findings.length, categories);
+    for (const f of outcome.findings) q.finding.run(id, runId, f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint);
+    lastMessage = { key: `${mailbox}\0${context.folder}\0${outcome.messageId}`, id };
+    txMessages++;
+  };
+
+  const writeError = (r: ErrorRecord): void => {
+    const mailbox = r.mailbox !== undefined ? mailboxId(r.source, r.mailbox) : null;
+    let message: number | null = null;
+    if (r.messageId !== undefined && mailbox !== null) {
+      const key = `${mailbox}\0${r.folder ?? ''}\0${r.messageId}`;
+      if (lastMessage?.key === key) message = lastMessage.id;
+      else message = (q.findMessage.get(mailbox, r.folder ?? '', r.messageId) as { id: number } | undefined)?.id ?? null;
+    }
+    q.error.run(runId, mailbox, r.source, r.folder ?? null, message, r.messageId ?? null, r.location ?? null, r.code, r.error);
+  };
+
+  const writeMailbox = (r: MailboxRecord): void => {
+    q.runMailbox.run(runId, mailboxId(r.source, r.mailbox), r.messages, r.messagesWithPhi, r.errors, JSON.stringify(r.byCategory));
+  };
+
+  return {
+    db,
+    runId,
+    get(unitId: string): Checkpoint | undefined {
+      const row = q.getCheckpoint.get(unitId) as { cursor: string } | undefined;
+      return row ? { unitId, cursor: row.cursor } : undefined;
+    },
+    put(c: Checkpoint): void {
+      begin();
+      q.putCheckpoint.run(c.unitId, c.cursor, runId, new Date().toISOString());
+      // Commit only here, right after a cursor: a commit never holds messages without the
+      // cursor that skips them on resume (see the header comment).
+      if (txMessages >= BATCH_MESSAGES || Date.now() - txStarted >= BATCH_MS) commit();
+    },
+    async flush(): Promise<void> {
+      commit();
+    },
+    write(event: ScanEvent): void {
+      begin();
+      if (event.type === 'message') writeMessage(event.context, event.outcome);
+      else if (event.type === 'error') writeError(event.record);
+      else writeMailbox(event.record);
+    },
+    async close(summary: ScanSummary): Promise<void> {
+      begin();
+      const status = summary.errors > 0 ? 'incomplete' : 'complete';
+      q.finishRun.run(summary.finishedAt, status, summary.messages, summary.messagesWithPhi, summary.errors, runId);
+      commit();
+    },
+    setStatus(status: 'aborted'): void {
+      commit();
+      db.prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, runId);
+    },
+    dispose(): void {
+      commit();
+      db.close();
+    },
+  };
+}
+
+const LegacyCheckpointFile = z.object({
+  version: z.literal(1),
+  units: z.record(z.string(), z.object({ cursor: z.string(), updatedAt: z.string() })),
+});
+
+/**
+ * Earlier versions kept checkpoints in `checkpoints.json` (state/checkpoints.ts). On the first
+ * run with the database they are carried over, once, so `--since-last` does not start over.
+ */
+export function importLegacyCheckpoints(dbFile: string, stateDir: string): number {
+  const file = path.join(stateDir, CHECKPOINT_FILE);
+  if (!existsSync(file)) return 0;
+  const db = openStateDb(dbFile, { create: true });
+  try {
+    return importInto(db, file);
+  } finally {
+    db.close();
+  }
+}
+
+function importInto(db: StateDb, file: string): number {
+  const { n } = db.prepare('SELECT count(*) AS n FROM checkpoints').get() as { n: number };
+  if (n > 0) return 0;
+  let parsed: z.infer<typeof LegacyCheckpointFile>;
+  try {
+    parsed = LegacyCheckpointFile.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    throw new ScanError('config', `${file}: not a phi-scan checkpoint file; move it away to start over`);
+  }
+  const insert = db.prepare('INSERT OR IGNORE INTO checkpoints (unit_id, cursor, run_id, updated_at) VALUES (?, ?, NULL, ?)');
+  db.transaction(() => {
+    for (const [unitId, u] of Object.entries(parsed.units)) insert.run(unitId, u.cursor, u.updatedAt);
+  })();
+  return Object.keys(parsed.units).length;
+}
