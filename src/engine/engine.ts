@@ -138,6 +138,19 @@ class SegmentFacts {
     return { index: lo, start, end: next === undefined ? this.text.length : next - 1 };
   }
 
+  private readonly onDelimitedLine = new Map<readonly KeywordHit[], boolean>();
+
+  /** Is any of these keyword hits on a line that could be a table header? (memoized per list) */
+  anyOnDelimitedLine(hits: readonly KeywordHit[]): boolean {
+    if (hits.length === 0) return false;
+    let found = this.onDelimitedLine.get(hits);
+    if (found === undefined) {
+      found = hits.some((h) => this.lineHasDelimiter(h.start));
+      this.onDelimitedLine.set(hits, found);
+    }
+    return found;
+  }
+
   /** Could the line holding `pos` be a table row? (Only then are tables looked for.) */
   lineHasDelimiter(pos: number): boolean {
     const line = this.lineAt(pos);
@@ -261,8 +274,9 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   const labels = [...words.strong, ...words.weak];
   for (const h of labels) regions.push([h.start, h.end + ctx.labelWindow + 64]);
   if (requirement === 'context') for (const h of words.strong) regions.push([Math.max(0, h.start - ctx.window - 64), h.end + ctx.window + 64]);
-  // A header cell naming the rule is itself a keyword hit in the text: no hit, no labelled column.
-  if (labels.length > 0) {
+  // A header cell naming the rule is itself a keyword hit on a delimited line: without one, no
+  // labelled column, and the tables of the segment need not be found at all.
+  if (facts.anyOnDelimitedLine(words.strong) || facts.anyOnDelimitedLine(words.weak)) {
     for (const b of facts.tables()) {
       if (b.header.some((cell) => headerMatches(cell, ctx.strong, index) ?? headerMatches(cell, ctx.weak, index))) regions.push([b.rowsStart, b.end]);
     }
@@ -375,7 +389,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       const weak = labelBefore(words.weak, text, start, rule.context.labelWindow);
       if (strong && (!weak || strong.end >= weak.end)) cand.label = { word: strong.word, weak: false };
       else if (weak) cand.label = { word: weak.word, weak: true };
-      else if (words.strong.length > 0 || words.weak.length > 0) {
+      else if (facts.anyOnDelimitedLine(words.strong) || facts.anyOnDelimitedLine(words.weak)) {
         const cell = facts.headerCell(start);
         const header = headerMatches(cell, rule.context.strong, index);
         const weakHeader = header ? undefined : headerMatches(cell, rule.context.weak, index);
@@ -387,7 +401,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     if (rule.negative && (!cand.label || rule.negative.strong)) {
       const neg =
         negativeBefore(words.negative, text, start, rule.negative.window)?.word ??
-        (words.negative.length > 0 ? headerMatches(facts.headerCell(start), rule.negative.words, index) : undefined);
+        (facts.anyOnDelimitedLine(words.negative) ? headerMatches(facts.headerCell(start), rule.negative.words, index) : undefined);
       if (neg) cand.negative = neg;
     }
   };
