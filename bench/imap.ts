@@ -16,6 +16,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Rng } from './prng.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -29,18 +30,6 @@ interface Measure {
 
 // ---------------------------------------------------------------- synthetic messages
 
-/** mulberry32: a small seeded PRNG, so every run scans the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORDS = (
   'the patient order delivery oxygen concentrator wheelchair invoice schedule pickup referral ' +
   'insurance claim billing office please confirm thanks regards monday tuesday meeting quote ' +
@@ -48,7 +37,8 @@ const WORDS = (
 ).split(' ');
 
 function* syntheticMessages(count: number, seed: number): Generator<{ raw: Buffer; date: Date }> {
-  const rnd = prng(seed);
+  const rng = new Rng(seed);
+  const rnd = (): number => rng.float();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const start = Date.UTC(2023, 0, 1);
   for (let i = 0; i < count; i++) {

@@ -3,7 +3,6 @@
  * Self-contained (bytes in, plain data out) so it can later run in a worker thread or a queue job.
  */
 import type { Confidence, Finding } from '../model/finding.js';
-import { confidenceRank } from '../model/finding.js';
 import type { RawMessage } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
 import type { Engine } from '../engine/engine.js';
@@ -45,7 +44,6 @@ export async function scanMessage(raw: RawMessage, engine: Engine, options: Mess
     };
   }
   const parsed = await parseMessage(raw.bytes, { maxNestingDepth: options.maxNestingDepth });
-  const threshold = confidenceRank(options.minConfidence);
   const merged = new Map<string, Finding>();
   // Attachment names come from senders and may hold identifiers ("J Roe DOB 03-14-1952.csv"):
   // locations are written out only with every candidate masked.
@@ -60,7 +58,6 @@ export async function scanMessage(raw: RawMessage, engine: Engine, options: Mess
   };
   for (const segment of parsed.segments) {
     for (const { finding } of engine.scan({ ...segment, location: safeLocation(segment.location) }, options.minConfidence)) {
-      if (confidenceRank(finding.confidence) < threshold) continue;
       // One finding per distinct identifier per location: the text and HTML bodies of one
       // message, or a subject repeated in a body, are the same location or value.
       const key = `${finding.location}\0${finding.rule}\0${finding.fingerprint}`;
