@@ -332,6 +332,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     rules.forEach((rule, ruleIndex) => {
       const sources: { pattern: CompiledPattern | undefined; name: string; score: number; requirement: Candidate['requirement']; matches: Iterable<{ index: number; text: string }> }[] = [];
       for (const pattern of rule.patterns) {
+        if (pattern.literal !== undefined && !text.includes(pattern.literal)) continue;
         const requirement = pattern.requireLabel ? 'label' : pattern.requireContext ? 'context' : 'none';
         let regions: [number, number][] | undefined;
         if (requirement !== 'none') {
@@ -527,6 +528,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         for (const pattern of rule.patterns) {
           // A date or an ID shape without its label is not an identifier: "invoice 2024-05-01" stays.
           if ((pattern.requireLabel || pattern.requireContext) && !hasKeyword) continue;
+          if (pattern.literal !== undefined && !text.includes(pattern.literal)) continue;
           for (const m of matchesIn(pattern.regex, text, undefined)) {
             const normalized = rule.detector.normalize(m.text, env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.

@@ -43,42 +43,53 @@ function delimiterCount(line: string, delimiter: string): number {
   return splitRow(line, delimiter).cells.length - 1;
 }
 
+/** The line that starts at `start` (up to its newline or the end), without a trailing CR; and where the next line starts. */
+function lineFrom(text: string, start: number): { text: string; next: number } {
+  const nl = text.indexOf('\n', start);
+  let end = nl === -1 ? text.length : nl;
+  if (end > start && text.charCodeAt(end - 1) === 13) end--;
+  return { text: text.slice(start, end), next: nl === -1 ? text.length + 1 : nl + 1 };
+}
+
 /**
  * Blocks of two or more consecutive lines with the same number (≥ 1) of one delimiter;
- * the first line of a block is its header. Linear in the text.
+ * the first line of a block is its header. Linear in the text; lines without any delimiter
+ * are skipped by one native search instead of being cut out one by one.
  */
 export function findTables(text: string): TableBlock[] {
   const blocks: TableBlock[] = [];
-  if (!/[|\t,]/.test(text)) return blocks;
-  const lines: { start: number; text: string }[] = [];
-  let pos = 0;
-  while (pos <= text.length) {
-    const nl = text.indexOf('\n', pos);
-    const end = nl === -1 ? text.length : nl;
-    lines.push({ start: pos, text: text.slice(pos, end).replace(/\r$/, '') });
-    if (nl === -1) break;
-    pos = nl + 1;
-  }
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i] as { start: number; text: string };
+  const anyDelimiter = /[|\t,]/g;
+  let from = 0;
+  for (;;) {
+    anyDelimiter.lastIndex = from;
+    const hit = anyDelimiter.exec(text);
+    if (!hit) break;
+    const start = text.lastIndexOf('\n', hit.index) + 1;
+    const line = lineFrom(text, start);
     // ' | ' is what our HTML conversion writes; a lone '|' elsewhere is prose or HL7.
     const delimiter = DELIMITERS.find((d) => (d === '|' ? line.text.includes(' | ') : line.text.includes(d)));
     const count = delimiter ? delimiterCount(line.text, delimiter) : 0;
     if (!delimiter || count === 0) {
-      i++;
+      from = line.next;
       continue;
     }
-    let j = i + 1;
-    while (j < lines.length && (lines[j] as { text: string }).text.trim() !== '' && delimiterCount((lines[j] as { text: string }).text, delimiter) === count) j++;
+    let rows = 1;
+    let rowsStart = -1;
+    let last = { start, text: line.text };
+    let next = line.next;
+    while (next <= text.length) {
+      const row = lineFrom(text, next);
+      if (row.text.trim() === '' || delimiterCount(row.text, delimiter) !== count) break;
+      if (rowsStart === -1) rowsStart = next;
+      rows++;
+      last = { start: next, text: row.text };
+      next = row.next;
+    }
     const header = splitRow(line.text, delimiter).cells;
     // A header row is labels: at least two of them, each short (a sentence ending in a tab is not).
     const looksLikeHeader = header.filter((c) => c !== '').length >= 2 && header.every((c) => c.length <= MAX_HEADER_CELL);
-    if (j - i >= 2 && looksLikeHeader) {
-      const last = lines[j - 1] as { start: number; text: string };
-      blocks.push({ rowsStart: (lines[i + 1] as { start: number }).start, end: last.start + last.text.length, delimiter, header });
-    }
-    i = j;
+    if (rows >= 2 && looksLikeHeader) blocks.push({ rowsStart, end: last.start + last.text.length, delimiter, header });
+    from = next;
   }
   return blocks;
 }

@@ -5,6 +5,7 @@
 import type { Category, Confidence } from '../model/finding.js';
 import { detectorsById, type Detector } from '../detectors/index.js';
 import type { RuleFile, Signal } from './schema.js';
+import { requiredLiteral } from './literal.js';
 import { backtrackingRisk } from './safety.js';
 
 export interface CompiledPattern {
@@ -13,6 +14,8 @@ export interface CompiledPattern {
   readonly score: number;
   readonly requireContext: boolean;
   readonly requireLabel: boolean;
+  /** A literal every match contains (see literal.ts): a text without it is not searched. */
+  readonly literal?: string;
 }
 
 export interface Rule {
@@ -164,7 +167,8 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
           return;
         }
       }
-      patterns.push({ name: p.name, regex, score: p.score, requireContext: p.requireContext, requireLabel: p.requireLabel });
+      const literal = requiredLiteral(regex);
+      patterns.push({ name: p.name, regex, score: p.score, requireContext: p.requireContext, requireLabel: p.requireLabel, ...(literal ? { literal } : {}) });
     });
     if (patterns.some((p) => p.requireContext || p.requireLabel) && !rule.context) {
       errors.push(`${where}: context: a pattern requires context but the rule has no context words`);

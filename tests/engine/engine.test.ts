@@ -154,15 +154,20 @@ describe('context details', () => {
 });
 
 describe('linear time on adversarial input', () => {
+  // The fastest of several runs: a GC pause or another process must not look like a quadratic blow-up.
   const time = (text: string): number => {
-    const t = process.hrtime.bigint();
-    engine.scan({ location: 'body', item: 'body', format: 'text', text });
-    return Number(process.hrtime.bigint() - t) / 1e6;
+    let best = Infinity;
+    for (let run = 0; run < 5; run++) {
+      const t = process.hrtime.bigint();
+      engine.scan({ location: 'body', item: 'body', format: 'text', text });
+      best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return best;
   };
   it.each([
     ['keywords without values', (n: number) => 'Medicare coverage note. '.repeat(n)],
     ['a roster of labelled SSNs', (n: number) => 'SSN: 536-90-4399\n'.repeat(n)],
-    ['digits', (n: number) => '7'.repeat(n * 20)],
+    ['digits', (n: number) => '7'.repeat(n * 200)],
   ])('%s: 4x the input costs well under 16x the time', (_name, make) => {
     time(make(500)); // warm up
     const small = Math.max(time(make(5_000)), 1);
