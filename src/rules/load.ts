@@ -2,7 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { isSeq, parseDocument, visit, type Document } from 'yaml';
 import { ScanError, describeFsError } from '../shared/errors.js';
 import { compileRules, type Rule } from './compile.js';
 import { AllowlistFileSchema, RuleFileSchema, formatIssues, type AllowlistFile, type RuleFile } from './schema.js';
@@ -31,21 +31,49 @@ async function readRuleFiles(dir: string): Promise<{ file: string; text: string 
   );
 }
 
+/**
+ * `- group #` in a keyword list is `group` plus an empty YAML comment: the `#` that the writer
+ * meant as part of the keyword is silently dropped. A list item followed by a comment with no
+ * letter or digit in it is almost certainly that mistake.
+ */
+function commentTraps(file: string, text: string, doc: Document): string[] {
+  const warnings: string[] = [];
+  visit(doc, {
+    Scalar(_key, node, path) {
+      const parent = path[path.length - 1];
+      const comment = node.comment;
+      if (!isSeq(parent) || comment === undefined || comment === null || /[\p{L}\p{N}]/u.test(comment)) return;
+      const line = node.range ? text.slice(0, node.range[0]).split('\n').length : 0;
+      const meant = `${String(node.value)} #${comment.trimEnd()}`;
+      warnings.push(`${file}:${line}: '${meant}' reads as '${String(node.value)}' and a comment; write '${meant.replace(/'/g, "''")}' in quotes if the # is part of it`);
+    },
+  });
+  return warnings;
+}
+
+export interface ParsedRuleFile {
+  readonly rule?: RuleFile;
+  readonly allowlist?: AllowlistFile;
+  readonly errors: string[];
+  readonly warnings: string[];
+}
+
 /** Parses one file's text; returns the rule (or allowlist) or `file: path: message` errors. */
-export function parseRuleFile(file: string, text: string): { rule?: RuleFile; allowlist?: AllowlistFile; errors: string[] } {
+export function parseRuleFile(file: string, text: string): ParsedRuleFile {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    return { errors: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`) };
+    return { errors: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`), warnings: [] };
   }
+  const warnings = commentTraps(file, text, doc);
   const data: unknown = doc.toJS();
   if (typeof data === 'object' && data !== null && (data as { kind?: unknown }).kind === 'allowlist') {
     const result = AllowlistFileSchema.safeParse(data);
-    if (!result.success) return { errors: formatIssues(result.error).map((m) => `${file}: ${m}`) };
-    return { allowlist: result.data, errors: [] };
+    if (!result.success) return { errors: formatIssues(result.error).map((m) => `${file}: ${m}`), warnings };
+    return { allowlist: result.data, errors: [], warnings };
   }
   const result = RuleFileSchema.safeParse(data);
-  if (!result.success) return { errors: formatIssues(result.error).map((m) => `${file}: ${m}`) };
-  return { rule: result.data, errors: [] };
+  if (!result.success) return { errors: formatIssues(result.error).map((m) => `${file}: ${m}`), warnings };
+  return { rule: result.data, errors: [], warnings };
 }
 
 /**
@@ -57,12 +85,14 @@ export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
   const parsed: { file: string; rule: RuleFile }[] = [];
   const allowlists: { file: string; allowlist: AllowlistFile }[] = [];
   const errors: string[] = [];
+  const warnings: string[] = [];
   let checkRedos = false;
   for (const dir of dirs) {
     if (path.resolve(dir) !== path.resolve(BUNDLED_RULES_DIR)) checkRedos = true;
     for (const { file, text } of await readRuleFiles(dir)) {
-      const { rule, allowlist, errors: fileErrors } = parseRuleFile(file, text);
+      const { rule, allowlist, errors: fileErrors, warnings: fileWarnings } = parseRuleFile(file, text);
       errors.push(...fileErrors);
+      warnings.push(...fileWarnings);
       if (rule) parsed.push({ file, rule });
       if (allowlist) allowlists.push({ file, allowlist });
     }
@@ -74,7 +104,7 @@ export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
   if (errors.length > 0) {
     throw new ScanError('config', `invalid rules:\n  ${errors.join('\n  ')}`);
   }
-  return { rules: allowed.rules, warnings: compiled.warnings };
+  return { rules: allowed.rules, warnings: [...warnings, ...compiled.warnings] };
 }
 
 /** Adds allowlist values to the rules they name (each value normalized as that rule's detector does). */
