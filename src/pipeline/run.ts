@@ -272,16 +272,28 @@ async function scanUnits(
       await emitMessage(index, done.raw, done.outcome);
       await advance(done.raw.cursor);
     };
+    const safeFolders = new Map<string, string>([[unit.folder, unit.folder]]);
+    const safeFolder = (folder: string): string => {
+      let safe = safeFolders.get(folder);
+      if (safe === undefined) safeFolders.set(folder, (safe = engine.redact(folder)));
+      return safe;
+    };
     const after = options.sinceLast ? checkpoints?.get(unit.id) : undefined;
     try {
       for await (const item of source.messages(unit, after)) {
         if (options.signal?.aborted) break;
         if (isCursorAdvance(item)) {
           while (inFlight.length > 0) await settleOldest();
-          await advance(item.cursor);
+          if (item.problem) {
+            const record = errorRecord(unit, item.problem);
+            if (unit.folder === '') delete record.folder;
+            await emit(index, { type: 'error', record });
+          }
+          if (item.cursor !== '') await advance(item.cursor);
           continue;
         }
-        const raw = item;
+        // A message naming its own folder (PST) gets it masked like every unit's folder name.
+        const raw = item.unit === unit ? item : { ...item, unit: { ...unit, folder: safeFolder(item.unit.folder) } };
         await budget.acquire(raw.bytes.length);
         inFlight.push(
           parseLimit(() => scanMessage(raw, engine, options))
@@ -297,7 +309,7 @@ async function scanUnits(
     } catch (err) {
       // The unit could not be read to its end: what was read is reported, the rest is an error.
       while (inFlight.length > 0) await settleOldest();
-      const problem: Problem = { code: 'source-failed', message: `${unit.folder}: reading stopped: ${safeReason(err)}` };
+      const problem: Problem = { code: 'source-failed', message: `${unit.folder ? `${unit.folder}: ` : ''}reading stopped: ${safeReason(err)}` };
       await emit(index, { type: 'error', record: errorRecord(unit, problem) });
     } finally {
       await checkpoints?.flush();
