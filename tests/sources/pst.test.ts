@@ -150,6 +150,26 @@ describe.runIf(ready)('pst: source', () => {
     ]);
   });
 
+  it('an identifier typed into a PST file name never reaches a report or the state store', async () => {
+    const dir = tempDir('phi-pst-leak-');
+    const state = tempDir('phi-pst-leak-state-');
+    mkdirSync(path.join(dir, 'SSN 489-36-8350'));
+    copyFileSync(SAMPLE1, path.join(dir, 'SSN 489-36-8350', 'SSN 489-36-8350.pst'));
+    writeFileSync(path.join(dir, 'SSN 489-36-8350', 'MRN 4410-2267 SSN 514-14-8905.pst'), Buffer.alloc(4096));
+    const runs = [
+      // The bundled rules: names are masked by what the loaded rules recognise.
+      await scan([`pst:${dir}`], { PHI_SCAN_STATE: state }),
+      await scan([`pst:${dir}`, '--mailbox', 'x', '--format', 'csv'], { PHI_SCAN_STATE: state }),
+      await runCli(['report', '--format', 'jsonl'], { env: { PHI_SCAN_STATE: state } }),
+    ];
+    expect(runs[0]?.stdout).toContain('"type":"mailbox"');
+    for (const r of runs) {
+      for (const raw of ['489-36-8350', '489368350', '514-14-8905', '514148905']) {
+        expect(r.stdout + r.stderr).not.toContain(raw);
+      }
+    }
+  });
+
   it('--since-last: a second run scans nothing; a changed file is scanned again', async () => {
     const dir = tempDir('phi-pst-inc-');
     const state = tempDir('phi-pst-state-');
