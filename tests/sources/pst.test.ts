@@ -4,7 +4,7 @@
  * Synthetic PHI cannot be planted in a PST (nothing here writes PSTs), so text extraction is
  * proven with a probe rule matching words known to be in the fixtures' subjects and bodies.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { pstSource } from '../../src/sources/pst.js';
 import { listItems, stableBoundaries, wrapItem } from '../../src/sources/pst/items.js';
 import { readPstHeader } from '../../src/sources/pst/header.js';
 import { AnyRecord } from '../helpers/records.js';
-import { SHARED, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
+import { CLI, SHARED, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
 
 const FIXTURES = path.join(SHARED, 'fixtures', 'pst');
 const SAMPLE1 = path.join(FIXTURES, 'pstsdk-sample1.pst');
@@ -206,6 +206,34 @@ describe.runIf(ready)('pst: source', () => {
     const none = await scan([`pst:${empty}`]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no \.pst or \.ost files/);
+  });
+
+  it('Ctrl-C (SIGINT) part way through a folder of exports leaves no expansion behind', async () => {
+    const dir = tempDir('phi-pst-int-');
+    for (let i = 0; i < 40; i++) copyFileSync(SUBMESSAGE, path.join(dir, `x${String(i).padStart(2, '0')}.pst`));
+    const tmpInt = tempDir('phi-pst-int-tmp-');
+    const child = spawn(process.execPath, [CLI, 'scan', '--format', 'jsonl', `pst:${dir}`], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: 'test-fingerprint-key-0123456789abcdef', PHI_SCAN_STATE: tempDir('phi-state-'), TMPDIR: tmpInt },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    // Interrupted as soon as the first expansion exists, i.e. while readpst or a scan is running.
+    let sawExpansion = false;
+    const poll = setInterval(() => {
+      if (!sawExpansion && readdirSync(tmpInt).some((n) => n.startsWith('phi-scan-pst-'))) {
+        sawExpansion = true;
+        child.kill('SIGINT');
+      }
+    }, 2);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearInterval(poll);
+    const mailboxes = records(stdout).filter((x) => x.type === 'mailbox');
+    const scanned = mailboxes.reduce((n, m) => n + Number(m.messages), 0);
+    expect(scanned).toBeLessThan(40); // stopped part way
+    expect(code).toBe(3);
+    expect(sawExpansion).toBe(true);
+    noExpansionsLeft(tmpInt);
   });
 
   it('without readpst: one clear line naming pst-utils, exit 2', async () => {
