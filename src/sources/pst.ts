@@ -131,10 +131,11 @@ export function pstSource(spec: string, target: string, options: SourceOptions):
         dir = await makeExpansionDir();
         expansions.add(dir);
         try {
-          await expandPst(binary, unit.ref, dir, options.signal);
+          await expandPst(binary, unit.ref, dir, options.signal ? { signal: options.signal } : {});
         } catch (err) {
           if (err instanceof ReadpstFailed) {
-            if (!options.signal?.aborted) yield corrupt(`${err.message} (damaged, or not a PST/OST)`);
+            if (options.signal?.aborted) return;
+            yield err.environment ? problemItem({ code: 'read-failed', message: err.message }) : corrupt(`${err.message} (damaged, or not a PST/OST)`);
             return;
           }
           throw err;

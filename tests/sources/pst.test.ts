@@ -12,6 +12,7 @@ import { isCursorAdvance, type UnitItem } from '../../src/model/message.js';
 import { pstSource } from '../../src/sources/pst.js';
 import { listItems, stableBoundaries, wrapItem } from '../../src/sources/pst/items.js';
 import { readPstHeader } from '../../src/sources/pst/header.js';
+import { expandPst } from '../../src/sources/pst/readpst.js';
 import { AnyRecord } from '../helpers/records.js';
 import { CLI, SHARED, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
 
@@ -276,6 +277,15 @@ describe.runIf(ready)('pst: source, in process', () => {
     const again = (await collect(source.messages(unit)))[0];
     expect(again && !isCursorAdvance(again) && again.bytes.equals(msg.bytes)).toBe(true);
     await source.close?.();
+  });
+
+  it('a readpst that hangs is stopped at its time limit', async () => {
+    const bin = path.join(tempDir('phi-pst-bin-'), 'readpst');
+    writeFileSync(bin, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const out = tempDir('phi-pst-out-');
+    const started = Date.now();
+    await expect(expandPst(bin, SAMPLE1, out, { timeLimitMs: 300 })).rejects.toThrow(/did not finish within/);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('removes its expansion when a unit is stopped part way', async () => {

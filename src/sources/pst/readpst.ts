@@ -5,7 +5,7 @@
  * tree mirroring the store's. It reads Unicode and ANSI files, OSTs and embedded messages.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ScanError } from '../../shared/errors.js';
@@ -30,6 +30,13 @@ export async function checkReadpst(binary: string): Promise<void> {
 
 export class ReadpstFailed extends Error {
   override readonly name = 'ReadpstFailed';
+  /** The failure is ours (temp disk), not the file's. */
+  constructor(
+    message: string,
+    readonly environment = false,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -50,22 +57,59 @@ export async function removeExpansion(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
-export async function expandPst(binary: string, file: string, outDir: string, signal?: AbortSignal): Promise<void> {
+/**
+ * A time limit, so a file that sends readpst into a loop cannot stall the scan: generous (readpst
+ * expands 24-100 MB/s here), 2 minutes plus 2 s per MB.
+ */
+export function readpstTimeLimitMs(bytes: number): number {
+  return 120_000 + Math.ceil(bytes / (1024 * 1024)) * 2_000;
+}
+
+/** Below this much free space where the expansion lives, a readpst failure is put down to a full disk. */
+const DISK_FULL_BYTES = 16 * 1024 * 1024;
+
+export async function expandPst(binary: string, file: string, outDir: string, options: { signal?: AbortSignal; timeLimitMs?: number } = {}): Promise<void> {
+  const timeLimitMs = options.timeLimitMs ?? readpstTimeLimitMs((await stat(file)).size);
   await new Promise<void>((resolve, reject) => {
     const child = spawn(binary, [...READPST_ARGS, '-o', outDir, path.resolve(file)], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      ...(signal ? { signal } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
-    // stderr is read only to be drained: it may name folders or subjects, so it is never shown.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeLimitMs);
+    // stderr is drained and never shown: it may name folders or subjects.
     child.stderr.resume();
     child.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       if (err.name === 'AbortError') reject(new ReadpstFailed('stopped'));
       else if (err.code === 'ENOENT') reject(new ScanError('config', READPST_MISSING));
       else reject(new ReadpstFailed(`readpst could not be started (${err.code ?? 'error'})`));
     });
     child.once('close', (code, sig) => {
+      clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new ReadpstFailed(sig ? `readpst was stopped by ${sig}` : `readpst could not read the file (exit status ${code ?? '?'})`));
+      else if (timedOut) reject(new ReadpstFailed(`readpst did not finish within ${Math.round(timeLimitMs / 1000)} s`));
+      else {
+        void diskFull(outDir).then((full) =>
+          reject(
+            full
+              ? new ReadpstFailed('the temp folder is full (TMPDIR needs room for the expanded file)', true)
+              : new ReadpstFailed(sig ? `readpst was stopped by ${sig}` : `readpst could not read the file (exit status ${code ?? '?'})`),
+          ),
+        );
+      }
     });
   });
+}
+
+async function diskFull(dir: string): Promise<boolean> {
+  try {
+    const fs = await statfs(dir);
+    return fs.bavail * fs.bsize < DISK_FULL_BYTES;
+  } catch {
+    return false;
+  }
 }
