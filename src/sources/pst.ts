@@ -107,26 +107,26 @@ export function pstSource(spec: string, target: string, options: SourceOptions):
     },
 
     async *messages(unit: SourceUnit, after?: Checkpoint): AsyncIterable<UnitItem> {
-      let header: PstHeader;
-      try {
-        header = await readPstHeader(unit.ref);
-      } catch (err) {
-        if (err instanceof NotAPstError) yield corrupt(err.message);
-        else yield problemItem({ code: 'read-failed', message: `PST file ${describe(err)}` });
-        return;
-      }
-      const cursor = parseCursor(after?.cursor);
-      const resume = cursor && cursor.identity === header.identity ? cursor.done : 0;
-      if (resume === 'all') return; // unchanged since the last complete scan: nothing is new
-      if (header.declaredSize > header.actualSize) {
-        yield corrupt(
-          `file is truncated (${header.actualSize} of ${header.declaredSize} bytes; a partial copy?): only what readpst can still read is scanned`,
-        );
-      }
-
+      // The slot is taken first, so files are expanded in unit order (the output's order).
       await slots.acquire();
       let dir: string | undefined;
       try {
+        let header: PstHeader;
+        try {
+          header = await readPstHeader(unit.ref);
+        } catch (err) {
+          if (err instanceof NotAPstError) yield corrupt(err.message);
+          else yield problemItem({ code: 'read-failed', message: `PST file ${describe(err)}` });
+          return;
+        }
+        const cursor = parseCursor(after?.cursor);
+        const resume = cursor && cursor.identity === header.identity ? cursor.done : 0;
+        if (resume === 'all') return; // unchanged since the last complete scan: nothing is new
+        if (header.declaredSize > header.actualSize) {
+          yield corrupt(
+            `file is truncated (${header.actualSize} of ${header.declaredSize} bytes; a partial copy?): only what readpst can still read is scanned`,
+          );
+        }
         if (options.signal?.aborted) return;
         dir = await makeExpansionDir();
         expansions.add(dir);

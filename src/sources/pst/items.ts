@@ -63,8 +63,8 @@ export async function listItems(dir: string): Promise<PstItem[]> {
  * makes the bytes, and so the `<sha256:...>` id of a message without a Message-ID, stable.
  */
 export function stableBoundaries(bytes: Buffer): Buffer {
+  if (!bytes.includes('LibPST-iamunique-', 0, 'latin1')) return bytes;
   const text = bytes.toString('latin1');
-  if (!text.includes('LibPST-iamunique-')) return bytes;
   const seen = new Map<string, number>();
   const out = text.replace(/LibPST-iamunique-(\d+)_-_-/g, (_m, n: string) => {
     let k = seen.get(n);
