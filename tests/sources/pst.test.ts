@@ -13,6 +13,7 @@ import { pstSource } from '../../src/sources/pst.js';
 import { listItems, stableBoundaries, wrapItem } from '../../src/sources/pst/items.js';
 import { readPstHeader } from '../../src/sources/pst/header.js';
 import { expandPst } from '../../src/sources/pst/readpst.js';
+import { parseMessage } from '../../src/parse/mime.js';
 import { AnyRecord } from '../helpers/records.js';
 import { CLI, SHARED, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
 
@@ -343,5 +344,17 @@ describe('pst: readpst output handling', () => {
     expect(one.toString()).toMatch(/^MIME-Version: 1.0\r\nContent-Type: text\/calendar; charset=utf-8\r\nContent-Disposition: attachment; filename="appointment.ics"/);
     expect(one.toString()).not.toContain('DTSTAMP');
     expect(wrapItem('contact', Buffer.from('BEGIN:VCARD\r\nEND:VCARD\r\n')).toString()).toContain('Content-Type: text/vcard');
+  });
+
+  it('a wrapped appointment or contact reaches the parser as a calendar / vCard attachment', async () => {
+    const ics = wrapItem('appointment', Buffer.from('BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Oxygen follow-up\r\nDESCRIPTION:Patient visit notes\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'));
+    const parsed = await parseMessage(ics, { maxNestingDepth: 3 });
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.segments.map((g) => [g.location, g.format])).toEqual([['attachment:appointment.ics', 'calendar']]);
+    expect(parsed.segments[0]?.text).toContain('Patient visit notes');
+    const vcf = await parseMessage(wrapItem('contact', Buffer.from('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Test Person\r\nNOTE:card note\r\nEND:VCARD\r\n')), { maxNestingDepth: 3 });
+    expect(vcf.segments.map((g) => [g.location, g.format])).toEqual([['attachment:contact.vcf', 'vcard']]);
+    const other = await parseMessage(wrapItem('other', Buffer.from([0, 1, 2])), { maxNestingDepth: 3 });
+    expect(other.problems.map((p) => p.location)).toEqual(['attachment:item']); // reported, never skipped
   });
 });
