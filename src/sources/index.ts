@@ -15,8 +15,6 @@ const ARCHIVE_SCHEMES = {
   pst: pstSource,
 } as const;
 
-const PLANNED: string[] = [];
-
 export function createSource(spec: string, options: SourceOptions): Source {
   const m = /^([a-z]+):(.*)$/s.exec(spec);
   if (!m || !m[1]) {
@@ -30,9 +28,6 @@ export function createSource(spec: string, options: SourceOptions): Source {
   }
   if (scheme === 'graph') return graphSource(spec, options);
   if (scheme === 'imap' || scheme === 'imaps') return imapSource(spec, options);
-  if (PLANNED.includes(scheme)) {
-    throw new ScanError('usage', `${spec}: the ${scheme} source is not available in this version yet`);
-  }
   throw new ScanError('usage', `${spec}: unknown source scheme '${scheme}' (mbox, maildir, eml, pst, imap, imaps, graph)`);
 }
 
