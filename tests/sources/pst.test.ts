@@ -31,7 +31,7 @@ const PROBE_RULE = `id: pst-probe
 category: health-condition
 detector: term
 description: Test probe for words in the PST fixtures.
-dictionary: [puppy, body of an embedded message, body of the regular message]
+dictionary: [puppy, body of an embedded message, body of the regular message, sample message, embedded message attached]
 dictionaryScore: 0.9
 examples:
   match: [our puppy]
@@ -83,7 +83,10 @@ describe.runIf(ready)('pst: source', () => {
       date: '2010-03-15T17:12:05.000Z',
     });
     const findings = recs.filter((x) => x.type === 'finding').map((x) => [x.location, x.rule]);
-    expect(findings).toEqual([['body', 'pst-probe']]);
+    expect(findings).toEqual([
+      ['subject', 'pst-probe'],
+      ['body', 'pst-probe'],
+    ]);
     const errors = recs.filter((x) => x.type === 'error');
     // An image without a text layer: reported, never skipped (its code belongs to the attachment readers).
     expect(errors).toEqual([expect.objectContaining({ folder: 'Sample1', location: 'attachment:leah_thumper.jpg' })]);
@@ -92,7 +95,10 @@ describe.runIf(ready)('pst: source', () => {
   it('reads the ANSI (Outlook 97-2002) sample', async () => {
     const recs = records((await scan([`pst:${SAMPLE2}`, '--rules', rules])).stdout);
     expect(recs.find((x) => x.type === 'mailbox')).toMatchObject({ mailbox: 'pstsdk-sample2', messages: 1, messagesWithPhi: 1 });
-    expect(recs.filter((x) => x.type === 'finding').map((x) => [x.folder, x.location])).toEqual([['Sample2', 'body']]);
+    expect(recs.filter((x) => x.type === 'finding').map((x) => [x.folder, x.location])).toEqual([
+      ['Sample2', 'subject'],
+      ['Sample2', 'body'],
+    ]);
     expect(recs.filter((x) => x.type === 'error').map((x) => x.location)).toEqual(['attachment:leah_thumper.jpg']);
   });
 
@@ -103,6 +109,7 @@ describe.runIf(ready)('pst: source', () => {
     expect(recs.find((x) => x.type === 'mailbox')).toMatchObject({ mailbox: 'pstsdk-submessage', messages: 1, messagesWithPhi: 1, errors: 0 });
     const findings = recs.filter((x) => x.type === 'finding');
     expect(findings.map((x) => [x.folder, x.location])).toEqual([
+      ['submessage', 'subject'],
       ['submessage', 'body'],
       ['submessage', 'attachment:message-1.eml'],
     ]);
