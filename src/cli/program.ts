@@ -368,7 +368,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('scan')
-    .description('scan mailboxes and archives: mbox:PATH, maildir:PATH, eml:PATH, imap[s]://USER@HOST[:PORT][/FOLDER], graph://TENANT[/USER-or-*]')
+    .description('scan mailboxes and archives: mbox:PATH, maildir:PATH, eml:PATH, pst:PATH (PST/OST file or folder), imap[s]://USER@HOST[:PORT][/FOLDER], graph://TENANT[/USER-or-*]')
     .argument('[source...]', 'what to scan, e.g. mbox:archive.mbox maildir:~/Maildir eml:exports/')
     .option('--config <file>', 'a YAML file of scan settings (sources, rules, thresholds, outputs); flags given here win')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices(FORMATS))

@@ -26,6 +26,10 @@ export interface Checkpoint {
 
 /** A message as read from a source, before parsing. */
 export interface RawMessage {
+  /**
+   * The unit it was read from. A source whose unit spans folders (PST: a whole file) may name
+   * the message's own folder here; everything else must be the unit's.
+   */
   readonly unit: SourceUnit;
   /** Enough to find the message again (mbox byte offset, file path, UID). */
   readonly locator: string;
@@ -52,7 +56,13 @@ export interface RawMessage {
  */
 export interface CursorAdvance {
   readonly kind: 'cursor';
+  /** '' when the item only carries a `problem` and the cursor stays where it is. */
   readonly cursor: string;
+  /**
+   * Part of the unit could not be read (a truncated PST, a file readpst cannot open) while the
+   * unit goes on: it becomes an `error` record, in order with the unit's messages.
+   */
+  readonly problem?: Problem;
 }
 
 /** What a unit yields: messages, and cursor advances between or after them. */

@@ -7,7 +7,8 @@ export type ProblemCode =
   | 'nesting-too-deep'
   | 'unsupported-attachment'
   | 'auth-failed'
-  | 'mailbox-unavailable';
+  | 'mailbox-unavailable'
+  | 'pst-corrupt'; // a PST/OST that is truncated, damaged or not a PST at all
 
 /** Something that could not be read. Carries context, never content. */
 export interface Problem {

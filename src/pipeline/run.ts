@@ -100,7 +100,16 @@ async function resolveUnits(
  * to read) stays as it is and is never written out.
  */
 function withSafeNames(unit: SourceUnit, redact: (text: string) => string): SourceUnit {
-  return { ...unit, mailbox: redact(unit.mailbox), folder: redact(unit.folder), source: redact(unit.source) };
+  const safe = redactPath(redact);
+  return { ...unit, mailbox: safe(unit.mailbox), folder: safe(unit.folder), source: safe(unit.source) };
+}
+
+/**
+ * Names are paths (`Archive/2019`, `pst:exports/SSN 489-…/x.pst`): each part is masked on its
+ * own, as the rules do not take a value glued to a `/` for an identifier.
+ */
+function redactPath(redact: (text: string) => string): (text: string) => string {
+  return (text) => (text.includes('/') ? text.split('/').map(redact).join('/') : redact(text));
 }
 
 export async function scan(options: ScanOptions): Promise<ScanResult> {
@@ -150,8 +159,8 @@ async function scanUnits(
   // Mailboxes that could not be opened at all: an error record and a mailbox record each, first.
   const problemKeys: string[] = [];
   for (const { source, problem } of unitProblems) {
-    const mailbox = engine.redact(problem.mailbox);
-    const spec = engine.redact(source.spec);
+    const mailbox = redactPath(engine.redact)(problem.mailbox);
+    const spec = redactPath(engine.redact)(source.spec);
     const key = `${spec}\0${mailbox}`;
     if (!stats.has(key)) {
       stats.set(key, { source: spec, mailbox, messages: 0, messagesWithPhi: 0, byCategory: new Map(), errors: 0 });
@@ -222,7 +231,8 @@ async function scanUnits(
     }
   };
   for (const { source, problem } of unitProblems) {
-    const unit = { id: '', source: engine.redact(source.spec), mailbox: engine.redact(problem.mailbox), folder: engine.redact(problem.folder ?? ''), ref: '' };
+    const safe = redactPath(engine.redact);
+    const unit = { id: '', source: safe(source.spec), mailbox: safe(problem.mailbox), folder: safe(problem.folder ?? ''), ref: '' };
     const record = errorRecord(unit, problem.problem);
     if (problem.folder === undefined) delete record.folder;
     deliver({ type: 'error', record });
@@ -245,7 +255,7 @@ async function scanUnits(
 
   const emitMessage = async (index: number, raw: RawMessage, outcome: MessageOutcome): Promise<void> => {
     const { unit } = raw;
-    const context = { source: unit.source, mailbox: unit.mailbox, folder: unit.folder, locator: engine.redact(raw.locator) };
+    const context = { source: unit.source, mailbox: unit.mailbox, folder: unit.folder, locator: redactPath(engine.redact)(raw.locator) };
     await emit(index, { type: 'message', context, outcome });
     for (const p of outcome.problems) await emit(index, { type: 'error', record: errorRecord(unit, p, outcome.messageId) });
     totalMessages++;
@@ -272,16 +282,28 @@ async function scanUnits(
       await emitMessage(index, done.raw, done.outcome);
       await advance(done.raw.cursor);
     };
+    const safeFolders = new Map<string, string>([[unit.folder, unit.folder]]);
+    const safeFolder = (folder: string): string => {
+      let safe = safeFolders.get(folder);
+      if (safe === undefined) safeFolders.set(folder, (safe = redactPath(engine.redact)(folder)));
+      return safe;
+    };
     const after = options.sinceLast ? checkpoints?.get(unit.id) : undefined;
     try {
       for await (const item of source.messages(unit, after)) {
         if (options.signal?.aborted) break;
         if (isCursorAdvance(item)) {
           while (inFlight.length > 0) await settleOldest();
-          await advance(item.cursor);
+          if (item.problem) {
+            const record = errorRecord(unit, item.problem);
+            if (unit.folder === '') delete record.folder;
+            await emit(index, { type: 'error', record });
+          }
+          if (item.cursor !== '') await advance(item.cursor);
           continue;
         }
-        const raw = item;
+        // A message naming its own folder (PST) gets it masked like every unit's folder name.
+        const raw = item.unit === unit ? item : { ...item, unit: { ...unit, folder: safeFolder(item.unit.folder) } };
         await budget.acquire(raw.bytes.length);
         inFlight.push(
           parseLimit(() => scanMessage(raw, engine, options))
@@ -297,7 +319,7 @@ async function scanUnits(
     } catch (err) {
       // The unit could not be read to its end: what was read is reported, the rest is an error.
       while (inFlight.length > 0) await settleOldest();
-      const problem: Problem = { code: 'source-failed', message: `${unit.folder}: reading stopped: ${safeReason(err)}` };
+      const problem: Problem = { code: 'source-failed', message: `${unit.folder ? `${unit.folder}: ` : ''}reading stopped: ${safeReason(err)}` };
       await emit(index, { type: 'error', record: errorRecord(unit, problem) });
     } finally {
       await checkpoints?.flush();

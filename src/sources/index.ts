@@ -5,15 +5,15 @@ import { graphSource } from './graph.js';
 import { imapSource } from './imap.js';
 import { maildirSource } from './maildir.js';
 import { mboxSource } from './mbox.js';
+import { pstSource } from './pst.js';
 import type { Source, SourceOptions } from './types.js';
 
 const ARCHIVE_SCHEMES = {
   mbox: mboxSource,
   maildir: maildirSource,
   eml: emlSource,
+  pst: pstSource,
 } as const;
-
-const PLANNED = ['pst'];
 
 export function createSource(spec: string, options: SourceOptions): Source {
   const m = /^([a-z]+):(.*)$/s.exec(spec);
@@ -28,10 +28,7 @@ export function createSource(spec: string, options: SourceOptions): Source {
   }
   if (scheme === 'graph') return graphSource(spec, options);
   if (scheme === 'imap' || scheme === 'imaps') return imapSource(spec, options);
-  if (PLANNED.includes(scheme)) {
-    throw new ScanError('usage', `${spec}: the ${scheme} source is not available in this version yet`);
-  }
-  throw new ScanError('usage', `${spec}: unknown source scheme '${scheme}' (mbox, maildir, eml)`);
+  throw new ScanError('usage', `${spec}: unknown source scheme '${scheme}' (mbox, maildir, eml, pst, imap, imaps, graph)`);
 }
 
 export type { Source, SourceOptions } from './types.js';
