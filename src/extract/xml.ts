@@ -14,8 +14,8 @@ export interface XmlToken {
 const TOKEN = /<(\/?)([A-Za-z_][\w:.-]*)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>|<!\[CDATA\[([\s\S]*?)\]\]>|<[?!][\s\S]*?>|([^<]+)/g;
 
 export function* xmlTokens(xml: string): Generator<XmlToken> {
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(xml); m !== null; m = TOKEN.exec(xml)) {
+  const token = new RegExp(TOKEN); // own lastIndex: tokenizers nest (a workbook, then each sheet)
+  for (let m = token.exec(xml); m !== null; m = token.exec(xml)) {
     if (m[2] !== undefined) {
       const kind = m[1] ? 'close' : m[4] ? 'empty' : 'open';
       yield { tag: m[2], kind, value: m[3] ?? '' };
