@@ -64,7 +64,9 @@ export async function extractAttachment(bytes: Uint8Array, ctx: ExtractContext, 
         await extractTnef(bytes, ctx, member);
         return;
       case 'ole': {
-        const kind = oleKind(bytes);
+        let kind = oleKind(bytes);
+        // a damaged .msg may have lost its directory: say it is a broken message, not an unknown file
+        if (kind === 'ole' && (/\.msg$/i.test(declared.name) || /ms-outlook/i.test(declared.contentType ?? ''))) kind = 'msg';
         if (kind === 'msg') {
           what = 'msg';
           if (ctx.depth + 1 > ctx.maxDepth) throw new ExtractError('nesting-too-deep', `msg: nested deeper than ${ctx.maxDepth} levels, not read`);

@@ -8,8 +8,11 @@ import { ExtractError, type ExtractContext } from './context.js';
 import { htmlToText } from '../parse/html.js';
 import { decompressRtf, rtfToText } from './rtf.js';
 
-// The package is CommonJS with `exports.default`: under NodeNext the default import is module.exports.
-const MsgReader = MsgReaderModule.default;
+// The package is CommonJS with `exports.default`: Node's default import is module.exports, while
+// bundlers and test runners (vitest) hand over `exports.default` itself.
+type MsgReaderClass = typeof MsgReaderModule.default;
+const loaded: unknown = MsgReaderModule;
+const MsgReader: MsgReaderClass = typeof loaded === 'function' ? (loaded as MsgReaderClass) : (loaded as { default: MsgReaderClass }).default;
 
 export async function extractMsg(
   bytes: Uint8Array,

@@ -54,7 +54,8 @@ function dateStyles(xml: string | undefined): boolean[] {
 function serialDate(value: string): string {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 1 || n > 2958465) return value;
-  const d = new Date(Date.UTC(1899, 11, 30) + Math.floor(n) * 86_400_000);
+  // Excel counts a 29 Feb 1900 that never was (Lotus 1-2-3 compatibility): serials before it start a day later
+  const d = new Date(Date.UTC(1899, 11, n < 61 ? 31 : 30) + Math.floor(n) * 86_400_000);
   const pad = (x: number): string => String(x).padStart(2, '0');
   return `${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${d.getUTCFullYear()}`;
 }
