@@ -50,12 +50,13 @@ export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promis
     const pages = Math.min(doc.numPages, ctx.limits.maxPages);
     const imageOnly: number[] = [];
     let failed = 0;
+    let withText = 0;
     for (let n = 1; n <= pages; n++) {
       if (!ctx.inTime('pdf')) return;
       try {
         const page = await doc.getPage(n);
         const text = pageText((await page.getTextContent()).items);
-        if (text.trim().length > 0) ctx.text('text', text, `page ${n}`);
+        if (text.trim().length > 0) ctx.text('text', text, `page ${n}`), withText++;
         else {
           const ops = await page.getOperatorList();
           if (ops.fnArray.some((op) => imageOps.has(op))) imageOnly.push(n);
@@ -69,6 +70,8 @@ export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promis
       const which = imageOnly.length === doc.numPages ? 'every page is' : `${imageOnly.length} page(s) (${imageOnly.slice(0, 10).join(', ')}${imageOnly.length > 10 ? ', …' : ''}) are`;
       ctx.problem('no-text', `pdf: ${which} an image without text: not read`);
     }
+    // pages drawn as vector outlines or broken images: still nothing a person could check was read
+    else if (withText === 0 && failed === 0) ctx.problem('no-text', `pdf: no text layer on any of its ${doc.numPages} page(s): not read`);
     if (failed > 0) ctx.problem('corrupt-attachment', `pdf: ${failed} page(s) could not be read`);
     if (doc.numPages > pages) ctx.problem('attachment-limit', `pdf: ${doc.numPages} pages, only the first ${pages} read (page limit)`);
   } finally {

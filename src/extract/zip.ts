@@ -11,6 +11,7 @@ export interface ZipEntry {
   readonly name: string;
   readonly method: number;
   readonly encrypted: boolean;
+  readonly crc: number;
   readonly compressedSize: number;
   readonly size: number;
   readonly localOffset: number;
@@ -60,6 +61,7 @@ export function readZipDirectory(b: Uint8Array, maxEntries: number): ZipEntry[] 
     if (u32(b, p) !== 0x02014b50) throw corrupt('bad central directory entry');
     const flags = u16(b, p + 8);
     const method = u16(b, p + 10);
+    const crc = u32(b, p + 16);
     let compressedSize = u32(b, p + 20);
     let size = u32(b, p + 24);
     const nameLen = u16(b, p + 28);
@@ -80,7 +82,7 @@ export function readZipDirectory(b: Uint8Array, maxEntries: number): ZipEntry[] 
       }
       e += 4 + len;
     }
-    entries.push({ name, method, encrypted: (flags & 1) === 1, compressedSize, size, localOffset });
+    entries.push({ name, method, encrypted: (flags & 1) === 1, crc, compressedSize, size, localOffset });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return entries;
@@ -114,9 +116,23 @@ export function readZipEntry(b: Uint8Array, e: ZipEntry, ctx: ExtractContext, wh
   if (end > b.length) throw corrupt('entry data truncated');
   const data = b.subarray(start, end);
   ctx.reserve(e.size, what);
-  if (e.method === 0) return data;
-  if (e.method !== 8) throw new ExtractError('unsupported-attachment', `${what}: compression method ${e.method} is not supported`);
-  return inflateBounded(data, e.size);
+  if (e.method !== 0 && e.method !== 8) throw new ExtractError('unsupported-attachment', `${what}: compression method ${e.method} is not supported`);
+  const out = e.method === 0 ? data : inflateBounded(data, e.size);
+  // damage that still inflates (or a stored entry cut short) shows in the checksum
+  if (out.length !== e.size || crc32(out) !== e.crc) throw corrupt('entry is damaged (size or checksum mismatch)');
+  return out;
+}
+
+const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+function crc32(bytes: Uint8Array): number {
+  let crc = -1;
+  for (let i = 0; i < bytes.length; i++) crc = (CRC_TABLE[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
 }
 
 /** Raw DEFLATE, stopped as soon as the output passes `limit` (16 KB of input at a time). */
