@@ -38,8 +38,12 @@ export function decodeEntities(s: string): string {
 }
 
 /** An attribute's decoded value from a tag's attribute source. */
+const ATTR_PATTERNS = new Map<string, RegExp>();
+
 export function attr(source: string, name: string): string | undefined {
-  const m = new RegExp(`(?:^|\\s)${name.replace(/[.:]/g, '\\$&')}\\s*=\\s*("([^"]*)"|'([^']*)')`).exec(source);
+  let pattern = ATTR_PATTERNS.get(name);
+  if (!pattern) ATTR_PATTERNS.set(name, (pattern = new RegExp(`(?:^|\\s)${name.replace(/[.:]/g, '\\$&')}\\s*=\\s*("([^"]*)"|'([^']*)')`)));
+  const m = pattern.exec(source);
   return m ? decodeEntities(m[2] ?? m[3] ?? '') : undefined;
 }
 
