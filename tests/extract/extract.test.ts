@@ -124,6 +124,22 @@ describe('formats', () => {
     ]);
   });
 
+  it('Outlook .msg: an embedded message (attach method 5) is opened one level deeper', async () => {
+    const u = (t: string): Buffer => Buffer.from(t, 'utf16le');
+    const inner = [{ name: '__substg1.0_0037001F', data: u('Inner subject') }, { name: '__substg1.0_1000001F', data: u('Inner body') }];
+    const outer = ole([
+      { name: '__substg1.0_1000001F', data: u('Outer body') },
+      { name: '__attach_version1.0_#00000000', children: [{ name: '__substg1.0_3001001F', data: u('Fwd') }, { name: '__substg1.0_3701000D', children: inner }] },
+    ]);
+    const r = await extract(outer, { name: 'o.msg' });
+    expect(r.segments.map((s) => [s.location, s.text])).toEqual([
+      ['attachment:o.msg', 'Outer body'],
+      ['attachment:o.msg/Fwd.msg', 'Inner subject'],
+      ['attachment:o.msg/Fwd.msg', 'Inner body'],
+    ]);
+    expect((await extract(outer, { name: 'o.msg' }, {}, 1)).problems).toEqual([expect.objectContaining({ code: 'nesting-too-deep', location: 'attachment:o.msg/Fwd.msg' })]);
+  });
+
   it('ZIP: nested archives, names joined with /', async () => {
     const inner = zipFiles([{ name: 'c.txt', data: enc('deep') }]);
     const r = await extract(zipFiles([{ name: 'dir/a.txt', data: enc('top') }, { name: 'b.zip', data: inner }]), { name: 'o.zip' });
