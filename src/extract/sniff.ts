@@ -78,7 +78,9 @@ const IMAGES: readonly [readonly number[], string][] = [
 
 export function sniff(b: Uint8Array, declared: Declared): Sniffed {
   const head = ascii(b, 0, 1024);
-  if (head.includes('%PDF-')) return { kind: 'pdf' };
+  // PDF readers accept junk before the header (within 1 KB); a text file that merely mentions
+  // "%PDF-" stays text
+  if (head.startsWith('%PDF-') || (head.includes('%PDF-') && !declaredTextFormat(declared))) return { kind: 'pdf' };
   if (startsWith(b, [0x50, 0x4b, 0x03, 0x04]) || startsWith(b, [0x50, 0x4b, 0x05, 0x06])) return { kind: 'zip' };
   if (startsWith(b, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return { kind: 'ole' };
   if (startsWith(b, [0x78, 0x9f, 0x3e, 0x22])) return { kind: 'tnef' };

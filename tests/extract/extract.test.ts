@@ -30,6 +30,7 @@ describe('sniffing: the bytes decide, then the declared type, then the extension
     ['RTF named .doc', enc('{\\rtf1 hello}'), { name: 'a.doc', contentType: 'application/msword' }, 'rtf'],
     ['PNG declared octet-stream', Buffer.from('89504e470d0a1a0a0000', 'hex'), { name: 'a', contentType: 'application/octet-stream' }, 'image'],
     ['HTML without a name', enc('<!DOCTYPE html><html><body>x</body></html>'), { name: 'part-2' }, 'text'],
+    ['a text file that mentions %PDF- after its start', enc('Notes: the header is %PDF-1.4\n'), { name: 'n.txt', contentType: 'text/plain' }, 'text'],
     ['CSV named .csv, declared octet-stream', enc('a,b\n1,2\n'), { name: 'r.csv', contentType: 'application/octet-stream' }, 'text'],
     ['random bytes', Uint8Array.from({ length: 64 }, (_, i) => (i * 37) % 256), { name: 'blob.bin' }, 'binary'],
   ] as const)('%s', (_label, bytes, declared, kind) => {
