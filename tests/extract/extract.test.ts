@@ -190,6 +190,13 @@ describe('limits', () => {
     expect((await extract(enc('x'.repeat(100)), { name: 'a.txt' }, { maxAttachmentBytes: 10 })).problems).toEqual([expect.objectContaining({ code: 'attachment-limit' })]);
   });
 
+  it('an archive of many encrypted entries: the first 20 listed, the rest counted in one record', async () => {
+    const files = Array.from({ length: 50 }, (_, i) => ({ name: `s${i}.csv`, data: enc('xxxxxxxxxxxx'), encrypted: true }));
+    const r = await extract(zipFiles(files), { name: 'e.zip' });
+    expect(r.problems).toHaveLength(21);
+    expect(r.problems.at(-1)).toEqual({ code: 'encrypted', message: 'zip: 30 more entries not read (encrypted), not listed one by one', location: 'attachment:e.zip' });
+  });
+
   it('nesting depth: archives inside archives stop at --max-depth', async () => {
     const level3 = zipFiles([{ name: 'c.txt', data: enc('deep') }]);
     const level2 = zipFiles([{ name: 'b.zip', data: level3 }]);
