@@ -2,7 +2,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildAttachmentFiles } from '../fixtures/attachments.js';
 import { buildDemoFiles } from '../fixtures/generate.js';
+import { ROOT } from './helpers/cli.js';
 import { DEMO } from './helpers/demo.js';
 
 function listFiles(dir: string, base = dir): string[] {
@@ -19,5 +21,12 @@ describe('fixtures/generate.ts', () => {
     for (const [rel, bytes] of generated) {
       expect(readFileSync(path.join(DEMO, rel)).equals(bytes), rel).toBe(true);
     }
+  });
+
+  it('reproduces fixtures/attachments byte for byte', () => {
+    const dir = path.join(ROOT, 'fixtures', 'attachments');
+    const generated = buildAttachmentFiles();
+    expect(listFiles(dir).sort()).toEqual([...generated.keys()].sort());
+    for (const [rel, bytes] of generated) expect(readFileSync(path.join(dir, rel)).equals(bytes), rel).toBe(true);
   });
 });

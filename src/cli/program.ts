@@ -59,6 +59,8 @@ interface ScanFlags {
   concurrency: number;
   maxMessageSize: number;
   maxDepth: number;
+  maxAttachmentSize?: number;
+  attachmentTimeout?: number;
   state?: string;
   progress: boolean;
   sinceLast: boolean;
@@ -193,6 +195,10 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       concurrency: flags.concurrency,
       maxMessageBytes: flags.maxMessageSize,
       maxNestingDepth: flags.maxDepth,
+      limits: {
+        ...(flags.maxAttachmentSize !== undefined ? { maxAttachmentBytes: flags.maxAttachmentSize } : {}),
+        ...(flags.attachmentTimeout !== undefined ? { maxAttachmentMillis: flags.attachmentTimeout * 1000 } : {}),
+      },
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
       imap: {
         env: process.env,
@@ -378,7 +384,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--mailbox <name>', 'mailbox name to report for archive sources')
     .option('--concurrency <n>', 'messages parsed and scanned at once', positiveInt, 8)
     .option('--max-message-size <size>', 'larger messages are reported as errors, not read', parseSize, 50 * 1024 * 1024)
-    .option('--max-depth <n>', 'how deep attached messages are opened', positiveInt, 5)
+    .option('--max-depth <n>', 'how deep attached messages and archives are opened', positiveInt, 5)
+    .option('--max-attachment-size <size>', 'larger attachments (and archive members) are reported as errors, not read (default 50MB)', parseSize)
+    .option('--attachment-timeout <seconds>', 'time to read one attachment, archives included (default 30)', positiveInt)
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')

@@ -504,6 +504,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
           confidence: levelOf(score) as Confidence,
           score,
           location: segment.location,
+          ...(segment.part !== undefined ? { part: segment.part } : {}),
           masked: c.rule.detector.mask(c.match, c.normalized),
           fingerprint: fingerprint(key, c.rule.category, c.normalized),
           why,

@@ -41,6 +41,8 @@ export interface Finding {
   readonly confidence: Confidence;
   readonly score: number;
   readonly location: string;
+  /** Where inside an attachment (`page 3`, `sheet Patients`): json detail only, never JSONL. */
+  readonly part?: string;
   readonly masked: string;
   readonly fingerprint: string;
   readonly why: Explanation;

@@ -6,6 +6,10 @@ export type ProblemCode =
   | 'source-failed'
   | 'nesting-too-deep'
   | 'unsupported-attachment'
+  | 'encrypted' // password-protected PDF, ZIP entry, Office file: no text extracted
+  | 'no-text' // an image, or PDF pages without a text layer
+  | 'corrupt-attachment' // truncated or malformed document or archive
+  | 'attachment-limit' // over a size, ratio, entry, page, text or time limit
   | 'auth-failed'
   | 'mailbox-unavailable'
   | 'pst-corrupt'; // a PST/OST that is truncated, damaged or not a PST at all

@@ -6,4 +6,6 @@ export interface Segment {
   readonly item: string;
   readonly format: 'subject' | 'text' | 'html' | 'csv' | 'tsv' | 'json' | 'xml' | 'calendar' | 'vcard';
   readonly text: string;
+  /** Where inside the attachment, for the json detail: `page 3`, `sheet Patients`, `slide 2`. */
+  readonly part?: string;
 }

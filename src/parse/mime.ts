@@ -5,11 +5,15 @@
  * IDs, hashes and base64 that look like identifiers and are not PHI.
  */
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { simpleParser, type Attachment, type ParsedMail, type SimpleParserOptions } from 'mailparser';
 import type { Segment } from '../model/segment.js';
 import type { Problem } from '../model/problem.js';
 import { htmlToText } from './html.js';
+import { DEFAULT_LIMITS, extractAttachment, messageExtraction, type ExtractContext, type ExtractLimits } from '../extract/index.js';
+import { isDeclaredMessage } from '../extract/sniff.js';
+import { safeReason } from '../shared/safe-reason.js';
+
+export { safeReason };
 
 export interface ParsedMessage {
   /** The Message-ID header as written, or `<sha256:HEX>` of the raw bytes. */
@@ -24,6 +28,8 @@ export interface ParsedMessage {
 export interface ParseOptions {
   /** How deep attached messages are opened (message/rfc822 inside message/rfc822 ...). */
   readonly maxNestingDepth: number;
+  /** Per-attachment limits (size, inflation, entries, ratio, pages, text, time); defaults in extract/context.ts. */
+  readonly limits?: Partial<ExtractLimits>;
 }
 
 const PARSER_OPTIONS: SimpleParserOptions = {
@@ -34,38 +40,6 @@ const PARSER_OPTIONS: SimpleParserOptions = {
   keepCidLinks: true, // no data: URLs inlined into the HTML
   checksumAlgo: false,
   ignoreEmbedded: true, // every message/rfc822 part arrives as an attachment; we recurse ourselves
-};
-
-type TextFormat = Segment['format'];
-
-/** Text-like attachments we can read directly, by extension, then by content type. */
-const TEXT_EXTENSIONS: Record<string, TextFormat> = {
-  '.txt': 'text',
-  '.text': 'text',
-  '.log': 'text',
-  '.md': 'text',
-  '.csv': 'csv',
-  '.tsv': 'tsv',
-  '.tab': 'tsv',
-  '.html': 'html',
-  '.htm': 'html',
-  '.json': 'json',
-  '.xml': 'xml',
-  '.ics': 'calendar',
-  '.vcf': 'vcard',
-};
-const TEXT_TYPES: Record<string, TextFormat> = {
-  'text/plain': 'text',
-  'text/csv': 'csv',
-  'text/comma-separated-values': 'csv',
-  'text/tab-separated-values': 'tsv',
-  'text/html': 'html',
-  'application/json': 'json',
-  'application/xml': 'xml',
-  'text/xml': 'xml',
-  'text/calendar': 'calendar',
-  'text/vcard': 'vcard',
-  'text/x-vcard': 'vcard',
 };
 
 export function messageIdOf(parsed: Pick<ParsedMail, 'messageId'>, raw: Buffer): string {
@@ -94,17 +68,6 @@ export function isoDate(value: Date | string | undefined): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-function decodeText(content: Buffer, charset: string | undefined): string {
-  if (charset) {
-    try {
-      return new TextDecoder(charset.toLowerCase()).decode(content);
-    } catch {
-      // unknown charset label: fall through to UTF-8, which keeps ASCII digits and keywords intact
-    }
-  }
-  return new TextDecoder('utf-8').decode(content);
-}
-
 function charsetOf(att: Attachment): string | undefined {
   const header = att.headers.get('content-type');
   if (header && typeof header === 'object' && 'params' in header) {
@@ -120,9 +83,6 @@ function attachmentName(att: Attachment, index: number): string {
   return `part-${index + 1}`;
 }
 
-/** Machine-readable parts that are text (delivery reports, header dumps): read as plain text. */
-const TEXT_LIKE_PREFIXES = ['text/', 'message/delivery-status', 'message/disposition-notification', 'message/feedback-report', 'message/global-headers'];
-
 /** Parts that carry no human-written content: signatures and keys. Skipped without an error. */
 const NOT_CONTENT = new Set([
   'application/pgp-signature',
@@ -131,17 +91,6 @@ const NOT_CONTENT = new Set([
   'application/pgp-keys',
   'application/pgp-encrypted', // the version marker of PGP/MIME; the encrypted part itself is reported
 ]);
-
-function textFormatOf(att: Attachment, name: string): TextFormat | undefined {
-  const type = att.contentType.toLowerCase();
-  const known = TEXT_EXTENSIONS[path.extname(name).toLowerCase()] ?? TEXT_TYPES[type];
-  if (known) return known;
-  return TEXT_LIKE_PREFIXES.some((p) => type.startsWith(p)) ? 'text' : undefined;
-}
-
-function isNestedMessage(att: Attachment, name: string): boolean {
-  return att.contentType.toLowerCase() === 'message/rfc822' || /\.eml$/i.test(name);
-}
 
 /** Inline images of an HTML body (logos, signatures): decoration, not documents. */
 function isDecoration(att: Attachment): boolean {
@@ -163,7 +112,10 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
     problems.push({ code: 'parse-failed', message: `message could not be parsed: ${safeReason(err)}` });
     return { messageId: fields.messageId ?? syntheticMessageId(raw), date: isoDate(fields.date), segments, problems };
   }
-  await collect(parsed, '', 0, options, segments, problems);
+  const extraction = messageExtraction({ ...DEFAULT_LIMITS, ...options.limits }, options.maxNestingDepth, segments, problems, (bytes, ctx) =>
+    readAttached(bytes, ctx, extraction),
+  );
+  await collect(parsed, '', 0, extraction, segments);
   return {
     messageId: messageIdOf(parsed, raw),
     date: isoDate(parsed.date),
@@ -173,22 +125,32 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   };
 }
 
-async function collect(
-  parsed: ParsedMail,
-  prefix: string,
-  depth: number,
-  options: ParseOptions,
-  segments: Segment[],
-  problems: Problem[],
-): Promise<void> {
-  // A nested message's own subject and body belong to its attachment location.
-  const subjectLocation = prefix ? `attachment:${prefix}` : 'subject';
-  const bodyLocation = prefix ? `attachment:${prefix}` : 'body';
-  if (parsed.subject) segments.push({ location: subjectLocation, item: bodyLocation, format: 'subject', text: parsed.subject });
-  if (parsed.text) segments.push({ location: bodyLocation, item: bodyLocation, format: 'text', text: parsed.text });
-  if (typeof parsed.html === 'string' && parsed.html.length > 0) {
-    segments.push({ location: bodyLocation, item: bodyLocation, format: 'html', text: htmlToText(parsed.html) });
+type Extraction = ReturnType<typeof messageExtraction>;
+
+/** An attached message (message/rfc822, or an .eml inside an archive), one level deeper. */
+async function readAttached(bytes: Uint8Array, ctx: ExtractContext, extraction: Extraction): Promise<void> {
+  if (ctx.depth + 1 > ctx.maxDepth) {
+    ctx.problem('nesting-too-deep', `attached message nested deeper than ${ctx.maxDepth} levels, not read`);
+    return;
   }
+  let inner: ParsedMail;
+  try {
+    inner = await simpleParser(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), PARSER_OPTIONS);
+  } catch (err) {
+    ctx.problem('parse-failed', `attached message could not be parsed: ${safeReason(err)}`);
+    return;
+  }
+  await collect(inner, ctx.location.slice('attachment:'.length), ctx.depth + 1, extraction, null);
+}
+
+async function collect(parsed: ParsedMail, prefix: string, depth: number, extraction: Extraction, top: Segment[] | null): Promise<void> {
+  // A nested message's own subject and body belong to its attachment location.
+  const bodyLocation = prefix ? `attachment:${prefix}` : 'body';
+  const at = extraction.attachment(bodyLocation, depth);
+  if (top && parsed.subject) top.push({ location: 'subject', item: 'body', format: 'subject', text: parsed.subject });
+  else if (parsed.subject) at.text('subject', parsed.subject);
+  if (parsed.text) at.text('text', parsed.text);
+  if (typeof parsed.html === 'string' && parsed.html.length > 0) at.text('html', htmlToText(parsed.html));
 
   const used = new Set<string>();
   for (const [index, att] of parsed.attachments.entries()) {
@@ -196,43 +158,11 @@ async function collect(
     // Two attachments with one name get distinct locations, so findings are not merged.
     for (let n = 2; used.has(name); n++) name = `${attachmentName(att, index)} (${n})`;
     used.add(name);
-    const relative = prefix ? `${prefix}/${name}` : name;
-    const location = `attachment:${relative}`;
-
-    if (isNestedMessage(att, name)) {
-      if (depth + 1 > options.maxNestingDepth) {
-        problems.push({ code: 'nesting-too-deep', message: `attached message nested deeper than ${options.maxNestingDepth} levels, not read`, location });
-        continue;
-      }
-      let inner: ParsedMail;
-      try {
-        inner = await simpleParser(att.content, PARSER_OPTIONS);
-      } catch (err) {
-        problems.push({ code: 'parse-failed', message: `attached message could not be parsed: ${safeReason(err)}`, location });
-        continue;
-      }
-      await collect(inner, relative, depth + 1, options, segments, problems);
-      continue;
-    }
-
-    const format = textFormatOf(att, name);
-    if (format) {
-      const text = decodeText(att.content, charsetOf(att));
-      segments.push({ location, item: location, format, text: format === 'html' ? htmlToText(text) : text });
-      continue;
-    }
+    const location = `attachment:${prefix ? `${prefix}/${name}` : name}`;
     if (isDecoration(att) || NOT_CONTENT.has(att.contentType.toLowerCase())) continue;
-    problems.push({
-      code: 'unsupported-attachment',
-      message: `attachment type ${att.contentType || 'unknown'} is not read by this version (not scanned)`,
-      location,
-    });
+    const declared = { name, contentType: att.contentType, ...(charsetOf(att) ? { charset: charsetOf(att) } : {}) };
+    const ctx = extraction.attachment(location, depth);
+    if (isDeclaredMessage(declared)) await ctx.readMessage(att.content);
+    else await extractAttachment(att.content, ctx, declared);
   }
-}
-
-/** An error's message, cut to one line; parser errors describe structure, never content. */
-export function safeReason(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  // Parser errors describe structure, but may quote a header; tokens with digits are masked.
-  return (text.split('\n')[0] ?? 'unknown error').slice(0, 200).replace(/[\p{L}\p{N}._-]*\p{N}[\p{L}\p{N}._-]*/gu, (t) => (t.length > 4 ? '…' : t));
 }

@@ -18,6 +18,7 @@ import type { ImapSourceOptions, Source, SourceOptions, UnitProblem } from '../s
 import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
+import type { ExtractLimits } from '../extract/context.js';
 import { scanMessage, type MessageOutcome } from './scan-message.js';
 
 export interface ScanOptions {
@@ -30,6 +31,8 @@ export interface ScanOptions {
   readonly concurrency: number;
   readonly maxMessageBytes: number;
   readonly maxNestingDepth: number;
+  /** Per-attachment extraction limits (see extract/context.ts for the defaults). */
+  readonly limits?: Partial<ExtractLimits>;
   /** `--mailbox`: the mailbox name to report for archive sources. */
   readonly mailbox?: string;
   /** Settings of the IMAP source (--accounts, --folders, ...). */

@@ -6,6 +6,7 @@ import type { Confidence, Finding } from '../model/finding.js';
 import type { RawMessage } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
 import type { Engine } from '../engine/engine.js';
+import type { ExtractLimits } from '../extract/context.js';
 import { headerFields, isoDate, parseMessage, syntheticMessageId } from '../parse/mime.js';
 
 export interface MessageOutcome {
@@ -21,6 +22,7 @@ export interface MessageOutcome {
 export interface MessageScanOptions {
   readonly minConfidence: Confidence;
   readonly maxNestingDepth: number;
+  readonly limits?: Partial<ExtractLimits>;
 }
 
 export async function scanMessage(raw: RawMessage, engine: Engine, options: MessageScanOptions): Promise<MessageOutcome> {
@@ -43,7 +45,7 @@ export async function scanMessage(raw: RawMessage, engine: Engine, options: Mess
       ],
     };
   }
-  const parsed = await parseMessage(raw.bytes, { maxNestingDepth: options.maxNestingDepth });
+  const parsed = await parseMessage(raw.bytes, { maxNestingDepth: options.maxNestingDepth, ...(options.limits ? { limits: options.limits } : {}) });
   const merged = new Map<string, Finding>();
   // Attachment names come from senders and may hold identifiers ("J Roe DOB 03-14-1952.csv"):
   // locations are written out only with every candidate masked.
@@ -57,7 +59,11 @@ export async function scanMessage(raw: RawMessage, engine: Engine, options: Mess
     return safe;
   };
   for (const segment of parsed.segments) {
-    for (const { finding } of engine.scan({ ...segment, location: safeLocation(segment.location) }, options.minConfidence)) {
+    for (const { finding } of engine.scan(
+      // a part names a sheet or a page; sheet names come from senders, like file names
+      { ...segment, location: safeLocation(segment.location), ...(segment.part !== undefined ? { part: engine.redact(segment.part) } : {}) },
+      options.minConfidence,
+    )) {
       // One finding per distinct identifier per location: the text and HTML bodies of one
       // message, or a subject repeated in a body, are the same location or value.
       const key = `${finding.location}\0${finding.rule}\0${finding.fingerprint}`;

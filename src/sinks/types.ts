@@ -114,9 +114,9 @@ export function messageRecord(context: MessageContext, outcome: MessageOutcome):
   };
 }
 
-export type ExplainedFinding = FindingRecord & { score: number; why: Explanation };
+export type ExplainedFinding = FindingRecord & { part?: string; score: number; why: Explanation };
 
 /** `--format json`: each finding with its score and explanation (pattern, verdict, keyword). */
 export function explainedFinding(context: MessageContext, messageId: string, f: Finding): ExplainedFinding {
-  return { ...findingRecord(context, messageId, f), score: Math.round(f.score * 100) / 100, why: f.why };
+  return { ...findingRecord(context, messageId, f), ...(f.part !== undefined ? { part: f.part } : {}), score: Math.round(f.score * 100) / 100, why: f.why };
 }

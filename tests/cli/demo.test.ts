@@ -75,10 +75,10 @@ describe('demo archive in three forms', async () => {
     }
   });
 
-  it('reports the corrupt message as readable-as-far-as-possible and its PDF as not read (exit 3)', () => {
+  it('reports the corrupt message as readable-as-far-as-possible and its truncated PDF as corrupt (exit 3)', () => {
     expect(mbox.code).toBe(3);
     const corrupt = planted.messages.find((m) => m.corrupt);
     const errors = mbox.records.filter((r) => r.type === 'error');
-    expect(errors).toEqual([expect.objectContaining({ mailbox: 'intake', messageId: corrupt?.messageId, code: 'unsupported-attachment' })]);
+    expect(errors).toEqual([expect.objectContaining({ mailbox: 'intake', messageId: corrupt?.messageId, code: 'corrupt-attachment', error: 'pdf: cannot be read (invalid or truncated)' })]);
   });
 });

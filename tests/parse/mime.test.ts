@@ -98,7 +98,8 @@ ${b64('png')}
       ['attachment:fwd.eml/notes.txt', 'text', 'inner notes'],
     ]);
     expect(parsed.problems).toEqual([
-      { code: 'unsupported-attachment', message: expect.stringContaining('application/pdf'), location: 'attachment:scan.pdf' },
+      // sniffed as a PDF (and read as one): it is not a valid PDF, which is said, not skipped
+      { code: 'corrupt-attachment', message: 'pdf: cannot be read (invalid or truncated)', location: 'attachment:scan.pdf' },
     ]);
   });
 

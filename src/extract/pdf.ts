@@ -1,0 +1,80 @@
+/**
+ * PDF: the text layer of every page (pdf.js through unpdf, eval off, no fonts loaded), one
+ * part per page. Encrypted documents, pages that are only images, and documents over the page
+ * limit are reported, never silently skipped.
+ */
+import { ExtractError, type ExtractContext } from './context.js';
+
+interface TextItem {
+  readonly str: string;
+  readonly hasEOL?: boolean;
+  readonly transform?: readonly number[];
+}
+
+/** The pdf.js module is loaded once per process (worker thread), on the first PDF. */
+let pdfjs: Promise<typeof import('unpdf')> | undefined;
+
+const IMAGE_OPS_NAMES = ['paintImageXObject', 'paintInlineImageXObject', 'paintImageMaskXObject', 'paintImageXObjectRepeat', 'paintInlineImageXObjectGroup'] as const;
+
+function pageText(items: readonly unknown[]): string {
+  const out: string[] = [];
+  let lastY: number | undefined;
+  for (const raw of items) {
+    if (typeof raw !== 'object' || raw === null || !('str' in raw)) continue;
+    const item = raw as TextItem;
+    const y = item.transform?.[5];
+    if (lastY !== undefined && y !== undefined && Math.abs(y - lastY) > 1 && out.length > 0 && !out[out.length - 1]?.endsWith('\n')) out.push('\n');
+    else if (out.length > 0 && !/\s$/.test(out[out.length - 1] ?? '') && !/^\s/.test(item.str)) out.push(' ');
+    out.push(item.str);
+    if (item.hasEOL) out.push('\n');
+    if (y !== undefined) lastY = y;
+  }
+  return out.join('');
+}
+
+export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promise<void> {
+  pdfjs ??= import('unpdf');
+  const unpdf = await pdfjs;
+  const lib = await unpdf.getResolvedPDFJS();
+  const imageOps = new Set<number>(IMAGE_OPS_NAMES.map((n) => (lib.OPS as Record<string, number>)[n]).filter((n): n is number => n !== undefined));
+  let doc: Awaited<ReturnType<typeof unpdf.getDocumentProxy>>;
+  try {
+    // pdf.js takes ownership of (detaches) the buffer it is given: pass a copy
+    doc = await unpdf.getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, verbosity: 0, stopAtErrors: false });
+  } catch (err) {
+    const name = err instanceof Error ? err.name : '';
+    if (name === 'PasswordException') throw new ExtractError('encrypted', 'pdf: encrypted, no text extracted');
+    throw new ExtractError('corrupt-attachment', `pdf: cannot be read (${name === 'InvalidPDFException' ? 'invalid or truncated' : 'malformed'})`);
+  }
+  try {
+    const pages = Math.min(doc.numPages, ctx.limits.maxPages);
+    const imageOnly: number[] = [];
+    let failed = 0;
+    let withText = 0;
+    for (let n = 1; n <= pages; n++) {
+      if (!ctx.inTime('pdf')) return;
+      try {
+        const page = await doc.getPage(n);
+        const text = pageText((await page.getTextContent()).items);
+        if (text.trim().length > 0) ctx.text('text', text, `page ${n}`), withText++;
+        else {
+          const ops = await page.getOperatorList();
+          if (ops.fnArray.some((op) => imageOps.has(op))) imageOnly.push(n);
+        }
+        page.cleanup();
+      } catch {
+        failed++;
+      }
+    }
+    if (imageOnly.length > 0) {
+      const which = imageOnly.length === doc.numPages ? 'every page is' : `${imageOnly.length} page(s) (${imageOnly.slice(0, 10).join(', ')}${imageOnly.length > 10 ? ', …' : ''}) are`;
+      ctx.problem('no-text', `pdf: ${which} an image without text: not read`);
+    }
+    // pages drawn as vector outlines or broken images: still nothing a person could check was read
+    else if (withText === 0 && failed === 0) ctx.problem('no-text', `pdf: no text layer on any of its ${doc.numPages} page(s): not read`);
+    if (failed > 0) ctx.problem('corrupt-attachment', `pdf: ${failed} page(s) could not be read`);
+    if (doc.numPages > pages) ctx.problem('attachment-limit', `pdf: ${doc.numPages} pages, only the first ${pages} read (page limit)`);
+  } finally {
+    await doc.destroy();
+  }
+}
