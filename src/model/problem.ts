@@ -7,7 +7,9 @@ export type ProblemCode =
   | 'nesting-too-deep'
   | 'unsupported-attachment'
   | 'auth-failed'
-  | 'mailbox-unavailable';
+  | 'mailbox-unavailable'
+  // A queue job that failed on every attempt (scan --queue): its units were not scanned.
+  | 'job-failed';
 
 /** Something that could not be read. Carries context, never content. */
 export interface Problem {
