@@ -103,6 +103,8 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     const slot = await limitSlot(redis, data);
     const ctx: UnitScanContext = { engine, options: data.settings, budget, parseLimit, window: MESSAGE_CONCURRENCY };
     let scanned = 0;
+    let flushed = false;
+    o.log(`phi-scan: worker: job ${job.id ?? '?'} started (attempt ${job.attemptsMade + 1})`);
     try {
       for (const [offset, { unit, after }] of data.units.entries()) {
         const key = resultKey(data.scanId, token, offset);
@@ -115,6 +117,8 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
           batch = [];
           batchMessages = 0;
           await redis.multi().rpush(key, text).pexpire(key, RESULT_TTL_MS).incrby(messagesKey(data.scanId), n).exec();
+          if (!flushed) o.log(`phi-scan: worker: job ${job.id ?? '?'} first results written`);
+          flushed = true;
         };
         await scanUnit(source, unit, after !== undefined ? { unitId: unit.id, cursor: after } : undefined, ctx, async (event) => {
           batch.push(event);
