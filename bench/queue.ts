@@ -9,7 +9,7 @@
  * Needs redis-server (started on loopback here, like the tests).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,13 @@ async function runChild(args: string[], state: string): Promise<number> {
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1)));
 }
 
+/** CPU ms a process has used so far (/proc/PID/stat utime + stime, in clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function startWorkers(n: number, url: string): Promise<ChildProcess[]> {
   const workers: ChildProcess[] = [];
   for (let i = 0; i < n; i++) {
@@ -90,8 +97,8 @@ async function main(): Promise<void> {
   // The coordinator runs in this process: its CPU time is what process.cpuUsage() counts.
   const { main: cli } = (await import(path.join(ROOT, 'dist', 'cli', 'program.js'))) as { main: (argv: string[]) => Promise<number> };
   try {
-    log('| workers | wall s | messages/s | speed-up vs 1 worker | coordinator CPU ms/message |');
-    log('|---|---|---|---|---|');
+    log('| workers | wall s | messages/s | speed-up vs 1 worker | worker CPU ms/message (all workers) | coordinator CPU ms/message |');
+    log('|---|---|---|---|---|---|');
     let one = 0;
     for (const n of WORKERS) {
       const workers = await startWorkers(n, redis.url);
@@ -103,11 +110,12 @@ async function main(): Promise<void> {
       const s = (performance.now() - t) / 1000;
       const used = process.cpuUsage(cpu);
       if (code !== 0 && code !== 1) throw new Error(`scan --queue exited ${code}`);
+      const workerMs = workers.reduce((n, w) => n + cpuMs(w.pid), 0);
       for (const w of workers) w.kill('SIGTERM');
       await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.on('close', r)))));
       const rate = total / s;
       if (n === WORKERS[0]) one = rate;
-      log(`| ${n} | ${s.toFixed(1)} | ${Math.round(rate)} | ${(rate / one).toFixed(2)}× | ${((used.user + used.system) / 1000 / total).toFixed(3)} |`);
+      log(`| ${n} | ${s.toFixed(1)} | ${Math.round(rate)} | ${(rate / one).toFixed(2)}× | ${(workerMs / total).toFixed(2)} | ${((used.user + used.system) / 1000 / total).toFixed(3)} |`);
     }
   } finally {
     await redis.stop();

@@ -43,3 +43,29 @@ export async function acquireSlot(redis: Redis, key: string, cap: number, signal
     },
   };
 }
+
+// A token bucket in Redis (Redis's own clock, so workers' clocks do not matter).
+// KEYS[1]: the bucket; ARGV: rate per second, burst. Returns 0 (go) or the ms to wait.
+const TAKE = `
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or ms
+tokens = math.min(burst, tokens + (ms - ts) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', ms)
+redis.call('PEXPIRE', KEYS[1], 60000)
+return wait`;
+
+/** Waits for one token of `key`'s bucket: at most `ratePerSecond` across every caller, bursts up to `burst`. */
+export async function takeToken(redis: Redis, key: string, ratePerSecond: number, burst: number): Promise<void> {
+  for (;;) {
+    const wait = (await redis.eval(TAKE, 1, key, ratePerSecond, burst)) as number;
+    if (wait === 0) return;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}

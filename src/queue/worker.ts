@@ -17,7 +17,7 @@ import { scanUnit, type UnitEvent, type UnitScanContext } from '../pipeline/unit
 import type { Rule } from '../rules/compile.js';
 import { createSource } from '../sources/index.js';
 import type { Source } from '../sources/types.js';
-import { acquireSlot, type Slot } from './semaphore.js';
+import { acquireSlot, takeToken, type Slot } from './semaphore.js';
 import { JobDataSchema, QUEUE_NAME, keyId, messagesKey, resultKey, type JobData, type JobResult } from './protocol.js';
 import { connectRedis, describeRedisUrl } from './redis.js';
 
@@ -29,6 +29,8 @@ const RESULT_TTL_MS = 7 * 24 * 3600 * 1000;
 const MESSAGE_CONCURRENCY = 8;
 /** Graph jobs of one tenant running at once across all workers (each: at most 4 requests). */
 const GRAPH_JOBS_PER_TENANT = 8;
+/** Graph requests per second of one tenant across all workers (PHI_SCAN_QUEUE_GRAPH_RATE). */
+const GRAPH_RATE = 100;
 /** Sources kept open between jobs of the same scan (network sources list their units once). */
 const SOURCE_CACHE = 8;
 
@@ -66,7 +68,10 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     const cacheKey = `${data.scanId}\0${data.spec}`;
     let cached = sources.get(cacheKey);
     if (!cached) {
-      cached = openSource(data, o.env);
+      const tenant = /^graph:\/\/([^/]+)/i.exec(data.spec)?.[1]?.toLowerCase();
+      const rate = Number(o.env.PHI_SCAN_QUEUE_GRAPH_RATE ?? GRAPH_RATE);
+      const gate = tenant !== undefined ? () => takeToken(redis, `phi-scan:limit:graph-rate:${tenant}`, rate, rate) : undefined;
+      cached = openSource(data, o.env, gate);
       sources.set(cacheKey, cached);
       cached.catch(() => sources.delete(cacheKey));
       while (sources.size > SOURCE_CACHE) {
@@ -164,13 +169,13 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
 }
 
 /** Archive sources read a unit from its path alone; network sources list their units once. */
-async function openSource(data: JobData, env: NodeJS.ProcessEnv): Promise<Source> {
+async function openSource(data: JobData, env: NodeJS.ProcessEnv, graphGate?: () => Promise<void>): Promise<Source> {
   const s = data.settings;
   const source = createSource(data.spec, {
     maxMessageBytes: s.maxMessageBytes,
     ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}),
     imap: { ...s.imap, env, thread: true },
-    ...(s.graph ? { graph: { ...s.graph, env } } : {}),
+    graph: { ...s.graph, env, ...(graphGate ? { beforeRequest: graphGate } : {}) },
   });
   if (source.kind === 'imap' || source.kind === 'graph') {
     // Mailboxes that cannot be opened were reported by the coordinator already.

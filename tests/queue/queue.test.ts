@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, TEST_KEY, jsonLines, runCli, tempDir, requireOrSkip, type CliResult } from '../helpers/cli.js';
 import { DEMO, leakNeedles } from '../helpers/demo.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
+import { acquireSlot, takeToken } from '../../src/queue/semaphore.js';
 
 const FILES = 6;
 const MESSAGES = 150;
@@ -74,6 +75,9 @@ describe.runIf(run)('scan --queue with worker processes', () => {
   const sources = (): string[] => [`mbox:${path.join(dir, 'big')}`, `mbox:${path.join(DEMO, 'mbox')}`, `maildir:${path.join(DEMO, 'maildir')}`];
   const scan = (args: string[], state: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
     runCli(['scan', ...args, '--format', 'jsonl'], { env: { PHI_SCAN_STATE: state, ...env } });
+  /** The one-process scan of sources(), made once. */
+  let plainScan: Promise<CliResult> | undefined;
+  const plainOnce = (): Promise<CliResult> => (plainScan ??= scan(sources(), tempDir()));
   const scanKeys = async (): Promise<string[]> => {
     const c = new Redis(redis.url);
     try {
@@ -95,10 +99,10 @@ describe.runIf(run)('scan --queue with worker processes', () => {
   });
 
   it('three workers, one killed with SIGKILL mid-job: the same records as a one-process scan', { timeout: 60_000 }, async () => {
-    const plain = await scan(sources(), tempDir());
+    const plain = await plainOnce();
     expect(plain.code).toBe(3); // the demo holds a corrupt message
-    // Slow workers (20 ms a message), so a job lasts long enough to be killed in the middle.
-    const slow = { PHI_SCAN_QUEUE_TEST_DELAY_MS: '20' };
+    // Slow workers (10 ms a message), so a job lasts long enough to be killed in the middle.
+    const slow = { PHI_SCAN_QUEUE_TEST_DELAY_MS: '10' };
     const victim = startWorker(slow);
     startWorker(slow);
     startWorker(slow);
@@ -138,7 +142,7 @@ describe.runIf(run)('scan --queue with worker processes', () => {
   });
 
   it('the coordinator killed and started again finishes the scan with the same records; nothing raw in Redis', { timeout: 60_000 }, async () => {
-    const plain = await scan(sources(), tempDir());
+    const plain = await plainOnce();
     const state = tempDir();
     const out = path.join(state, 'out.jsonl');
     const args = ['scan', ...sources(), '--queue', redis.url, '--format', 'jsonl', '--out', out];
@@ -174,7 +178,7 @@ describe.runIf(run)('scan --queue with worker processes', () => {
 
   it('--since-last with workers: the same records and state picture as without', { timeout: 60_000 }, async () => {
     const copy = tempDir('phi-queue-sl-');
-    cpSync(path.join(dir, 'big'), copy, { recursive: true });
+    for (const f of ['box-0.mbox', 'box-1.mbox']) cpSync(path.join(dir, 'big', f), path.join(copy, f));
     const src = [`mbox:${copy}`];
     const plainState = tempDir();
     const queueState = tempDir();
@@ -203,6 +207,36 @@ describe.runIf(run)('scan --queue with worker processes', () => {
     const result = await queued;
     expect(result.stdout).toBe(plain.stdout);
     await stopWorkers();
+  });
+
+  it('limits across workers: a host slot cap and a tenant request rate hold in Redis', { timeout: 20_000 }, async () => {
+    const a = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const b = new Redis(redis.url, { maxRetriesPerRequest: null });
+    try {
+      // Two connections stand for two workers: a cap of 2 lets two in, the third waits for a release.
+      const s1 = await acquireSlot(a, 'phi-scan:limit:test-host', 2);
+      const s2 = await acquireSlot(b, 'phi-scan:limit:test-host', 2);
+      let third = false;
+      const waiting = acquireSlot(a, 'phi-scan:limit:test-host', 2).then((s) => ((third = true), s));
+      await new Promise((r) => setTimeout(r, 700));
+      expect(third).toBe(false);
+      await s1.release();
+      const s3 = await waiting;
+      expect(third).toBe(true);
+      await s2.release();
+      await s3.release();
+      // 10 requests a second with a burst of 5, taken by two clients: 25 tokens need ≥ 2 s.
+      const started = Date.now();
+      await Promise.all([a, b].map(async (c) => {
+        for (let i = 0; i < 12 + (c === a ? 1 : 0); i++) await takeToken(c, 'phi-scan:limit:test-rate', 10, 5);
+      }));
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(1900);
+      expect(took).toBeLessThan(6000);
+    } finally {
+      a.disconnect();
+      b.disconnect();
+    }
   });
 
   it('refuses a malformed --queue URL without printing it', async () => {
