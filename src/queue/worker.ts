@@ -191,8 +191,9 @@ async function openSource(data: JobData, env: NodeJS.ProcessEnv, graphGate?: () 
  */
 async function limitSlot(redis: Redis, data: JobData): Promise<Slot | undefined> {
   const m = /^(imaps?|graph):\/\/(?:[^@/]*@)?([^/]+)/i.exec(data.spec);
-  if (!m) return undefined;
-  const [, scheme, host] = m as unknown as [string, string, string];
-  if (scheme.toLowerCase() === 'graph') return acquireSlot(redis, `phi-scan:limit:graph:${host.toLowerCase()}`, GRAPH_JOBS_PER_TENANT);
-  return acquireSlot(redis, `phi-scan:limit:imap:${host.toLowerCase()}`, data.settings.imap?.connectionsPerHost ?? 4);
+  const scheme = m?.[1]?.toLowerCase();
+  const host = m?.[2]?.toLowerCase();
+  if (scheme === undefined || host === undefined) return undefined;
+  if (scheme === 'graph') return acquireSlot(redis, `phi-scan:limit:graph:${host}`, GRAPH_JOBS_PER_TENANT);
+  return acquireSlot(redis, `phi-scan:limit:imap:${host}`, data.settings.imap?.connectionsPerHost ?? 4);
 }
