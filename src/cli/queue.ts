@@ -8,6 +8,7 @@ import { openCoordinator, pendingScan, type Coordinator } from '../queue/coordin
 import { keyId, rulesDigest, type Settings } from '../queue/protocol.js';
 import { describeRedisUrl } from '../queue/redis.js';
 import { runWorker } from '../queue/worker.js';
+import { ScanError } from '../shared/errors.js';
 
 export interface CoordinatorSetup {
   readonly url: URL;
@@ -60,8 +61,8 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
     scanId: pending.scanId,
     ...ids,
     settings,
-    attempts: Number(env.PHI_SCAN_QUEUE_ATTEMPTS ?? 3),
-    backoffMs: Number(env.PHI_SCAN_QUEUE_BACKOFF_MS ?? 5000),
+    attempts: envInt(env, 'PHI_SCAN_QUEUE_ATTEMPTS', 3),
+    backoffMs: envInt(env, 'PHI_SCAN_QUEUE_BACKOFF_MS', 5000),
     redact: s.redact,
     signal: s.signal,
     ...(s.onProgress ? { onProgress: s.onProgress } : {}),
@@ -73,6 +74,15 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
       await pending.forget();
     },
   };
+}
+
+/** A whole number of 1 or more from the environment, else a usage error naming the variable. */
+export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ScanError('usage', `${name}: must be a whole number of 1 or more`);
+  return n;
 }
 
 export interface WorkerFlags {
@@ -101,6 +111,9 @@ export async function startWorker(url: URL, flags: WorkerFlags, rules: readonly 
       rules,
       rulesDigest: await rulesDigest(dirs),
       concurrency: flags.concurrency,
+      lockMs: envInt(process.env, 'PHI_SCAN_QUEUE_LOCK_MS', 30_000),
+      graphRate: envInt(process.env, 'PHI_SCAN_QUEUE_GRAPH_RATE', 100),
+      delayMs: process.env.PHI_SCAN_QUEUE_TEST_DELAY_MS ? envInt(process.env, 'PHI_SCAN_QUEUE_TEST_DELAY_MS', 1) : 0,
       env: process.env,
       log: (line) => void process.stderr.write(`${line}\n`),
       stop: stop.signal,

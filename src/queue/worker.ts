@@ -29,8 +29,6 @@ const RESULT_TTL_MS = 7 * 24 * 3600 * 1000;
 const MESSAGE_CONCURRENCY = 8;
 /** Graph jobs of one tenant running at once across all workers (each: at most 4 requests). */
 const GRAPH_JOBS_PER_TENANT = 8;
-/** Graph requests per second of one tenant across all workers (PHI_SCAN_QUEUE_GRAPH_RATE). */
-const GRAPH_RATE = 100;
 /** Sources kept open between jobs of the same scan (network sources list their units once). */
 const SOURCE_CACHE = 8;
 
@@ -44,6 +42,12 @@ export interface WorkerOptions {
   readonly env: NodeJS.ProcessEnv;
   /** One line at a time (stderr): job ids, counts and errors, never content. */
   readonly log: (line: string) => void;
+  /** Job lock and stalled-check interval (PHI_SCAN_QUEUE_LOCK_MS). */
+  readonly lockMs: number;
+  /** Graph requests per second per tenant across workers (PHI_SCAN_QUEUE_GRAPH_RATE). */
+  readonly graphRate: number;
+  /** Test only: a pause per message (PHI_SCAN_QUEUE_TEST_DELAY_MS). */
+  readonly delayMs: number;
   /** Aborted: finish the jobs in hand, then stop. */
   readonly stop: AbortSignal;
 }
@@ -59,8 +63,8 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   // Test-only knobs (documented in README: Scale-out, testing): a unit whose path contains
   // PHI_SCAN_QUEUE_TEST_FAIL always fails; PHI_SCAN_QUEUE_TEST_DELAY_MS slows every message.
   const failOn = o.env.PHI_SCAN_QUEUE_TEST_FAIL;
-  const delayMs = Number(o.env.PHI_SCAN_QUEUE_TEST_DELAY_MS ?? 0);
-  const lockMs = Number(o.env.PHI_SCAN_QUEUE_LOCK_MS ?? 30_000);
+  const delayMs = o.delayMs;
+  const lockMs = o.lockMs;
   let exitCode = 0;
   const refuse = new AbortController();
 
@@ -69,7 +73,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     let cached = sources.get(cacheKey);
     if (!cached) {
       const tenant = /^graph:\/\/([^/]+)/i.exec(data.spec)?.[1]?.toLowerCase();
-      const rate = Number(o.env.PHI_SCAN_QUEUE_GRAPH_RATE ?? GRAPH_RATE);
+      const rate = o.graphRate;
       const gate = tenant !== undefined ? () => takeToken(redis, `phi-scan:limit:graph-rate:${tenant}`, rate, rate) : undefined;
       cached = openSource(data, o.env, gate);
       sources.set(cacheKey, cached);
