@@ -63,13 +63,7 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       if (busy) return;
       busy = true;
       void Promise.all([queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'), redis.get(messagesKey(o.scanId))])
-        .then(([c, m]) => {
-          const messages = Number(m ?? 0);
-          const rate = Math.round(messages / Math.max(0.001, (Date.now() - started) / 1000));
-          o.onProgress?.(
-            `queue: ${(c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0)} queued, ${c.active ?? 0} active, ${c.completed ?? 0} done, ${c.failed ?? 0} failed · ${messages.toLocaleString('en-US')} messages, ${rate} msg/s across workers`,
-          );
-        })
+        .then(([c, m]) => o.onProgress?.(queueProgressLine(c, Number(m ?? 0), Date.now() - started)))
         .catch(() => undefined)
         .finally(() => (busy = false));
     }, 1000);
@@ -159,6 +153,13 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       await redis.quit().catch(() => undefined);
     },
   };
+}
+
+/** The coordinator's progress line: jobs of the queue by state, messages/s across workers. */
+export function queueProgressLine(c: Readonly<Record<string, number | undefined>>, messages: number, elapsedMs: number): string {
+  const queued = (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0);
+  const rate = Math.round(messages / Math.max(0.001, elapsedMs / 1000));
+  return `queue: ${queued} queued, ${c.active ?? 0} active, ${c.completed ?? 0} done, ${c.failed ?? 0} failed · ${messages.toLocaleString('en-US')} messages, ${rate} msg/s across workers`;
 }
 
 async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
