@@ -137,7 +137,16 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       const key = resultKey(o.scanId, result.data.token, place.offset);
       for (let at = 0; ; at += READ_PAGE) {
         const page = await redis.lrange(key, at, at + READ_PAGE - 1);
-        for (const text of page) for (const event of parseBatch(text)) await out(event);
+        for (const text of page) {
+          let events: UnitEvent[];
+          try {
+            events = parseBatch(text);
+          } catch {
+            // Not the shape this version writes (a worker of another version): the unit stops here.
+            return out(failed(place.folder, 'its results could not be read (are the workers the same phi-scan version?)'));
+          }
+          for (const event of events) await out(event);
+        }
         if (page.length < READ_PAGE) break;
       }
     },

@@ -87,23 +87,11 @@ export type JobData = z.infer<typeof JobDataSchema>;
 export const JobResultSchema = z.strictObject({ token: z.string().regex(/^[0-9a-f]{16}$/), units: z.number().int().nonnegative() });
 export type JobResult = z.infer<typeof JobResultSchema>;
 
-const ProblemSchema = z.strictObject({
-  code: z.enum([
-    'parse-failed',
-    'oversize',
-    'read-failed',
-    'source-failed',
-    'nesting-too-deep',
-    'unsupported-attachment',
-    'auth-failed',
-    'mailbox-unavailable',
-    'job-failed',
-  ]),
-  message: z.string(),
-  location: z.string().optional(),
-});
+// Codes, findings and outcomes are checked for shape, not for a closed set of values: a field
+// or problem code added to the pipeline must not make the coordinator reject a worker's results.
+const ProblemSchema = z.looseObject({ code: z.string(), message: z.string(), location: z.string().optional() });
 
-const FindingSchema = z.strictObject({
+const FindingSchema = z.looseObject({
   rule: z.string(),
   category: z.enum(CATEGORIES),
   confidence: z.enum(CONFIDENCES),
@@ -120,7 +108,7 @@ const UnitEventSchema = z.discriminatedUnion('type', [
     type: z.literal('message'),
     locator: z.string(),
     size: z.number(),
-    outcome: z.strictObject({
+    outcome: z.looseObject({
       messageId: z.string(),
       date: z.string().nullable(),
       maskedSubject: z.string().nullable(),
