@@ -22,6 +22,8 @@ import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportForma
 import { diffRuns, latestRunId } from '../state/picture.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
+import { resolveRedisUrl } from '../queue/redis.js';
+import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
 
 export const EXIT = { clean: 0, phiFound: 1, usage: 2, incomplete: 3 } as const;
 
@@ -74,6 +76,8 @@ interface ScanFlags {
   includeHiddenFolders?: boolean;
   graphConcurrency?: number;
   config?: string;
+  /** `--queue redis://...` (or PHI_SCAN_REDIS_URL): run the units on queue workers. */
+  queue?: string;
   /** From --config: several reports in one run. */
   outputs?: { format?: Format; out?: string }[];
 }
@@ -175,17 +179,48 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   const graph = await graphOptions(sources, flags);
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
   // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
-  const dbFile = stateDbPath(flags.state, process.env, stateDir);
-  importLegacyCheckpoints(dbFile, stateDir);
-  const store = openStateStore(dbFile, {
-    sources,
-    sinceLast: flags.sinceLast,
-    minConfidence: flags.minConfidence,
-  });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const queueUrl = resolveRedisUrl(flags.queue, process.env);
+  const imapOptions = {
+    env: process.env,
+    thread: true,
+    ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}),
+    ...(flags.folders !== undefined ? { folders: flags.folders } : {}),
+    ...(flags.excludeFolders !== undefined ? { excludeFolders: flags.excludeFolders } : {}),
+    ...(flags.imapConnections !== undefined ? { connectionsPerHost: flags.imapConnections } : {}),
+    ...(flags.imapTimeout !== undefined ? { timeoutMs: flags.imapTimeout * 1000 } : {}),
+  };
+  const queued = queueUrl
+    ? await coordinatorFor({
+        url: queueUrl,
+        sources,
+        stateDir,
+        key,
+        rulesDirs: rulesDirs(flags.rules),
+        sinceLast: flags.sinceLast,
+        minConfidence: flags.minConfidence,
+        maxMessageBytes: flags.maxMessageSize,
+        maxNestingDepth: flags.maxDepth,
+        ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
+        imap: imapOptions,
+        ...(graph.options ? { graph: graph.options } : {}),
+        redact: createEngine(rules, key).redact,
+        signal: abort.signal,
+        ...(flags.progress && process.stderr.isTTY ? { onProgress: (line: string) => void process.stderr.write(`\r${line.slice(0, Math.max(20, (process.stderr.columns || 80) - 1))}\x1b[K`) } : {}),
+      })
+    : undefined;
+  const dbFile = stateDbPath(flags.state, process.env, stateDir);
+  let store: ReturnType<typeof openStateStore>;
+  try {
+    importLegacyCheckpoints(dbFile, stateDir);
+    store = openStateStore(dbFile, { sources, sinceLast: flags.sinceLast, minConfidence: flags.minConfidence });
+  } catch (err) {
+    await queued?.coordinator.close();
+    throw err;
+  }
   try {
     const result = await scan({
       sources,
@@ -200,25 +235,22 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
         ...(flags.attachmentTimeout !== undefined ? { maxAttachmentMillis: flags.attachmentTimeout * 1000 } : {}),
       },
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
-      imap: {
-        env: process.env,
-        thread: true,
-        ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}),
-        ...(flags.folders !== undefined ? { folders: flags.folders } : {}),
-        ...(flags.excludeFolders !== undefined ? { excludeFolders: flags.excludeFolders } : {}),
-        ...(flags.imapConnections !== undefined ? { connectionsPerHost: flags.imapConnections } : {}),
-        ...(flags.imapTimeout !== undefined ? { timeoutMs: flags.imapTimeout * 1000 } : {}),
-      },
+      imap: imapOptions,
       sinks: [...sinks, store],
       checkpoints: store,
       sinceLast: flags.sinceLast,
       signal: abort.signal,
-      ...(progress ? { onProgress: progress.update } : {}),
+      ...(progress && !queued ? { onProgress: progress.update } : {}),
       ...(graph.options ? { graph: graph.options } : {}),
+      ...(queued ? { remote: queued.coordinator } : {}),
     });
     if (abort.signal.aborted) store.setStatus('aborted');
+    // Written completely: the queued scan's jobs and results in Redis can go.
+    else await queued?.done();
     return result.exitCode;
   } finally {
+    await queued?.coordinator.close();
+    if (queued && flags.progress && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     store.dispose();
     progress?.done();
     if (graph.stats) process.stderr.write(graphSummary(graph.stats));
@@ -399,9 +431,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--exclude-folders <glob>', 'IMAP: skip folders matching these globs (comma-separated or repeated)', collect)
     .option('--imap-connections <n>', 'IMAP: connections open at once to one server (default 4)', positiveInt)
     .option('--imap-timeout <seconds>', 'IMAP: seconds to wait for a connection, the greeting or a reply (default 60)', positiveInt)
+    .option('--queue <url>', 'run the scan on queue workers through Redis: redis://HOST[:PORT][/DB] or rediss:// (default $PHI_SCAN_REDIS_URL; a password only there)')
     .action(async (sources: string[], flags: ScanFlags, cmd: Command) => {
       const resolved = await withConfig(sources, flags, cmd);
       setExit(await runScan(resolved.sources, resolved.flags));
+    });
+
+  program
+    .command('worker')
+    .description('run scan jobs from a Redis queue (scan --queue hands them out); stops gracefully on SIGTERM/SIGINT')
+    .option('--queue <url>', 'redis://HOST[:PORT][/DB] or rediss:// (default $PHI_SCAN_REDIS_URL; a password only there)')
+    .option('--concurrency <n>', 'jobs run at once', positiveInt, 1)
+    .addOption(new Option('--rules <dir>', 'rules folder, repeatable; must be the same rules as the coordinator\'s').argParser(collect))
+    .option('--state <dir>', 'state folder holding the fingerprint key when PHI_SCAN_KEY is not set; it must be the coordinator\'s key')
+    .action(async (flags: WorkerFlags & { queue?: string; rules?: string[] }) => {
+      const url = resolveRedisUrl(flags.queue, process.env);
+      if (!url) throw new ScanError('usage', 'worker: give --queue redis://HOST[:PORT][/DB] or set PHI_SCAN_REDIS_URL');
+      const dirs = rulesDirs(flags.rules);
+      const { rules } = await loadRules(dirs);
+      setExit(await startWorker(url, flags, rules, dirs));
     });
 
   program

@@ -12,7 +12,9 @@ export type ProblemCode =
   | 'attachment-limit' // over a size, ratio, entry, page, text or time limit
   | 'auth-failed'
   | 'mailbox-unavailable'
-  | 'pst-corrupt'; // a PST/OST that is truncated, damaged or not a PST at all
+  | 'pst-corrupt' // a PST/OST that is truncated, damaged or not a PST at all
+  // A queue job that failed on every attempt (scan --queue): its units were not scanned.
+  | 'job-failed';
 
 /** Something that could not be read. Carries context, never content. */
 export interface Problem {

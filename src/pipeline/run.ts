@@ -8,18 +8,17 @@
  */
 import pLimit from 'p-limit';
 import type { Category, Confidence } from '../model/finding.js';
-import { isCursorAdvance, type Checkpoint, type RawMessage, type SourceUnit } from '../model/message.js';
+import type { Checkpoint, SourceUnit } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
 import { createEngine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
-import { safeReason, syntheticMessageId } from '../parse/mime.js';
 import { createSource } from '../sources/index.js';
 import type { ImapSourceOptions, Source, SourceOptions, UnitProblem } from '../sources/types.js';
 import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
 import type { ExtractLimits } from '../extract/context.js';
-import { scanMessage, type MessageOutcome } from './scan-message.js';
+import { redactPath, scanUnit, type UnitEvent, type UnitScanContext } from './unit.js';
 
 export interface ScanOptions {
   readonly sources: readonly string[];
@@ -46,6 +45,24 @@ export interface ScanOptions {
   readonly onProgress?: (progress: Progress) => void;
   /** Settings of `graph://` sources. */
   readonly graph?: SourceOptions['graph'];
+  /** Runs the units elsewhere (queue workers, see queue/coordinator.ts) instead of here. */
+  readonly remote?: RemoteUnits;
+}
+
+/** Units to run elsewhere, with the checkpoint each resumes after. */
+export interface UnitWork {
+  readonly unit: SourceUnit;
+  /** The SOURCE argument as given (the worker opens the unit's source with it). */
+  readonly spec: string;
+  readonly after?: Checkpoint;
+}
+
+/** A place that runs units and hands back each unit's events (queue/coordinator.ts). */
+export interface RemoteUnits {
+  /** Hands every unit out at once (units are already named safely). */
+  start(work: readonly UnitWork[]): Promise<void>;
+  /** Replays unit `index`'s events in order, once it has run. */
+  run(index: number, out: (event: UnitEvent) => Promise<void>): Promise<void>;
 }
 
 export interface Progress {
@@ -105,14 +122,6 @@ async function resolveUnits(
 function withSafeNames(unit: SourceUnit, redact: (text: string) => string): SourceUnit {
   const safe = redactPath(redact);
   return { ...unit, mailbox: safe(unit.mailbox), folder: safe(unit.folder), source: safe(unit.source) };
-}
-
-/**
- * Names are paths (`Archive/2019`, `pst:exports/SSN 489-…/x.pst`): each part is masked on its
- * own, as the rules do not take a value glued to a `/` for an identifier.
- */
-function redactPath(redact: (text: string) => string): (text: string) => string {
-  return (text) => (text.includes('/') ? text.split('/').map(redact).join('/') : redact(text));
 }
 
 export async function scan(options: ScanOptions): Promise<ScanResult> {
@@ -256,74 +265,42 @@ async function scanUnits(
     }
   };
 
-  const emitMessage = async (index: number, raw: RawMessage, outcome: MessageOutcome): Promise<void> => {
-    const { unit } = raw;
-    const context = { source: unit.source, mailbox: unit.mailbox, folder: unit.folder, locator: redactPath(engine.redact)(raw.locator) };
-    await emit(index, { type: 'message', context, outcome });
-    for (const p of outcome.problems) await emit(index, { type: 'error', record: errorRecord(unit, p, outcome.messageId) });
-    totalMessages++;
-    totalBytes += raw.size;
-    progress();
-  };
-
   const checkpoints = options.checkpoints;
+  const unitCtx: UnitScanContext = {
+    engine,
+    options,
+    budget,
+    parseLimit,
+    window,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
   const runUnit = async (index: number, source: Source, unit: SourceUnit): Promise<void> => {
-    const inFlight: Promise<{ raw: RawMessage; outcome: MessageOutcome }>[] = [];
     let lastFlush = Date.now();
-    const advance = async (cursor: string): Promise<void> => {
-      if (!checkpoints) return;
-      await emit(index, { type: 'checkpoint', checkpoint: { unitId: unit.id, cursor } });
-      if (Date.now() - lastFlush > CHECKPOINT_FLUSH_MS) {
-        lastFlush = Date.now();
-        await checkpoints.flush();
-      }
-    };
-    // Messages are emitted in source order, so a cursor is recorded only once every message
-    // before it has been reported: a crash never skips one.
-    const settleOldest = async (): Promise<void> => {
-      const done = await (inFlight.shift() as Promise<{ raw: RawMessage; outcome: MessageOutcome }>);
-      await emitMessage(index, done.raw, done.outcome);
-      await advance(done.raw.cursor);
-    };
-    const safeFolders = new Map<string, string>([[unit.folder, unit.folder]]);
-    const safeFolder = (folder: string): string => {
-      let safe = safeFolders.get(folder);
-      if (safe === undefined) safeFolders.set(folder, (safe = redactPath(engine.redact)(folder)));
-      return safe;
-    };
-    const after = options.sinceLast ? checkpoints?.get(unit.id) : undefined;
-    try {
-      for await (const item of source.messages(unit, after)) {
-        if (options.signal?.aborted) break;
-        if (isCursorAdvance(item)) {
-          while (inFlight.length > 0) await settleOldest();
-          if (item.problem) {
-            const record = errorRecord(unit, item.problem);
-            if (unit.folder === '') delete record.folder;
-            await emit(index, { type: 'error', record });
-          }
-          if (item.cursor !== '') await advance(item.cursor);
-          continue;
+    const out = async (event: UnitEvent): Promise<void> => {
+      if (event.type === 'message') {
+        // A message naming its own folder (PST) carries it, already masked.
+        const where = event.folder === undefined ? unit : { ...unit, folder: event.folder };
+        const context = { source: where.source, mailbox: where.mailbox, folder: where.folder, locator: event.locator };
+        await emit(index, { type: 'message', context, outcome: event.outcome });
+        for (const p of event.outcome.problems) await emit(index, { type: 'error', record: errorRecord(where, p, event.outcome.messageId) });
+        totalMessages++;
+        totalBytes += event.size;
+        progress();
+      } else if (event.type === 'error') {
+        const record = errorRecord(unit, event.problem);
+        if (unit.folder === '') delete record.folder; // a unit that is a whole file (PST): no folder to name
+        await emit(index, { type: 'error', record });
+      } else if (checkpoints) {
+        await emit(index, { type: 'checkpoint', checkpoint: { unitId: unit.id, cursor: event.cursor } });
+        if (Date.now() - lastFlush > CHECKPOINT_FLUSH_MS) {
+          lastFlush = Date.now();
+          await checkpoints.flush();
         }
-        // A message naming its own folder (PST) gets it masked like every unit's folder name.
-        const raw = item.unit === unit ? item : { ...item, unit: { ...unit, folder: safeFolder(item.unit.folder) } };
-        await budget.acquire(raw.bytes.length);
-        inFlight.push(
-          parseLimit(() => scanMessage(raw, engine, options))
-            .catch((err: unknown) => failedOutcome(raw, err))
-            .then((outcome) => {
-              budget.release(raw.bytes.length);
-              return { raw, outcome };
-            }),
-        );
-        while (inFlight.length >= window) await settleOldest();
       }
-      while (inFlight.length > 0) await settleOldest();
-    } catch (err) {
-      // The unit could not be read to its end: what was read is reported, the rest is an error.
-      while (inFlight.length > 0) await settleOldest();
-      const problem: Problem = { code: 'source-failed', message: `${unit.folder ? `${unit.folder}: ` : ''}reading stopped: ${safeReason(err)}` };
-      await emit(index, { type: 'error', record: errorRecord(unit, problem) });
+    };
+    try {
+      if (options.remote) await options.remote.run(index, out);
+      else await scanUnit(source, unit, options.sinceLast ? checkpoints?.get(unit.id) : undefined, unitCtx, out);
     } finally {
       await checkpoints?.flush();
       finished[index] = true;
@@ -331,7 +308,14 @@ async function scanUnits(
     }
   };
 
-  await Promise.all(work.map(({ source, unit }, i) => unitLimit(() => runUnit(i, source, unit))));
+  if (options.remote) {
+    // Units run on queue workers; their results are read back one unit after the other, in
+    // order, so every unit is the head unit when it is read and nothing buffers here.
+    await options.remote.start(work.map(({ source, unit }) => ({ unit, spec: source.spec, ...(options.sinceLast && checkpoints?.get(unit.id) ? { after: checkpoints.get(unit.id) as Checkpoint } : {}) })));
+    for (const [i, { source, unit }] of work.entries()) await runUnit(i, source, unit);
+  } else {
+    await Promise.all(work.map(({ source, unit }, i) => unitLimit(() => runUnit(i, source, unit))));
+  }
   await chain;
   // Units that finished behind the head put their last cursors only when their events were delivered.
   await options.checkpoints?.flush();
@@ -363,16 +347,5 @@ function errorRecord(unit: SourceUnit, problem: Problem, messageId?: string): Er
     ...(problem.location !== undefined ? { location: problem.location } : {}),
     error: problem.message,
     code: problem.code,
-  };
-}
-
-/** scanMessage does not throw for bad input; this is the last line of defence, never a crash. */
-function failedOutcome(raw: RawMessage, err: unknown): MessageOutcome {
-  return {
-    messageId: syntheticMessageId(raw.bytes),
-    date: null,
-    maskedSubject: null,
-    findings: [],
-    problems: [{ code: 'parse-failed', message: `message could not be scanned: ${safeReason(err)}` }],
   };
 }

@@ -261,6 +261,7 @@ export function graphSource(spec: string, options: SourceOptions): Source {
         retryBaseMs: g.retryBaseMs ?? 500,
         stats,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(g.beforeRequest ? { beforeRequest: g.beforeRequest } : {}),
       });
       let users: GraphUser[];
       try {

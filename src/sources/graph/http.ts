@@ -47,6 +47,8 @@ export interface GraphHttpOptions {
   readonly retryBaseMs: number;
   readonly stats: GraphStats;
   readonly signal?: AbortSignal;
+  /** Awaited before every request once it holds its slot (a rate limit shared by queue workers). */
+  readonly beforeRequest?: () => Promise<void>;
 }
 
 /** Graph's documented error body (GRAPH.md §7): branch on `code`, never on `message`. */
@@ -177,7 +179,9 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
   const stats = options.stats;
   const global = pLimit(Math.max(1, options.global));
   const mailboxes = new Map<string, LimitFunction>();
-  const limited = <T>(mailbox: string | undefined, fn: () => Promise<T>): Promise<T> => {
+  const limited = <T>(mailbox: string | undefined, call: () => Promise<T>): Promise<T> => {
+    const gate = options.beforeRequest;
+    const fn = gate ? async (): Promise<T> => (await gate(), call()) : call;
     if (mailbox === undefined) return global(fn);
     let limit = mailboxes.get(mailbox);
     if (!limit) {

@@ -20,6 +20,8 @@ export interface GraphSourceOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Filled while the scan runs: requests, retries, time waited. */
   readonly stats?: GraphStats;
+  /** Awaited before every Graph request (queue workers: the tenant's request rate, in Redis). */
+  readonly beforeRequest?: () => Promise<void>;
   /** One line per mailbox finished (progress); lines carry names and counts, never content. */
   readonly log?: (line: string) => void;
 }

@@ -1,0 +1,126 @@
+/**
+ * Scale-out benchmark: messages/s of `scan --queue` with 1, 2 and 4 worker processes against
+ * the same mailboxes (8 generated mbox files), next to a one-process scan; and the
+ * coordinator's own CPU time per message (it runs inside this process, so process.cpuUsage()
+ * is its cost: listing units, enqueueing, reading results back, writing JSONL and the state DB).
+ *
+ *   npm run bench:queue [-- --files 8 --messages 5000 --workers 1,2,4]
+ *
+ * Needs redis-server (started on loopback here, like the tests).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MailGenerator, mboxrdEscape } from './mailgen.js';
+import { startRedis } from '../tests/helpers/redis.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+const WORK = path.join(ROOT, '.bench', 'queue');
+const KEY = 'bench-fingerprint-key-0123456789abcdef';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+const FILES = Number(arg('files', '8'));
+const MESSAGES = Number(arg('messages', '5000'));
+const WORKERS = arg('workers', '1,2,4').split(',').map(Number);
+
+/** 8 mbox files of MESSAGES synthetic messages each (seeded, reused when already there). */
+function corpus(): string {
+  const dir = path.join(WORK, `${FILES}x${MESSAGES}`);
+  if (existsSync(path.join(dir, 'done'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (let f = 0; f < FILES; f++) {
+    const gen = new MailGenerator(1000 + f);
+    const parts: string[] = [];
+    for (let i = 0; i < MESSAGES; i++) {
+      const m = gen.message();
+      parts.push(`${m.fromLine}\n${mboxrdEscape(m.text)}\n`);
+    }
+    writeFileSync(path.join(dir, `box-${f}.mbox`), parts.join(''));
+  }
+  writeFileSync(path.join(dir, 'done'), '');
+  return dir;
+}
+
+function env(state: string): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: KEY, PHI_SCAN_STATE: state };
+}
+
+function tmp(prefix: string): string {
+  return path.join(os.tmpdir(), `${prefix}${process.pid}-${Math.random().toString(36).slice(2)}`);
+}
+
+async function runChild(args: string[], state: string): Promise<number> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: env(state), stdio: 'ignore' });
+  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+}
+
+/** CPU ms a process has used so far (/proc/PID/stat utime + stime, in clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function startWorkers(n: number, url: string): Promise<ChildProcess[]> {
+  const workers: ChildProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--concurrency', '1'], { env: env(tmp('phi-bench-w-')), stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (log += d));
+    while (!log.includes('waiting for jobs')) await new Promise((r) => setTimeout(r, 20));
+    workers.push(child);
+  }
+  return workers;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error('run npm run build first');
+  const dir = corpus();
+  const total = FILES * MESSAGES;
+  const log = (s: string): void => void process.stdout.write(`${s}\n`);
+  log(`corpus: ${FILES} mbox files × ${MESSAGES} messages (${total} messages) in ${dir}`);
+  log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const t0 = performance.now();
+  await runChild(['scan', `mbox:${dir}`, '--format', 'jsonl', '--out', tmp('phi-bench-out-')], tmp('phi-bench-s-'));
+  const plainS = (performance.now() - t0) / 1000;
+  log(`one process (no queue): ${plainS.toFixed(1)} s, ${Math.round(total / plainS)} msg/s`);
+
+  const redis = await startRedis();
+  // The coordinator runs in this process: its CPU time is what process.cpuUsage() counts.
+  const { main: cli } = (await import(path.join(ROOT, 'dist', 'cli', 'program.js'))) as { main: (argv: string[]) => Promise<number> };
+  try {
+    log('| workers | wall s | messages/s | speed-up vs 1 worker | worker CPU ms/message (all workers) | coordinator CPU ms/message |');
+    log('|---|---|---|---|---|---|');
+    let one = 0;
+    for (const n of WORKERS) {
+      const workers = await startWorkers(n, redis.url);
+      const state = tmp('phi-bench-c-');
+      Object.assign(process.env, env(state));
+      const cpu = process.cpuUsage();
+      const t = performance.now();
+      const code = await cli(['node', 'phi-scan', 'scan', `mbox:${dir}`, '--queue', redis.url, '--format', 'jsonl', '--out', tmp('phi-bench-out-'), '--no-progress']);
+      const s = (performance.now() - t) / 1000;
+      const used = process.cpuUsage(cpu);
+      if (code !== 0 && code !== 1) throw new Error(`scan --queue exited ${code}`);
+      const workerMs = workers.reduce((n, w) => n + cpuMs(w.pid), 0);
+      for (const w of workers) w.kill('SIGTERM');
+      await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.on('close', r)))));
+      const rate = total / s;
+      if (n === WORKERS[0]) one = rate;
+      log(`| ${n} | ${s.toFixed(1)} | ${Math.round(rate)} | ${(rate / one).toFixed(2)}× | ${(workerMs / total).toFixed(2)} | ${((used.user + used.system) / 1000 / total).toFixed(3)} |`);
+    }
+  } finally {
+    await redis.stop();
+  }
+  log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+await main();

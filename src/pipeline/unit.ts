@@ -1,0 +1,118 @@
+/**
+ * One unit (a folder of a mailbox), start to end: read its messages after a checkpoint, scan
+ * them, and hand out the unit's events in source order. Used by the one-process scan (run.ts)
+ * and by a queue worker (queue/worker.ts), so both produce exactly the same events.
+ *
+ * Events are plain data (masked values and fingerprints only, no message content), so a
+ * worker can ship them through Redis and the coordinator can replay them.
+ */
+import type { LimitFunction } from 'p-limit';
+import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
+import { isCursorAdvance } from '../model/message.js';
+import type { Problem } from '../model/problem.js';
+import type { Engine } from '../engine/engine.js';
+import { safeReason, syntheticMessageId } from '../parse/mime.js';
+import type { Source } from '../sources/types.js';
+import type { ByteBudget } from './byte-budget.js';
+import { scanMessage, type MessageOutcome, type MessageScanOptions } from './scan-message.js';
+
+/**
+ * Names are paths (`Archive/2019`, `pst:exports/SSN 489-…/x.pst`): each part is masked on its
+ * own, as the rules do not take a value glued to a `/` for an identifier.
+ */
+export function redactPath(redact: (text: string) => string): (text: string) => string {
+  return (text) => (text.includes('/') ? text.split('/').map(redact).join('/') : redact(text));
+}
+
+/** What a unit produces, in order. */
+export type UnitEvent =
+  /**
+   * A scanned message; `locator` is already redacted. `folder` (masked) when the message names
+   * its own folder inside the unit (a PST file is one unit).
+   */
+  | { readonly type: 'message'; readonly locator: string; readonly folder?: string; readonly size: number; readonly outcome: MessageOutcome }
+  /** A problem of the unit (reading stopped), not of one message. */
+  | { readonly type: 'error'; readonly problem: Problem }
+  /** Every message before this point has been handed out: the unit may resume here. */
+  | { readonly type: 'cursor'; readonly cursor: string };
+
+export interface UnitScanContext {
+  readonly engine: Engine;
+  readonly options: MessageScanOptions;
+  /** Caps the bytes of messages in memory at once (shared across units). */
+  readonly budget: ByteBudget;
+  /** Caps messages parsed and scanned at once (shared across units). */
+  readonly parseLimit: LimitFunction;
+  /** Messages of this unit in flight at once. */
+  readonly window: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Scans one unit. Never throws for bad input: a unit that cannot be read to its end yields
+ * what was read and then an `error` event. `out` is awaited (backpressure).
+ */
+export async function scanUnit(
+  source: Source,
+  unit: SourceUnit,
+  after: Checkpoint | undefined,
+  ctx: UnitScanContext,
+  out: (event: UnitEvent) => Promise<void>,
+): Promise<void> {
+  const { engine } = ctx;
+  const safeName = redactPath(engine.redact);
+  const inFlight: Promise<{ raw: RawMessage; outcome: MessageOutcome }>[] = [];
+  const safeFolders = new Map<string, string>();
+  const safeFolder = (folder: string): string => {
+    let safe = safeFolders.get(folder);
+    if (safe === undefined) safeFolders.set(folder, (safe = safeName(folder)));
+    return safe;
+  };
+  // Messages go out in source order, so a cursor goes out only once every message before it
+  // has: a crash never skips one.
+  const settleOldest = async (): Promise<void> => {
+    const { raw, outcome } = await (inFlight.shift() as Promise<{ raw: RawMessage; outcome: MessageOutcome }>);
+    const folder = raw.unit === unit || raw.unit.folder === unit.folder ? undefined : safeFolder(raw.unit.folder);
+    await out({ type: 'message', locator: safeName(raw.locator), ...(folder !== undefined ? { folder } : {}), size: raw.size, outcome });
+    await out({ type: 'cursor', cursor: raw.cursor });
+  };
+  try {
+    for await (const item of source.messages(unit, after)) {
+      if (ctx.signal?.aborted) break;
+      if (isCursorAdvance(item)) {
+        while (inFlight.length > 0) await settleOldest();
+        if (item.problem) await out({ type: 'error', problem: item.problem });
+        if (item.cursor !== '') await out({ type: 'cursor', cursor: item.cursor });
+        continue;
+      }
+      const raw = item;
+      await ctx.budget.acquire(raw.bytes.length);
+      inFlight.push(
+        ctx
+          .parseLimit(() => scanMessage(raw, engine, ctx.options))
+          .catch((err: unknown) => failedOutcome(raw, err))
+          .then((outcome) => {
+            ctx.budget.release(raw.bytes.length);
+            return { raw, outcome };
+          }),
+      );
+      while (inFlight.length >= ctx.window) await settleOldest();
+    }
+    while (inFlight.length > 0) await settleOldest();
+  } catch (err) {
+    // The unit could not be read to its end: what was read is reported, the rest is an error.
+    while (inFlight.length > 0) await settleOldest();
+    await out({ type: 'error', problem: { code: 'source-failed', message: `${unit.folder ? `${unit.folder}: ` : ''}reading stopped: ${safeReason(err)}` } });
+  }
+}
+
+/** scanMessage does not throw for bad input; this is the last line of defence, never a crash. */
+function failedOutcome(raw: RawMessage, err: unknown): MessageOutcome {
+  return {
+    messageId: syntheticMessageId(raw.bytes),
+    date: null,
+    maskedSubject: null,
+    findings: [],
+    problems: [{ code: 'parse-failed', message: `message could not be scanned: ${safeReason(err)}` }],
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * `scan --queue`: the coordinator. It lists the units (as a one-process scan does), hands them
+ * out as BullMQ jobs with ids derived from the scan id (so a restarted coordinator re-adds the
+ * same jobs and BullMQ keeps the existing ones), and replays each unit's events from Redis in
+ * scan order into the same ordered-output code as a one-process scan (pipeline/run.ts): the
+ * same records, in the same order, into the same sinks and state store.
+ *
+ * Results stay in Redis until the whole scan is written, so a coordinator killed at any point
+ * and started again (same command, same state folder) finds them and writes everything again;
+ * then the scan's jobs and keys are deleted.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { safeReason } from '../parse/mime.js';
+import type { RemoteUnits, UnitWork } from '../pipeline/run.js';
+import type { UnitEvent } from '../pipeline/unit.js';
+import { JobResultSchema, QUEUE_NAME, jobId, messagesKey, parseBatch, resultKey, scanPrefix, type JobData, type Settings } from './protocol.js';
+import { connectRedis } from './redis.js';
+
+/** Lists entries read from Redis at once: bounds the coordinator's memory per unit. */
+const READ_PAGE = 16;
+const POLL_MS = 100;
+
+export interface CoordinatorOptions {
+  readonly url: URL;
+  readonly scanId: string;
+  readonly keyId: string;
+  readonly rulesDigest: string;
+  readonly settings: Settings;
+  /** Attempts per job before it ends as an error record (default 3). */
+  readonly attempts: number;
+  /** First retry delay, doubled each attempt. */
+  readonly backoffMs: number;
+  readonly redact: (text: string) => string;
+  readonly signal?: AbortSignal;
+  /** A progress line (jobs and messages/s across workers), about once a second. */
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface Coordinator extends RemoteUnits {
+  /** The scan is written: delete its jobs and result keys. */
+  finish(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinator> {
+  const redis = await connectRedis(o.url);
+  const queue = new Queue(QUEUE_NAME, { connection: redis });
+  /** unit index → its job and its place in the job. */
+  const placement: { job: number; offset: number; folder: string }[] = [];
+  let jobCount = 0;
+  let progressTimer: NodeJS.Timeout | undefined;
+
+  const startProgress = (): void => {
+    if (!o.onProgress) return;
+    const started = Date.now();
+    let busy = false;
+    progressTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void Promise.all([queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'), redis.get(messagesKey(o.scanId))])
+        .then(([c, m]) => o.onProgress?.(queueProgressLine(c, Number(m ?? 0), Date.now() - started)))
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, 1000);
+    progressTimer.unref();
+  };
+
+  const waitFinished = async (id: string): Promise<'completed' | 'failed' | 'missing' | 'aborted'> => {
+    for (;;) {
+      if (o.signal?.aborted) return 'aborted';
+      const state = await queue.getJobState(id);
+      if (state === 'completed' || state === 'failed') return state;
+      if (state === 'unknown') return 'missing';
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  };
+
+  const failed = (folder: string, why: string): UnitEvent => ({
+    type: 'error',
+    problem: { code: 'job-failed', message: o.redact(`${folder}: not scanned: ${why}`) },
+  });
+
+  return {
+    async start(work: readonly UnitWork[]): Promise<void> {
+      // One job per unit; a Graph mailbox's folders go in one job, so its at most 4 requests
+      // in flight (Exchange's per-mailbox limit) hold however many workers there are.
+      const jobs: JobData[] = [];
+      for (const [i, { unit, spec, after }] of work.entries()) {
+        const last = jobs[jobs.length - 1];
+        const lastUnit = last?.units[last.units.length - 1]?.unit;
+        if (last && spec.startsWith('graph:') && last.spec === spec && lastUnit?.mailbox === unit.mailbox) {
+          placement[i] = { job: jobs.length - 1, offset: last.units.length, folder: unit.folder };
+          last.units.push({ unit, ...(after ? { after: after.cursor } : {}) });
+          continue;
+        }
+        placement[i] = { job: jobs.length, offset: 0, folder: unit.folder };
+        jobs.push({ scanId: o.scanId, keyId: o.keyId, rulesDigest: o.rulesDigest, spec, settings: o.settings, units: [{ unit, ...(after ? { after: after.cursor } : {}) }] });
+      }
+      jobCount = jobs.length;
+      // Jobs that exist already (a restarted coordinator) are kept as they are by BullMQ.
+      for (let i = 0; i < jobs.length; i += 500) {
+        await queue.addBulk(
+          jobs.slice(i, i + 500).map((data, j) => ({
+            name: 'unit',
+            data,
+            opts: {
+              jobId: jobId(o.scanId, i + j),
+              attempts: o.attempts,
+              backoff: { type: 'exponential', delay: o.backoffMs },
+              removeOnComplete: false,
+              removeOnFail: false,
+            },
+          })),
+        );
+      }
+      startProgress();
+    },
+
+    async run(index: number, out: (event: UnitEvent) => Promise<void>): Promise<void> {
+      const place = placement[index];
+      if (!place) throw new Error(`unit ${index} was not started`);
+      const id = jobId(o.scanId, place.job);
+      const state = await waitFinished(id);
+      if (state === 'aborted') return;
+      const job = await Job.fromId(queue, id);
+      if (state === 'missing' || !job) return out(failed(place.folder, 'its queue job disappeared (removed from Redis)'));
+      if (state === 'failed') {
+        return out(failed(place.folder, `the queue job failed ${job.attemptsMade} times (last: ${safeReason(new Error(job.failedReason))})`));
+      }
+      const result = JobResultSchema.safeParse(job.returnvalue);
+      if (!result.success) return out(failed(place.folder, 'its queue job returned no result'));
+      const key = resultKey(o.scanId, result.data.token, place.offset);
+      for (let at = 0; ; at += READ_PAGE) {
+        const page = await redis.lrange(key, at, at + READ_PAGE - 1);
+        for (const text of page) {
+          let events: UnitEvent[];
+          try {
+            events = parseBatch(text);
+          } catch {
+            // Not the shape this version writes (a worker of another version): the unit stops here.
+            return out(failed(place.folder, 'its results could not be read (are the workers the same phi-scan version?)'));
+          }
+          for (const event of events) await out(event);
+        }
+        if (page.length < READ_PAGE) break;
+      }
+    },
+
+    async finish(): Promise<void> {
+      for (let j = 0; j < jobCount; j++) await queue.remove(jobId(o.scanId, j)).catch(() => undefined);
+      await deleteKeys(redis, `${scanPrefix(o.scanId)}:*`);
+    },
+
+    async close(): Promise<void> {
+      if (progressTimer) clearInterval(progressTimer);
+      await queue.close().catch(() => undefined);
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+/** The coordinator's progress line: jobs of the queue by state, messages/s across workers. */
+export function queueProgressLine(c: Readonly<Record<string, number | undefined>>, messages: number, elapsedMs: number): string {
+  const queued = (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0);
+  const rate = Math.round(messages / Math.max(0.001, elapsedMs / 1000));
+  return `queue: ${queued} queued, ${c.active ?? 0} active, ${c.completed ?? 0} done, ${c.failed ?? 0} failed · ${messages.toLocaleString('en-US')} messages, ${rate} msg/s across workers`;
+}
+
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+const PendingScan = z.strictObject({ scanId: z.string().regex(/^[0-9a-f]{16}$/), startedAt: z.string() });
+
+/**
+ * The scan id: kept in the state folder while a queued scan runs, under a name derived from
+ * everything that shapes the scan (sources, settings, key id, rules, queue). The same command
+ * started again after a crash finds it and picks up the jobs in flight; a finished scan
+ * deletes it, so the next run is a new scan.
+ */
+export async function pendingScan(stateDir: string, identity: unknown): Promise<{ scanId: string; resumed: boolean; forget: () => Promise<void> }> {
+  const name = createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 16);
+  const dir = path.join(stateDir, 'queue');
+  const file = path.join(dir, `${name}.json`);
+  const forget = (): Promise<void> => rm(file, { force: true });
+  try {
+    const parsed = PendingScan.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    if (parsed.success) return { scanId: parsed.data.scanId, resumed: true, forget };
+  } catch {
+    // no pending scan (or an unreadable note: start a new scan)
+  }
+  const scanId = randomBytes(8).toString('hex');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(file, `${JSON.stringify({ scanId, startedAt: new Date().toISOString() })}\n`, { mode: 0o600 });
+  return { scanId, resumed: false, forget };
+}

@@ -1,0 +1,128 @@
+/**
+ * What travels through Redis between the coordinator (scan --queue) and the workers: job data
+ * (which units to read, with which settings) and result batches (unit events: masked values
+ * and fingerprints only; no message content, no raw identifier). Both directions are checked
+ * with zod when read: Redis is a boundary.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { CATEGORIES, CONFIDENCES } from '../model/finding.js';
+import type { UnitEvent } from '../pipeline/unit.js';
+
+/** The BullMQ queue every coordinator and worker of one Redis database share. */
+export const QUEUE_NAME = 'phi-scan';
+
+/** Redis keys of one scan (results, counters); all deleted when the scan is finished. */
+export const scanPrefix = (scanId: string): string => `phi-scan:scan:${scanId}`;
+export const resultKey = (scanId: string, token: string, offset: number): string => `${scanPrefix(scanId)}:r:${token}:${offset}`;
+export const messagesKey = (scanId: string): string => `${scanPrefix(scanId)}:messages`;
+/** BullMQ job ids may not contain ':'. */
+export const jobId = (scanId: string, job: number): string => `${scanId}-${job}`;
+
+/**
+ * A public name for the fingerprint key: HMAC of a fixed label, so equal keys match and the key
+ * cannot be recovered from it. Workers refuse jobs made with another key.
+ */
+export function keyId(key: Buffer): string {
+  return createHmac('sha256', key).update('phi-scan queue key id').digest('hex').slice(0, 16);
+}
+
+/** A digest of the rule files (names and contents) of the given folders, in name order. */
+export async function rulesDigest(dirs: readonly string[]): Promise<string> {
+  const files: { name: string; text: string }[] = [];
+  for (const dir of dirs) {
+    for (const name of (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n))) {
+      files.push({ name, text: await readFile(path.join(dir, name), 'utf8') });
+    }
+  }
+  files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.text < b.text ? -1 : 1));
+  const h = createHash('sha256');
+  for (const f of files) h.update(`${f.name}\0${f.text}\0`);
+  return h.digest('hex').slice(0, 16);
+}
+
+const SourceUnitSchema = z.strictObject({ id: z.string(), source: z.string(), mailbox: z.string(), folder: z.string(), ref: z.string() });
+
+/** The scan settings a worker applies (the coordinator's flags). */
+export const SettingsSchema = z.strictObject({
+  minConfidence: z.enum(CONFIDENCES),
+  maxMessageBytes: z.number().int().positive(),
+  maxNestingDepth: z.number().int().positive(),
+  mailbox: z.string().optional(),
+  imap: z
+    .strictObject({
+      accountsFile: z.string().optional(),
+      folders: z.array(z.string()).optional(),
+      excludeFolders: z.array(z.string()).optional(),
+      connectionsPerHost: z.number().int().positive().optional(),
+      timeoutMs: z.number().int().positive().optional(),
+    })
+    .optional(),
+  graph: z
+    .strictObject({
+      users: z.array(z.string()).optional(),
+      group: z.string().optional(),
+      includeHiddenFolders: z.boolean().optional(),
+      globalConcurrency: z.number().int().positive().optional(),
+    })
+    .optional(),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const JobDataSchema = z.strictObject({
+  scanId: z.string().regex(/^[0-9a-f]{16}$/),
+  keyId: z.string(),
+  rulesDigest: z.string(),
+  /** The SOURCE argument the units came from. */
+  spec: z.string(),
+  settings: SettingsSchema,
+  /** Units in scan order; `after`: resume after this cursor (--since-last). */
+  units: z.array(z.strictObject({ unit: SourceUnitSchema, after: z.string().optional() })).min(1),
+});
+export type JobData = z.infer<typeof JobDataSchema>;
+
+/** What a finished job returns: which attempt's result lists are the job's results. */
+export const JobResultSchema = z.strictObject({ token: z.string().regex(/^[0-9a-f]{16}$/), units: z.number().int().nonnegative() });
+export type JobResult = z.infer<typeof JobResultSchema>;
+
+// Codes, findings and outcomes are checked for shape, not for a closed set of values: a field
+// or problem code added to the pipeline must not make the coordinator reject a worker's results.
+const ProblemSchema = z.looseObject({ code: z.string(), message: z.string(), location: z.string().optional() });
+
+const FindingSchema = z.looseObject({
+  rule: z.string(),
+  category: z.enum(CATEGORIES),
+  confidence: z.enum(CONFIDENCES),
+  score: z.number(),
+  location: z.string(),
+  masked: z.string(),
+  fingerprint: z.string(),
+  // Names of patterns and keywords from the rules, never values.
+  why: z.looseObject({ pattern: z.string(), verdict: z.string(), baseScore: z.number(), score: z.number() }),
+});
+
+const UnitEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('message'),
+    locator: z.string(),
+    folder: z.string().optional(),
+    size: z.number(),
+    outcome: z.looseObject({
+      messageId: z.string(),
+      date: z.string().nullable(),
+      maskedSubject: z.string().nullable(),
+      findings: z.array(FindingSchema),
+      problems: z.array(ProblemSchema),
+    }),
+  }),
+  z.strictObject({ type: z.literal('error'), problem: ProblemSchema }),
+  z.strictObject({ type: z.literal('cursor'), cursor: z.string() }),
+]);
+
+export const BatchSchema = z.array(UnitEventSchema);
+
+export function parseBatch(text: string): UnitEvent[] {
+  return BatchSchema.parse(JSON.parse(text)) as UnitEvent[];
+}

@@ -1,0 +1,203 @@
+/**
+ * `phi-scan worker`: runs scan jobs from the BullMQ queue. A job is one unit (a folder of a
+ * mailbox, an mbox file), or every folder of one Graph mailbox. The worker reads the unit from
+ * its source (credentials and files are the worker machine's own), scans it with the same
+ * pipeline as a one-process scan (pipeline/unit.ts), and pushes the unit's events to Redis in
+ * batches. Each attempt writes under its own token and returns the token: a killed attempt's
+ * partial results are never read, so every message counts once.
+ */
+import { randomBytes } from 'node:crypto';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import pLimit from 'p-limit';
+import { createEngine } from '../engine/engine.js';
+import { safeReason } from '../parse/mime.js';
+import { ByteBudget } from '../pipeline/byte-budget.js';
+import { scanUnit, type UnitEvent, type UnitScanContext } from '../pipeline/unit.js';
+import type { Rule } from '../rules/compile.js';
+import { createSource } from '../sources/index.js';
+import type { Source } from '../sources/types.js';
+import { acquireSlot, takeToken, type Slot } from './semaphore.js';
+import { JobDataSchema, QUEUE_NAME, keyId, messagesKey, resultKey, type JobData, type JobResult } from './protocol.js';
+import { connectRedis, describeRedisUrl } from './redis.js';
+
+/** Events per Redis list entry: few round trips, small entries. */
+const BATCH_EVENTS = 256;
+/** Result lists outlive a coordinator that never comes back, but not forever. */
+const RESULT_TTL_MS = 7 * 24 * 3600 * 1000;
+/** Messages parsed and scanned at once inside one job. */
+const MESSAGE_CONCURRENCY = 8;
+/** Graph jobs of one tenant running at once across all workers (each: at most 4 requests). */
+const GRAPH_JOBS_PER_TENANT = 8;
+/** Sources kept open between jobs of the same scan (network sources list their units once). */
+const SOURCE_CACHE = 8;
+
+export interface WorkerOptions {
+  readonly url: URL;
+  readonly key: Buffer;
+  readonly rules: readonly Rule[];
+  readonly rulesDigest: string;
+  /** Jobs run at once by this worker. */
+  readonly concurrency: number;
+  readonly env: NodeJS.ProcessEnv;
+  /** One line at a time (stderr): job ids, counts and errors, never content. */
+  readonly log: (line: string) => void;
+  /** Job lock and stalled-check interval (PHI_SCAN_QUEUE_LOCK_MS). */
+  readonly lockMs: number;
+  /** Graph requests per second per tenant across workers (PHI_SCAN_QUEUE_GRAPH_RATE). */
+  readonly graphRate: number;
+  /** Test only: a pause per message (PHI_SCAN_QUEUE_TEST_DELAY_MS). */
+  readonly delayMs: number;
+  /** Aborted: finish the jobs in hand, then stop. */
+  readonly stop: AbortSignal;
+}
+
+/** Runs until `stop` is aborted; returns the exit code (2 on a key or rules mismatch). */
+export async function runWorker(o: WorkerOptions): Promise<number> {
+  const redis = await connectRedis(o.url);
+  const engine = createEngine(o.rules, o.key);
+  const myKeyId = keyId(o.key);
+  const budget = new ByteBudget(256 * 1024 * 1024);
+  const parseLimit = pLimit(MESSAGE_CONCURRENCY * o.concurrency);
+  const sources = new Map<string, Promise<Source>>();
+  // Test-only knobs (documented in README: Scale-out, testing): a unit whose path contains
+  // PHI_SCAN_QUEUE_TEST_FAIL always fails; PHI_SCAN_QUEUE_TEST_DELAY_MS slows every message.
+  const failOn = o.env.PHI_SCAN_QUEUE_TEST_FAIL;
+  const delayMs = o.delayMs;
+  const lockMs = o.lockMs;
+  let exitCode = 0;
+  const refuse = new AbortController();
+
+  const sourceFor = (data: JobData): Promise<Source> => {
+    const cacheKey = `${data.scanId}\0${data.spec}`;
+    let cached = sources.get(cacheKey);
+    if (!cached) {
+      const tenant = /^graph:\/\/([^/]+)/i.exec(data.spec)?.[1]?.toLowerCase();
+      const rate = o.graphRate;
+      const gate = tenant !== undefined ? () => takeToken(redis, `phi-scan:limit:graph-rate:${tenant}`, rate, rate) : undefined;
+      cached = openSource(data, o.env, gate);
+      sources.set(cacheKey, cached);
+      cached.catch(() => sources.delete(cacheKey));
+      while (sources.size > SOURCE_CACHE) {
+        const [oldest, source] = sources.entries().next().value as [string, Promise<Source>];
+        sources.delete(oldest);
+        void source.then((s) => s.close?.()).catch(() => undefined);
+      }
+    }
+    return cached;
+  };
+
+  const processor = async (job: Job, lockToken?: string): Promise<JobResult> => {
+    const parsed = JobDataSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError('not a job of this phi-scan version');
+    const data = parsed.data;
+    const mismatch =
+      data.keyId !== myKeyId
+        ? 'the fingerprint key differs (set the same PHI_SCAN_KEY on the coordinator and every worker)'
+        : data.rulesDigest !== o.rulesDigest
+          ? 'the rules differ (give every worker the same --rules as the coordinator)'
+          : undefined;
+    if (mismatch) {
+      // Fingerprints made with another key (or other rules) would not match the coordinator's:
+      // the job goes back to the queue untouched for a worker that fits, and this one stops.
+      o.log(`phi-scan: worker: refusing job ${job.id ?? '?'}: ${mismatch}; stopping`);
+      exitCode = 2;
+      refuse.abort();
+      await job.moveToDelayed(Date.now() + 1000, lockToken);
+      throw new DelayedError();
+    }
+    if (failOn && data.units.some(({ unit }) => unit.ref.includes(failOn))) throw new Error('failing on purpose (PHI_SCAN_QUEUE_TEST_FAIL)');
+    const token = randomBytes(8).toString('hex');
+    const source = await sourceFor(data);
+    const slot = await limitSlot(redis, data);
+    const ctx: UnitScanContext = { engine, options: data.settings, budget, parseLimit, window: MESSAGE_CONCURRENCY };
+    let scanned = 0;
+    let flushed = false;
+    o.log(`phi-scan: worker: job ${job.id ?? '?'} started (attempt ${job.attemptsMade + 1})`);
+    try {
+      for (const [offset, { unit, after }] of data.units.entries()) {
+        const key = resultKey(data.scanId, token, offset);
+        let batch: UnitEvent[] = [];
+        let batchMessages = 0;
+        const flush = async (): Promise<void> => {
+          if (batch.length === 0) return;
+          const text = JSON.stringify(batch);
+          const n = batchMessages;
+          batch = [];
+          batchMessages = 0;
+          await redis.multi().rpush(key, text).pexpire(key, RESULT_TTL_MS).incrby(messagesKey(data.scanId), n).exec();
+          if (!flushed) o.log(`phi-scan: worker: job ${job.id ?? '?'} first results written`);
+          flushed = true;
+        };
+        await scanUnit(source, unit, after !== undefined ? { unitId: unit.id, cursor: after } : undefined, ctx, async (event) => {
+          batch.push(event);
+          if (event.type === 'message') {
+            batchMessages++;
+            scanned++;
+            if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+          }
+          if (batch.length >= BATCH_EVENTS) await flush();
+        });
+        await flush();
+      }
+    } finally {
+      await slot?.release();
+    }
+    o.log(`phi-scan: worker: job ${job.id ?? '?'} done: ${data.units.length} unit(s), ${scanned} messages`);
+    return { token, units: data.units.length };
+  };
+
+  const worker = new Worker(QUEUE_NAME, processor, {
+    connection: redis,
+    concurrency: o.concurrency,
+    // A killed worker's job is taken again once its lock expires and a stalled check runs.
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    maxStalledCount: 2,
+  });
+  worker.on('failed', (job, err) => o.log(`phi-scan: worker: job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${safeReason(err)}`));
+  worker.on('error', (err) => o.log(`phi-scan: worker: ${safeReason(err)}`));
+  o.log(`phi-scan: worker: waiting for jobs on ${describeRedisUrl(o.url)} (concurrency ${o.concurrency})`);
+
+  await new Promise<void>((resolve) => {
+    if (o.stop.aborted || refuse.signal.aborted) resolve();
+    o.stop.addEventListener('abort', () => resolve(), { once: true });
+    refuse.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  // Graceful: jobs in hand run to their end (a second signal kills the process; the job then
+  // stalls and another worker takes it).
+  await worker.close();
+  for (const s of sources.values()) await s.then((x) => x.close?.()).catch(() => undefined);
+  await redis.quit().catch(() => undefined);
+  return exitCode;
+}
+
+/** Archive sources read a unit from its path alone; network sources list their units once. */
+async function openSource(data: JobData, env: NodeJS.ProcessEnv, graphGate?: () => Promise<void>): Promise<Source> {
+  const s = data.settings;
+  const source = createSource(data.spec, {
+    maxMessageBytes: s.maxMessageBytes,
+    ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}),
+    imap: { ...s.imap, env, thread: true },
+    graph: { ...s.graph, env, ...(graphGate ? { beforeRequest: graphGate } : {}) },
+  });
+  if (source.kind === 'imap' || source.kind === 'graph') {
+    // Mailboxes that cannot be opened were reported by the coordinator already.
+    await source.units(() => undefined);
+  }
+  return source;
+}
+
+/**
+ * Limits that hold across workers: IMAP jobs hold one of the host's connection slots
+ * (--imap-connections, default 4) while they run; Graph jobs (one mailbox each, at most 4
+ * requests in flight inside) hold one of GRAPH_JOBS_PER_TENANT slots of their tenant.
+ */
+async function limitSlot(redis: Redis, data: JobData): Promise<Slot | undefined> {
+  const m = /^(imaps?|graph):\/\/(?:[^@/]*@)?([^/]+)/i.exec(data.spec);
+  const scheme = m?.[1]?.toLowerCase();
+  const host = m?.[2]?.toLowerCase();
+  if (scheme === undefined || host === undefined) return undefined;
+  if (scheme === 'graph') return acquireSlot(redis, `phi-scan:limit:graph:${host}`, GRAPH_JOBS_PER_TENANT);
+  return acquireSlot(redis, `phi-scan:limit:imap:${host}`, data.settings.imap?.connectionsPerHost ?? 4);
+}

@@ -1,0 +1,84 @@
+/**
+ * Scale-out with an IMAP source: a real Dovecot and a real Redis on loopback. Workers read the
+ * folders with their own credentials; the coordinator's records, and the IMAP checkpoints
+ * (UIDVALIDITY:UID) that flow back for --since-last, equal a one-process scan's.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
+import { DEMO } from '../helpers/demo.js';
+import { appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
+
+const USERS = { intake: 'intakepw', billing: 'billingpw' } as const;
+
+function demoFolders(mailbox: string): Record<string, Buffer[]> {
+  const out: Record<string, Buffer[]> = {};
+  const walk = (dir: string, folder: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = path.join(dir, name);
+      if (statSync(p).isDirectory()) walk(p, folder === 'INBOX' ? name : `${folder}/${name}`);
+      else (out[folder] ??= []).push(readFileSync(p));
+    }
+  };
+  walk(path.join(DEMO, 'eml', mailbox), 'INBOX');
+  return out;
+}
+
+const run = requireOrSkip('dovecot (apt-get install dovecot-imapd)', dovecotInstalled()) && requireOrSkip('redis-server (apt-get install redis-server)', redisServerBin() !== undefined);
+
+describe.runIf(run)('scan --queue of IMAP accounts', () => {
+  let server: Dovecot;
+  let redis: RedisServer;
+  beforeAll(async () => {
+    [server, redis] = await Promise.all([startDovecot(USERS), startRedis()]);
+    for (const user of Object.keys(USERS) as (keyof typeof USERS)[]) await appendAll(server, user, USERS[user], demoFolders(user));
+  }, 60_000);
+  afterAll(async () => {
+    // Under a loaded machine Dovecot's children may still be writing when its folder is removed: once more.
+    const stopDovecot = async (): Promise<void> => {
+      await server?.stop().catch(async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        await server.stop();
+      });
+    };
+    await Promise.all([stopDovecot(), redis?.stop()]);
+  });
+
+  it('the same records and checkpoints as a one-process scan, also with --since-last', { timeout: 60_000 }, async () => {
+    const accounts = path.join(tempDir(), 'accounts.csv');
+    writeFileSync(accounts, 'user,passwordEnv\nintake,PW_INTAKE\nbilling,PW_BILLING\n');
+    const env = { PHI_SCAN_IMAP_CA: server.caFile, PW_INTAKE: USERS.intake, PW_BILLING: USERS.billing };
+    // Credentials on the worker too: it reads the folders.
+    const worker = spawn(process.execPath, [CLI, 'worker', '--queue', redis.url, '--concurrency', '2'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: TEST_KEY, PHI_SCAN_STATE: tempDir(), ...env },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((r) => worker.on('close', r));
+    try {
+      const source = [`imaps://127.0.0.1:${server.tlsPort}`, '--accounts', accounts, '--since-last', '--format', 'jsonl'];
+      const plainState = tempDir();
+      const queueState = tempDir();
+      const p1 = await runCli(['scan', ...source], { env: { ...env, PHI_SCAN_STATE: plainState } });
+      const q1 = await runCli(['scan', ...source, '--queue', redis.url], { env: { ...env, PHI_SCAN_STATE: queueState } });
+      expect(q1.stderr).toBe('');
+      expect(q1.stdout).toBe(p1.stdout);
+      expect(jsonLines(q1.stdout).filter((r) => r.type === 'mailbox').length).toBe(2);
+      // A new message: both resume after their checkpoints and see only it.
+      const fresh = Buffer.from('From: a@example.org\r\nTo: b@example.org\r\nSubject: new\r\nMessage-ID: <new-1@queue.test>\r\n\r\nPatient SSN: 219-09-9999 for the claim.\r\n');
+      await appendAll(server, 'billing', USERS.billing, { INBOX: [fresh] });
+      const p2 = await runCli(['scan', ...source], { env: { ...env, PHI_SCAN_STATE: plainState } });
+      const q2 = await runCli(['scan', ...source, '--queue', redis.url], { env: { ...env, PHI_SCAN_STATE: queueState } });
+      expect(q2.stdout).toBe(p2.stdout);
+      expect(jsonLines(q2.stdout).filter((r) => r.type === 'mailbox').map((r) => [r.mailbox, r.messages])).toEqual([
+        ['intake', 0],
+        ['billing', 1],
+      ]);
+    } finally {
+      worker.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
