@@ -7,7 +7,11 @@ export type ProblemCode =
   | 'nesting-too-deep'
   | 'unsupported-attachment'
   | 'auth-failed'
-  | 'mailbox-unavailable';
+  | 'mailbox-unavailable'
+  // A message whose scan ran past --message-timeout (its worker thread was stopped).
+  | 'timeout'
+  // The worker thread scanning a message died (out of memory, crash).
+  | 'scan-failed';
 
 /** Something that could not be read. Carries context, never content. */
 export interface Problem {

@@ -18,7 +18,8 @@ import type { ImapSourceOptions, Source, SourceOptions, UnitProblem } from '../s
 import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
-import { scanMessage, type MessageOutcome } from './scan-message.js';
+import type { MessageOutcome } from './scan-message.js';
+import { createScanner, type MessageScanner } from './scanner.js';
 
 export interface ScanOptions {
   readonly sources: readonly string[];
@@ -43,6 +44,12 @@ export interface ScanOptions {
   readonly onProgress?: (progress: Progress) => void;
   /** Settings of `graph://` sources. */
   readonly graph?: SourceOptions['graph'];
+  /** Worker threads that parse and scan messages; 0: on this thread. Default: one per core. */
+  readonly threads?: number;
+  /** With threads: a message still scanning after this long becomes a 'timeout' error record. Default 60 s. */
+  readonly messageTimeoutMs?: number;
+  /** With threads: heap cap of each worker thread, MB (default 1024). */
+  readonly threadMemoryMb?: number;
 }
 
 export interface Progress {
@@ -60,6 +67,9 @@ export interface ScanResult {
 
 /** How often a running unit writes its checkpoint (it always does at its end). */
 const CHECKPOINT_FLUSH_MS = 2000;
+
+export const DEFAULT_MESSAGE_TIMEOUT_MS = 60_000;
+export const DEFAULT_THREAD_MEMORY_MB = 1024;
 
 /** Bytes of message content held in memory at once across all units. */
 const BYTE_BUDGET = 256 * 1024 * 1024;
@@ -105,14 +115,26 @@ function withSafeNames(unit: SourceUnit, redact: (text: string) => string): Sour
 
 export async function scan(options: ScanOptions): Promise<ScanResult> {
   const startedAt = new Date();
-  const engine = createEngine(options.rules, options.key);
+  // Worker threads build their own engines: all judge dates against the same "today".
+  const engine = createEngine(options.rules, options.key, { today: startedAt });
   const unitProblems: { source: Source; problem: UnitProblem }[] = [];
   // Sources holding network connections release them however the scan ends.
   const opened: Source[] = [];
   const closeSources = (): Promise<unknown> => Promise.all(opened.map((s) => s.close?.().catch(() => undefined)));
+  let scanner: MessageScanner | undefined;
   try {
-    return await scanUnits(options, startedAt, engine, unitProblems, opened);
+    scanner = await createScanner(engine, {
+      rules: options.rules,
+      key: options.key,
+      today: startedAt,
+      options: { minConfidence: options.minConfidence, maxNestingDepth: options.maxNestingDepth },
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      messageTimeoutMs: options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS,
+      threadMemoryMb: options.threadMemoryMb ?? DEFAULT_THREAD_MEMORY_MB,
+    });
+    return await scanUnits(options, startedAt, engine, scanner, unitProblems, opened);
   } finally {
+    await scanner?.close();
     await closeSources();
   }
 }
@@ -121,6 +143,7 @@ async function scanUnits(
   options: ScanOptions,
   startedAt: Date,
   engine: ReturnType<typeof createEngine>,
+  scanner: MessageScanner,
   unitProblems: { source: Source; problem: UnitProblem }[],
   opened: Source[],
 ): Promise<ScanResult> {
@@ -284,7 +307,7 @@ async function scanUnits(
         const raw = item;
         await budget.acquire(raw.bytes.length);
         inFlight.push(
-          parseLimit(() => scanMessage(raw, engine, options))
+          parseLimit(() => scanner.scan(raw))
             .catch((err: unknown) => failedOutcome(raw, err))
             .then((outcome) => {
               budget.release(raw.bytes.length);
