@@ -121,20 +121,21 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   // Sources holding network connections release them however the scan ends.
   const opened: Source[] = [];
   const closeSources = (): Promise<unknown> => Promise.all(opened.map((s) => s.close?.().catch(() => undefined)));
-  let scanner: MessageScanner | undefined;
+  // Worker threads start while sources open (IMAP logins, folder lists); scanUnits waits for them.
+  const scanner = createScanner(engine, {
+    rules: options.rules,
+    key: options.key,
+    today: startedAt,
+    options: { minConfidence: options.minConfidence, maxNestingDepth: options.maxNestingDepth },
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    messageTimeoutMs: options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS,
+    threadMemoryMb: options.threadMemoryMb ?? DEFAULT_THREAD_MEMORY_MB,
+  });
+  scanner.catch(() => undefined); // a pool that cannot start fails scanUnits, where it is awaited
   try {
-    scanner = await createScanner(engine, {
-      rules: options.rules,
-      key: options.key,
-      today: startedAt,
-      options: { minConfidence: options.minConfidence, maxNestingDepth: options.maxNestingDepth },
-      ...(options.threads !== undefined ? { threads: options.threads } : {}),
-      messageTimeoutMs: options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS,
-      threadMemoryMb: options.threadMemoryMb ?? DEFAULT_THREAD_MEMORY_MB,
-    });
     return await scanUnits(options, startedAt, engine, scanner, unitProblems, opened);
   } finally {
-    await scanner?.close();
+    await scanner.then((s) => s.close(), () => undefined);
     await closeSources();
   }
 }
@@ -143,7 +144,7 @@ async function scanUnits(
   options: ScanOptions,
   startedAt: Date,
   engine: ReturnType<typeof createEngine>,
-  scanner: MessageScanner,
+  scannerReady: Promise<MessageScanner>,
   unitProblems: { source: Source; problem: UnitProblem }[],
   opened: Source[],
 ): Promise<ScanResult> {
@@ -151,6 +152,7 @@ async function scanUnits(
     source,
     unit: withSafeNames(unit, engine.redact),
   }));
+  const scanner = await scannerReady;
   const budget = new ByteBudget(Math.max(BYTE_BUDGET, options.maxMessageBytes));
   const parseLimit = pLimit(Math.max(1, options.concurrency));
   // Units (folders) read at once: enough that a tenant of small mailboxes keeps the network
