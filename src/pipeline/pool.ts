@@ -60,6 +60,8 @@ interface Slot {
   /** Sent to this worker, oldest (the one being scanned) first. */
   readonly assigned: Task[];
   timer?: NodeJS.Timeout;
+  /** Why it failed ('error' event), reported when it has exited. */
+  failure?: string;
   /** Set once the pool stopped caring about this worker (timed out, died, closed). */
   gone: boolean;
 }
@@ -193,10 +195,12 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
       }
       lose(slot, slot.assigned[0], { code: 'scan-failed', message: `message not scanned: its worker thread stopped (${why})` });
     };
-    worker.on('error', (err: Error & { code?: string }) =>
-      died(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory: over ${settings.threadMemoryMb} MB of heap` : safeReason(err)),
-    );
-    worker.on('exit', (code) => died(`exit code ${code}`));
+    // Acted on at 'exit' only: Node delivers every message the worker posted before it, so a
+    // message it finished just before dying is not mistaken for the one that killed it.
+    worker.on('error', (err: Error & { code?: string }) => {
+      slot.failure ??= err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory: over ${settings.threadMemoryMb} MB of heap` : safeReason(err);
+    });
+    worker.on('exit', (code) => died(slot.failure ?? `exit code ${code}`));
   };
 
   // The first worker must start (a broken installation fails the scan here, before any output);

@@ -45,6 +45,12 @@ export function defaultThreads(): number {
 export async function createScanner(engine: Engine, settings: ScannerSettings): Promise<MessageScanner> {
   const threads = settings.threads ?? defaultThreads();
   const url = poolWorkerUrl();
-  if (threads < 1 || !url) return inlineScanner(engine, settings.options);
-  return startPool(url, { ...settings, threads });
+  const inline = inlineScanner(engine, settings.options);
+  if (threads < 1 || !url) return inline;
+  const pool = await startPool(url, { ...settings, threads });
+  return {
+    // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
+    scan: (raw) => (raw.oversize || raw.unreadable ? inline.scan(raw) : pool.scan(raw)),
+    close: () => pool.close(),
+  };
 }

@@ -35,6 +35,12 @@ describe('worker threads give the same report as the main thread', () => {
     expect(pooled).toBe(inline);
   });
 
+  it('with oversize messages (reported from their headers, on the main thread)', { timeout: 120_000 }, async () => {
+    const [inline, pooled] = await both(['scan', ...DEMO_SOURCES, '--format', 'jsonl', '--max-message-size', '1KB']);
+    expect(jsonLines(inline).filter((r) => r.code === 'oversize').length).toBeGreaterThan(10);
+    expect(pooled).toBe(inline);
+  });
+
   it('on mime-torture (malformed MIME, error records included)', { timeout: 180_000 }, async () => {
     if (!requireOrSkip(TORTURE, existsSync(TORTURE))) return;
     const [inline, pooled] = await both(['scan', `mbox:${TORTURE}`, '--format', 'jsonl', '--min-confidence', 'low']);
@@ -90,7 +96,7 @@ describe('a misbehaving message costs that message only', async () => {
   const mbox = faultMbox();
   const base = ['scan', `mbox:${mbox}`, '--format', 'jsonl'];
   const hooks = { PHI_SCAN_TEST_HOOKS: '1' };
-  const faults = ['--message-timeout', '2', '--thread-memory', '96'];
+  const faults = ['--message-timeout', '5', '--thread-memory', '96'];
   const [inline, inert, two, one] = await Promise.all([
     runCli([...base, '--threads', '0'], { env: hooks }),
     runCli([...base, '--threads', '2']), // hook headers without PHI_SCAN_TEST_HOOKS: ordinary mail
@@ -119,7 +125,7 @@ describe('a misbehaving message costs that message only', async () => {
 
       const errors = records.filter((r) => r.type === 'error');
       const expected: [string, string, RegExp][] = [
-        ['<hang@example.org>', 'timeout', /still scanning after 2 s \(--message-timeout\)/],
+        ['<hang@example.org>', 'timeout', /still scanning after 5 s \(--message-timeout\)/],
         ['<crash@example.org>', 'scan-failed', /worker thread stopped/],
         ['<oom@example.org>', 'scan-failed', /out of memory: over 96 MB/],
         ['<exit@example.org>', 'scan-failed', /worker thread stopped \(exit code 7\)/],
