@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/imap.ts [--messages 20000] [--large 100000] [--rounds 2] [--threads N]
  *
- * --threads: the scan's worker threads (default: the scan's default, one per core; 0: main thread only).
+ * --threads: the scan's worker threads (default: the scan's default, cores - 1; 0: main thread only).
  *
  * Needs Debian's dovecot-imapd (tests/imap/dovecot.sh). Every measurement runs in a fresh child
  * process, so peak RSS (getrusage maxrss) belongs to that measurement alone. All data is
@@ -232,7 +232,7 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `IMAP benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]?.toFixed(1)}; ` +
-        `${count} synthetic messages (${mb(corpusBytes)} MB), best of ${rounds} rounds, --concurrency 8, ${threads >= 0 ? `--threads ${threads}` : `default threads (${os.availableParallelism()})`}`,
+        `${count} synthetic messages (${mb(corpusBytes)} MB), best of ${rounds} rounds, --concurrency 8, ${threads >= 0 ? `--threads ${threads}` : `default threads (${Math.max(1, os.availableParallelism() - 1)})`}`,
       '',
       '| measurement | messages | MB | seconds | messages/s | peak RSS MB |',
       '|---|---:|---:|---:|---:|---:|',

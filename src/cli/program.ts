@@ -389,7 +389,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(minConfidence)
     .option('--mailbox <name>', 'mailbox name to report for archive sources')
     .option('--concurrency <n>', 'messages parsed and scanned at once', positiveInt, 8)
-    .option('--threads <n>', 'worker threads that parse and scan messages; 0 scans on the main thread (default: one per CPU core)', nonNegativeInt)
+    .option('--threads <n>', 'worker threads that parse and scan messages; 0 scans on the main thread (default: CPU cores - 1, at least 1)', nonNegativeInt)
     .option('--message-timeout <seconds>', 'with threads: a message still scanning after this long is stopped and reported as an error', positiveInt, DEFAULT_MESSAGE_TIMEOUT_MS / 1000)
     .option('--thread-memory <MB>', 'with threads: heap limit of each worker thread; a message that needs more is reported as an error', positiveInt, DEFAULT_THREAD_MEMORY_MB)
     .option('--max-message-size <size>', 'larger messages are reported as errors, not read', parseSize, 50 * 1024 * 1024)

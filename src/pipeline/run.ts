@@ -44,7 +44,7 @@ export interface ScanOptions {
   readonly onProgress?: (progress: Progress) => void;
   /** Settings of `graph://` sources. */
   readonly graph?: SourceOptions['graph'];
-  /** Worker threads that parse and scan messages; 0: on this thread. Default: one per core. */
+  /** Worker threads that parse and scan messages; 0: on this thread. Default: CPU cores - 1, at least 1. */
   readonly threads?: number;
   /** With threads: a message still scanning after this long becomes a 'timeout' error record. Default 60 s. */
   readonly messageTimeoutMs?: number;
