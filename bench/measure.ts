@@ -54,11 +54,15 @@ export interface EndToEnd extends ProcessFigures {
  * `phi-scan scan mbox:FILE --format jsonl --out TMP --state TMP` with the default concurrency.
  * The report goes to a temporary file rather than /dev/null so the message counts can be checked.
  */
-export async function measureEndToEnd(file: string, options: { cpuProfileDir?: string; timeoutSeconds?: number } = {}): Promise<EndToEnd> {
+export async function measureEndToEnd(
+  file: string,
+  /** `args`: extra scan flags, e.g. `['--threads', '0']`. */
+  options: { cpuProfileDir?: string; timeoutSeconds?: number; args?: readonly string[] } = {},
+): Promise<EndToEnd> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'phi-bench-e2e-'));
   const out = path.join(tmp, 'report.jsonl');
   const cli = built('src/cli/main.ts');
-  const args = ['scan', `mbox:${path.relative(ROOT, file)}`, '--format', 'jsonl', '--out', out, '--state', path.join(tmp, 'state')];
+  const args = ['scan', `mbox:${path.relative(ROOT, file)}`, '--format', 'jsonl', '--out', out, '--state', path.join(tmp, 'state'), ...(options.args ?? [])];
   const nodeFlags = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
   try {
     const run = await runMeasured(cli, args, { nodeFlags, ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}) });

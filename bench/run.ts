@@ -201,6 +201,9 @@ async function main(): Promise<number> {
   const e2e: EndToEnd = await measureEndToEnd(corpus.path);
   log(`end-to-end: ${num(e2e.wallSeconds, 1)} s, peak RSS ${num(e2e.peakRssMB, 0)} MB`);
   const ratio = e2e.wallSeconds / bare.wallSeconds;
+  log('end-to-end scan on the main thread only (--threads 0), for comparison');
+  const e2eInline: EndToEnd = await measureEndToEnd(corpus.path, { args: ['--threads', '0'] });
+  log(`end-to-end --threads 0: ${num(e2eInline.wallSeconds, 1)} s, peak RSS ${num(e2eInline.peakRssMB, 0)} MB`);
 
   log(`pipeline stages, sequential (split / parseMessage / engine) over the first ${num(STAGES_BYTES / MB, 0)} MB`);
   const stages: Stages = await measureStages(corpus.path, STAGES_BYTES);
@@ -233,6 +236,12 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   rows.push(row('corpus', describeCorpus(corpus)));
   rows.push(...endToEndRows('end-to-end 200 MB', corpus, e2e, false));
+  rows.push(
+    row(
+      'end-to-end 200 MB, --threads 0 (main thread only)',
+      `${num(e2eInline.wallSeconds, 1)} s, ${num(e2eInline.messages / e2eInline.wallSeconds, 0)} messages/s, CPU ${num(e2eInline.cpuSeconds, 1)} s, peak RSS ${num(e2eInline.peakRssMB, 0)} MB; worker threads: ×${num(e2eInline.wallSeconds / e2e.wallSeconds, 2)} faster`,
+    ),
+  );
   rows.push(row('bare mailparser: time', `${num(bare.wallSeconds, 1)} s wall (${num(bare.seconds, 1)} s parsing loop)`));
   rows.push(row('bare mailparser: throughput', `${num(e2e.fileBytes / MB / bare.wallSeconds, 1)} MB/s, ${num(bare.messages / bare.wallSeconds, 0)} messages/s`));
   rows.push(row('bare mailparser: peak RSS', `${num(bare.peakRssMB, 0)} MB`));
@@ -293,7 +302,7 @@ async function main(): Promise<number> {
     '',
     `node ${process.version} · ${String(env.cpus)} × ${String(env.cpuModel)} · commit ${String(env.commit)}${env.srcModified ? ' + uncommitted src changes' : ''} · 1 MB = 10^6 bytes · bench took ${num(totalSeconds, 0)} s`,
     '',
-    `End-to-end command: \`${e2e.command}\` (default concurrency, ${currentRunner() === 'node' ? 'transpiled from the working tree, plain node' : 'working tree through tsx'}; peak RSS = ru_maxrss of that process)`,
+    `End-to-end command: \`${e2e.command}\` (default concurrency and threads, ${currentRunner() === 'node' ? 'transpiled from the working tree, plain node' : 'working tree through tsx'}; peak RSS = ru_maxrss of that process)`,
     '',
     ...notes.flatMap((n) => [n, '']),
     ...(busy
@@ -317,6 +326,7 @@ async function main(): Promise<number> {
     targets: TARGET,
     corpus: { path: path.relative(ROOT, corpus.path), reused: corpus.reused, generationSeconds: corpus.seconds, ...corpus.meta },
     endToEnd: e2e,
+    endToEndMainThreadOnly: e2eInline,
     bare,
     ratio,
     stages,

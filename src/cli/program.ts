@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
-import { scan } from '../pipeline/run.js';
+import { DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_THREAD_MEMORY_MB, scan } from '../pipeline/run.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
 import { FORMATS, createSink, type Format } from '../sinks/index.js';
 import { textOutput } from '../sinks/output.js';
@@ -30,6 +30,12 @@ export const EXIT = { clean: 0, phiFound: 1, usage: 2, incomplete: 3 } as const;
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of 0 or more');
   return n;
 }
 
@@ -59,6 +65,9 @@ interface ScanFlags {
   minConfidence: Confidence;
   mailbox?: string;
   concurrency: number;
+  threads?: number;
+  messageTimeout: number;
+  threadMemory: number;
   maxMessageSize: number;
   maxDepth: number;
   maxAttachmentSize?: number;
@@ -193,6 +202,10 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
     ...(flags.imapConnections !== undefined ? { connectionsPerHost: flags.imapConnections } : {}),
     ...(flags.imapTimeout !== undefined ? { timeoutMs: flags.imapTimeout * 1000 } : {}),
   };
+  const limits = {
+    ...(flags.maxAttachmentSize !== undefined ? { maxAttachmentBytes: flags.maxAttachmentSize } : {}),
+    ...(flags.attachmentTimeout !== undefined ? { maxAttachmentMillis: flags.attachmentTimeout * 1000 } : {}),
+  };
   const queued = queueUrl
     ? await coordinatorFor({
         url: queueUrl,
@@ -204,6 +217,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
         minConfidence: flags.minConfidence,
         maxMessageBytes: flags.maxMessageSize,
         maxNestingDepth: flags.maxDepth,
+        limits,
         ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
         imap: imapOptions,
         ...(graph.options ? { graph: graph.options } : {}),
@@ -228,12 +242,12 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       key,
       minConfidence: flags.minConfidence,
       concurrency: flags.concurrency,
+      ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+      messageTimeoutMs: flags.messageTimeout * 1000,
+      threadMemoryMb: flags.threadMemory,
       maxMessageBytes: flags.maxMessageSize,
       maxNestingDepth: flags.maxDepth,
-      limits: {
-        ...(flags.maxAttachmentSize !== undefined ? { maxAttachmentBytes: flags.maxAttachmentSize } : {}),
-        ...(flags.attachmentTimeout !== undefined ? { maxAttachmentMillis: flags.attachmentTimeout * 1000 } : {}),
-      },
+      limits,
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
       imap: imapOptions,
       sinks: [...sinks, store],
@@ -415,6 +429,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(minConfidence)
     .option('--mailbox <name>', 'mailbox name to report for archive sources')
     .option('--concurrency <n>', 'messages parsed and scanned at once', positiveInt, 8)
+    .option('--threads <n>', 'worker threads that parse and scan messages; 0 scans on the main thread (default: CPU cores - 1, at least 1)', nonNegativeInt)
+    .option('--message-timeout <seconds>', 'with threads: a message still scanning after this long is stopped and reported as an error', positiveInt, DEFAULT_MESSAGE_TIMEOUT_MS / 1000)
+    .option('--thread-memory <MB>', 'with threads: heap limit of each worker thread; a message that needs more is reported as an error', positiveInt, DEFAULT_THREAD_MEMORY_MB)
     .option('--max-message-size <size>', 'larger messages are reported as errors, not read', parseSize, 50 * 1024 * 1024)
     .option('--max-depth <n>', 'how deep attached messages and archives are opened', positiveInt, 5)
     .option('--max-attachment-size <size>', 'larger attachments (and archive members) are reported as errors, not read (default 50MB)', parseSize)

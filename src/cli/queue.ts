@@ -1,5 +1,6 @@
 /** The command line of scale-out: `scan --queue` (coordinator settings) and `phi-scan worker`. */
 import type { Confidence } from '../model/finding.js';
+import type { ExtractLimits } from '../extract/context.js';
 import type { ImapSourceOptions } from '../sources/types.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
 import type { Rule } from '../rules/compile.js';
@@ -20,6 +21,7 @@ export interface CoordinatorSetup {
   readonly minConfidence: Confidence;
   readonly maxMessageBytes: number;
   readonly maxNestingDepth: number;
+  readonly limits: Partial<ExtractLimits>;
   readonly mailbox?: string;
   readonly imap: ImapSourceOptions;
   readonly graph?: GraphSourceOptions;
@@ -34,6 +36,7 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
     minConfidence: s.minConfidence,
     maxMessageBytes: s.maxMessageBytes,
     maxNestingDepth: s.maxNestingDepth,
+    limits: { ...s.limits },
     ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}),
     imap: {
       ...(s.imap.accountsFile !== undefined ? { accountsFile: s.imap.accountsFile } : {}),

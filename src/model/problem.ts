@@ -14,7 +14,11 @@ export type ProblemCode =
   | 'mailbox-unavailable'
   | 'pst-corrupt' // a PST/OST that is truncated, damaged or not a PST at all
   // A queue job that failed on every attempt (scan --queue): its units were not scanned.
-  | 'job-failed';
+  | 'job-failed'
+  // A message whose scan ran past --message-timeout (its worker thread was stopped).
+  | 'timeout'
+  // The worker thread scanning a message died (out of memory, crash).
+  | 'scan-failed';
 
 /** Something that could not be read. Carries context, never content. */
 export interface Problem {

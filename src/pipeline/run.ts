@@ -18,9 +18,10 @@ import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
 import type { ExtractLimits } from '../extract/context.js';
+import { createScanner, type MessageScanner } from './scanner.js';
 import { redactPath, scanUnit, type UnitEvent, type UnitScanContext } from './unit.js';
 
-export interface ScanOptions {
+export interface ScanOptions extends ThreadOptions {
   readonly sources: readonly string[];
   readonly rules: readonly Rule[];
   /** The fingerprint key (see findings/key.ts). */
@@ -65,6 +66,15 @@ export interface RemoteUnits {
   run(index: number, out: (event: UnitEvent) => Promise<void>): Promise<void>;
 }
 
+export interface ThreadOptions {
+  /** Worker threads that parse and scan messages; 0: on this thread. Default: CPU cores - 1, at least 1. */
+  readonly threads?: number;
+  /** With threads: a message still scanning after this long becomes a 'timeout' error record. Default 60 s. */
+  readonly messageTimeoutMs?: number;
+  /** With threads: heap cap of each worker thread, MB (default 1024). */
+  readonly threadMemoryMb?: number;
+}
+
 export interface Progress {
   readonly messages: number;
   readonly bytes: number;
@@ -80,6 +90,9 @@ export interface ScanResult {
 
 /** How often a running unit writes its checkpoint (it always does at its end). */
 const CHECKPOINT_FLUSH_MS = 2000;
+
+export const DEFAULT_MESSAGE_TIMEOUT_MS = 60_000;
+export const DEFAULT_THREAD_MEMORY_MB = 1024;
 
 /** Bytes of message content held in memory at once across all units. */
 const BYTE_BUDGET = 256 * 1024 * 1024;
@@ -126,14 +139,27 @@ function withSafeNames(unit: SourceUnit, redact: (text: string) => string): Sour
 
 export async function scan(options: ScanOptions): Promise<ScanResult> {
   const startedAt = new Date();
-  const engine = createEngine(options.rules, options.key);
+  // Worker threads build their own engines: all judge dates against the same "today".
+  const engine = createEngine(options.rules, options.key, { today: startedAt });
   const unitProblems: { source: Source; problem: UnitProblem }[] = [];
   // Sources holding network connections release them however the scan ends.
   const opened: Source[] = [];
   const closeSources = (): Promise<unknown> => Promise.all(opened.map((s) => s.close?.().catch(() => undefined)));
+  // Worker threads start while sources open (IMAP logins, folder lists); scanUnits waits for them.
+  const scanner = createScanner(engine, {
+    rules: options.rules,
+    key: options.key,
+    today: startedAt,
+    options: { minConfidence: options.minConfidence, maxNestingDepth: options.maxNestingDepth, ...(options.limits ? { limits: options.limits } : {}) },
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    messageTimeoutMs: options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS,
+    threadMemoryMb: options.threadMemoryMb ?? DEFAULT_THREAD_MEMORY_MB,
+  });
+  scanner.catch(() => undefined); // a pool that cannot start fails scanUnits, where it is awaited
   try {
-    return await scanUnits(options, startedAt, engine, unitProblems, opened);
+    return await scanUnits(options, startedAt, engine, scanner, unitProblems, opened);
   } finally {
+    await scanner.then((s) => s.close(), () => undefined);
     await closeSources();
   }
 }
@@ -142,6 +168,7 @@ async function scanUnits(
   options: ScanOptions,
   startedAt: Date,
   engine: ReturnType<typeof createEngine>,
+  scannerReady: Promise<MessageScanner>,
   unitProblems: { source: Source; problem: UnitProblem }[],
   opened: Source[],
 ): Promise<ScanResult> {
@@ -149,6 +176,7 @@ async function scanUnits(
     source,
     unit: withSafeNames(unit, engine.redact),
   }));
+  const scanner = await scannerReady;
   const budget = new ByteBudget(Math.max(BYTE_BUDGET, options.maxMessageBytes));
   const parseLimit = pLimit(Math.max(1, options.concurrency));
   // Units (folders) read at once: enough that a tenant of small mailboxes keeps the network
@@ -269,6 +297,7 @@ async function scanUnits(
   const unitCtx: UnitScanContext = {
     engine,
     options,
+    scanner,
     budget,
     parseLimit,
     window,

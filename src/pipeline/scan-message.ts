@@ -25,7 +25,10 @@ export interface MessageScanOptions {
   readonly limits?: Partial<ExtractLimits>;
 }
 
-export async function scanMessage(raw: RawMessage, engine: Engine, options: MessageScanOptions): Promise<MessageOutcome> {
+/** What scanning needs of a RawMessage: all a worker thread receives. */
+export type MessageInput = Pick<RawMessage, 'bytes' | 'size' | 'oversize' | 'unreadable'>;
+
+export async function scanMessage(raw: MessageInput, engine: Engine, options: MessageScanOptions): Promise<MessageOutcome> {
   if (raw.unreadable) {
     const fields = headerFields(raw.bytes);
     return { messageId: fields.messageId ?? syntheticMessageId(raw.bytes), date: isoDate(fields.date), maskedSubject: null, findings: [], problems: [raw.unreadable] };

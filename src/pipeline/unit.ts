@@ -15,6 +15,7 @@ import { safeReason, syntheticMessageId } from '../parse/mime.js';
 import type { Source } from '../sources/types.js';
 import type { ByteBudget } from './byte-budget.js';
 import { scanMessage, type MessageOutcome, type MessageScanOptions } from './scan-message.js';
+import type { MessageScanner } from './scanner.js';
 
 /**
  * Names are paths (`Archive/2019`, `pst:exports/SSN 489-…/x.pst`): each part is masked on its
@@ -39,6 +40,8 @@ export type UnitEvent =
 export interface UnitScanContext {
   readonly engine: Engine;
   readonly options: MessageScanOptions;
+  /** Where messages are scanned (pipeline/scanner.ts); default: on this thread with `engine`. */
+  readonly scanner?: MessageScanner;
   /** Caps the bytes of messages in memory at once (shared across units). */
   readonly budget: ByteBudget;
   /** Caps messages parsed and scanned at once (shared across units). */
@@ -89,7 +92,7 @@ export async function scanUnit(
       await ctx.budget.acquire(raw.bytes.length);
       inFlight.push(
         ctx
-          .parseLimit(() => scanMessage(raw, engine, ctx.options))
+          .parseLimit(() => (ctx.scanner ? ctx.scanner.scan(raw) : scanMessage(raw, engine, ctx.options)))
           .catch((err: unknown) => failedOutcome(raw, err))
           .then((outcome) => {
             ctx.budget.release(raw.bytes.length);

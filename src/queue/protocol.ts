@@ -50,6 +50,18 @@ export const SettingsSchema = z.strictObject({
   minConfidence: z.enum(CONFIDENCES),
   maxMessageBytes: z.number().int().positive(),
   maxNestingDepth: z.number().int().positive(),
+  /** Attachment extraction limits the coordinator was given (extract/context.ts; unset: defaults). */
+  limits: z
+    .strictObject({
+      maxAttachmentBytes: z.number().int().positive().optional(),
+      maxInflatedBytes: z.number().int().positive().optional(),
+      maxArchiveEntries: z.number().int().positive().optional(),
+      maxCompressionRatio: z.number().positive().optional(),
+      maxPages: z.number().int().positive().optional(),
+      maxTextChars: z.number().int().positive().optional(),
+      maxAttachmentMillis: z.number().int().positive().optional(),
+    })
+    .optional(),
   mailbox: z.string().optional(),
   imap: z
     .strictObject({

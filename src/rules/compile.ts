@@ -43,6 +43,8 @@ export interface Rule {
   readonly examples: RuleFile['examples'];
   /** The file it came from, for messages. */
   readonly file: string;
+  /** The validated written form it was compiled from: plain data, so worker threads can rebuild the rule. */
+  readonly definition: RuleFile;
 }
 
 export interface CompileResult {
@@ -204,8 +206,34 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
       minConfidence: rule.minConfidence,
       examples: rule.examples,
       file,
+      definition: rule,
     });
   }
   if (files.length === 0) warnings.push('no rule files found: nothing will be detected');
   return { rules, errors, warnings };
+}
+
+/**
+ * A compiled rule as plain (structured-clonable) data: RegExps and detector functions do not
+ * cross to a worker thread, so the worker compiles the same definitions again. `allow` is the
+ * final set (allowlist files applied), carried as it is.
+ */
+export interface RuleData {
+  readonly file: string;
+  readonly definition: RuleFile;
+  readonly allow: readonly string[];
+}
+
+export function ruleData(rules: readonly Rule[]): RuleData[] {
+  return rules.map((r) => ({ file: r.file, definition: r.definition, allow: [...r.allow] }));
+}
+
+/** The rules `ruleData` came from, compiled again (already validated: no ReDoS check, no warnings). */
+export function rulesFromData(data: readonly RuleData[]): Rule[] {
+  const { rules, errors } = compileRules(
+    data.map((d) => ({ file: d.file, rule: d.definition })),
+    { checkRedos: false },
+  );
+  if (errors.length > 0 || rules.length !== data.length) throw new Error(`rules could not be rebuilt: ${errors[0] ?? 'rule count differs'}`);
+  return rules.map((r, i) => ({ ...r, allow: new Set(data[i]?.allow ?? []) }));
 }

@@ -1,0 +1,39 @@
+/** Worker-thread side of src/pipeline/pool.ts: builds an engine once, then scans messages one at a time. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createEngine } from '../engine/engine.js';
+import { rulesFromData } from '../rules/compile.js';
+import { safeReason } from '../parse/mime.js';
+import { scanMessage } from './scan-message.js';
+import type { FromPoolWorker, PoolInit, ToPoolWorker } from './pool.js';
+import { testHook } from './test-hooks.js';
+
+const port = parentPort;
+if (!port) throw new Error('src/pipeline/pool-worker.ts runs only as a worker thread');
+const init = workerData as PoolInit;
+const engine = createEngine(rulesFromData(init.rules), Buffer.from(init.key), { today: new Date(init.today) });
+const hooks = process.env.PHI_SCAN_TEST_HOOKS === '1';
+const post = (m: FromPoolWorker): void => port.postMessage(m);
+
+// One message at a time, in arrival order: the pool times the oldest message it sent.
+const queue: ToPoolWorker[] = [];
+let running = false;
+
+async function drain(): Promise<void> {
+  running = true;
+  for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
+    const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+    try {
+      if (hooks) await testHook(bytes);
+      post({ type: 'done', id: m.id, outcome: await scanMessage({ bytes, size: m.size }, engine, init.options) });
+    } catch (err) {
+      post({ type: 'threw', id: m.id, reason: safeReason(err) });
+    }
+  }
+  running = false;
+}
+
+port.on('message', (m: ToPoolWorker) => {
+  queue.push(m);
+  if (!running) void drain();
+});
+post({ type: 'ready' });

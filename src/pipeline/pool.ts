@@ -1,0 +1,243 @@
+/**
+ * A pool of worker threads that run scanMessage, so parsing and the rule engine use every core
+ * while the main thread reads sources and writes reports.
+ *
+ * Each worker builds its own engine once from plain data (rule definitions, key, "today"):
+ * compiled RegExps and detector functions do not cross threads. A message crosses as a copy of
+ * its bytes (moved, not cloned); its outcome (already masked) comes back.
+ *
+ * A worker holds at most PER_WORKER messages, scanned one after the other. The one it is
+ * scanning has a time limit: past it, the worker is terminated and replaced, and that message
+ * alone becomes an error record ('timeout'); a worker that dies (out of memory, crash) costs
+ * only the message it was scanning ('scan-failed'). Messages queued behind it go to another
+ * worker: nothing else is lost, nothing is scanned twice.
+ *
+ * The pool belongs to one scan: no process-global state.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Problem } from '../model/problem.js';
+import { ruleData, type RuleData } from '../rules/compile.js';
+import { headerFields, isoDate, safeReason, syntheticMessageId } from '../parse/mime.js';
+import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
+import type { MessageScanner, ScannerSettings } from './scanner.js';
+
+/** Messages handed to one worker at once: the next is there when the current one ends. */
+const PER_WORKER = 2;
+/** A replacement worker that cannot start this many times in a row is given up. */
+const MAX_START_FAILURES = 3;
+
+/** What a worker is started with: plain data only. */
+export interface PoolInit {
+  readonly rules: readonly RuleData[];
+  readonly key: Uint8Array;
+  readonly today: number;
+  readonly options: MessageScanOptions;
+}
+
+export type ToPoolWorker = { readonly id: number; readonly bytes: Uint8Array; readonly size: number };
+
+export type FromPoolWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'done'; readonly id: number; readonly outcome: MessageOutcome }
+  /** scanMessage threw: the reason is already safe to print (safeReason). */
+  | { readonly type: 'threw'; readonly id: number; readonly reason: string };
+
+/** The worker's entry point sits beside this file once compiled (dist/pipeline/pool-worker.js). */
+export function poolWorkerUrl(): URL | undefined {
+  return import.meta.url.endsWith('.js') ? new URL('./pool-worker.js', import.meta.url) : undefined;
+}
+
+interface Task {
+  readonly id: number;
+  readonly raw: MessageInput;
+  readonly resolve: (outcome: MessageOutcome) => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  ready: boolean;
+  /** Sent to this worker, oldest (the one being scanned) first. */
+  readonly assigned: Task[];
+  timer?: NodeJS.Timeout;
+  /** Why it failed ('error' event), reported when it has exited. */
+  failure?: string;
+  /** Set once the pool stopped caring about this worker (timed out, died, closed). */
+  gone: boolean;
+}
+
+/** The outcome of a message that could not be scanned: its id and date from the headers alone. */
+function failed(raw: MessageInput, problem: Problem): MessageOutcome {
+  const fields = headerFields(raw.bytes);
+  return { messageId: fields.messageId ?? syntheticMessageId(raw.bytes), date: isoDate(fields.date), maskedSubject: null, findings: [], problems: [problem] };
+}
+
+export async function startPool(url: URL, settings: ScannerSettings & { readonly threads: number }): Promise<MessageScanner> {
+  const init: PoolInit = {
+    rules: ruleData(settings.rules),
+    key: new Uint8Array(settings.key),
+    today: settings.today.getTime(),
+    options: settings.options,
+  };
+  const timeoutSeconds = Math.round(settings.messageTimeoutMs / 100) / 10;
+  const slots = new Set<Slot>();
+  const pending: Task[] = [];
+  let nextId = 1;
+  let closed = false;
+  let startFailures = 0;
+  /** Why no worker can run (every start failed): tasks then fail instead of waiting forever. */
+  let broken: string | undefined;
+  let firstReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  const send = (slot: Slot, task: Task): void => {
+    // A copy of exactly the message's bytes (raw.bytes may be a view into a larger buffer),
+    // moved to the worker. raw stays here: a failed message is still reported with its id.
+    const bytes = new Uint8Array(task.raw.bytes.byteLength);
+    bytes.set(task.raw.bytes);
+    slot.assigned.push(task);
+    slot.worker.postMessage({ id: task.id, bytes, size: task.raw.size } satisfies ToPoolWorker, [bytes.buffer]);
+    if (slot.assigned.length === 1) arm(slot);
+  };
+
+  /** The time limit runs for the message the worker is scanning (the oldest it holds). */
+  const arm = (slot: Slot): void => {
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    const head = slot.assigned[0];
+    if (!head) return;
+    slot.timer = setTimeout(() => {
+      lose(slot, head, {
+        code: 'timeout',
+        message: `message not scanned: still scanning after ${timeoutSeconds} s (--message-timeout); its worker thread was stopped`,
+      });
+    }, settings.messageTimeoutMs);
+  };
+
+  const dispatch = (): void => {
+    if (broken !== undefined) {
+      for (const task of pending.splice(0)) task.resolve(failed(task.raw, { code: 'scan-failed', message: `message not scanned: ${broken}` }));
+      return;
+    }
+    // Fill idle workers first, then give each a message to start on when it is done.
+    for (let depth = 1; depth <= PER_WORKER && pending.length > 0; depth++) {
+      for (const slot of slots) {
+        if (pending.length === 0) break;
+        if (slot.ready && !slot.gone && slot.assigned.length < depth) send(slot, pending.shift() as Task);
+      }
+    }
+  };
+
+  /**
+   * The worker is done for: `victim` (the message it was scanning, if known) gets `problem`,
+   * the messages queued behind it go back to the front of the queue, a new worker takes its place.
+   */
+  const lose = (slot: Slot, victim: Task | undefined, problem: Problem): void => {
+    if (slot.gone) return;
+    slot.gone = true;
+    slots.delete(slot);
+    clearTimeout(slot.timer);
+    void slot.worker.terminate().catch(() => undefined);
+    const rest = slot.assigned.splice(0).filter((t) => t !== victim);
+    if (victim) victim.resolve(failed(victim.raw, problem));
+    pending.unshift(...rest);
+    if (!closed) spawn();
+    dispatch();
+  };
+
+  const spawn = (): void => {
+    const worker = new Worker(url, {
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: settings.threadMemoryMb },
+      // Nothing a worker prints may reach the report on stdout.
+      stdout: true,
+    });
+    worker.stdout.resume();
+    const slot: Slot = { worker, ready: false, assigned: [], gone: false };
+    slots.add(slot);
+    worker.on('message', (m: FromPoolWorker) => {
+      if (slot.gone) return;
+      if (m.type === 'ready') {
+        slot.ready = true;
+        startFailures = 0;
+        firstReady?.resolve();
+        firstReady = undefined;
+        dispatch();
+        return;
+      }
+      const task = slot.assigned.shift();
+      if (!task || task.id !== m.id) {
+        lose(slot, task, { code: 'scan-failed', message: 'message not scanned: its worker thread answered out of turn' });
+        return;
+      }
+      arm(slot);
+      if (m.type === 'done') task.resolve(m.outcome);
+      else task.reject(new Error(m.reason));
+      dispatch();
+    });
+    const died = (why: string): void => {
+      if (slot.gone) return;
+      if (!slot.ready) {
+        // It never started: no message is to blame. Retry a few times, then give up.
+        slot.gone = true;
+        slots.delete(slot);
+        startFailures++;
+        const reason = `a worker thread could not start (${why})`;
+        if (firstReady) {
+          firstReady.reject(new Error(reason));
+          firstReady = undefined;
+        } else if (startFailures < MAX_START_FAILURES && !closed) {
+          spawn();
+        } else if (slots.size === 0) {
+          broken = reason;
+          dispatch();
+        }
+        return;
+      }
+      lose(slot, slot.assigned[0], { code: 'scan-failed', message: `message not scanned: its worker thread stopped (${why})` });
+    };
+    // Acted on at 'exit' only: Node delivers every message the worker posted before it, so a
+    // message it finished just before dying is not mistaken for the one that killed it.
+    worker.on('error', (err: Error & { code?: string }) => {
+      slot.failure ??= err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory: over ${settings.threadMemoryMb} MB of heap` : safeReason(err);
+    });
+    worker.on('exit', (code) => died(slot.failure ?? `exit code ${code}`));
+  };
+
+  // The first worker must start (a broken installation fails the scan here, before any output);
+  // the others start alongside.
+  const started = new Promise<void>((resolve, reject) => (firstReady = { resolve, reject }));
+  for (let i = 0; i < settings.threads; i++) spawn();
+  try {
+    await started;
+  } catch (err) {
+    closed = true;
+    await Promise.all([...slots].map((s) => s.worker.terminate().catch(() => undefined)));
+    throw err;
+  }
+
+  return {
+    scan(raw: MessageInput): Promise<MessageOutcome> {
+      return new Promise<MessageOutcome>((resolve, reject) => {
+        if (closed) {
+          reject(new Error('the scan has ended'));
+          return;
+        }
+        pending.push({ id: nextId++, raw, resolve, reject });
+        dispatch();
+      });
+    },
+    async close(): Promise<void> {
+      closed = true;
+      const all = [...slots];
+      for (const slot of all) {
+        slot.gone = true;
+        clearTimeout(slot.timer);
+      }
+      slots.clear();
+      // Only when a scan stopped early (an exception): nobody waits for these any more.
+      const orphans = [...pending.splice(0), ...all.flatMap((s) => s.assigned.splice(0))];
+      for (const task of orphans) task.reject(new Error('the scan has ended'));
+      await Promise.all(all.map((s) => s.worker.terminate().catch(() => undefined)));
+    },
+  };
+}
