@@ -4,6 +4,7 @@
  * declared size too, so an entry that lies about its size cannot grow past it.
  * Also the container under DOCX/XLSX/PPTX/ODF.
  */
+import { crc32 } from 'node:zlib';
 import { Inflate } from 'fflate';
 import { ExtractError, type ExtractContext } from './context.js';
 
@@ -123,17 +124,6 @@ export function readZipEntry(b: Uint8Array, e: ZipEntry, ctx: ExtractContext, wh
   return out;
 }
 
-const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let crc = -1;
-  for (let i = 0; i < bytes.length; i++) crc = (CRC_TABLE[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
-}
 
 /** Raw DEFLATE, stopped as soon as the output passes `limit` (16 KB of input at a time). */
 export function inflateBounded(data: Uint8Array, limit: number): Uint8Array {

@@ -1,9 +1,23 @@
 /** The synthetic demo archive's ground truth (fixtures/demo/planted.json). */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './cli.js';
 
 export const DEMO = path.join(ROOT, 'fixtures', 'demo');
+
+/** The demo archive's EML form, as IMAP folders: root files → INBOX, subfolders → folder paths. */
+export function demoFolders(mailbox: string): Record<string, Buffer[]> {
+  const out: Record<string, Buffer[]> = {};
+  const walk = (dir: string, folder: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = path.join(dir, name);
+      if (statSync(p).isDirectory()) walk(p, folder === 'INBOX' ? name : `${folder}/${name}`);
+      else (out[folder] ??= []).push(readFileSync(p));
+    }
+  };
+  walk(path.join(DEMO, 'eml', mailbox), 'INBOX');
+  return out;
+}
 
 export interface Planted {
   category: string;

@@ -4,28 +4,16 @@
  * (UIDVALIDITY:UID) that flow back for --since-last, equal a one-process scan's.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
-import { DEMO } from '../helpers/demo.js';
+import { demoFolders } from '../helpers/demo.js';
 import { appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
 
 const USERS = { intake: 'intakepw', billing: 'billingpw' } as const;
 
-function demoFolders(mailbox: string): Record<string, Buffer[]> {
-  const out: Record<string, Buffer[]> = {};
-  const walk = (dir: string, folder: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = path.join(dir, name);
-      if (statSync(p).isDirectory()) walk(p, folder === 'INBOX' ? name : `${folder}/${name}`);
-      else (out[folder] ??= []).push(readFileSync(p));
-    }
-  };
-  walk(path.join(DEMO, 'eml', mailbox), 'INBOX');
-  return out;
-}
 
 const run = requireOrSkip('dovecot (apt-get install dovecot-imapd)', dovecotInstalled()) && requireOrSkip('redis-server (apt-get install redis-server)', redisServerBin() !== undefined);
 

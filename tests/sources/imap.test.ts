@@ -4,7 +4,7 @@
  * only ever EXAMINEs and FETCHes with BODY.PEEK (proven on the wire below).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { createSource } from '../../src/sources/index.js';
 import type { ImapSourceOptions, UnitProblem } from '../../src/sources/types.js';
 import { jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
 import { checkpointCursor } from '../helpers/state.js';
-import { DEMO, planted } from '../helpers/demo.js';
+import { DEMO, demoFolders, planted } from '../helpers/demo.js';
 import { adminClient, appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { AnyRecord } from '../helpers/records.js';
 
@@ -47,19 +47,6 @@ function message(id: string, body = 'SSN: 489-36-8350', pad = 0): Buffer {
   );
 }
 
-/** The demo archive's EML form, as IMAP folders: root files → INBOX, subfolders → folder paths. */
-function demoFolders(mailbox: string): Record<string, Buffer[]> {
-  const out: Record<string, Buffer[]> = {};
-  const walk = (dir: string, folder: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = path.join(dir, name);
-      if (statSync(p).isDirectory()) walk(p, folder === 'INBOX' ? name : `${folder}/${name}`);
-      else (out[folder] ??= []).push(readFileSync(p));
-    }
-  };
-  walk(path.join(DEMO, 'eml', mailbox), 'INBOX');
-  return out;
-}
 
 describe.runIf(HAVE_DOVECOT)('IMAP source against a real Dovecot', () => {
   let server: Dovecot;
