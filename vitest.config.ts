@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    testTimeout: 30_000,
+    // Two files run at once (below): a CLI-heavy test can take twice its solo time.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // Two test files at once: most tests wait on spawned CLIs and servers (Dovecot, Redis), so
