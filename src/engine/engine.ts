@@ -2,9 +2,11 @@
  * The rule engine: Segment → Finding[]. Pure and synchronous: no IO, no clock, no logger.
  *
  * Per segment (one item: a body or one attachment, as Purview scores them):
- * 1. one keyword pass for all rules (context words, negative labels, dictionary terms);
- * 2. candidates: each rule's patterns (only near its keywords or under a matching table column
- *    when a pattern needs context), dictionary terms; detector normalize/check (invalid → dropped),
+ * 1. one prescan for all rules (prescan.ts): normalization, keywords (context words, negative
+ *    labels, dictionary terms) and which pattern shapes occur;
+ * 2. candidates: each rule's patterns (only where its shape occurs, only near its keywords or
+ *    under a matching table column when a pattern needs context), dictionary terms; detector
+ *    normalize/check (invalid → dropped),
  *    allowlist, tokens inside URLs, e-mail addresses and base64 blobs dropped;
  * 3. context: LABEL just before (or the column header), NEAR within a window, NEG just before;
  * 4. signals: what each rule found that corroborates others (a patient identifier, health
@@ -18,9 +20,11 @@ import type { Rule, CompiledPattern } from '../rules/compile.js';
 import type { Signal } from '../rules/schema.js';
 import type { DetectorEnv } from '../detectors/types.js';
 import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
-import { normalizeText } from './normalize.js';
+import { requiredShape, type ShapeStep } from '../rules/shape.js';
 import { buildKeywordIndex, findKeywords, type KeywordHit, type KeywordIndex } from './keywords.js';
-import { findTables, splitRow, type TableBlock } from './tables.js';
+import { createPrescanner, type Prescan } from './prescan.js';
+import { buildShapeAutomaton } from './shapes.js';
+import { couldBeHeader, findTables, splitRow, type TableBlock } from './tables.js';
 import { disclaimerSpans, isInsideBlob } from './text.js';
 
 /** Score → level. The same thresholds for every rule, so levels mean the same everywhere. */
@@ -58,6 +62,8 @@ export interface Engine {
 export interface EngineOptions {
   /** "Now" for date checks (a birth date is not in the future). Default: when the engine is created. */
   readonly today?: Date;
+  /** The prescan in JavaScript instead of WebAssembly (tests compare the two). */
+  readonly javascriptPrescan?: boolean;
 }
 
 interface Candidate {
@@ -138,17 +144,32 @@ class SegmentFacts {
     return { index: lo, start, end: next === undefined ? this.text.length : next - 1 };
   }
 
-  private readonly onDelimitedLine = new Map<readonly KeywordHit[], boolean>();
+  private readonly onHeaderLine = new Map<readonly KeywordHit[], boolean>();
+  private readonly headerByLine = new Map<number, boolean>();
 
-  /** Is any of these keyword hits on a line that could be a table header? (memoized per list) */
-  anyOnDelimitedLine(hits: readonly KeywordHit[]): boolean {
+  /**
+   * Is any of these keyword hits on a line that could be a table header? (memoized per list)
+   * Only then can a column be labelled by them, and only then are the tables looked for.
+   */
+  anyOnHeaderLine(hits: readonly KeywordHit[]): boolean {
     if (hits.length === 0) return false;
-    let found = this.onDelimitedLine.get(hits);
+    let found = this.onHeaderLine.get(hits);
     if (found === undefined) {
-      found = hits.some((h) => this.lineHasDelimiter(h.start));
-      this.onDelimitedLine.set(hits, found);
+      found = hits.some((h) => this.lineCouldBeHeader(h.start));
+      this.onHeaderLine.set(hits, found);
     }
     return found;
+  }
+
+  private lineCouldBeHeader(pos: number): boolean {
+    if (!this.lineHasDelimiter(pos)) return false;
+    const line = this.lineAt(pos);
+    let could = this.headerByLine.get(line.index);
+    if (could === undefined) {
+      could = couldBeHeader(this.text, line.start);
+      this.headerByLine.set(line.index, could);
+    }
+    return could;
   }
 
   /** Could the line holding `pos` be a table row? (Only then are tables looked for.) */
@@ -276,7 +297,7 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   if (requirement === 'context') for (const h of words.strong) regions.push([Math.max(0, h.start - ctx.window - 64), h.end + ctx.window + 64]);
   // A header cell naming the rule is itself a keyword hit on a delimited line: without one, no
   // labelled column, and the tables of the segment need not be found at all.
-  if (facts.anyOnDelimitedLine(words.strong) || facts.anyOnDelimitedLine(words.weak)) {
+  if (facts.anyOnHeaderLine(words.strong) || facts.anyOnHeaderLine(words.weak)) {
     for (const b of facts.tables()) {
       if (b.header.some((cell) => headerMatches(cell, ctx.strong, index) ?? headerMatches(cell, ctx.weak, index))) regions.push([b.rowsStart, b.end]);
     }
@@ -325,14 +346,33 @@ function* matchesIn(regex: RegExp, text: string, regions: readonly [number, numb
 export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
   const index = buildKeywordIndex(rules);
   const env: DetectorEnv = { today: options.today ?? new Date() };
+  // Shapes of the patterns run over whole texts first: those cost most when run for nothing.
+  const shaped: { pattern: CompiledPattern; shape: ShapeStep[]; wholeText: boolean }[] = [];
+  for (const rule of rules) {
+    for (const pattern of rule.patterns) {
+      const shape = requiredShape(pattern.regex);
+      if (shape) shaped.push({ pattern, shape, wholeText: !pattern.requireContext && !pattern.requireLabel });
+    }
+  }
+  shaped.sort((a, b) => Number(b.wholeText) - Number(a.wholeText));
+  const automaton = buildShapeAutomaton(shaped.map((s) => s.shape));
+  const shapeBit = new Map<CompiledPattern, number>();
+  automaton.included.forEach((i, bit) => shapeBit.set((shaped[i] as (typeof shaped)[number]).pattern, bit));
+  const prescanner = createPrescanner(index, automaton, { javascript: options.javascriptPrescan === true });
+  /** Can the pattern match this text at all? (its literal and its shape occur in it) */
+  const mayMatch = (pattern: CompiledPattern, pre: Prescan): boolean => {
+    if (pattern.literal !== undefined && !pre.text.includes(pattern.literal)) return false;
+    const bit = shapeBit.get(pattern);
+    return bit === undefined || pre.hasShape(bit);
+  };
 
-  const candidatesOf = (facts: SegmentFacts): Candidate[] => {
+  const candidatesOf = (facts: SegmentFacts, pre: Prescan): Candidate[] => {
     const text = facts.text;
     const out: Candidate[] = [];
     rules.forEach((rule, ruleIndex) => {
       const sources: { pattern: CompiledPattern | undefined; name: string; score: number; requirement: Candidate['requirement']; matches: Iterable<{ index: number; text: string }> }[] = [];
       for (const pattern of rule.patterns) {
-        if (pattern.literal !== undefined && !text.includes(pattern.literal)) continue;
+        if (!mayMatch(pattern, pre)) continue;
         const requirement = pattern.requireLabel ? 'label' : pattern.requireContext ? 'context' : 'none';
         let regions: [number, number][] | undefined;
         if (requirement !== 'none') {
@@ -390,7 +430,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       const weak = labelBefore(words.weak, text, start, rule.context.labelWindow);
       if (strong && (!weak || strong.end >= weak.end)) cand.label = { word: strong.word, weak: false };
       else if (weak) cand.label = { word: weak.word, weak: true };
-      else if (facts.anyOnDelimitedLine(words.strong) || facts.anyOnDelimitedLine(words.weak)) {
+      else if (facts.anyOnHeaderLine(words.strong) || facts.anyOnHeaderLine(words.weak)) {
         const cell = facts.headerCell(start);
         const header = headerMatches(cell, rule.context.strong, index);
         const weakHeader = header ? undefined : headerMatches(cell, rule.context.weak, index);
@@ -402,7 +442,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     if (rule.negative && (!cand.label || rule.negative.strong)) {
       const neg =
         negativeBefore(words.negative, text, start, rule.negative.window)?.word ??
-        (facts.anyOnDelimitedLine(words.negative) ? headerMatches(facts.headerCell(start), rule.negative.words, index) : undefined);
+        (facts.anyOnHeaderLine(words.negative) ? headerMatches(facts.headerCell(start), rule.negative.words, index) : undefined);
       if (neg) cand.negative = neg;
     }
   };
@@ -419,9 +459,9 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
 
   const evaluate = (segment: Segment, includeContext: boolean, min: Confidence): EngineHit[] => {
     const minScore = LEVELS.find((l) => l.level === min)?.min ?? LOW;
-    const text = normalizeText(segment.text);
-    const facts = new SegmentFacts(text, findKeywords(index, text), index);
-    const candidates = candidatesOf(facts);
+    const pre = prescanner.scan(segment.text);
+    const facts = new SegmentFacts(pre.text, pre.hits, index);
+    const candidates = candidatesOf(facts, pre);
 
     // What each rule found that can corroborate the others in this item.
     const signalsByRule = new Map<number, Set<Signal>>();
@@ -519,8 +559,9 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     scanAll: (segment, min = 'low') => evaluate(segment, true, min),
 
     redact(input: string): string {
-      const text = normalizeText(input);
-      const facts = new SegmentFacts(text, findKeywords(index, text), index);
+      const pre = prescanner.scan(input);
+      const text = pre.text;
+      const facts = new SegmentFacts(text, pre.hits, index);
       const spans: { start: number; end: number; masked: string }[] = [];
       rules.forEach((rule, ruleIndex) => {
         if (rule.role !== 'identifier') return; // conditions and provider IDs are not what a subject must hide
@@ -529,7 +570,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         for (const pattern of rule.patterns) {
           // A date or an ID shape without its label is not an identifier: "invoice 2024-05-01" stays.
           if ((pattern.requireLabel || pattern.requireContext) && !hasKeyword) continue;
-          if (pattern.literal !== undefined && !text.includes(pattern.literal)) continue;
+          if (!mayMatch(pattern, pre)) continue;
           for (const m of matchesIn(pattern.regex, text, undefined)) {
             const normalized = rule.detector.normalize(m.text, env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.

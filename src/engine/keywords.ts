@@ -42,11 +42,9 @@ function containsWords(outer: string, inner: string): boolean {
   return outer === inner || ` ${outer} `.includes(` ${inner} `);
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 
 /** ASCII letters and digits, the characters a word is made of, upper case folded to lower; -1 otherwise. */
-const FOLD = new Int16Array(128).fill(-1);
+export const FOLD = new Int16Array(128).fill(-1);
 for (let c = 48; c <= 57; c++) FOLD[c] = c;
 for (let c = 97; c <= 122; c++) FOLD[c] = c;
 for (let c = 65; c <= 90; c++) FOLD[c] = c + 32;
@@ -56,13 +54,22 @@ function foldedCode(c: number): number {
 }
 
 /** 30 bits, so map keys stay small integers (V8 Smis), which hash fast. */
-const KEY_MASK = 0x3fffffff;
-const BUCKET_MASK = 0xffff;
+export const KEY_MASK = 0x3fffffff;
+export const BUCKET_MASK = 0xffff;
 
+/**
+ * A word's hash: rotate and xor, one step per character (a multiply per character would be the
+ * prescan's slowest link), then KEY_MASK. The same in wasm/prescan.wat.
+ */
 function hashWord(word: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), FNV_PRIME);
+  let h = 0;
+  for (let i = 0; i < word.length; i++) h = ((h << 5) | (h >>> 27)) ^ word.charCodeAt(i);
   return h & KEY_MASK;
+}
+
+/** A hash's bucket: mixed by one multiply a word, so short words spread over all buckets. */
+export function bucketOf(key: number): number {
+  return (Math.imul(key, 0x9e3779b1) >>> 16) & BUCKET_MASK;
 }
 
 export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
@@ -79,7 +86,7 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
   const buckets = new Uint8Array(BUCKET_MASK + 1);
   const add = (first: string, candidate: Candidate): void => {
     const h = hashWord(first);
-    buckets[h & BUCKET_MASK] = 1;
+    buckets[bucketOf(h)] = 1;
     const list = byFirstWord.get(h) ?? [];
     list.push(candidate);
     byFirstWord.set(h, list);
@@ -113,6 +120,23 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
   return { byFirstWord, buckets, owners };
 }
 
+/**
+ * The longest keyword starting at `start`, where a word with hash `key` starts (see `hashWord`),
+ * confirmed by its sticky regex; undefined when none does.
+ */
+export function keywordAt(index: KeywordIndex, text: string, start: number, key: number): KeywordHit | undefined {
+  const candidates = index.byFirstWord.get(key);
+  if (!candidates) return undefined;
+  for (const cand of candidates) {
+    cand.verify.lastIndex = start;
+    const m = cand.verify.exec(text);
+    // What matched is this keyword, whatever its spacing or case.
+    if (m) return { start, end: start + m[0].length, word: cand.word };
+  }
+  return undefined;
+}
+
+/** All keyword hits of a text, in order, none overlapping (the JavaScript walk; engine/prescan.ts has the fast one). */
 export function findKeywords(index: KeywordIndex, text: string): KeywordHit[] {
   const hits: KeywordHit[] = [];
   const buckets = index.buckets;
@@ -126,26 +150,19 @@ export function findKeywords(index: KeywordIndex, text: string): KeywordHit[] {
       continue;
     }
     const start = i;
-    let h = FNV_OFFSET;
+    let h = 0;
     let f = c;
     while (f >= 0) {
-      h = Math.imul(h ^ f, FNV_PRIME);
+      h = ((h << 5) | (h >>> 27)) ^ f;
       i++;
       f = i < n ? foldedCode(text.charCodeAt(i)) : -1;
     }
     const key = h & KEY_MASK;
-    if (buckets[key & BUCKET_MASK] === 0) continue;
-    const candidates = index.byFirstWord.get(key);
-    if (!candidates) continue;
-    for (const cand of candidates) {
-      cand.verify.lastIndex = start;
-      const m = cand.verify.exec(text);
-      if (m) {
-        const end = start + m[0].length;
-        hits.push({ start, end, word: cand.word }); // what matched is this keyword, whatever its spacing or case
-        i = Math.max(i, end); // like a regex scan: continue after the longest keyword found here
-        break;
-      }
+    if (buckets[bucketOf(key)] === 0) continue;
+    const hit = keywordAt(index, text, start, key);
+    if (hit) {
+      hits.push(hit);
+      i = Math.max(i, hit.end); // like a regex scan: continue after the longest keyword found here
     }
   }
   return hits;

@@ -5,9 +5,10 @@
  * ASCII-only text (most mail) is returned as is; otherwise one replace pass.
  */
 const NON_ASCII = /[^\x00-\x7f]/;
-const SPECIAL = /[\u00a0\u00ad\u2000-\u200f\u2010-\u2015\u2028\u2029\u202f\u205f\u2060\u2212\u3000\ufe58\ufe63\ufeff\uff0d]/g;
+export const SPECIAL = /[\u00a0\u00ad\u2000-\u200f\u2010-\u2015\u2028\u2029\u202f\u205f\u2060\u2212\u3000\ufe58\ufe63\ufeff\uff0d]/g;
 
-function replacement(ch: string): string {
+/** What one special character becomes: `-`, a space, a newline, or nothing. */
+export function replacement(ch: string): string {
   const c = ch.charCodeAt(0);
   if ((c >= 0x2010 && c <= 0x2015) || c === 0x2212 || c === 0xfe58 || c === 0xfe63 || c === 0xff0d) return '-';
   if (c === 0x00a0 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f || c === 0x205f || c === 0x3000) return ' ';

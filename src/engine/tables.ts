@@ -51,6 +51,33 @@ function lineFrom(text: string, start: number): { text: string; next: number } {
   return { text: text.slice(start, end), next: nl === -1 ? text.length + 1 : nl + 1 };
 }
 
+/** The delimiter a first row uses and its number of delimiters, if it has any. */
+function rowDelimiter(line: string): { delimiter: string; count: number } | undefined {
+  // ' | ' is what our HTML conversion writes; a lone '|' elsewhere is prose or HL7.
+  const delimiter = DELIMITERS.find((d) => (d === '|' ? line.includes(' | ') : line.includes(d)));
+  const count = delimiter ? delimiterCount(line, delimiter) : 0;
+  return delimiter && count > 0 ? { delimiter, count } : undefined;
+}
+
+/** A header row is labels: at least two of them, each short (a sentence ending in a tab is not). */
+function looksLikeHeader(cells: readonly string[]): boolean {
+  return cells.filter((c) => c !== '').length >= 2 && cells.every((c) => c.length <= MAX_HEADER_CELL);
+}
+
+/**
+ * Could the line starting at `start` be the header of a block `findTables` finds? True for
+ * every header it finds (it is a delimited line that looks like a header, followed by a row
+ * with as many delimiters), so when no keyword's line passes, the tables need not be found.
+ */
+export function couldBeHeader(text: string, start: number): boolean {
+  const line = lineFrom(text, start);
+  const shape = rowDelimiter(line.text);
+  if (!shape || line.next > text.length) return false;
+  const row = lineFrom(text, line.next);
+  if (row.text.trim() === '' || delimiterCount(row.text, shape.delimiter) !== shape.count) return false;
+  return looksLikeHeader(splitRow(line.text, shape.delimiter).cells);
+}
+
 /**
  * Blocks of two or more consecutive lines with the same number (≥ 1) of one delimiter;
  * the first line of a block is its header. Linear in the text; lines without any delimiter
@@ -66,13 +93,12 @@ export function findTables(text: string): TableBlock[] {
     if (!hit) break;
     const start = text.lastIndexOf('\n', hit.index) + 1;
     const line = lineFrom(text, start);
-    // ' | ' is what our HTML conversion writes; a lone '|' elsewhere is prose or HL7.
-    const delimiter = DELIMITERS.find((d) => (d === '|' ? line.text.includes(' | ') : line.text.includes(d)));
-    const count = delimiter ? delimiterCount(line.text, delimiter) : 0;
-    if (!delimiter || count === 0) {
+    const shape = rowDelimiter(line.text);
+    if (!shape) {
       from = line.next;
       continue;
     }
+    const { delimiter, count } = shape;
     let rows = 1;
     let rowsStart = -1;
     let last = { start, text: line.text };
@@ -86,9 +112,7 @@ export function findTables(text: string): TableBlock[] {
       next = row.next;
     }
     const header = splitRow(line.text, delimiter).cells;
-    // A header row is labels: at least two of them, each short (a sentence ending in a tab is not).
-    const looksLikeHeader = header.filter((c) => c !== '').length >= 2 && header.every((c) => c.length <= MAX_HEADER_CELL);
-    if (rows >= 2 && looksLikeHeader) blocks.push({ rowsStart, end: last.start + last.text.length, delimiter, header });
+    if (rows >= 2 && looksLikeHeader(header)) blocks.push({ rowsStart, end: last.start + last.text.length, delimiter, header });
     from = next;
   }
   return blocks;

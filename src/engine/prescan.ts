@@ -1,0 +1,163 @@
+/**
+ * The engine's first look at a segment, in one WebAssembly pass per step (wasm/prescan.wat):
+ * normalization (normalize.ts), which pattern shapes occur (shapes.ts), and where a word
+ * starts that could begin a keyword (keywords.ts). JavaScript then confirms each such word
+ * with its keyword's sticky regex, and runs only the patterns whose shape occurs.
+ *
+ * Each engine has its own instance and memory: nothing is shared between engines, threads or
+ * queue workers. Where WebAssembly is unavailable (node --jitless), the same results come from
+ * the JavaScript functions, slower.
+ */
+import { BUCKET_MASK, FOLD, findKeywords, keywordAt, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { normalizeText, replacement, SPECIAL } from './normalize.js';
+import { shapesIn, type ShapeAutomaton } from './shapes.js';
+import { PRESCAN_WASM } from './wasm/prescan-binary.js';
+
+export interface Prescan {
+  /** The normalized text (the same string when nothing changed). */
+  readonly text: string;
+  /** Keyword hits in `text`, in order, none overlapping: what `findKeywords` returns. */
+  readonly hits: KeywordHit[];
+  /** Did the shape with this bit (see ShapeAutomaton.included) occur? */
+  hasShape(bit: number): boolean;
+}
+
+export interface Prescanner {
+  scan(text: string): Prescan;
+  /** Whether the WebAssembly pass is in use (false: the JavaScript fallback). */
+  readonly native: boolean;
+}
+
+/** The part of the WebAssembly API used here (the ES lib this project compiles against has no types for it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+
+interface Exports {
+  readonly memory: WasmMemory;
+  prescan(text: number, n: number, transitions: number, classCount: number, accept: number, hits: number, cap: number): number;
+  walk(text: number, from: number, n: number, hits: number, cap: number): void;
+}
+
+// Memory layout (bytes): the tables at the fixed offsets prescan.wat expects, then the
+// automaton and the word hits, then the text, last so it can grow with the memory.
+const FOLD_AT = 0;
+const CLASSES_AT = 128;
+const STARTS_AT = 256;
+const RESULTS_AT = 512;
+const BUCKETS_AT = 1024;
+const MAP_AT = BUCKETS_AT + (BUCKET_MASK + 1);
+const ACCEPT_AT = MAP_AT + 2 * 65536;
+/** Word hits handed over per call; a text with more goes on with `walk`. */
+const HIT_CAP = 8192;
+const PAGE = 65536;
+
+const align = (n: number, to: number): number => Math.ceil(n / to) * to;
+
+/** Each code unit ≥ 128 → what normalization makes of it (0: dropped). */
+function normalizationMap(): Uint16Array {
+  const map = new Uint16Array(65536);
+  for (let c = 128; c < 65536; c++) {
+    const ch = String.fromCharCode(c);
+    SPECIAL.lastIndex = 0;
+    map[c] = SPECIAL.test(ch) ? (replacement(ch).charCodeAt(0) || 0) : c;
+  }
+  SPECIAL.lastIndex = 0;
+  return map;
+}
+
+function bitTest(low: number, high: number, bit: number): boolean {
+  return bit < 32 ? ((low >>> bit) & 1) === 1 : ((high >>> (bit - 32)) & 1) === 1;
+}
+
+/** The same answers without WebAssembly. */
+function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton): Prescanner {
+  return {
+    native: false,
+    scan(input: string): Prescan {
+      const text = normalizeText(input);
+      const mask = shapesIn(automaton, text);
+      const low = Number(mask & 0xffffffffn);
+      const high = Number(mask >> 32n);
+      return { text, hits: findKeywords(index, text), hasShape: (bit) => bitTest(low, high, bit) };
+    },
+  };
+}
+
+export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton, options: { javascript?: boolean } = {}): Prescanner {
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (options.javascript || !wasm) return javascriptPrescanner(index, automaton);
+  let exports: Exports;
+  try {
+    const module = new wasm.Module(Buffer.from(PRESCAN_WASM, 'base64'));
+    exports = new wasm.Instance(module, {}).exports as Exports;
+  } catch {
+    return javascriptPrescanner(index, automaton);
+  }
+  const states = automaton.acceptLow.length;
+  const transitionsAt = ACCEPT_AT + 8 * states;
+  const hitsAt = align(transitionsAt + 4 * automaton.transitions.length, 8);
+  const textAt = align(hitsAt + 8 * HIT_CAP, 16);
+
+  let memory = Buffer.from(exports.memory.buffer);
+  const ensure = (bytes: number): void => {
+    const needed = textAt + bytes;
+    if (exports.memory.buffer.byteLength < needed) exports.memory.grow(Math.ceil((needed - exports.memory.buffer.byteLength) / PAGE));
+    if (memory.buffer !== exports.memory.buffer) memory = Buffer.from(exports.memory.buffer);
+  };
+  ensure(0);
+  // The tables, written once.
+  const { classOf, classCount, transitions, acceptLow, acceptHigh } = automaton;
+  for (let c = 0; c < 128; c++) memory[FOLD_AT + c] = Math.max(0, FOLD[c] as number);
+  memory.set(classOf, CLASSES_AT);
+  for (let cls = 0; cls < classCount; cls++) memory[STARTS_AT + cls] = transitions[cls] === 0 ? 0 : 1;
+  memory.set(index.buckets, BUCKETS_AT);
+  Buffer.from(normalizationMap().buffer).copy(memory, MAP_AT);
+  for (let s = 0; s < states; s++) {
+    memory.writeUInt32LE(acceptLow[s] as number, ACCEPT_AT + 8 * s);
+    memory.writeUInt32LE(acceptHigh[s] as number, ACCEPT_AT + 8 * s + 4);
+  }
+  // Each transition as the next state's row (state × classes) × 2, plus 1 when it completes shapes.
+  for (let t = 0; t < transitions.length; t++) {
+    const next = transitions[t] as number;
+    const completes = acceptLow[next] !== 0 || acceptHigh[next] !== 0 ? 1 : 0;
+    memory.writeUInt32LE(((next * classCount) << 1) | completes, transitionsAt + 4 * t);
+  }
+
+  return {
+    native: true,
+    scan(input: string): Prescan {
+      const n = input.length;
+      ensure(2 * n);
+      memory.write(input, textAt, 'utf16le');
+      const m = exports.prescan(textAt, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
+      const low = memory.readUInt32LE(RESULTS_AT);
+      const high = memory.readUInt32LE(RESULTS_AT + 4);
+      const text = memory.readUInt32LE(RESULTS_AT + 8) === 1 ? memory.toString('utf16le', textAt, textAt + 2 * m) : input;
+      const hits: KeywordHit[] = [];
+      let lastEnd = 0;
+      for (;;) {
+        const count = memory.readUInt32LE(RESULTS_AT + 12);
+        const pairs = new Int32Array(memory.buffer, memory.byteOffset + hitsAt, 2 * count);
+        for (let k = 0; k < count; k++) {
+          const start = pairs[2 * k] as number;
+          if (start < lastEnd) continue; // inside the keyword just found, as the JavaScript walk skips it
+          const hit = keywordAt(index, text, start, pairs[2 * k + 1] as number);
+          if (hit) {
+            hits.push(hit);
+            lastEnd = hit.end;
+          }
+        }
+        const resume = memory.readUInt32LE(RESULTS_AT + 16);
+        if (resume >= m) break;
+        exports.walk(textAt, resume, m, hitsAt, HIT_CAP);
+      }
+      return { text, hits, hasShape: (bit) => bitTest(low, high, bit) };
+    },
+  };
+}
