@@ -346,15 +346,16 @@ function* matchesIn(regex: RegExp, text: string, regions: readonly [number, numb
 export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
   const index = buildKeywordIndex(rules);
   const env: DetectorEnv = { today: options.today ?? new Date() };
-  // Shapes of the patterns run over whole texts first: those cost most when run for nothing.
-  const shaped: { pattern: CompiledPattern; shape: ShapeStep[]; wholeText: boolean }[] = [];
+  // The shapes of the patterns run over whole texts (the others run only near their keywords;
+  // a literal is a cheaper gate): an automaton of all shapes would have thousands of states.
+  const shaped: { pattern: CompiledPattern; shape: ShapeStep[] }[] = [];
   for (const rule of rules) {
     for (const pattern of rule.patterns) {
+      if (pattern.requireContext || pattern.requireLabel || pattern.literal !== undefined) continue;
       const shape = requiredShape(pattern.regex);
-      if (shape) shaped.push({ pattern, shape, wholeText: !pattern.requireContext && !pattern.requireLabel });
+      if (shape) shaped.push({ pattern, shape });
     }
   }
-  shaped.sort((a, b) => Number(b.wholeText) - Number(a.wholeText));
   const automaton = buildShapeAutomaton(shaped.map((s) => s.shape));
   const shapeBit = new Map<CompiledPattern, number>();
   automaton.included.forEach((i, bit) => shapeBit.set((shaped[i] as (typeof shaped)[number]).pattern, bit));

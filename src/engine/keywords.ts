@@ -23,6 +23,10 @@ interface Candidate {
   readonly word: string;
   /** Sticky, case-insensitive: does the whole keyword start exactly here? */
   readonly verify: RegExp;
+  /** The keyword is this one word of letters and digits: compared without the regex. */
+  readonly exact?: string;
+  /** The keyword is words of letters and digits, this one first: the regex runs only when it is followed by a separator. */
+  readonly first?: string;
 }
 
 export interface KeywordIndex {
@@ -94,11 +98,11 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
   for (const word of all) {
     const first = /^[a-z0-9]+/.exec(word)?.[0];
     if (!first) continue; // keywords start with a letter or digit (checked by the rule tests)
-    const candidate = { word, verify: new RegExp(wordSource(word), 'iy') };
-    add(first, candidate);
+    const verify = new RegExp(wordSource(word), 'iy');
+    const words = /^[a-z0-9]+(?: [a-z0-9]+)+$/.test(word);
+    add(first, { word, verify, ...(word === first ? { exact: word } : words ? { first } : {}) });
     // Written glued (`SocialSecurity`, `MemberID`): the text's word is the words run together.
-    const glued = /^[a-z0-9]+(?: [a-z0-9]+)+$/.test(word) ? word.replace(/ /g, '') : undefined;
-    if (glued) add(glued, candidate);
+    if (words) add(word.replace(/ /g, ''), { word, verify, exact: word.replace(/ /g, '') });
   }
   for (const list of byFirstWord.values()) list.sort((a, b) => b.word.length - a.word.length);
 
@@ -120,6 +124,20 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
   return { byFirstWord, buckets, owners };
 }
 
+/** Is `word` (lower case letters and digits) the whole word at `start`, in any case? */
+function wordAt(text: string, start: number, word: string): boolean {
+  const end = start + word.length;
+  if (end > text.length) return false;
+  for (let i = 0; i < word.length; i++) if (foldedCode(text.charCodeAt(start + i)) !== word.charCodeAt(i)) return false;
+  return end === text.length || foldedCode(text.charCodeAt(end)) < 0;
+}
+
+/** Could this character separate the words of a keyword (`[\s_-]`, as in `wordSource`)? */
+function maybeSeparator(c: number): boolean {
+  if (c === 32 || c === 95 || c === 45 || (c >= 9 && c <= 13)) return true;
+  return c >= 128 && /\s/.test(String.fromCharCode(c));
+}
+
 /**
  * The longest keyword starting at `start`, where a word with hash `key` starts (see `hashWord`),
  * confirmed by its sticky regex; undefined when none does.
@@ -128,6 +146,12 @@ export function keywordAt(index: KeywordIndex, text: string, start: number, key:
   const candidates = index.byFirstWord.get(key);
   if (!candidates) return undefined;
   for (const cand of candidates) {
+    // The regex's answer, found without it where that is cheap: `start` is a word's start.
+    if (cand.exact !== undefined) {
+      if (wordAt(text, start, cand.exact)) return { start, end: start + cand.exact.length, word: cand.word };
+      continue;
+    }
+    if (cand.first !== undefined && !(wordAt(text, start, cand.first) && maybeSeparator(text.charCodeAt(start + cand.first.length)))) continue;
     cand.verify.lastIndex = start;
     const m = cand.verify.exec(text);
     // What matched is this keyword, whatever its spacing or case.

@@ -40,22 +40,21 @@ interface WasmApi {
 
 interface Exports {
   readonly memory: WasmMemory;
-  prescan(text: number, n: number, transitions: number, classCount: number, accept: number, hits: number, cap: number): number;
-  walk(text: number, from: number, n: number, hits: number, cap: number): void;
+  scan(text: number, from: number, n: number, transitions: number, classCount: number, accept: number, hits: number, cap: number): void;
+  normalize(text: number, n: number): number;
 }
 
 // Memory layout (bytes): the tables at the fixed offsets prescan.wat expects, then the
 // automaton and the word hits, then the text, last so it can grow with the memory.
-const FOLD_AT = 0;
-const CLASSES_AT = 128;
-const STARTS_AT = 256;
-const RESULTS_AT = 512;
+const INFO_AT = 0;
+const RESULTS_AT = 256;
 const BUCKETS_AT = 1024;
 const MAP_AT = BUCKETS_AT + (BUCKET_MASK + 1);
 const ACCEPT_AT = MAP_AT + 2 * 65536;
-/** Word hits handed over per call; a text with more goes on with `walk`. */
+/** Word hits handed over per call; a text with more goes on from where the call stopped. */
 const HIT_CAP = 8192;
 const PAGE = 65536;
+const START_BIT = 0x8000;
 
 const align = (n: number, to: number): number => Math.ceil(n / to) * to;
 
@@ -113,9 +112,12 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   ensure(0);
   // The tables, written once.
   const { classOf, classCount, transitions, acceptLow, acceptHigh } = automaton;
-  for (let c = 0; c < 128; c++) memory[FOLD_AT + c] = Math.max(0, FOLD[c] as number);
-  memory.set(classOf, CLASSES_AT);
-  for (let cls = 0; cls < classCount; cls++) memory[STARTS_AT + cls] = transitions[cls] === 0 ? 0 : 1;
+  if (classCount > 127) return javascriptPrescanner(index, automaton); // 7 bits of class in the info table
+  for (let c = 0; c < 128; c++) {
+    const cls = classOf[c] as number;
+    const starts = transitions[cls] === 0 ? 0 : START_BIT;
+    memory.writeUInt16LE(Math.max(0, FOLD[c] as number) | (cls << 8) | starts, INFO_AT + 2 * c);
+  }
   memory.set(index.buckets, BUCKETS_AT);
   Buffer.from(normalizationMap().buffer).copy(memory, MAP_AT);
   for (let s = 0; s < states; s++) {
@@ -132,17 +134,24 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   return {
     native: true,
     scan(input: string): Prescan {
-      const n = input.length;
+      let n = input.length;
       ensure(2 * n);
       memory.write(input, textAt, 'utf16le');
-      const m = exports.prescan(textAt, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
+      let text = input;
+      const scan = (from: number): void => exports.scan(textAt, from, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
+      scan(0);
+      if (memory.readUInt32LE(RESULTS_AT + 8) === 1) {
+        // Dashes, spaces, zero-width characters to normalize (rare): then the normalized text again.
+        n = exports.normalize(textAt, n);
+        text = memory.toString('utf16le', textAt, textAt + 2 * n);
+        scan(0);
+      }
       const low = memory.readUInt32LE(RESULTS_AT);
       const high = memory.readUInt32LE(RESULTS_AT + 4);
-      const text = memory.readUInt32LE(RESULTS_AT + 8) === 1 ? memory.toString('utf16le', textAt, textAt + 2 * m) : input;
       const hits: KeywordHit[] = [];
       let lastEnd = 0;
       for (;;) {
-        const count = memory.readUInt32LE(RESULTS_AT + 12);
+        const count = memory.readUInt32LE(RESULTS_AT + 16);
         const pairs = new Int32Array(memory.buffer, memory.byteOffset + hitsAt, 2 * count);
         for (let k = 0; k < count; k++) {
           const start = pairs[2 * k] as number;
@@ -153,9 +162,9 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
             lastEnd = hit.end;
           }
         }
-        const resume = memory.readUInt32LE(RESULTS_AT + 16);
-        if (resume >= m) break;
-        exports.walk(textAt, resume, m, hitsAt, HIT_CAP);
+        const resume = memory.readUInt32LE(RESULTS_AT + 20);
+        if (resume >= n) break;
+        scan(resume);
       }
       return { text, hits, hasShape: (bit) => bitTest(low, high, bit) };
     },
