@@ -25,8 +25,8 @@ interface Candidate {
   readonly verify: RegExp;
   /** The keyword is this one word of letters and digits: compared without the regex. */
   readonly exact?: string;
-  /** The keyword is words of letters and digits, this one first: the regex runs only when it is followed by a separator. */
-  readonly first?: string;
+  /** The keyword is these words of letters and digits: matched without the regex. */
+  readonly parts?: readonly string[];
 }
 
 export interface KeywordIndex {
@@ -100,7 +100,7 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
     if (!first) continue; // keywords start with a letter or digit (checked by the rule tests)
     const verify = new RegExp(wordSource(word), 'iy');
     const words = /^[a-z0-9]+(?: [a-z0-9]+)+$/.test(word);
-    add(first, { word, verify, ...(word === first ? { exact: word } : words ? { first } : {}) });
+    add(first, { word, verify, ...(word === first ? { exact: word } : words ? { parts: word.split(' ') } : {}) });
     // Written glued (`SocialSecurity`, `MemberID`): the text's word is the words run together.
     if (words) add(word.replace(/ /g, ''), { word, verify, exact: word.replace(/ /g, '') });
   }
@@ -132,6 +132,28 @@ function wordAt(text: string, start: number, word: string): boolean {
   return end === text.length || foldedCode(text.charCodeAt(end)) < 0;
 }
 
+/**
+ * What `wordSource`'s regex does for a keyword of several words, by hand: each word in any case,
+ * up to three separators between them, a boundary after the last. Returns the end, or -1.
+ */
+function wordsAt(text: string, start: number, parts: readonly string[]): number {
+  let pos = start;
+  for (let p = 0; p < parts.length; p++) {
+    if (p > 0) {
+      let separators = 0;
+      while (separators < 3 && maybeSeparator(text.charCodeAt(pos))) {
+        pos++;
+        separators++;
+      }
+    }
+    const part = parts[p] as string;
+    if (pos + part.length > text.length) return -1;
+    for (let i = 0; i < part.length; i++) if (foldedCode(text.charCodeAt(pos + i)) !== part.charCodeAt(i)) return -1;
+    pos += part.length;
+  }
+  return pos === text.length || foldedCode(text.charCodeAt(pos)) < 0 ? pos : -1;
+}
+
 /** Could this character separate the words of a keyword (`[\s_-]`, as in `wordSource`)? */
 function maybeSeparator(c: number): boolean {
   if (c === 32 || c === 95 || c === 45 || (c >= 9 && c <= 13)) return true;
@@ -151,7 +173,11 @@ export function keywordAt(index: KeywordIndex, text: string, start: number, key:
       if (wordAt(text, start, cand.exact)) return { start, end: start + cand.exact.length, word: cand.word };
       continue;
     }
-    if (cand.first !== undefined && !(wordAt(text, start, cand.first) && maybeSeparator(text.charCodeAt(start + cand.first.length)))) continue;
+    if (cand.parts !== undefined) {
+      const end = wordsAt(text, start, cand.parts);
+      if (end >= 0) return { start, end, word: cand.word };
+      continue;
+    }
     cand.verify.lastIndex = start;
     const m = cand.verify.exec(text);
     // What matched is this keyword, whatever its spacing or case.
