@@ -346,12 +346,12 @@ function* matchesIn(regex: RegExp, text: string, regions: readonly [number, numb
 export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
   const index = buildKeywordIndex(rules);
   const env: DetectorEnv = { today: options.today ?? new Date() };
-  // The shapes of the patterns run over whole texts (the others run only near their keywords;
-  // a literal is a cheaper gate): an automaton of all shapes would have thousands of states.
+  // The shapes of the patterns run over whole texts (the others run only near their keywords):
+  // an automaton of all shapes would have thousands of states.
   const shaped: { pattern: CompiledPattern; shape: ShapeStep[] }[] = [];
   for (const rule of rules) {
     for (const pattern of rule.patterns) {
-      if (pattern.requireContext || pattern.requireLabel || pattern.literal !== undefined) continue;
+      if (pattern.requireContext || pattern.requireLabel) continue;
       const shape = requiredShape(pattern.regex);
       if (shape) shaped.push({ pattern, shape });
     }
@@ -360,11 +360,11 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
   const shapeBit = new Map<CompiledPattern, number>();
   automaton.included.forEach((i, bit) => shapeBit.set((shaped[i] as (typeof shaped)[number]).pattern, bit));
   const prescanner = createPrescanner(index, automaton, { javascript: options.javascriptPrescan === true });
-  /** Can the pattern match this text at all? (its literal and its shape occur in it) */
+  /** Can the pattern match this text at all? (its shape, or else its literal, occurs in it) */
   const mayMatch = (pattern: CompiledPattern, pre: Prescan): boolean => {
-    if (pattern.literal !== undefined && !pre.text.includes(pattern.literal)) return false;
     const bit = shapeBit.get(pattern);
-    return bit === undefined || pre.hasShape(bit);
+    if (bit !== undefined) return pre.hasShape(bit);
+    return pattern.literal === undefined || pre.text.includes(pattern.literal);
   };
 
   const candidatesOf = (facts: SegmentFacts, pre: Prescan): Candidate[] => {

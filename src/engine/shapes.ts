@@ -58,35 +58,38 @@ function tryBuild(shapes: readonly (readonly ShapeStep[])[]): ShapeAutomaton | u
     }),
   );
 
-  const states: { items: number[]; mask: bigint }[] = [{ items: [], mask: 0n }];
-  const ids = new Map<string, number>([['|0', 0]]);
+  // Masks as two 32-bit halves (BigInt arithmetic made the build ten times slower).
+  const states: { items: number[]; low: number; high: number }[] = [{ items: [], low: 0, high: 0 }];
+  const ids = new Map<string, number>([['|0|0', 0]]);
   const transitions: number[] = [];
-  // Items encode (shape k, next step j) as k * 64 + j (shapes are at most 16 steps).
+  // Items encode (shape k, next step j) as k * 64 + j (shapes are at most 13 steps).
   for (let s = 0; s < states.length; s++) {
-    const state = states[s] as { items: number[]; mask: bigint };
+    const state = states[s] as { items: number[] };
     for (let cls = 0; cls < count; cls++) {
-      const next = new Set<number>();
-      let mask = 0n;
+      const next: number[] = [];
+      let low = 0;
+      let high = 0;
       const advance = (k: number, j: number): void => {
         const steps = accepts[k] as boolean[][];
         for (const p of (closures[k] as number[][])[j] as number[]) {
           if (p === steps.length || !(steps[p] as boolean[])[cls]) continue;
-          const reached = (closures[k] as number[][])[p + 1];
-          // Completed when the steps left can all be skipped (trailing optional steps are cut off).
-          if (p + 1 === steps.length || reached === undefined) mask |= 1n << BigInt(k);
-          else next.add(k * 64 + p + 1);
+          if (p + 1 === steps.length) {
+            // completed (trailing optional steps were cut off, so the last step is required)
+            if (k < 32) low |= 1 << k;
+            else high |= 1 << (k - 32);
+          } else if (!next.includes(k * 64 + p + 1)) next.push(k * 64 + p + 1);
         }
       };
       for (let k = 0; k < shapes.length; k++) advance(k, 0);
       for (const item of state.items) advance(item >> 6, item & 63);
-      const items = [...next].sort((a, b) => a - b);
-      const key = `${items.join(',')}|${mask}`;
+      next.sort((a, b) => a - b);
+      const key = `${next.join(',')}|${low >>> 0}|${high >>> 0}`;
       let id = ids.get(key);
       if (id === undefined) {
         id = states.length;
         if (id >= MAX_STATES) return undefined;
         ids.set(key, id);
-        states.push({ items, mask });
+        states.push({ items: next, low: low >>> 0, high: high >>> 0 });
       }
       transitions.push(id);
     }
@@ -95,8 +98,8 @@ function tryBuild(shapes: readonly (readonly ShapeStep[])[]): ShapeAutomaton | u
     classOf: Uint8Array.from(classOf),
     classCount: count,
     transitions: Uint16Array.from(transitions),
-    acceptLow: Uint32Array.from(states.map((st) => Number(st.mask & 0xffffffffn))),
-    acceptHigh: Uint32Array.from(states.map((st) => Number(st.mask >> 32n))),
+    acceptLow: Uint32Array.from(states.map((st) => st.low)),
+    acceptHigh: Uint32Array.from(states.map((st) => st.high)),
     included: [],
   };
 }
