@@ -19,7 +19,7 @@ export interface KeywordHit {
   readonly word: string;
 }
 
-interface Candidate {
+export interface Candidate {
   readonly word: string;
   /** Sticky, case-insensitive: does the whole keyword start exactly here? */
   readonly verify: RegExp;
@@ -74,6 +74,11 @@ function hashWord(word: string): number {
 /** A hash's bucket: mixed by one multiply a word, so short words spread over all buckets. */
 export function bucketOf(key: number): number {
   return (Math.imul(key, 0x9e3779b1) >>> 16) & BUCKET_MASK;
+}
+
+/** A hash's first slot in a table of 4,096 (the prescan's, see wasm/prescan.wat). */
+export function slotOf(key: number): number {
+  return Math.imul(key, 0x9e3779b1) >>> 20;
 }
 
 export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
@@ -166,7 +171,11 @@ function maybeSeparator(c: number): boolean {
  */
 export function keywordAt(index: KeywordIndex, text: string, start: number, key: number): KeywordHit | undefined {
   const candidates = index.byFirstWord.get(key);
-  if (!candidates) return undefined;
+  return candidates ? keywordIn(candidates, text, start) : undefined;
+}
+
+/** The longest of these keywords (all starting with the word at `start`, longest first) found at `start`. */
+export function keywordIn(candidates: readonly Candidate[], text: string, start: number): KeywordHit | undefined {
   for (const cand of candidates) {
     // The regex's answer, found without it where that is cheap: `start` is a word's start.
     if (cand.exact !== undefined) {

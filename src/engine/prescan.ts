@@ -8,7 +8,7 @@
  * queue workers. Where WebAssembly is unavailable (node --jitless), the same results come from
  * the JavaScript functions, slower.
  */
-import { BUCKET_MASK, FOLD, findKeywords, keywordAt, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { bucketOf, FOLD, findKeywords, keywordIn, slotOf, type Candidate, type KeywordHit, type KeywordIndex } from './keywords.js';
 import { normalizeText, replacement, SPECIAL } from './normalize.js';
 import { shapesIn, type ShapeAutomaton } from './shapes.js';
 import { PRESCAN_WASM } from './wasm/prescan-binary.js';
@@ -48,8 +48,10 @@ interface Exports {
 // automaton and the word hits, then the text, last so it can grow with the memory.
 const INFO_AT = 0;
 const RESULTS_AT = 256;
-const BUCKETS_AT = 1024;
-const MAP_AT = BUCKETS_AT + (BUCKET_MASK + 1);
+const WORDS_AT = 1024;
+const WORD_SLOTS = 4096;
+const BUCKETS_AT = WORDS_AT + 8 * WORD_SLOTS;
+const MAP_AT = BUCKETS_AT + 8192;
 const ACCEPT_AT = MAP_AT + 2 * 65536;
 /** Word hits handed over per call; a text with more goes on from where the call stopped. */
 const HIT_CAP = 8192;
@@ -118,7 +120,18 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     const starts = transitions[cls] === 0 ? 0 : START_BIT;
     memory.writeUInt16LE(Math.max(0, FOLD[c] as number) | (cls << 8) | starts, INFO_AT + 2 * c);
   }
-  memory.set(index.buckets, BUCKETS_AT);
+  // Keywords' first words: hash → list, in the open-addressing table prescan.wat probes.
+  const lists: (readonly Candidate[])[] = [];
+  for (const [key, candidates] of index.byFirstWord) {
+    if (lists.length >= WORD_SLOTS / 2) return javascriptPrescanner(index, automaton); // keep probes short
+    lists.push(candidates);
+    let slot = slotOf(key);
+    while (memory.readUInt32LE(WORDS_AT + 8 * slot) !== 0) slot = (slot + 1) % WORD_SLOTS;
+    memory.writeUInt32LE(key + 1, WORDS_AT + 8 * slot);
+    memory.writeUInt32LE(lists.length, WORDS_AT + 8 * slot + 4);
+    const bucket = bucketOf(key);
+    memory[BUCKETS_AT + (bucket >> 3)] = (memory[BUCKETS_AT + (bucket >> 3)] as number) | (1 << (bucket & 7));
+  }
   Buffer.from(normalizationMap().buffer).copy(memory, MAP_AT);
   for (let s = 0; s < states; s++) {
     memory.writeUInt32LE(acceptLow[s] as number, ACCEPT_AT + 8 * s);
@@ -138,14 +151,11 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       ensure(2 * n);
       memory.write(input, textAt, 'utf16le');
       let text = input;
+      n = exports.normalize(textAt, n);
+      // Dashes, spaces, zero-width characters normalized: the text the patterns see changed too.
+      if (memory.readUInt32LE(RESULTS_AT + 8) === 1) text = memory.toString('utf16le', textAt, textAt + 2 * n);
       const scan = (from: number): void => exports.scan(textAt, from, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
       scan(0);
-      if (memory.readUInt32LE(RESULTS_AT + 8) === 1) {
-        // Dashes, spaces, zero-width characters to normalize (rare): then the normalized text again.
-        n = exports.normalize(textAt, n);
-        text = memory.toString('utf16le', textAt, textAt + 2 * n);
-        scan(0);
-      }
       const low = memory.readUInt32LE(RESULTS_AT);
       const high = memory.readUInt32LE(RESULTS_AT + 4);
       const hits: KeywordHit[] = [];
@@ -156,7 +166,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
         for (let k = 0; k < count; k++) {
           const start = pairs[2 * k] as number;
           if (start < lastEnd) continue; // inside the keyword just found, as the JavaScript walk skips it
-          const hit = keywordAt(index, text, start, pairs[2 * k + 1] as number);
+          const hit = keywordIn(lists[(pairs[2 * k + 1] as number) - 1] as readonly Candidate[], text, start);
           if (hit) {
             hits.push(hit);
             lastEnd = hit.end;
