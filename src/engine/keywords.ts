@@ -65,7 +65,7 @@ export const BUCKET_MASK = 0xffff;
  * A word's hash: rotate and xor, one step per character (a multiply per character would be the
  * prescan's slowest link), then KEY_MASK. The same in wasm/prescan.wat.
  */
-function hashWord(word: string): number {
+export function hashWord(word: string): number {
   let h = 0;
   for (let i = 0; i < word.length; i++) h = ((h << 5) | (h >>> 27)) ^ word.charCodeAt(i);
   return h & KEY_MASK;

@@ -32,19 +32,20 @@
   ;; - runs the shape automaton (src/engine/shapes.ts): entries of $transitions are
   ;;   (next state × class count) × 2, plus 1 when the next state completes shapes, whose mask
   ;;   is at $accept + 8 × state (stored only when $from is 0: a resumed call starts mid-text);
-    ;; - hashes each word (a run of ASCII letters and digits) as keywords.ts does and writes
+  ;; - hashes each word (a run of ASCII letters and digits) as keywords.ts does and writes
   ;;   (start, list + 1) to $hits for each word that is some keywords' first word, up to $cap;
-;;   past that it stops
-  ;;   before the word, whose start is the resume index (else $n).
+  ;;   past that the shapes go on (when $from is 0) but the words wait for a call from the
+  ;;   resume index, the start of the first word left out ($n when none was).
   (func (export "scan")
     (param $text i32) (param $from i32) (param $n i32) (param $transitions i32) (param $classCount i32)
     (param $accept i32) (param $hits i32) (param $cap i32)
     (local $i i32) (local $end i32) (local $c i32) (local $info i32) (local $fold i32)
     (local $row i32) (local $entry i32) (local $mask i64) (local $start i32)
-    (local $h i32) (local $list i32) (local $count i32) (local $shapes i32) (local $bucket i32)
+    (local $h i32) (local $list i32) (local $count i32) (local $shapes i32) (local $bucket i32) (local $resume i32)
     (local.set $i (i32.add (local.get $text) (i32.shl (local.get $from) (i32.const 1))))
     (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
     (local.set $shapes (i32.eqz (local.get $from)))
+    (local.set $resume (local.get $n))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
@@ -98,17 +99,19 @@
           (then (local.set $list (call $lookup (local.get $h)))))
         (if (local.get $list)
           (then
-            (if (i32.eq (local.get $count) (local.get $cap))
+            (if (i32.lt_u (local.get $count) (local.get $cap))
               (then
-                (i32.store offset=276 (i32.const 0) (i32.shr_u (i32.sub (local.get $start) (local.get $text)) (i32.const 1)))
-                (br $done)))
-            (i32.store (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3)))
-              (i32.shr_u (i32.sub (local.get $start) (local.get $text)) (i32.const 1)))
-            (i32.store offset=4 (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3))) (local.get $list))
-            (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+                (i32.store (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3)))
+                  (i32.shr_u (i32.sub (local.get $start) (local.get $text)) (i32.const 1)))
+                (i32.store offset=4 (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3))) (local.get $list))
+                (local.set $count (i32.add (local.get $count) (i32.const 1))))
+              (else
+                ;; full: the words from here on wait for the next call; the shapes go on to the end
+                (if (i32.eq (local.get $resume) (local.get $n))
+                  (then (local.set $resume (i32.shr_u (i32.sub (local.get $start) (local.get $text)) (i32.const 1)))))
+                (br_if $done (i32.eqz (local.get $shapes)))))))
         (br $next)))
-    (if (i32.lt_u (local.get $count) (local.get $cap))
-      (then (i32.store offset=276 (i32.const 0) (local.get $n))))
+    (i32.store offset=276 (i32.const 0) (local.get $resume))
     (if (local.get $shapes)
       (then (i64.store offset=256 (i32.const 0) (local.get $mask))))
     (i32.store offset=272 (i32.const 0) (local.get $count)))

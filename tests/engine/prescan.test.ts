@@ -1,0 +1,248 @@
+/**
+ * The prescan (engine/prescan.ts, wasm/prescan.wat) must give exactly what the JavaScript
+ * functions it replaces give: the normalized text, the keyword hits and the pattern shapes.
+ * Every comparison here is WebAssembly against JavaScript, or a fast path against the regex.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MailGenerator } from '../../bench/mailgen.js';
+import { Rng } from '../../bench/prng.js';
+import { binaryModuleSource, compileWat } from '../../scripts/build-wasm.js';
+import { createEngine } from '../../src/engine/engine.js';
+import { buildKeywordIndex, hashWord, keywordIn, type Candidate, type KeywordHit } from '../../src/engine/keywords.js';
+import { createPrescanner } from '../../src/engine/prescan.js';
+import { buildShapeAutomaton, shapesIn } from '../../src/engine/shapes.js';
+import { PRESCAN_WASM } from '../../src/engine/wasm/prescan-binary.js';
+import { BUNDLED_RULES_DIR, loadRules } from '../../src/rules/load.js';
+import { requiredShape, type ShapeStep } from '../../src/rules/shape.js';
+import { SHARED, jsonLines, runCli } from '../helpers/cli.js';
+
+const { rules } = await loadRules([BUNDLED_RULES_DIR]);
+const index = buildKeywordIndex(rules);
+const wholeTextShapes: ShapeStep[][] = [];
+for (const rule of rules) {
+  for (const pattern of rule.patterns) {
+    if (pattern.requireContext || pattern.requireLabel) continue;
+    const shape = requiredShape(pattern.regex);
+    if (shape) wholeTextShapes.push(shape);
+  }
+}
+const automaton = buildShapeAutomaton(wholeTextShapes);
+const wasm = createPrescanner(index, automaton);
+const javascript = createPrescanner(index, automaton, { javascript: true });
+const allKeywords = [...new Set(rules.flatMap((r) => [...(r.context?.strong ?? []), ...(r.context?.weak ?? []), ...(r.negative?.words ?? []), ...(r.dictionary?.terms ?? [])]))];
+
+/** Texts of every kind the prescan must agree on. */
+function texts(): [string, string][] {
+  const rng = new Rng(20_261_124);
+  const gen = new MailGenerator(3);
+  const out: [string, string][] = [
+    ['empty', ''],
+    ['one letter', 'a'],
+    ['one digit at the end', 'SSN 5'],
+    ['ascii', Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)).join('')],
+    ['lone surrogates', 'SSN:\ud800 536-90-4399 \udc00member id\ud83d\ude00'],
+    ['specials', 'Soc\u200bial Secu\u00adrity\u00a0Number\u2013536\u201290\u20134399\u2028DOB\u00a001/02/1950\ufeff'],
+    ['only a zero-width space', '\u200b'],
+  ];
+  for (let i = 0; i < 200; i++) out.push([`mail ${i}`, gen.segmentText(300 + 50 * i).text]);
+  // Keywords back to back, in odd case and spacing, some glued, with values between them.
+  const specials = ['\u2013', '\u00a0', '\u200b', '\u00ad', '\u2028', 'é', '\ud83d\ude00', '-', '_', '  ', '\t', '\r\n', '#', '.'];
+  for (let i = 0; i < 60; i++) {
+    const parts: string[] = [];
+    for (let k = 0; k < 150; k++) {
+      let word = rng.pick(allKeywords);
+      if (rng.chance(0.3)) word = word.toUpperCase();
+      if (rng.chance(0.2)) word = word.replace(/ /g, rng.pick(['', '-', '_', '   ', '    ', '\n']));
+      parts.push(word, rng.pick(specials), rng.chance(0.3) ? rng.digits(rng.int(1, 12)) : '', rng.pick([' ', '', 'x', '1', ': ']));
+    }
+    out.push([`keywords ${i}`, parts.join('')]);
+  }
+  // More candidate words than one call hands over (8,192): the scan resumes.
+  out.push(['many candidates', Array.from({ length: 30_000 }, (_, i) => (i % 3 === 0 ? 'date of birth' : i % 3 === 1 ? 'in' : 'patient')).join(' ')]);
+  // Larger than the memory at first: it grows.
+  out.push(['3 M characters', `${'member id W123456789 '.repeat(150_000)}536-90-4399`]);
+  return out;
+}
+
+describe('the committed WebAssembly', () => {
+  it('is what src/engine/wasm/prescan.wat compiles to (run `npm run wasm` after editing it)', async () => {
+    const binary = await compileWat();
+    expect(Buffer.from(PRESCAN_WASM, 'base64').equals(Buffer.from(binary))).toBe(true);
+    const source = readFileSync(new URL('../../src/engine/wasm/prescan-binary.ts', import.meta.url), 'utf8');
+    expect(source).toBe(binaryModuleSource(binary));
+  });
+
+  it('is in use here (the JavaScript fallback is only for runtimes without WebAssembly)', () => {
+    expect(wasm.native).toBe(true);
+    expect(javascript.native).toBe(false);
+  });
+});
+
+describe('WebAssembly and JavaScript prescans agree', () => {
+  it.each(texts())('%s', (_name, text) => {
+    const a = wasm.scan(text);
+    const b = javascript.scan(text);
+    expect(a.text).toBe(b.text);
+    expect(a.hits).toEqual(b.hits);
+    for (let bit = 0; bit < automaton.included.length; bit++) expect([bit, a.hasShape(bit)]).toEqual([bit, b.hasShape(bit)]);
+  });
+
+  it('one prescanner reused across texts of different sizes leaves nothing behind', () => {
+    const long = `${'x '.repeat(100_000)} SSN 536-90-4399`;
+    const short = 'DOB: 01/02/1950';
+    expect(wasm.scan(short).hits).toEqual(javascript.scan(short).hits);
+    wasm.scan(long);
+    expect(wasm.scan(short).hits).toEqual(javascript.scan(short).hits);
+    expect(wasm.scan(short).text).toBe(short);
+  });
+});
+
+describe('keywords matched without their regex', () => {
+  /** The regex answer: the first candidate whose sticky regex matches at `start`. */
+  const byRegex = (candidates: readonly Candidate[], text: string, start: number): KeywordHit | undefined => {
+    for (const c of candidates) {
+      c.verify.lastIndex = start;
+      const m = c.verify.exec(text);
+      if (m) return { start, end: start + m[0].length, word: c.word };
+    }
+    return undefined;
+  };
+  const variants = (word: string): string[] => {
+    const out = [word, word.toUpperCase(), word.replace(/\b\w/g, (c) => c.toUpperCase())];
+    for (const sep of ['', '-', '_', '  ', '   ', '    ', '\t', '\n', ' - ', '\u00a0', '.']) out.push(word.replace(/ /g, sep));
+    return out.flatMap((v) => [v, `${v}x`, `${v}1`, `${v}.`, `${v} `, `${v}-x`, v.slice(0, -1)]);
+  };
+
+  it('give the regex answer for every bundled keyword, in every case, spacing and ending', () => {
+    let compared = 0;
+    for (const [key, candidates] of index.byFirstWord) {
+      for (const cand of candidates) {
+        for (const v of variants(cand.word)) {
+          const text = `see ${v} 536-90-4399`;
+          // A list is consulted where the word starting there has its hash.
+          const word = /[A-Za-z0-9]+/y;
+          word.lastIndex = 4;
+          if (hashWord(word.exec(text)?.[0].toLowerCase() ?? '') !== key) continue;
+          expect([cand.word, v, keywordIn(candidates, text, 4)]).toEqual([cand.word, v, byRegex(candidates, text, 4)]);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(5_000);
+  });
+});
+
+describe('pattern shapes', () => {
+  const render = (shape: readonly ShapeStep[] | undefined): string | undefined =>
+    shape?.map((s) => {
+      const members = [...Array(128).keys()].filter((c) => s.set[c]);
+      const digits = members.filter((c) => c >= 48 && c <= 57).length === 10 && members.length === 10;
+      const body = digits ? 'd' : members.length <= 4 ? members.map((c) => String.fromCharCode(c)).join('') : `${members.length}`;
+      return `${body}${s.set[128] ? '+' : ''}${s.optional ? '?' : ''}`;
+    }).join(' ');
+
+  it.each([
+    [/(?<![\w.\-/])\d{3}-\d{2}-\d{4}(?!\w)/g, 'd d d - d d - d d d d'],
+    [/(?:\d{3}-\d{2}-\d{4}|\d{3}\.\d{2}\.\d{4})/g, 'd d d -. d d -. d d d d'],
+    [/\d{1,2}\/\d{1,2}\/(?:\d{4}|\d{2})/g, 'd d? / d d? / d d'], // trailing optional steps constrain nothing,
+    [/\d{4}[- ]?[A-Z]/g, 'd d d d  -? 26'],
+    [/REF\*SY\*(?<value>\d{9})/g, 'R E F * S Y * d d d d d d'],
+    [/ssn/gi, 'Ss Ss Nn'],
+    [/[^a-z]\d\d/g, '102+ d d'],
+    [/\d+-\d/g, undefined], // one fixed position: too short to be worth a state
+    [/\d{2,}x\d\d\d/g, undefined], // open-ended repeat: the shape ends there
+    [/(a|bc)de/g, 'ab c? d e'],
+    [/ab(?=c)de/g, 'a b d e'],
+  ])('%s → %s', (regex, expected) => {
+    expect(render(requiredShape(regex))).toBe(expected);
+  });
+
+  it('occur in every rule example the pattern matches (a shape may let more through, never less)', () => {
+    let checked = 0;
+    for (const rule of rules) {
+      for (const pattern of rule.patterns) {
+        const shape = requiredShape(pattern.regex);
+        if (!shape) continue;
+        const single = buildShapeAutomaton([shape]);
+        for (const example of [...rule.examples.match, ...rule.examples.noMatch]) {
+          pattern.regex.lastIndex = 0;
+          if (!pattern.regex.test(example)) continue;
+          pattern.regex.lastIndex = 0;
+          expect([rule.id, pattern.name, example, shapesIn(single, example)]).toEqual([rule.id, pattern.name, example, 1n]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(300);
+  });
+
+  it.each([
+    ['call 512-555-0100 or fax 512.555.0101', 'ssn dashed'],
+    ['order 2024-05-01, ref 12-34-5678', 'ssn dashed'],
+    ['tracking 1Z999AA10123456784', 'mbi'],
+  ])('%j has no %s shape', (text, what) => {
+    const shape = what === 'ssn dashed' ? requiredShape(/(?:\d{3}-\d{2}-\d{4}|\d{3}\.\d{2}\.\d{4})/g) : requiredShape(/[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}/g);
+    expect(shapesIn(buildShapeAutomaton([shape as ShapeStep[]]), text)).toBe(0n);
+  });
+
+  it('an automaton too large for its tables leaves the broadest shapes ungated', () => {
+    const many = Array.from({ length: 80 }, (_, i) => requiredShape(new RegExp(`${String.fromCharCode(65 + (i % 26))}\\d{${3 + (i % 5)}}[a-z]{2}`, 'g')) as ShapeStep[]);
+    const built = buildShapeAutomaton(many);
+    expect(built.included.length).toBeLessThanOrEqual(64);
+    expect(built.included.length).toBeGreaterThan(0);
+    expect(built.acceptLow.length).toBeLessThanOrEqual(4096);
+  });
+});
+
+describe('the engine with either prescan', () => {
+  const key = Buffer.from('0123456789abcdef0123456789abcdef');
+  const today = new Date('2026-11-24T00:00:00Z');
+  const fast = createEngine(rules, key, { today });
+  const slow = createEngine(rules, key, { today, javascriptPrescan: true });
+
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((f) => {
+      const p = path.join(dir, f);
+      return statSync(p).isDirectory() ? files(p) : [p];
+    });
+
+  it('finds the same in the demo archive, the mime-torture corpus and the first 2,000 Enron messages', () => {
+    const inputs: string[] = files(path.join('fixtures', 'demo', 'eml')).map((f) => readFileSync(f, 'utf8'));
+    for (const [corpus, limit] of [
+      ['mime-torture/mime-torture.mbox', Infinity],
+      ['enron-sample/enron-sample.mbox', 2000],
+    ] as const) {
+      const file = path.join(SHARED, 'corpora', corpus);
+      if (existsSync(file)) inputs.push(...readFileSync(file, 'utf8').split(/\n(?=From )/).slice(0, limit));
+    }
+    expect(inputs.length).toBeGreaterThan(100);
+    let findings = 0;
+    for (const text of inputs) {
+      const segment = { location: 'body', item: 'body', format: 'text', text } as const;
+      const a = fast.scanAll(segment);
+      expect(a).toEqual(slow.scanAll(segment));
+      expect(fast.redact(text.slice(0, 2000))).toBe(slow.redact(text.slice(0, 2000)));
+      findings += a.length;
+    }
+    expect(findings).toBeGreaterThan(100);
+  });
+});
+
+describe('a runtime without WebAssembly (node --jitless)', () => {
+  it('scans the demo archive to the same findings, through the JavaScript prescan', { timeout: 60_000 }, async () => {
+    const args = ['scan', 'mbox:fixtures/demo/mbox', '--format', 'jsonl', '--min-confidence', 'low'];
+    const [normal, jitless] = await Promise.all([runCli(args), runCli(args, { env: { NODE_OPTIONS: '--jitless' } })]);
+    const findings = (stdout: string): string[] =>
+      jsonLines(stdout)
+        .filter((r) => r.type === 'finding')
+        .map((r) => JSON.stringify(r))
+        .sort();
+    expect(normal.code).toBe(jitless.code);
+    // Node says it turns WebAssembly off; nothing else is printed.
+    expect(jitless.stderr.replace(/^Warning: disabling flag --expose_wasm.*\n/m, '')).toBe(normal.stderr);
+    expect(findings(jitless.stdout).length).toBeGreaterThan(50);
+    expect(findings(jitless.stdout)).toEqual(findings(normal.stdout));
+  });
+});
