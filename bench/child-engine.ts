@@ -7,15 +7,22 @@
  *                                  take over 10 s together). With
  *                                  BENCH_ENGINE_PROFILE=FILE, a CPU profile of the timed passes
  *                                  only (not of the text generation) is written to FILE.
+ *   corpus FILE                    the same passes over the text segments (bodies, attachments)
+ *                                  the pipeline extracts from the messages of mbox FILE: real mail
  *   case NAME                      one adversarial input (bench/adversarial.ts) at 0.25 MB, 1 MB
  *                                  and 4 MB, each only when the size before was quick enough;
  *                                  time per MB is compared between the two largest.
+ *
+ * BENCH_ENGINE_PRESCAN=javascript runs the engine with its JavaScript prescan instead of the
+ * WebAssembly one (engine/prescan.ts), to show what that part is worth.
  */
-import { writeFileSync } from 'node:fs';
+import { createReadStream, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../src/rules/load.js';
 import type { Segment } from '../src/model/segment.js';
+import { parseMessage } from '../src/parse/mime.js';
+import { splitMbox } from '../src/sources/mbox-split.js';
 import { adversarialCase } from './adversarial.js';
 import { MailGenerator } from './mailgen.js';
 
@@ -47,14 +54,14 @@ const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 async function engine(): Promise<Engine> {
   const { rules } = await loadRules([BUNDLED_RULES_DIR]);
-  return createEngine(rules, KEY);
+  return createEngine(rules, KEY, { javascriptPrescan: process.env.BENCH_ENGINE_PRESCAN === 'javascript' });
 }
 
 function emit(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
-async function throughput(bytes: number, segmentChars: number, seed: number): Promise<void> {
+function generated(bytes: number, segmentChars: number, seed: number): { segments: Segment[]; total: number; planted: number } {
   const gen = new MailGenerator(seed);
   const segments: Segment[] = [];
   let total = 0;
@@ -65,6 +72,22 @@ async function throughput(bytes: number, segmentChars: number, seed: number): Pr
     total += Buffer.byteLength(text, 'utf8');
     if (phi) planted++;
   }
+  return { segments, total, planted };
+}
+
+async function extracted(file: string): Promise<{ segments: Segment[]; total: number; planted: number }> {
+  const segments: Segment[] = [];
+  let total = 0;
+  for await (const m of splitMbox(createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>, { maxMessageBytes: 50 * 1024 * 1024 })) {
+    for (const segment of (await parseMessage(m.bytes, { maxNestingDepth: 5 })).segments) {
+      segments.push(segment);
+      total += Buffer.byteLength(segment.text, 'utf8');
+    }
+  }
+  return { segments, total, planted: 0 };
+}
+
+async function throughput({ segments, total, planted }: { segments: Segment[]; total: number; planted: number }): Promise<void> {
   const e = await engine();
   const pass = (limit = Infinity): number => {
     let n = 0;
@@ -140,10 +163,12 @@ async function adversarial(name: string): Promise<void> {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'throughput') {
-  await throughput(Number(args[0]), Number(args[1]), Number(args[2]));
+  await throughput(generated(Number(args[0]), Number(args[1]), Number(args[2])));
+} else if (mode === 'corpus' && args[0]) {
+  await throughput(await extracted(args[0]));
 } else if (mode === 'case' && args[0]) {
   await adversarial(args[0]);
 } else {
-  process.stderr.write('usage: child-engine.js throughput BYTES SEGMENT SEED | case NAME\n');
+  process.stderr.write('usage: child-engine.js throughput BYTES SEGMENT SEED | corpus MBOX | case NAME\n');
   process.exit(2);
 }

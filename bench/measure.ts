@@ -137,11 +137,23 @@ export async function measureEngineThroughput(
   bytes: number,
   segmentChars: number,
   seed: number,
-  /** Writes a CPU profile of the timed passes (not of the text generation) to this file. */
-  options: { cpuProfile?: string } = {},
+  /** cpuProfile: writes a CPU profile of the timed passes (not of the text generation) to this file. */
+  options: { cpuProfile?: string; javascriptPrescan?: boolean } = {},
 ): Promise<EngineThroughput> {
-  const env = options.cpuProfile ? { BENCH_ENGINE_PROFILE: options.cpuProfile } : {};
-  const run = await runMeasured(built('bench/child-engine.ts'), ['throughput', String(bytes), String(segmentChars), String(seed)], { env });
+  return engineRun(['throughput', String(bytes), String(segmentChars), String(seed)], options);
+}
+
+/** The engine over the text the pipeline extracts from the messages of an mbox (real mail). */
+export async function measureEngineCorpus(file: string, options: { javascriptPrescan?: boolean } = {}): Promise<EngineThroughput> {
+  return engineRun(['corpus', file], options);
+}
+
+async function engineRun(args: string[], options: { cpuProfile?: string; javascriptPrescan?: boolean }): Promise<EngineThroughput> {
+  const env = {
+    ...(options.cpuProfile ? { BENCH_ENGINE_PROFILE: options.cpuProfile } : {}),
+    ...(options.javascriptPrescan ? { BENCH_ENGINE_PRESCAN: 'javascript' } : {}),
+  };
+  const run = await runMeasured(built('bench/child-engine.ts'), args, { env });
   if (run.exitCode !== 0) throw failure('engine throughput', run);
   const r = lastJsonLine<ThroughputResult>(run.stdout);
   const sorted = [...r.passSeconds].sort((a, b) => a - b);

@@ -371,13 +371,19 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     const text = facts.text;
     const out: Candidate[] = [];
     rules.forEach((rule, ruleIndex) => {
+      let labelRegions: [number, number][] | undefined;
+      let contextRegions: [number, number][] | undefined;
       const sources: { pattern: CompiledPattern | undefined; name: string; score: number; requirement: Candidate['requirement']; matches: Iterable<{ index: number; text: string }> }[] = [];
       for (const pattern of rule.patterns) {
         if (!mayMatch(pattern, pre)) continue;
         const requirement = pattern.requireLabel ? 'label' : pattern.requireContext ? 'context' : 'none';
         let regions: [number, number][] | undefined;
         if (requirement !== 'none') {
-          regions = regionsFor(rule, ruleIndex, facts, index, requirement);
+          // The same for every pattern of the rule with this requirement (seven date formats).
+          regions =
+            requirement === 'label'
+              ? (labelRegions ??= regionsFor(rule, ruleIndex, facts, index, requirement))
+              : (contextRegions ??= regionsFor(rule, ruleIndex, facts, index, requirement));
           if (regions.length === 0) continue; // prefilter: no keyword, no labelled column, no candidate
         }
         const matches = matchesIn(pattern.regex, text, regions);
