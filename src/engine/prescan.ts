@@ -72,8 +72,17 @@ function normalizationMap(): Uint16Array {
   return map;
 }
 
-function bitTest(low: number, high: number, bit: number): boolean {
-  return bit < 32 ? ((low >>> bit) & 1) === 1 : ((high >>> (bit - 32)) & 1) === 1;
+class Prescanned implements Prescan {
+  constructor(
+    readonly text: string,
+    readonly hits: KeywordHit[],
+    private readonly low: number,
+    private readonly high: number,
+  ) {}
+
+  hasShape(bit: number): boolean {
+    return bit < 32 ? ((this.low >>> bit) & 1) === 1 : ((this.high >>> (bit - 32)) & 1) === 1;
+  }
 }
 
 /** The same answers without WebAssembly. */
@@ -85,7 +94,7 @@ function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton): P
       const mask = shapesIn(automaton, text);
       const low = Number(mask & 0xffffffffn);
       const high = Number(mask >> 32n);
-      return { text, hits: findKeywords(index, text), hasShape: (bit) => bitTest(low, high, bit) };
+      return new Prescanned(text, findKeywords(index, text), low, high);
     },
   };
 }
@@ -105,11 +114,15 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   const hitsAt = align(transitionsAt + 4 * automaton.transitions.length, 8);
   const textAt = align(hitsAt + 8 * HIT_CAP, 16);
 
+  // Views of the memory, made again only when it grows (growing replaces its buffer).
   let memory = Buffer.from(exports.memory.buffer);
+  let words32 = new Int32Array(memory.buffer);
   const ensure = (bytes: number): void => {
     const needed = textAt + bytes;
-    if (exports.memory.buffer.byteLength < needed) exports.memory.grow(Math.ceil((needed - exports.memory.buffer.byteLength) / PAGE));
-    if (memory.buffer !== exports.memory.buffer) memory = Buffer.from(exports.memory.buffer);
+    if (memory.length >= needed) return;
+    exports.memory.grow(Math.ceil((needed - memory.length) / PAGE));
+    memory = Buffer.from(exports.memory.buffer);
+    words32 = new Int32Array(memory.buffer);
   };
   ensure(0);
   // The tables, written once.
@@ -153,30 +166,28 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       let text = input;
       n = exports.normalize(textAt, n);
       // Dashes, spaces, zero-width characters normalized: the text the patterns see changed too.
-      if (memory.readUInt32LE(RESULTS_AT + 8) === 1) text = memory.toString('utf16le', textAt, textAt + 2 * n);
-      const scan = (from: number): void => exports.scan(textAt, from, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
-      scan(0);
-      const low = memory.readUInt32LE(RESULTS_AT);
-      const high = memory.readUInt32LE(RESULTS_AT + 4);
+      if (words32[(RESULTS_AT >> 2) + 2] === 1) text = memory.toString('utf16le', textAt, textAt + 2 * n);
+      exports.scan(textAt, 0, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
+      const low = (words32[RESULTS_AT >> 2] as number) >>> 0;
+      const high = (words32[(RESULTS_AT >> 2) + 1] as number) >>> 0;
       const hits: KeywordHit[] = [];
       let lastEnd = 0;
       for (;;) {
-        const count = memory.readUInt32LE(RESULTS_AT + 16);
-        const pairs = new Int32Array(memory.buffer, memory.byteOffset + hitsAt, 2 * count);
-        for (let k = 0; k < count; k++) {
-          const start = pairs[2 * k] as number;
+        const count = words32[(RESULTS_AT >> 2) + 4] as number;
+        for (let k = 0, at = hitsAt >> 2; k < count; k++, at += 2) {
+          const start = words32[at] as number;
           if (start < lastEnd) continue; // inside the keyword just found, as the JavaScript walk skips it
-          const hit = keywordIn(lists[(pairs[2 * k + 1] as number) - 1] as readonly Candidate[], text, start);
+          const hit = keywordIn(lists[(words32[at + 1] as number) - 1] as readonly Candidate[], text, start);
           if (hit) {
             hits.push(hit);
             lastEnd = hit.end;
           }
         }
-        const resume = memory.readUInt32LE(RESULTS_AT + 20);
+        const resume = words32[(RESULTS_AT >> 2) + 5] as number;
         if (resume >= n) break;
-        scan(resume);
+        exports.scan(textAt, resume, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
       }
-      return { text, hits, hasShape: (bit) => bitTest(low, high, bit) };
+      return new Prescanned(text, hits, low, high);
     },
   };
 }
