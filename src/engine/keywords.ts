@@ -27,6 +27,13 @@ export interface Candidate {
   readonly exact?: string;
   /** The keyword is these words of letters and digits: matched without the regex. */
   readonly parts?: readonly string[];
+  /**
+   * Otherwise: where its first word ends, and the character the keyword has there (`.` in
+   * `s.s.n.`); for a space (written `[\s_-]{0,3}`), -1 and the character after the space.
+   */
+  readonly firstEnd?: number;
+  readonly follow?: number;
+  readonly followSpace?: number;
 }
 
 export interface KeywordIndex {
@@ -105,7 +112,9 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
     if (!first) continue; // keywords start with a letter or digit (checked by the rule tests)
     const verify = new RegExp(wordSource(word), 'iy');
     const words = /^[a-z0-9]+(?: [a-z0-9]+)+$/.test(word);
-    add(first, { word, verify, ...(word === first ? { exact: word } : words ? { parts: word.split(' ') } : {}) });
+    const follow = word.charCodeAt(first.length);
+    const after = follow === 32 ? { follow: -1, followSpace: word.charCodeAt(first.length + 1) } : { follow };
+    add(first, { word, verify, ...(word === first ? { exact: word } : words ? { parts: word.split(' ') } : { firstEnd: first.length, ...after }) });
     // Written glued (`SocialSecurity`, `MemberID`): the text's word is the words run together.
     if (words) add(word.replace(/ /g, ''), { word, verify, exact: word.replace(/ /g, '') });
   }
@@ -186,6 +195,11 @@ export function keywordIn(candidates: readonly Candidate[], text: string, start:
       const end = wordsAt(text, start, cand.parts);
       if (end >= 0) return { start, end, word: cand.word };
       continue;
+    }
+    if (cand.firstEnd !== undefined) {
+      // The regex only where the character after the first word is the keyword's (most `s` in a text are `'s`).
+      const after = text.charCodeAt(start + cand.firstEnd);
+      if (cand.follow === -1 ? !maybeSeparator(after) && after !== cand.followSpace : after !== cand.follow) continue;
     }
     cand.verify.lastIndex = start;
     const m = cand.verify.exec(text);
