@@ -52,7 +52,9 @@ const WORDS_AT = 1024;
 const WORD_SLOTS = 4096;
 const BUCKETS_AT = WORDS_AT + 8 * WORD_SLOTS;
 const MAP_AT = BUCKETS_AT + 8192;
-const ACCEPT_AT = MAP_AT + 2 * 65536;
+const LISTS_AT = MAP_AT + 2 * 65536;
+const LIST_BYTES = 36;
+const ACCEPT_AT = LISTS_AT + LIST_BYTES * (WORD_SLOTS / 2);
 /** Word hits handed over per call; a text with more goes on from where the call stopped. */
 const HIT_CAP = 8192;
 const PAGE = 65536;
@@ -97,6 +99,28 @@ function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton): P
       return new Prescanned(text, findKeywords(index, text), low, high);
     },
   };
+}
+
+/**
+ * What may come after a list's first word for one of its keywords to match (prescan.wat's
+ * `follows`, a necessary condition of what keywordIn checks): a whole-word keyword takes
+ * anything; `date of birth` needs separators then `o`; `s.s.n.` needs `.` at once; `id #`
+ * needs `#` at once or after separators.
+ */
+function writeFollowers(memory: Buffer, at: number, candidates: readonly Candidate[]): void {
+  const set = (offset: number, code: number): void => {
+    const codes = code >= 97 && code <= 122 ? [code, code - 32] : code >= 65 && code <= 90 ? [code, code + 32] : [code];
+    for (const c of codes) if (c < 128) memory[at + offset + (c >> 3)] = (memory[at + offset + (c >> 3)] as number) | (1 << (c & 7));
+  };
+  for (const cand of candidates) {
+    if (cand.exact !== undefined) memory.writeUInt32LE(1, at);
+    else if (cand.parts !== undefined) set(20, (cand.parts[1] as string).charCodeAt(0));
+    else if (cand.follow === -1) {
+      set(4, cand.followSpace as number);
+      set(20, cand.followSpace as number);
+    } else if (cand.follow !== undefined) set(4, cand.follow);
+    else memory.writeUInt32LE(1, at); // not described: anything may follow
+  }
 }
 
 export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton, options: { javascript?: boolean } = {}): Prescanner {
@@ -144,6 +168,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     memory.writeUInt32LE(lists.length, WORDS_AT + 8 * slot + 4);
     const bucket = bucketOf(key);
     memory[BUCKETS_AT + (bucket >> 3)] = (memory[BUCKETS_AT + (bucket >> 3)] as number) | (1 << (bucket & 7));
+    writeFollowers(memory, LISTS_AT + LIST_BYTES * (lists.length - 1), candidates);
   }
   Buffer.from(normalizationMap().buffer).copy(memory, MAP_AT);
   for (let s = 0; s < states; s++) {

@@ -45,6 +45,10 @@ function texts(): [string, string][] {
     ['lone surrogates', 'SSN:\ud800 536-90-4399 \udc00member id\ud83d\ude00'],
     ['specials', 'Soc\u200bial Secu\u00adrity\u00a0Number\u2013536\u201290\u20134399\u2028DOB\u00a001/02/1950\ufeff'],
     ['only a zero-width space', '\u200b'],
+    // What may follow a keyword's first word (checked in WebAssembly before JavaScript confirms)
+    ['first words and what follows them', "date of birth, date\u00a0of death, date  \t of birth, date, Enron's s.s.n. s.s.#, id# id  # id\t\t\t#, ID NO, type 2 diabetes, type\u1680ii diabetes"],
+    ['a first word at the very end', 'patient id'],
+    ['a first word and separators at the very end', 'date of \t'],
   ];
   for (let i = 0; i < 200; i++) out.push([`mail ${i}`, gen.segmentText(300 + 50 * i).text]);
   // Keywords back to back, in odd case and spacing, some glued, with values between them.

@@ -12,6 +12,10 @@
 ;;  33792  buckets: 65,536 bits, set where some keyword's first word hashes (bucketOf): most
 ;;         words are no keyword's first word and are let go after one bit test
 ;;  41984  map: per UTF-16 code unit, what normalization makes of it (0: dropped; below 128 unused)
+;; 173056  lists: per list of keywords, 36 bytes: i32 1 when one of them is a whole word (any
+;;         character may follow), 128 bits: the ASCII characters that may come right after the
+;;         first word, 128 bits: those that may come after one to three separators (space,
+;;         tab, line breaks, `_`, `-`)
 (module
   (memory (export "memory") 1)
 
@@ -27,6 +31,35 @@
       (local.set $slot (i32.and (i32.add (local.get $slot) (i32.const 1)) (i32.const 4095)))
       (br $probe))
     (i32.const 0))
+
+  ;; May the keywords of $list (1-based) follow the word that ends at $at? No only where none
+  ;; of them can (`date` before `of`, `s` in `'s`), so JavaScript confirms far fewer words;
+  ;; a non-ASCII character or the end of the text is left to JavaScript.
+  (func $follows (param $list i32) (param $at i32) (param $end i32) (result i32)
+    (local $entry i32) (local $c i32) (local $separators i32)
+    (local.set $entry (i32.add (i32.const 173056) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 36))))
+    (if (i32.load (local.get $entry)) (then (return (i32.const 1))))
+    (if (i32.ge_u (local.get $at) (local.get $end)) (then (return (i32.const 1))))
+    (local.set $c (i32.load16_u (local.get $at)))
+    (if (i32.ge_u (local.get $c) (i32.const 128)) (then (return (i32.const 1))))
+    (if (i32.and (i32.load8_u offset=4 (i32.add (local.get $entry) (i32.shr_u (local.get $c) (i32.const 3))))
+                 (i32.shl (i32.const 1) (i32.and (local.get $c) (i32.const 7))))
+      (then (return (i32.const 1))))
+    (block $stop
+      (loop $skip
+        (br_if $stop (i32.ge_u (local.get $separators) (i32.const 3)))
+        (br_if $stop (i32.eqz (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 95)))
+                                      (i32.or (i32.eq (local.get $c) (i32.const 45)) (i32.lt_u (i32.sub (local.get $c) (i32.const 9)) (i32.const 5))))))
+        (local.set $separators (i32.add (local.get $separators) (i32.const 1)))
+        (local.set $at (i32.add (local.get $at) (i32.const 2)))
+        (if (i32.ge_u (local.get $at) (local.get $end)) (then (return (i32.const 0))))
+        (local.set $c (i32.load16_u (local.get $at)))
+        (if (i32.ge_u (local.get $c) (i32.const 128)) (then (return (i32.const 1))))
+        (br $skip)))
+    (if (i32.eqz (local.get $separators)) (then (return (i32.const 0))))
+    (i32.ne (i32.const 0)
+      (i32.and (i32.load8_u offset=20 (i32.add (local.get $entry) (i32.shr_u (local.get $c) (i32.const 3))))
+               (i32.shl (i32.const 1) (i32.and (local.get $c) (i32.const 7))))))
 
   ;; Over the text at $text ($n code units), from index $from:
   ;; - runs the shape automaton (src/engine/shapes.ts): entries of $transitions are
@@ -96,7 +129,12 @@
         (local.set $list (i32.const 0))
         (if (i32.and (i32.load8_u offset=33792 (i32.shr_u (local.get $bucket) (i32.const 3)))
                      (i32.shl (i32.const 1) (i32.and (local.get $bucket) (i32.const 7))))
-          (then (local.set $list (call $lookup (local.get $h)))))
+          (then
+            (local.set $list (call $lookup (local.get $h)))
+            (if (local.get $list)
+              (then
+                (if (i32.eqz (call $follows (local.get $list) (local.get $i) (local.get $end)))
+                  (then (local.set $list (i32.const 0))))))))
         (if (local.get $list)
           (then
             (if (i32.lt_u (local.get $count) (local.get $cap))
