@@ -97,7 +97,7 @@ const LABEL_ON_LINE_ABOVE = /^[ \t]*[:#.-]?[ \t]*\r?\n[ \t>]*$/;
 class SegmentFacts {
   private tablesCache: TableBlock[] | undefined;
   private disclaimersCache: { start: number; end: number }[] | undefined;
-  private readonly byRule = new Map<number, RuleWords>();
+  private readonly byRule: (RuleWords | undefined)[] = [];
   private indexed = false;
 
   private readonly hits: readonly KeywordHit[];
@@ -117,8 +117,8 @@ class SegmentFacts {
   }
 
   private lineStartsCache: number[] | undefined;
-  private readonly delimiterByLine = new Map<number, boolean>();
-  private readonly cellStartsByLine = new Map<number, number[]>();
+  private delimiterByLine: Map<number, boolean> | undefined; // made when first needed: most segments never need it
+  private cellStartsByLine: Map<number, number[]> | undefined;
 
   /** Start offsets of the lines, computed once: per-candidate line lookups stay logarithmic. */
   private lineStarts(): number[] {
@@ -144,8 +144,8 @@ class SegmentFacts {
     return { index: lo, start, end: next === undefined ? this.text.length : next - 1 };
   }
 
-  private readonly onHeaderLine = new Map<readonly KeywordHit[], boolean>();
-  private readonly headerByLine = new Map<number, boolean>();
+  private onHeaderLine: Map<readonly KeywordHit[], boolean> | undefined;
+  private headerByLine: Map<number, boolean> | undefined;
 
   /**
    * Is any of these keyword hits on a line that could be a table header? (memoized per list)
@@ -153,7 +153,7 @@ class SegmentFacts {
    */
   anyOnHeaderLine(hits: readonly KeywordHit[]): boolean {
     if (hits.length === 0) return false;
-    let found = this.onHeaderLine.get(hits);
+    let found = (this.onHeaderLine ??= new Map()).get(hits);
     if (found === undefined) {
       found = hits.some((h) => this.lineCouldBeHeader(h.start));
       this.onHeaderLine.set(hits, found);
@@ -164,7 +164,7 @@ class SegmentFacts {
   private lineCouldBeHeader(pos: number): boolean {
     if (!this.lineHasDelimiter(pos)) return false;
     const line = this.lineAt(pos);
-    let could = this.headerByLine.get(line.index);
+    let could = (this.headerByLine ??= new Map()).get(line.index);
     if (could === undefined) {
       could = couldBeHeader(this.text, line.start);
       this.headerByLine.set(line.index, could);
@@ -175,7 +175,7 @@ class SegmentFacts {
   /** Could the line holding `pos` be a table row? (Only then are tables looked for.) */
   lineHasDelimiter(pos: number): boolean {
     const line = this.lineAt(pos);
-    let has = this.delimiterByLine.get(line.index);
+    let has = (this.delimiterByLine ??= new Map()).get(line.index);
     if (has === undefined) {
       has = false;
       for (let i = line.start; i < line.end && !has; i++) {
@@ -193,7 +193,7 @@ class SegmentFacts {
     const block = this.tables().find((b) => pos >= b.rowsStart && pos <= b.end);
     if (!block) return undefined;
     const line = this.lineAt(pos);
-    let starts = this.cellStartsByLine.get(line.index);
+    let starts = (this.cellStartsByLine ??= new Map()).get(line.index);
     if (!starts) {
       starts = splitRow(this.text.slice(line.start, line.end), block.delimiter).starts;
       this.cellStartsByLine.set(line.index, starts);
@@ -218,16 +218,16 @@ class SegmentFacts {
       this.indexed = true;
       for (const h of this.hits) {
         for (const o of this.index.owners.get(h.word) ?? []) {
-          let found = this.byRule.get(o.rule);
+          let found = this.byRule[o.rule];
           if (!found) {
             found = { strong: [], weak: [], negative: [], term: [] };
-            this.byRule.set(o.rule, found);
+            this.byRule[o.rule] = found;
           }
           found[o.kind].push({ start: h.start, end: h.end, word: o.word });
         }
       }
     }
-    return this.byRule.get(ruleIndex) ?? NO_WORDS;
+    return this.byRule[ruleIndex] ?? NO_WORDS;
   }
 }
 
@@ -312,16 +312,16 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   return merged;
 }
 
-/** The value of a match: the whole match, or its `value` group when the pattern names one. */
-function valueOf(m: RegExpExecArray): { index: number; text: string } {
-  const span = m.indices?.groups?.value;
-  return span ? { index: span[0], text: m.groups?.value ?? '' } : { index: m.index, text: m[0] };
-}
-
-function* matchesIn(regex: RegExp, text: string, regions: readonly [number, number][] | undefined): Generator<{ index: number; text: string }> {
+/** Calls `found` with each match's value (its `value` group when the pattern names one) and where it starts. */
+function forEachMatch(regex: RegExp, text: string, regions: readonly [number, number][] | undefined, found: (start: number, value: string) => void): void {
+  const report = (m: RegExpExecArray): void => {
+    const span = m.indices?.groups?.value;
+    if (span) found(span[0], m.groups?.value ?? '');
+    else found(m.index, m[0]);
+  };
   if (!regions) {
     regex.lastIndex = 0;
-    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) yield valueOf(m);
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) report(m);
     return;
   }
   // One forward scan: a match found past a region's end is kept for the regions after it, so
@@ -334,7 +334,7 @@ function* matchesIn(regex: RegExp, text: string, regions: readonly [number, numb
       next = regex.exec(text);
     }
     while (next !== null && next.index <= end) {
-      yield valueOf(next);
+      report(next);
       from = next.index + next[0].length;
       regex.lastIndex = from;
       next = regex.exec(text);
@@ -367,18 +367,60 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     return pattern.literal === undefined || pre.text.includes(pattern.literal);
   };
 
+  /** A match of a rule's pattern or dictionary → a candidate with its context, unless something rules it out. */
+  const consider = (
+    out: Candidate[],
+    facts: SegmentFacts,
+    rule: Rule,
+    ruleIndex: number,
+    source: { readonly name: string; readonly score: number; readonly requirement: Candidate['requirement'] },
+    start: number,
+    match: string,
+  ): void => {
+    const end = start + match.length;
+    if (isInsideBlob(facts.text, start, end)) return;
+    const normalized = rule.detector.normalize(match, env);
+    const verdict = rule.detector.check(normalized, env);
+    if (verdict.kind === 'invalid') return;
+    const keys = rule.detector.allowKeys?.(normalized) ?? [normalized];
+    if (keys.some((k) => rule.allow.has(k))) return;
+    const cand: Candidate = {
+      rule,
+      ruleIndex,
+      pattern: source.name,
+      baseScore: source.score,
+      start,
+      end,
+      match,
+      normalized,
+      verdict: verdict.kind,
+      requirement: source.requirement,
+      inDisclaimer: false,
+    };
+    applyContext(cand, facts);
+    if (cand.requirement === 'label' && !cand.label) return;
+    if (cand.requirement === 'context' && !cand.label && !cand.near) return;
+    cand.inDisclaimer = rule.role !== 'identifier' && facts.disclaimers().length > 0 && facts.inDisclaimer(start);
+    if (cand.inDisclaimer) return; // boilerplate never counts as health or insurance context
+    out.push(cand);
+  };
+
   const candidatesOf = (facts: SegmentFacts, pre: Prescan): Candidate[] => {
     const text = facts.text;
     const out: Candidate[] = [];
-    rules.forEach((rule, ruleIndex) => {
+    for (let ruleIndex = 0; ruleIndex < rules.length; ruleIndex++) {
+      const rule = rules[ruleIndex] as Rule;
+      const words = facts.words(ruleIndex);
+      // Without one of the rule's keywords there is no label, no nearby word and no labelled column.
+      const keyworded = words.strong.length > 0 || words.weak.length > 0;
       let labelRegions: [number, number][] | undefined;
       let contextRegions: [number, number][] | undefined;
-      const sources: { pattern: CompiledPattern | undefined; name: string; score: number; requirement: Candidate['requirement']; matches: Iterable<{ index: number; text: string }> }[] = [];
       for (const pattern of rule.patterns) {
         if (!mayMatch(pattern, pre)) continue;
-        const requirement = pattern.requireLabel ? 'label' : pattern.requireContext ? 'context' : 'none';
+        const requirement: Candidate['requirement'] = pattern.requireLabel ? 'label' : pattern.requireContext ? 'context' : 'none';
         let regions: [number, number][] | undefined;
         if (requirement !== 'none') {
+          if (!keyworded) continue;
           // The same for every pattern of the rule with this requirement (seven date formats).
           regions =
             requirement === 'label'
@@ -386,45 +428,14 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
               : (contextRegions ??= regionsFor(rule, ruleIndex, facts, index, requirement));
           if (regions.length === 0) continue; // prefilter: no keyword, no labelled column, no candidate
         }
-        const matches = matchesIn(pattern.regex, text, regions);
-        sources.push({ pattern, name: pattern.name, score: pattern.score, requirement, matches });
+        const source = { name: pattern.name, score: pattern.score, requirement };
+        forEachMatch(pattern.regex, text, regions, (start, match) => consider(out, facts, rule, ruleIndex, source, start, match));
       }
       if (rule.dictionary) {
-        const terms = facts.words(ruleIndex).term.map((h) => ({ index: h.start, text: text.slice(h.start, h.end) }));
-        sources.push({ pattern: undefined, name: 'dictionary', score: rule.dictionary.score, requirement: 'none', matches: terms });
+        const source = { name: 'dictionary', score: rule.dictionary.score, requirement: 'none' } as const;
+        for (const h of words.term) consider(out, facts, rule, ruleIndex, source, h.start, text.slice(h.start, h.end));
       }
-      for (const source of sources) {
-        for (const m of source.matches) {
-          const start = m.index;
-          const end = start + m.text.length;
-          if (isInsideBlob(text, start, end)) continue;
-          const normalized = rule.detector.normalize(m.text, env);
-          const verdict = rule.detector.check(normalized, env);
-          if (verdict.kind === 'invalid') continue;
-          const keys = rule.detector.allowKeys?.(normalized) ?? [normalized];
-          if (keys.some((k) => rule.allow.has(k))) continue;
-          const cand: Candidate = {
-            rule,
-            ruleIndex,
-            pattern: source.name,
-            baseScore: source.score,
-            start,
-            end,
-            match: m.text,
-            normalized,
-            verdict: verdict.kind,
-            requirement: source.requirement,
-            inDisclaimer: false,
-          };
-          applyContext(cand, facts);
-          if (cand.requirement === 'label' && !cand.label) continue;
-          if (cand.requirement === 'context' && !cand.label && !cand.near) continue;
-          cand.inDisclaimer = rule.role !== 'identifier' && facts.disclaimers().length > 0 && facts.inDisclaimer(start);
-          if (cand.inDisclaimer) continue; // boilerplate never counts as health or insurance context
-          out.push(cand);
-        }
-      }
-    });
+    }
     return out;
   };
 
@@ -578,12 +589,12 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
           // A date or an ID shape without its label is not an identifier: "invoice 2024-05-01" stays.
           if ((pattern.requireLabel || pattern.requireContext) && !hasKeyword) continue;
           if (!mayMatch(pattern, pre)) continue;
-          for (const m of matchesIn(pattern.regex, text, undefined)) {
-            const normalized = rule.detector.normalize(m.text, env);
+          forEachMatch(pattern.regex, text, undefined, (start, match) => {
+            const normalized = rule.detector.normalize(match, env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.
-            if (rule.detector.check(normalized, env).kind === 'invalid' && !/^\d{3}\D?\d{2}\D?\d{4}$/.test(m.text)) continue;
-            spans.push({ start: m.index, end: m.index + m.text.length, masked: rule.detector.mask(m.text, normalized) });
-          }
+            if (rule.detector.check(normalized, env).kind === 'invalid' && !/^\d{3}\D?\d{2}\D?\d{4}$/.test(match)) return;
+            spans.push({ start, end: start + match.length, masked: rule.detector.mask(match, normalized) });
+          });
         }
       });
       spans.sort((a, b) => a.start - b.start || b.end - a.end);
