@@ -361,11 +361,18 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
   automaton.included.forEach((i, bit) => shapeBit.set((shaped[i] as (typeof shaped)[number]).pattern, bit));
   const prescanner = createPrescanner(index, automaton, { javascript: options.javascriptPrescan === true });
   /** Can the pattern match this text at all? (its shape, or else its literal, occurs in it) */
-  const mayMatch = (pattern: CompiledPattern, pre: Prescan): boolean => {
-    const bit = shapeBit.get(pattern);
+  const mayMatch = (pattern: CompiledPattern, bit: number | undefined, pre: Prescan): boolean => {
     if (bit !== undefined) return pre.hasShape(bit);
     return pattern.literal === undefined || pre.text.includes(pattern.literal);
   };
+  /** What each pattern needs, worked out once: per rule, in the rule's order. */
+  const plans = rules.map((rule) => ({
+    patterns: rule.patterns.map((pattern) => {
+      const requirement: Candidate['requirement'] = pattern.requireLabel ? 'label' : pattern.requireContext ? 'context' : 'none';
+      return { pattern, bit: shapeBit.get(pattern), source: { name: pattern.name, score: pattern.score, requirement } };
+    }),
+    dictionary: rule.dictionary ? ({ name: 'dictionary', score: rule.dictionary.score, requirement: 'none' } as const) : undefined,
+  }));
 
   /** A match of a rule's pattern or dictionary → a candidate with its context, unless something rules it out. */
   const consider = (
@@ -415,25 +422,23 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       const keyworded = words.strong.length > 0 || words.weak.length > 0;
       let labelRegions: [number, number][] | undefined;
       let contextRegions: [number, number][] | undefined;
-      for (const pattern of rule.patterns) {
-        if (!mayMatch(pattern, pre)) continue;
-        const requirement: Candidate['requirement'] = pattern.requireLabel ? 'label' : pattern.requireContext ? 'context' : 'none';
+      const plan = plans[ruleIndex] as (typeof plans)[number];
+      for (const { pattern, bit, source } of plan.patterns) {
+        if (!mayMatch(pattern, bit, pre)) continue;
         let regions: [number, number][] | undefined;
-        if (requirement !== 'none') {
+        if (source.requirement !== 'none') {
           if (!keyworded) continue;
           // The same for every pattern of the rule with this requirement (seven date formats).
           regions =
-            requirement === 'label'
-              ? (labelRegions ??= regionsFor(rule, ruleIndex, facts, index, requirement))
-              : (contextRegions ??= regionsFor(rule, ruleIndex, facts, index, requirement));
+            source.requirement === 'label'
+              ? (labelRegions ??= regionsFor(rule, ruleIndex, facts, index, 'label'))
+              : (contextRegions ??= regionsFor(rule, ruleIndex, facts, index, 'context'));
           if (regions.length === 0) continue; // prefilter: no keyword, no labelled column, no candidate
         }
-        const source = { name: pattern.name, score: pattern.score, requirement };
         forEachMatch(pattern.regex, text, regions, (start, match) => consider(out, facts, rule, ruleIndex, source, start, match));
       }
-      if (rule.dictionary) {
-        const source = { name: 'dictionary', score: rule.dictionary.score, requirement: 'none' } as const;
-        for (const h of words.term) consider(out, facts, rule, ruleIndex, source, h.start, text.slice(h.start, h.end));
+      if (plan.dictionary) {
+        for (const h of words.term) consider(out, facts, rule, ruleIndex, plan.dictionary, h.start, text.slice(h.start, h.end));
       }
     }
     return out;
@@ -588,7 +593,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         for (const pattern of rule.patterns) {
           // A date or an ID shape without its label is not an identifier: "invoice 2024-05-01" stays.
           if ((pattern.requireLabel || pattern.requireContext) && !hasKeyword) continue;
-          if (!mayMatch(pattern, pre)) continue;
+          if (!mayMatch(pattern, shapeBit.get(pattern), pre)) continue;
           forEachMatch(pattern.regex, text, undefined, (start, match) => {
             const normalized = rule.detector.normalize(match, env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.
