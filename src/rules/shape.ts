@@ -1,16 +1,15 @@
 /**
- * The fixed-length start every match of a pattern must have, as one set of characters a
- * position: `\d{3}-\d{2}-\d{4}` → digit, digit, digit, `-`, digit, .... The engine finds all
- * patterns' shapes in its one pass over a segment (engine/shapes.ts) and runs a pattern only on
- * segments where its shape occurs: most of a mailbox holds no `ddd-dd-dddd`, and a V8 regex
- * run over a whole text costs about 1 ms per MB even when it finds nothing.
+ * The start every match of a pattern must have, as steps of one set of characters each, some
+ * of them optional: `\d{3}-\d{2}-\d{4}` → digit, digit, digit, `-`, digit, ...; `\d{1,2}/` →
+ * digit, optional digit, `/`. The engine finds all patterns' shapes in its one pass over a
+ * segment (engine/shapes.ts) and runs a pattern only on segments where its shape occurs: most of
+ * a mailbox holds no `ddd-dd-dddd`, and a V8 regex run over a whole text costs about 1 ms per MB
+ * even when it finds nothing.
  *
  * A shape may match more than the pattern (lookarounds are left out, alternatives are merged
  * position by position), never less: a text without the shape has no match.
  */
-import regjsparser from 'regjsparser';
-
-const { parse } = regjsparser;
+import { regexTree, ZERO_WIDTH_GROUPS as ZERO_WIDTH, type RegexNode as Node } from './regex-ast.js';
 
 /** Symbols 0–127 are ASCII characters; OTHER stands for every character above. */
 export const OTHER = 128;
@@ -30,25 +29,11 @@ export const MAX_SHAPE_LENGTH = 13;
 /** A quantifier's optional repeats are modeled up to this many (`\d{1,2}`), beyond it the shape ends. */
 const MAX_OPTIONAL_REPEATS = 4;
 
-interface Node {
-  readonly type: string;
-  readonly kind?: string;
-  readonly codePoint?: number;
-  readonly behavior?: string;
-  readonly negative?: boolean;
-  readonly value?: string;
-  readonly min?: number;
-  readonly max?: number;
-  readonly body?: unknown;
-}
-
 interface Piece {
   readonly steps: ShapeStep[];
   /** Did the node have one fixed length, so what follows it still lines up? */
   readonly complete: boolean;
 }
-
-const ZERO_WIDTH = new Set(['lookahead', 'lookbehind', 'negativeLookahead', 'negativeLookbehind']);
 
 function emptySet(): boolean[] {
   return new Array<boolean>(SYMBOLS).fill(false);
@@ -190,15 +175,9 @@ function piece(node: Node, ignoreCase: boolean): Piece {
  * Trailing optional steps are left out: they constrain nothing.
  */
 export function requiredShape(regex: RegExp, minLength = 3): ShapeStep[] | undefined {
-  const flags = regex.flags.replace(/[gyd]/g, '');
-  if (/[uvsm]/.test(flags)) return undefined;
-  const source = regex.source.replace(/\(\?<([A-Za-z_]\w*)>/g, '(?:');
-  let ast: Node;
-  try {
-    ast = parse(source, flags, { lookbehind: true, namedGroups: true, unicodePropertyEscape: true }) as unknown as Node;
-  } catch {
-    return undefined;
-  }
+  const tree = regexTree(regex);
+  if (!tree || /[uvsm]/.test(tree.flags)) return undefined;
+  const { ast, flags } = tree;
   const steps = piece(ast, flags.includes('i')).steps.slice(0, MAX_SHAPE_LENGTH);
   while (steps.length > 0 && (steps[steps.length - 1] as ShapeStep).optional) steps.pop();
   return steps.filter((s) => !s.optional).length >= minLength ? steps : undefined;
