@@ -108,7 +108,7 @@ class SegmentFacts {
     private readonly index: KeywordIndex,
   ) {
     // A keyword inside a URL or an e-mail address (`cpn.cfm?grp=lb735`) labels nothing.
-    this.hits = hits.filter((h) => !(gluedToToken(text, h.start, h.end) && isInsideBlob(text, h.start, h.end)));
+    this.hits = hits.length === 0 ? hits : hits.filter((h) => !(gluedToToken(text, h.start, h.end) && isInsideBlob(text, h.start, h.end)));
   }
 
   tables(): TableBlock[] {
@@ -485,6 +485,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     const pre = prescanner.scan(segment.text);
     const facts = new SegmentFacts(pre.text, pre.hits, index);
     const candidates = candidatesOf(facts, pre);
+    if (candidates.length === 0) return []; // most items of a mailbox
 
     // What each rule found that can corroborate the others in this item.
     const signalsByRule = new Map<number, Set<Signal>>();

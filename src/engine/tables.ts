@@ -22,18 +22,19 @@ const MAX_HEADER_CELL = 48;
 export function splitRow(line: string, delimiter: string): { cells: string[]; starts: number[] } {
   const cells: string[] = [];
   const starts: number[] = [0];
+  const d = delimiter.charCodeAt(0);
   let quoted = false;
-  let cell = '';
+  let cellStart = 0;
   for (let i = 0; i < line.length; i++) {
-    const ch = line[i] as string;
-    if (ch === '"') quoted = !quoted;
-    if (ch === delimiter && !quoted) {
-      cells.push(cell);
-      cell = '';
+    const c = line.charCodeAt(i);
+    if (c === 34 /* " */) quoted = !quoted;
+    else if (c === d && !quoted) {
+      cells.push(line.slice(cellStart, i));
+      cellStart = i + 1;
       starts.push(i + 1);
-    } else cell += ch;
+    }
   }
-  cells.push(cell);
+  cells.push(line.slice(cellStart));
   return { cells: cells.map((c) => c.trim().replace(/^"|"$/g, '').trim()), starts };
 }
 
