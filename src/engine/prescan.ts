@@ -26,6 +26,8 @@ export interface Prescanner {
   scan(text: string): Prescan;
   /** Whether the WebAssembly pass is in use (false: the JavaScript fallback). */
   readonly native: boolean;
+  /** Bytes of WebAssembly memory held now (0 for the fallback). */
+  memoryBytes(): number;
 }
 
 /** The part of the WebAssembly API used here (the ES lib this project compiles against has no types for it). */
@@ -59,6 +61,8 @@ const ACCEPT_AT = LISTS_AT + LIST_BYTES * (WORD_SLOTS / 2);
 const HIT_CAP = 8192;
 const PAGE = 65536;
 const START_BIT = 0x8000;
+/** A memory grown past this for one huge text (a 20 M-character attachment) is given back after it. */
+const KEEP_TEXT_BYTES = 32 * 1024 * 1024;
 
 const align = (n: number, to: number): number => Math.ceil(n / to) * to;
 
@@ -91,6 +95,7 @@ class Prescanned implements Prescan {
 function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton): Prescanner {
   return {
     native: false,
+    memoryBytes: () => 0,
     scan(input: string): Prescan {
       const text = normalizeText(input);
       const mask = shapesIn(automaton, text);
@@ -126,9 +131,10 @@ function writeFollowers(memory: Buffer, at: number, candidates: readonly Candida
 export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton, options: { javascript?: boolean } = {}): Prescanner {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (options.javascript || !wasm) return javascriptPrescanner(index, automaton);
+  let module: object;
   let exports: Exports;
   try {
-    const module = new wasm.Module(Buffer.from(PRESCAN_WASM, 'base64'));
+    module = new wasm.Module(Buffer.from(PRESCAN_WASM, 'base64'));
     exports = new wasm.Instance(module, {}).exports as Exports;
   } catch {
     return javascriptPrescanner(index, automaton);
@@ -182,8 +188,19 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     memory.writeUInt32LE(((next * classCount) << 1) | completes, transitionsAt + 4 * t);
   }
 
+  /** A fresh instance with the same tables: WebAssembly memory cannot shrink, so it is replaced. */
+  const shrink = (): void => {
+    const tables = Buffer.from(memory.subarray(0, textAt));
+    exports = new wasm.Instance(module, {}).exports as Exports;
+    memory = Buffer.from(exports.memory.buffer);
+    words32 = new Int32Array(memory.buffer);
+    ensure(0);
+    tables.copy(memory, 0);
+  };
+
   return {
     native: true,
+    memoryBytes: () => memory.length,
     scan(input: string): Prescan {
       let n = input.length;
       ensure(2 * n);
@@ -212,6 +229,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
         if (resume >= n) break;
         exports.scan(textAt, resume, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
       }
+      if (memory.length > textAt + KEEP_TEXT_BYTES) shrink();
       return new Prescanned(text, hits, low, high);
     },
   };

@@ -101,6 +101,22 @@ describe('WebAssembly and JavaScript prescans agree', () => {
     expect(wasm.scan(short).hits).toEqual(javascript.scan(short).hits);
     expect(wasm.scan(short).text).toBe(short);
   });
+
+  it('gives back the memory a huge text took, and goes on with the same tables', () => {
+    const own = createPrescanner(index, automaton);
+    const before = own.memoryBytes();
+    const huge = `SSN: 536-90-4399 ${'member id W123 '.repeat(1_400_000)}date of birth 01/02/1950`; // 21 M characters, 42 MB
+    const a = own.scan(huge);
+    expect(a.hits.length).toBeGreaterThan(1_400_000);
+    expect(a.hits[a.hits.length - 1]?.word).toBe('date of birth');
+    expect(own.memoryBytes()).toBeLessThan(before + 33 * 1024 * 1024);
+    for (const text of texts().slice(0, 40).map(([, t]) => t)) {
+      const b = own.scan(text);
+      const c = javascript.scan(text);
+      expect(b.hits).toEqual(c.hits);
+      for (let bit = 0; bit < automaton.included.length; bit++) expect(b.hasShape(bit)).toBe(c.hasShape(bit));
+    }
+  });
 });
 
 describe('keywords matched without their regex', () => {
