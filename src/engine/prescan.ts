@@ -49,7 +49,7 @@ interface Exports {
 // Memory layout (bytes): the tables at the fixed offsets prescan.wat expects, then the
 // automaton and the word hits, then the text, last so it can grow with the memory.
 const INFO_AT = 0;
-const RESULTS_AT = 256;
+const RESULTS_AT = 512;
 const WORDS_AT = 1024;
 const WORD_SLOTS = 4096;
 const BUCKETS_AT = WORDS_AT + 8 * WORD_SLOTS;
@@ -163,6 +163,8 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     const starts = transitions[cls] === 0 ? 0 : START_BIT;
     memory.writeUInt16LE(Math.max(0, FOLD[c] as number) | (cls << 8) | starts, INFO_AT + 2 * c);
   }
+  // Every non-ASCII character: class 0, which may start a shape too (`[^a-z]\d{3}`).
+  memory.writeUInt16LE(transitions[0] === 0 ? 0 : START_BIT, INFO_AT + 2 * 128);
   // Keywords' first words: hash → list, in the open-addressing table prescan.wat probes.
   const lists: (readonly Candidate[])[] = [];
   for (const [key, candidates] of index.byFirstWord) {

@@ -102,6 +102,20 @@ describe('WebAssembly and JavaScript prescans agree', () => {
     expect(wasm.scan(short).text).toBe(short);
   });
 
+  it('finds shapes that start with a non-ASCII character (a negated class), as JavaScript does', () => {
+    // A user's whole-text pattern may start with a class that takes any character.
+    const custom = buildShapeAutomaton([requiredShape(/[^a-z]\d{3}-\d{2}/g) as ShapeStep[], requiredShape(/\d{3}-\d{2}-\d{4}/g) as ShapeStep[]]);
+    const own = createPrescanner(index, custom);
+    const reference = createPrescanner(index, custom, { javascript: true });
+    for (const text of ['é123-45', 'x é123-45 y', 'abc123-45', 'A123-45', '\u4e2d123-45 and 536-90-4399', 'nothing here', '\ud83d\ude00123-45']) {
+      const a = own.scan(text);
+      const b = reference.scan(text);
+      expect([text, a.hasShape(0), a.hasShape(1)]).toEqual([text, b.hasShape(0), b.hasShape(1)]);
+    }
+    expect(own.scan('é123-45').hasShape(0)).toBe(true);
+    expect(own.scan('abc123-45').hasShape(0)).toBe(false);
+  });
+
   it('gives back the memory a huge text took, and goes on with the same tables', () => {
     const own = createPrescanner(index, automaton);
     const before = own.memoryBytes();

@@ -5,8 +5,10 @@
 ;; Tables, at fixed offsets from address 0 (written by prescan.ts):
 ;;      0  info: per ASCII character, an i16: bits 0-7 its lower-case form if a letter or digit
 ;;         (else 0), bits 8-14 its class in the shape automaton, bit 15 set when that class
-;;         leaves the automaton's start state. Non-ASCII characters are class 0, not in words.
-;;    256  results: i64 shapes seen, i32 text changed by normalize, i32 words written, i32 resume
+;;         leaves the automaton's start state; entry 128 for every non-ASCII character (class 0,
+;;         in no word)
+;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 unused, i32 words
+;;         written, i32 resume
 ;;   1024  words: 4,096 slots of (hash + 1, list), open addressing from slotOf(hash): the hashes
 ;;         of keywords' first words, and which list of keywords starting with it (0 = empty slot)
 ;;  33792  buckets: 65,536 bits, set where some keyword's first word hashes (bucketOf): most
@@ -83,9 +85,8 @@
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
         (local.set $c (i32.load16_u (local.get $i)))
-        (local.set $info (i32.const 0))
-        (if (i32.lt_u (local.get $c) (i32.const 128))
-          (then (local.set $info (i32.load16_u (i32.shl (local.get $c) (i32.const 1))))))
+        ;; the table's entry 128 stands for every non-ASCII character
+        (local.set $info (i32.load16_u (i32.shl (select (local.get $c) (i32.const 128) (i32.lt_u (local.get $c) (i32.const 128))) (i32.const 1))))
         ;; shapes: in the start state, most characters (letters, spaces) start nothing
         (if (i32.or (local.get $row) (i32.shr_u (local.get $info) (i32.const 15)))
           (then
@@ -149,10 +150,10 @@
                   (then (local.set $resume (i32.shr_u (i32.sub (local.get $start) (local.get $text)) (i32.const 1)))))
                 (br_if $done (i32.eqz (local.get $shapes)))))))
         (br $next)))
-    (i32.store offset=276 (i32.const 0) (local.get $resume))
+    (i32.store offset=532 (i32.const 0) (local.get $resume))
     (if (local.get $shapes)
-      (then (i64.store offset=256 (i32.const 0) (local.get $mask))))
-    (i32.store offset=272 (i32.const 0) (local.get $count)))
+      (then (i64.store offset=512 (i32.const 0) (local.get $mask))))
+    (i32.store offset=528 (i32.const 0) (local.get $count)))
 
   ;; Normalizes the text at $text ($n code units) in place (src/engine/normalize.ts) and
   ;; returns its new length; the results say whether it changed. Most texts hold nothing to
@@ -161,7 +162,7 @@
     (local $read i32) (local $write i32) (local $end i32) (local $c i32) (local $mapped i32)
     (local.set $read (local.get $text))
     (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
-    (i32.store offset=264 (i32.const 0) (i32.const 0))
+    (i32.store offset=520 (i32.const 0) (i32.const 0))
     ;; up to the first character that normalization changes
     (block $found
       (loop $look
@@ -172,7 +173,7 @@
             (br_if $found (i32.ne (i32.load16_u offset=41984 (i32.shl (local.get $c) (i32.const 1))) (local.get $c)))))
         (local.set $read (i32.add (local.get $read) (i32.const 2)))
         (br $look)))
-    (i32.store offset=264 (i32.const 0) (i32.const 1))
+    (i32.store offset=520 (i32.const 0) (i32.const 1))
     ;; from there on, each character rewritten (zero-width ones and the like dropped)
     (local.set $write (local.get $read))
     (block $done
