@@ -111,14 +111,19 @@ function breadth(shape: readonly ShapeStep[]): number {
   return product;
 }
 
-/** The automaton for as many of `shapes` (in priority order) as fit. */
+/**
+ * The automaton for as many of `shapes` (in priority order) as fit. When they do not, the
+ * broadest quarter is left out and the rest tried again: a user's rule folder full of broad
+ * shapes then costs a few failed builds, not one per shape.
+ */
 export function buildShapeAutomaton(shapes: readonly (readonly ShapeStep[])[]): ShapeAutomaton {
   let included = shapes.map((_, i) => i).slice(0, MAX_SHAPES);
   for (;;) {
     const built = tryBuild(included.map((i) => shapes[i] as ShapeStep[]));
     if (built) return { ...built, included };
-    const broadest = included.reduce((a, b) => (breadth(shapes[b] as ShapeStep[]) > breadth(shapes[a] as ShapeStep[]) ? b : a));
-    included = included.filter((i) => i !== broadest);
+    const broadestFirst = [...included].sort((a, b) => breadth(shapes[b] as ShapeStep[]) - breadth(shapes[a] as ShapeStep[]));
+    const dropped = new Set(broadestFirst.slice(0, Math.ceil(included.length / 4)));
+    included = included.filter((i) => !dropped.has(i));
   }
 }
 
