@@ -291,25 +291,48 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   const ctx = rule.context;
   if (!ctx) return [];
   const words = facts.words(ruleIndex);
-  const regions: [number, number][] = [];
-  const labels = [...words.strong, ...words.weak];
-  for (const h of labels) regions.push([h.start, h.end + ctx.labelWindow + 64]);
-  if (requirement === 'context') for (const h of words.strong) regions.push([Math.max(0, h.start - ctx.window - 64), h.end + ctx.window + 64]);
+  // Each source of regions comes in text order: they are merged as they are read, with no sort
+  // and no array a region (a text of keywords only has hundreds of thousands).
+  const labelReach = ctx.labelWindow + 64;
+  const windowReach = ctx.window + 64;
+  const sources: { readonly count: number; start(i: number): number; end(i: number): number }[] = [
+    { count: words.strong.length, start: (i) => (words.strong[i] as KeywordHit).start, end: (i) => (words.strong[i] as KeywordHit).end + labelReach },
+    { count: words.weak.length, start: (i) => (words.weak[i] as KeywordHit).start, end: (i) => (words.weak[i] as KeywordHit).end + labelReach },
+  ];
+  if (requirement === 'context') {
+    sources.push({
+      count: words.strong.length,
+      start: (i) => Math.max(0, (words.strong[i] as KeywordHit).start - windowReach),
+      end: (i) => (words.strong[i] as KeywordHit).end + windowReach,
+    });
+  }
   // A header cell naming the rule is itself a keyword hit on a delimited line: without one, no
   // labelled column, and the tables of the segment need not be found at all.
   if (facts.anyOnHeaderLine(words.strong) || facts.anyOnHeaderLine(words.weak)) {
-    for (const b of facts.tables()) {
-      if (b.header.some((cell) => headerMatches(cell, ctx.strong, index) ?? headerMatches(cell, ctx.weak, index))) regions.push([b.rowsStart, b.end]);
-    }
+    const columns = facts.tables().filter((b) => b.header.some((cell) => headerMatches(cell, ctx.strong, index) ?? headerMatches(cell, ctx.weak, index)));
+    sources.push({ count: columns.length, start: (i) => (columns[i] as TableBlock).rowsStart, end: (i) => (columns[i] as TableBlock).end });
   }
-  regions.sort((a, b) => a[0] - b[0]);
+  const next = sources.map(() => 0);
   const merged: [number, number][] = [];
-  for (const r of regions) {
+  for (;;) {
+    let pick = -1;
+    let pickStart = Infinity;
+    for (let k = 0; k < sources.length; k++) {
+      const source = sources[k] as (typeof sources)[number];
+      const i = next[k] as number;
+      if (i < source.count && source.start(i) < pickStart) {
+        pick = k;
+        pickStart = source.start(i);
+      }
+    }
+    if (pick < 0) return merged;
+    const source = sources[pick] as (typeof sources)[number];
+    const end = source.end(next[pick] as number);
+    next[pick] = (next[pick] as number) + 1;
     const last = merged[merged.length - 1];
-    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
-    else merged.push([r[0], r[1]]);
+    if (last && pickStart <= last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([pickStart, end]);
   }
-  return merged;
 }
 
 /** Calls `found` with each match's value (its `value` group when the pattern names one) and where it starts. */
