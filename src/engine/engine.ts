@@ -614,10 +614,10 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         if (rule.role !== 'identifier') return; // conditions and provider IDs are not what a subject must hide
         const words = facts.words(ruleIndex);
         const hasKeyword = words.strong.length > 0 || words.weak.length > 0;
-        for (const pattern of rule.patterns) {
+        for (const { pattern, bit, source } of (plans[ruleIndex] as (typeof plans)[number]).patterns) {
           // A date or an ID shape without its label is not an identifier: "invoice 2024-05-01" stays.
-          if ((pattern.requireLabel || pattern.requireContext) && !hasKeyword) continue;
-          if (!mayMatch(pattern, shapeBit.get(pattern), pre)) continue;
+          if (source.requirement !== 'none' && !hasKeyword) continue;
+          if (!mayMatch(pattern, bit, pre)) continue;
           forEachMatch(pattern.regex, text, undefined, (start, match) => {
             const normalized = rule.detector.normalize(match, env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.

@@ -23,9 +23,7 @@ export interface Candidate {
   readonly word: string;
   /** Sticky, case-insensitive: does the whole keyword start exactly here? */
   readonly verify: RegExp;
-  /** The keyword is this one word of letters and digits: compared without the regex. */
-  readonly exact?: string;
-  /** The keyword is these words of letters and digits: matched without the regex. */
+  /** The keyword is these words of letters and digits (one, for a glued form): matched without the regex. */
   readonly parts?: readonly string[];
   /**
    * Otherwise: where its first word ends, and the character the keyword has there (`.` in
@@ -65,8 +63,8 @@ function foldedCode(c: number): number {
 }
 
 /** 30 bits, so map keys stay small integers (V8 Smis), which hash fast. */
-export const KEY_MASK = 0x3fffffff;
-export const BUCKET_MASK = 0xffff;
+const KEY_MASK = 0x3fffffff;
+const BUCKET_MASK = 0xffff;
 
 /**
  * A word's hash: rotate and xor, one step per character (a multiply per character would be the
@@ -114,9 +112,9 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
     const words = /^[a-z0-9]+(?: [a-z0-9]+)+$/.test(word);
     const follow = word.charCodeAt(first.length);
     const after = follow === 32 ? { follow: -1, followSpace: word.charCodeAt(first.length + 1) } : { follow };
-    add(first, { word, verify, ...(word === first ? { exact: word } : words ? { parts: word.split(' ') } : { firstEnd: first.length, ...after }) });
+    add(first, { word, verify, ...(words || word === first ? { parts: word.split(' ') } : { firstEnd: first.length, ...after }) });
     // Written glued (`SocialSecurity`, `MemberID`): the text's word is the words run together.
-    if (words) add(word.replace(/ /g, ''), { word, verify, exact: word.replace(/ /g, '') });
+    if (words) add(word.replace(/ /g, ''), { word, verify, parts: [word.replace(/ /g, '')] });
   }
   for (const list of byFirstWord.values()) list.sort((a, b) => b.word.length - a.word.length);
 
@@ -138,17 +136,9 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
   return { byFirstWord, buckets, owners };
 }
 
-/** Is `word` (lower case letters and digits) the whole word at `start`, in any case? */
-function wordAt(text: string, start: number, word: string): boolean {
-  const end = start + word.length;
-  if (end > text.length) return false;
-  for (let i = 0; i < word.length; i++) if (foldedCode(text.charCodeAt(start + i)) !== word.charCodeAt(i)) return false;
-  return end === text.length || foldedCode(text.charCodeAt(end)) < 0;
-}
-
 /**
- * What `wordSource`'s regex does for a keyword of several words, by hand: each word in any case,
- * up to three separators between them, a boundary after the last. Returns the end, or -1.
+ * What `wordSource`'s regex does for a keyword of letters and digits, by hand: each word in any
+ * case, up to three separators between them, a boundary after the last. Returns the end, or -1.
  */
 function wordsAt(text: string, start: number, parts: readonly string[]): number {
   let pos = start;
@@ -174,11 +164,8 @@ function maybeSeparator(c: number): boolean {
   return c >= 128 && /\s/.test(String.fromCharCode(c));
 }
 
-/**
- * The longest keyword starting at `start`, where a word with hash `key` starts (see `hashWord`),
- * confirmed by its sticky regex; undefined when none does.
- */
-export function keywordAt(index: KeywordIndex, text: string, start: number, key: number): KeywordHit | undefined {
+/** The longest keyword starting at `start`, where a word with hash `key` starts (see `hashWord`); undefined when none does. */
+function keywordAt(index: KeywordIndex, text: string, start: number, key: number): KeywordHit | undefined {
   const candidates = index.byFirstWord.get(key);
   return candidates ? keywordIn(candidates, text, start) : undefined;
 }
@@ -187,10 +174,6 @@ export function keywordAt(index: KeywordIndex, text: string, start: number, key:
 export function keywordIn(candidates: readonly Candidate[], text: string, start: number): KeywordHit | undefined {
   for (const cand of candidates) {
     // The regex's answer, found without it where that is cheap: `start` is a word's start.
-    if (cand.exact !== undefined) {
-      if (wordAt(text, start, cand.exact)) return { start, end: start + cand.exact.length, word: cand.word };
-      continue;
-    }
     if (cand.parts !== undefined) {
       const end = wordsAt(text, start, cand.parts);
       if (end >= 0) return { start, end, word: cand.word };

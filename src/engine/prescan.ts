@@ -118,7 +118,7 @@ function writeFollowers(memory: Buffer, at: number, candidates: readonly Candida
     for (const c of codes) if (c < 128) memory[at + offset + (c >> 3)] = (memory[at + offset + (c >> 3)] as number) | (1 << (c & 7));
   };
   for (const cand of candidates) {
-    if (cand.exact !== undefined) memory.writeUInt32LE(1, at);
+    if (cand.parts?.length === 1) memory.writeUInt32LE(1, at);
     else if (cand.parts !== undefined) set(20, (cand.parts[1] as string).charCodeAt(0));
     else if (cand.follow === -1) {
       set(4, cand.followSpace as number);

@@ -24,7 +24,7 @@ export interface ShapeAutomaton {
 const MAX_STATES = 4096;
 const MAX_SHAPES = 64;
 
-function classesOf(shapes: readonly (readonly ShapeStep[])[]): { classOf: number[]; count: number; other: number } {
+function classesOf(shapes: readonly (readonly ShapeStep[])[]): { classOf: number[]; count: number } {
   const key = (symbol: number): string => shapes.map((s) => s.map((st) => (st.set[symbol] ? '1' : '0')).join('')).join('|');
   const byKey = new Map<string, number>();
   // Non-ASCII first, so it is class 0 as the prescan expects.
@@ -39,7 +39,7 @@ function classesOf(shapes: readonly (readonly ShapeStep[])[]): { classOf: number
     }
     classOf.push(cls);
   }
-  return { classOf, count: byKey.size, other: 0 };
+  return { classOf, count: byKey.size };
 }
 
 function tryBuild(shapes: readonly (readonly ShapeStep[])[]): ShapeAutomaton | undefined {

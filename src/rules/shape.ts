@@ -25,7 +25,7 @@ export interface ShapeStep {
 }
 
 /** Steps after this many are not worth automaton states. */
-export const MAX_SHAPE_LENGTH = 13;
+const MAX_SHAPE_LENGTH = 13;
 /** A quantifier's optional repeats are modeled up to this many (`\d{1,2}`), beyond it the shape ends. */
 const MAX_OPTIONAL_REPEATS = 4;
 
