@@ -67,13 +67,25 @@ const KEY_MASK = 0x3fffffff;
 const BUCKET_MASK = 0xffff;
 
 /**
- * A word's hash: rotate and xor, one step per character (a multiply per character would be the
- * prescan's slowest link), then KEY_MASK. The same in wasm/prescan.wat.
+ * A word's hash from its first eight characters (lower case, one byte each: `low` holds
+ * characters 0-3, `high` 4-7) and its length: the prescan reads those eight at once
+ * (wasm/prescan.wat), not one by one. Longer words that share them and their length share a
+ * hash; keywordIn tells them apart.
  */
+export function mixWord(low: number, high: number, length: number): number {
+  const h = Math.imul(low, 0x9e3779b1) ^ Math.imul(high ^ length, 0x85ebca6b);
+  return (h ^ (h >>> 15)) & KEY_MASK;
+}
+
+/** The hash of a word of lower-case letters and digits (see `mixWord`). */
 export function hashWord(word: string): number {
-  let h = 0;
-  for (let i = 0; i < word.length; i++) h = ((h << 5) | (h >>> 27)) ^ word.charCodeAt(i);
-  return h & KEY_MASK;
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < word.length && i < 8; i++) {
+    if (i < 4) low |= word.charCodeAt(i) << (8 * i);
+    else high |= word.charCodeAt(i) << (8 * (i - 4));
+  }
+  return mixWord(low, high, word.length);
 }
 
 /** A hash's bucket: mixed by one multiply a word, so short words spread over all buckets. */
@@ -206,14 +218,17 @@ export function findKeywords(index: KeywordIndex, text: string): KeywordHit[] {
       continue;
     }
     const start = i;
-    let h = 0;
+    let low = 0;
+    let high = 0;
     let f = c;
     while (f >= 0) {
-      h = ((h << 5) | (h >>> 27)) ^ f;
+      const k = i - start;
+      if (k < 4) low |= f << (8 * k);
+      else if (k < 8) high |= f << (8 * (k - 4));
       i++;
       f = i < n ? foldedCode(text.charCodeAt(i)) : -1;
     }
-    const key = h & KEY_MASK;
+    const key = mixWord(low, high, i - start);
     if (buckets[bucketOf(key)] === 0) continue;
     const hit = keywordAt(index, text, start, key);
     if (hit) {

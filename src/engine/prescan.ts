@@ -8,7 +8,7 @@
  * queue workers. Where WebAssembly is unavailable (node --jitless), the same results come from
  * the JavaScript functions, slower.
  */
-import { bucketOf, FOLD, findKeywords, keywordIn, slotOf, type Candidate, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { bucketOf, findKeywords, keywordIn, slotOf, type Candidate, type KeywordHit, type KeywordIndex } from './keywords.js';
 import { normalizeText, replacement, SPECIAL } from './normalize.js';
 import { shapesIn, type ShapeAutomaton } from './shapes.js';
 import { PRESCAN_WASM } from './wasm/prescan-binary.js';
@@ -42,14 +42,16 @@ interface WasmApi {
 
 interface Exports {
   readonly memory: WasmMemory;
-  scan(text: number, from: number, n: number, transitions: number, classCount: number, accept: number, hits: number, cap: number): void;
   normalize(text: number, n: number): number;
+  shapes(text: number, n: number, transitions: number, classCount: number, accept: number, lookahead: number): void;
+  words(text: number, from: number, n: number, hits: number, cap: number): void;
 }
 
 // Memory layout (bytes): the tables at the fixed offsets prescan.wat expects, then the
 // automaton and the word hits, then the text, last so it can grow with the memory.
 const INFO_AT = 0;
 const RESULTS_AT = 512;
+const ANCHORS_AT = 576;
 const WORDS_AT = 1024;
 const WORD_SLOTS = 4096;
 const BUCKETS_AT = WORDS_AT + 8 * WORD_SLOTS;
@@ -60,7 +62,8 @@ const ACCEPT_AT = LISTS_AT + LIST_BYTES * (WORD_SLOTS / 2);
 /** Word hits handed over per call; a text with more goes on from where the call stopped. */
 const HIT_CAP = 8192;
 const PAGE = 65536;
-const START_BIT = 0x8000;
+/** Zeros after the text: the SIMD loops read up to 128 characters past where they stop. */
+const PADDING = 320;
 /** A memory grown past this for one huge text (a 20 M-character attachment) is given back after it. */
 const KEEP_TEXT_BYTES = 32 * 1024 * 1024;
 
@@ -148,7 +151,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   let memory = Buffer.from(exports.memory.buffer);
   let words32 = new Int32Array(memory.buffer);
   const ensure = (bytes: number): void => {
-    const needed = textAt + bytes;
+    const needed = textAt + bytes + PADDING;
     if (memory.length >= needed) return;
     exports.memory.grow(Math.ceil((needed - memory.length) / PAGE));
     memory = Buffer.from(exports.memory.buffer);
@@ -158,17 +161,17 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   // The tables, written once.
   const { classOf, classCount, transitions, acceptLow, acceptHigh } = automaton;
   if (classCount > 127) return javascriptPrescanner(index, automaton); // 7 bits of class in the info table
-  for (let c = 0; c < 128; c++) {
-    const cls = classOf[c] as number;
-    const starts = transitions[cls] === 0 ? 0 : START_BIT;
-    memory.writeUInt16LE(Math.max(0, FOLD[c] as number) | (cls << 8) | starts, INFO_AT + 2 * c);
-  }
-  // Every non-ASCII character: class 0, which may start a shape too (`[^a-z]\d{3}`).
-  memory.writeUInt16LE(transitions[0] === 0 ? 0 : START_BIT, INFO_AT + 2 * 128);
+  for (let c = 0; c < 128; c++) memory.writeUInt16LE((classOf[c] as number) << 8, INFO_AT + 2 * c);
+  // Every non-ASCII character: class 0 (entry 128 is already 0).
+  // The anchors by their two nibbles (prescan.wat's anchorBits): per low nibble, the high ones in the set.
+  for (let c = 0; c < 128; c++) if (automaton.anchors[c]) memory[ANCHORS_AT + (c & 15)] = (memory[ANCHORS_AT + (c & 15)] as number) | (1 << (c >> 4));
+  for (let high = 0; high < 8; high++) memory[ANCHORS_AT + 16 + high] = 1 << high;
   // Keywords' first words: hash → list, in the open-addressing table prescan.wat probes.
   const lists: (readonly Candidate[])[] = [];
   for (const [key, candidates] of index.byFirstWord) {
     if (lists.length >= WORD_SLOTS / 2) return javascriptPrescanner(index, automaton); // keep probes short
+    // prescan.wat skips words of 64 characters or more
+    if (candidates.some((c) => (c.parts?.[0]?.length ?? c.firstEnd ?? 0) >= 64)) return javascriptPrescanner(index, automaton);
     lists.push(candidates);
     let slot = slotOf(key);
     while (memory.readUInt32LE(WORDS_AT + 8 * slot) !== 0) slot = (slot + 1) % WORD_SLOTS;
@@ -207,11 +210,16 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       let n = input.length;
       ensure(2 * n);
       memory.write(input, textAt, 'utf16le');
+      memory.fill(0, textAt + 2 * n, textAt + 2 * n + PADDING);
       let text = input;
       n = exports.normalize(textAt, n);
       // Dashes, spaces, zero-width characters normalized: the text the patterns see changed too.
-      if (words32[(RESULTS_AT >> 2) + 2] === 1) text = memory.toString('utf16le', textAt, textAt + 2 * n);
-      exports.scan(textAt, 0, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
+      if (words32[(RESULTS_AT >> 2) + 2] === 1) {
+        text = memory.toString('utf16le', textAt, textAt + 2 * n);
+        memory.fill(0, textAt + 2 * n, textAt + 2 * n + PADDING);
+      }
+      exports.shapes(textAt, n, transitionsAt, classCount, ACCEPT_AT, automaton.lookahead);
+      exports.words(textAt, 0, n, hitsAt, HIT_CAP);
       const low = (words32[RESULTS_AT >> 2] as number) >>> 0;
       const high = (words32[(RESULTS_AT >> 2) + 1] as number) >>> 0;
       const hits: KeywordHit[] = [];
@@ -229,7 +237,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
         }
         const resume = words32[(RESULTS_AT >> 2) + 5] as number;
         if (resume >= n) break;
-        exports.scan(textAt, resume, n, transitionsAt, classCount, ACCEPT_AT, hitsAt, HIT_CAP);
+        exports.words(textAt, resume, n, hitsAt, HIT_CAP);
       }
       if (memory.length > textAt + KEEP_TEXT_BYTES) shrink();
       return new Prescanned(text, hits, low, high);

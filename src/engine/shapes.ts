@@ -5,7 +5,7 @@
  * character classes the shapes tell apart; a state holds the partial matches in progress and
  * the shapes just completed.
  */
-import { OTHER, SYMBOLS, type ShapeStep } from '../rules/shape.js';
+import { OTHER, SYMBOLS, type ShapeStep, type SymbolSet } from '../rules/shape.js';
 
 export interface ShapeAutomaton {
   /** Class of each ASCII character; every non-ASCII character is class 0. */
@@ -18,9 +18,18 @@ export interface ShapeAutomaton {
   readonly acceptHigh: Uint32Array;
   /** Which of the given shapes have a bit (bit i ↔ shapes[included[i]]); the others are not gated. */
   readonly included: readonly number[];
+  /**
+   * Every match of every included shape has a character of `anchors` (ASCII, 1 = in the set)
+   * at most `lookahead` characters from its start (`|` in `PID|`, a digit in an SSN): the
+   * prescan runs the automaton only from such places. -1 when some shape has no ASCII-only
+   * step near its start; then every character is read.
+   */
+  readonly anchors: Uint8Array;
+  readonly lookahead: number;
 }
 
 /** Beyond this the tables stop being small; the broadest shapes are left out until it fits. */
+const MAX_LOOKAHEAD = 8;
 const MAX_STATES = 4096;
 const MAX_SHAPES = 64;
 
@@ -42,7 +51,7 @@ function classesOf(shapes: readonly (readonly ShapeStep[])[]): { classOf: number
   return { classOf, count: byKey.size };
 }
 
-function tryBuild(shapes: readonly (readonly ShapeStep[])[]): ShapeAutomaton | undefined {
+function tryBuild(shapes: readonly (readonly ShapeStep[])[]): Omit<ShapeAutomaton, 'included' | 'anchors' | 'lookahead'> | undefined {
   const { classOf, count } = classesOf(shapes);
   // A representative symbol of each class, to ask the sets about it.
   const representative: number[] = new Array<number>(count).fill(OTHER);
@@ -100,7 +109,6 @@ function tryBuild(shapes: readonly (readonly ShapeStep[])[]): ShapeAutomaton | u
     transitions: Uint16Array.from(transitions),
     acceptLow: Uint32Array.from(states.map((st) => st.low)),
     acceptHigh: Uint32Array.from(states.map((st) => st.high)),
-    included: [],
   };
 }
 
@@ -111,6 +119,53 @@ function breadth(shape: readonly ShapeStep[]): number {
   return product;
 }
 
+/** Roughly how often a character occurs in e-mail text: what an anchor set costs the prescan. */
+function frequency(c: number): number {
+  if (c >= 97 && c <= 122) return 3;
+  if (c === 32) return 15;
+  if (c === 10 || c === 13) return 2;
+  if (c === 46 || c === 44) return 1;
+  if (c >= 48 && c <= 57) return 0.3;
+  if (c >= 65 && c <= 90) return 0.15;
+  if (c === 45 || c === 58 || c === 39 || c === 40 || c === 41 || c === 47 || c === 34) return 0.3;
+  return 0.05;
+}
+
+/**
+ * Per shape, a required step within MAX_LOOKAHEAD of its start whose characters are rare (the
+ * anchor), chosen so that together they make a small set: a digit for a date-like shape once
+ * SSNs have put the digits in, `|` for `PID|`. A few rounds of each shape choosing the step that
+ * adds least to what the others chose.
+ */
+function chooseAnchors(shapes: readonly (readonly ShapeStep[])[]): { anchors: Uint8Array; lookahead: number } {
+  const choices = shapes.map((shape) =>
+    shape.flatMap((step, j) => (j > MAX_LOOKAHEAD || step.optional || step.set[OTHER] ? [] : [{ j, set: step.set }])),
+  );
+  if (choices.some((c) => c.length === 0)) return { anchors: new Uint8Array(128), lookahead: -1 };
+  const costOf = (set: SymbolSet, taken: Uint8Array): number => {
+    let cost = 0;
+    for (let c = 0; c < 128; c++) if (set[c] && !taken[c]) cost += frequency(c);
+    return cost;
+  };
+  const none = new Uint8Array(128);
+  const picks = choices.map((cs) => cs.reduce((best, c) => (costOf(c.set, none) < costOf(best.set, none) ? c : best)));
+  for (let round = 0; round < 3; round++) {
+    picks.forEach((_, k) => {
+      const taken = new Uint8Array(128);
+      picks.forEach((p, other) => {
+        if (other !== k) for (let c = 0; c < 128; c++) if (p.set[c]) taken[c] = 1;
+      });
+      picks[k] = (choices[k] as { j: number; set: SymbolSet }[]).reduce((best, c) => {
+        const d = costOf(c.set, taken) - costOf(best.set, taken);
+        return d < 0 || (d === 0 && c.j < best.j) ? c : best;
+      });
+    });
+  }
+  const anchors = new Uint8Array(128);
+  for (const p of picks) for (let c = 0; c < 128; c++) if (p.set[c]) anchors[c] = 1;
+  return { anchors, lookahead: Math.max(0, ...picks.map((p) => p.j)) };
+}
+
 /**
  * The automaton for as many of `shapes` (in priority order) as fit. When they do not, the
  * broadest quarter is left out and the rest tried again: a user's rule folder full of broad
@@ -119,8 +174,9 @@ function breadth(shape: readonly ShapeStep[]): number {
 export function buildShapeAutomaton(shapes: readonly (readonly ShapeStep[])[]): ShapeAutomaton {
   let included = shapes.map((_, i) => i).slice(0, MAX_SHAPES);
   for (;;) {
-    const built = tryBuild(included.map((i) => shapes[i] as ShapeStep[]));
-    if (built) return { ...built, included };
+    const chosen = included.map((i) => shapes[i] as ShapeStep[]);
+    const built = tryBuild(chosen);
+    if (built) return { ...built, included, ...chooseAnchors(chosen) };
     const broadestFirst = [...included].sort((a, b) => breadth(shapes[b] as ShapeStep[]) - breadth(shapes[a] as ShapeStep[]));
     const dropped = new Set(broadestFirst.slice(0, Math.ceil(included.length / 4)));
     included = included.filter((i) => !dropped.has(i));

@@ -116,6 +116,55 @@ describe('WebAssembly and JavaScript prescans agree', () => {
     expect(own.scan('abc123-45').hasShape(0)).toBe(false);
   });
 
+  // prescan.wat reads 64 characters at a time: words and shapes must be found wherever they fall.
+  const agree = (own: ReturnType<typeof createPrescanner>, reference: ReturnType<typeof createPrescanner>, bits: number, text: string): void => {
+    const a = own.scan(text);
+    const b = reference.scan(text);
+    expect(a.text).toBe(b.text);
+    expect(a.hits).toEqual(b.hits);
+    for (let bit = 0; bit < bits; bit++) expect([bit, a.hasShape(bit)]).toEqual([bit, b.hasShape(bit)]);
+  };
+
+  it('finds words and shapes on either side of every 64-character block edge', () => {
+    const values = ' member id 536-90-4399 PID|3|x *MI*1A23B45C67D REF*SY*123456 XX*1234567893 S72.001A date of birth';
+    let found = 0;
+    for (let offset = 0; offset < 140; offset++) {
+      const text = `${'y'.repeat(offset)}${values}${offset % 3 === 0 ? ` ${'z'.repeat(61 + (offset % 7))}` : ''} patient`;
+      agree(wasm, javascript, automaton.included.length, text);
+      agree(wasm, javascript, automaton.included.length, text.slice(0, text.length - (offset % 11)));
+      for (let bit = 0; bit < automaton.included.length; bit++) if (wasm.scan(text).hasShape(bit)) found++;
+    }
+    // every shape in `values` is found at every offset (SSN, PID, *MI*, REF*SY*, XX*, ICD-10 with its 7th character, MBI)
+    expect(found).toBeGreaterThanOrEqual(140 * 8);
+  });
+
+  it('skips words of 64 characters or more, and finds keywords right after them', () => {
+    for (const length of [62, 63, 64, 65, 127, 128, 129, 200]) {
+      const text = `${'a'.repeat(length)} diagnosis ${'b'.repeat(length)}diagnosis ${'C'.repeat(length)}`;
+      agree(wasm, javascript, automaton.included.length, text);
+      expect(wasm.scan(text).hits.map((h) => h.word)).toEqual(['diagnosis']);
+    }
+  });
+
+  it('reads every character when a shape has no ASCII-only step near its start', () => {
+    const broad = requiredShape(/[^a-z][^b][^b][^b][^b][^b][^b][^b][^b][^b]\d/g) as ShapeStep[];
+    const custom = buildShapeAutomaton([broad, requiredShape(/\d{3}-\d{2}-\d{4}/g) as ShapeStep[]]);
+    expect(custom.lookahead).toBe(-1);
+    const own = createPrescanner(index, custom);
+    const reference = createPrescanner(index, custom, { javascript: true });
+    for (const text of ['é'.repeat(10) + '1', 'xyz 536-90-4399', 'é'.repeat(9) + '1', 'A'.repeat(200) + '7', texts()[20]?.[1] ?? '']) agree(own, reference, 2, text);
+    expect(own.scan('é'.repeat(10) + '1').hasShape(0)).toBe(true);
+  });
+
+  it('anchors the bundled shapes on rare characters, close to their start', () => {
+    // What makes the gate worth having: no lower-case letter, no space, a short reach.
+    expect(automaton.lookahead).toBeGreaterThanOrEqual(0);
+    expect(automaton.lookahead).toBeLessThanOrEqual(3);
+    const anchors = [...automaton.anchors.keys()].filter((c) => automaton.anchors[c]).map((c) => String.fromCharCode(c));
+    expect(anchors.filter((c) => /[a-z\s]/.test(c))).toEqual([]);
+    expect(anchors).toEqual(expect.arrayContaining(['0', '9', '|', '*']));
+  });
+
   it('gives back the memory a huge text took, and goes on with the same tables', () => {
     const own = createPrescanner(index, automaton);
     const before = own.memoryBytes();

@@ -3,12 +3,13 @@
 ;; measure on. Texts are UTF-16 code units, as JavaScript strings hold them.
 ;;
 ;; Tables, at fixed offsets from address 0 (written by prescan.ts):
-;;      0  info: per ASCII character, an i16: bits 0-7 its lower-case form if a letter or digit
-;;         (else 0), bits 8-14 its class in the shape automaton, bit 15 set when that class
-;;         leaves the automaton's start state; entry 128 for every non-ASCII character (class 0,
-;;         in no word)
+;;      0  info: per ASCII character, an i16 whose bits 8-14 are its class in the shape
+;;         automaton; entry 128 for every non-ASCII character (class 0)
 ;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 unused, i32 words
 ;;         written, i32 resume
+;;    576  anchors (the shape automaton's gate): 16 bytes, per low nibble of an ASCII character
+;;         the high nibbles (as bits) whose characters are anchors; 592: 16 bytes, per high
+;;         nibble 0-7 its bit, 0 for 8-15
 ;;   1024  words: 4,096 slots of (hash + 1, list), open addressing from slotOf(hash): the hashes
 ;;         of keywords' first words, and which list of keywords starting with it (0 = empty slot)
 ;;  33792  buckets: 65,536 bits, set where some keyword's first word hashes (bucketOf): most
@@ -63,115 +64,216 @@
       (i32.and (i32.load8_u offset=20 (i32.add (local.get $entry) (i32.shr_u (local.get $c) (i32.const 3))))
                (i32.shl (i32.const 1) (i32.and (local.get $c) (i32.const 7))))))
 
-  ;; Over the text at $text ($n code units), from index $from:
-  ;; - runs the shape automaton (src/engine/shapes.ts): entries of $transitions are
-  ;;   (next state × class count) × 2, plus 1 when the next state completes shapes, whose mask
-  ;;   is at $accept + 8 × state (stored only when $from is 0: a resumed call starts mid-text);
-  ;; - hashes each word (a run of ASCII letters and digits) as keywords.ts does and writes
-  ;;   (start, list + 1) to $hits for each word that is some keywords' first word, up to $cap;
-  ;;   past that the shapes go on (when $from is 0) but the words wait for a call from the
-  ;;   resume index, the start of the first word left out ($n when none was).
-  (func (export "scan")
-    (param $text i32) (param $from i32) (param $n i32) (param $transitions i32) (param $classCount i32)
-    (param $accept i32) (param $hits i32) (param $cap i32)
-    (local $i i32) (local $end i32) (local $c i32) (local $info i32) (local $fold i32)
-    (local $row i32) (local $entry i32) (local $mask i64) (local $start i32)
-    (local $h i32) (local $list i32) (local $count i32) (local $shapes i32) (local $bucket i32) (local $resume i32)
-    (local.set $i (i32.add (local.get $text) (i32.shl (local.get $from) (i32.const 1))))
-    (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
-    (local.set $shapes (i32.eqz (local.get $from)))
-    (local.set $resume (local.get $n))
+;; The text is read 64 characters at a time with SIMD: one comparison per 16 characters gives a
+;; bit per character (is it a letter or digit? is it a shape's anchor?), and the loops then visit
+;; only the set bits. A loop per character paid two unpredictable branches per word (where it
+;; starts, where it ends); here a block of about eleven words pays one or two.
+
+  ;; Bit i set when character $at + i (of 64) is an ASCII letter or digit. The text is followed
+  ;; by zeros (prescan.ts), so a block may run past its end.
+  (func $wordBits (param $at i32) (result i64)
+    (local $bits i64) (local $k i32) (local $v v128)
+    (loop $quarter
+      ;; characters ≥ 256 (and ≥ 32768, read as negative) narrow to 255 or 0: neither a letter nor a digit
+      (local.set $v (i8x16.narrow_i16x8_u (v128.load (local.get $at)) (v128.load offset=16 (local.get $at))))
+      (local.set $bits (i64.or (local.get $bits)
+        (i64.shl
+          (i64.extend_i32_u (i8x16.bitmask (v128.or
+            (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (i8x16.splat (i32.const 0x20))) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 26)))
+            (i8x16.lt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x30))) (i8x16.splat (i32.const 10))))))
+          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
+      (local.set $at (i32.add (local.get $at) (i32.const 32)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $quarter (i32.lt_u (local.get $k) (i32.const 4))))
+    (local.get $bits))
+
+  ;; Bit i set when character $at + i (of 64) is in the anchor set: ASCII only, by its two
+  ;; nibbles (576: per low nibble, the high nibbles that are in the set; 592: per high nibble
+  ;; 0-7 its bit, 0 above).
+  (func $anchorBits (param $at i32) (result i64)
+    (local $bits i64) (local $k i32) (local $v v128)
+    (loop $quarter
+      (local.set $v (i8x16.narrow_i16x8_u (v128.load (local.get $at)) (v128.load offset=16 (local.get $at))))
+      (local.set $bits (i64.or (local.get $bits)
+        (i64.shl
+          (i64.extend_i32_u (i8x16.bitmask (i8x16.ne
+            (v128.and
+              (i8x16.swizzle (v128.load offset=576 (i32.const 0)) (v128.and (local.get $v) (i8x16.splat (i32.const 15))))
+              (i8x16.swizzle (v128.load offset=592 (i32.const 0)) (i8x16.shr_u (local.get $v) (i32.const 4))))
+            (v128.const i64x2 0 0))))
+          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
+      (local.set $at (i32.add (local.get $at) (i32.const 32)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $quarter (i32.lt_u (local.get $k) (i32.const 4))))
+    (local.get $bits))
+
+  ;; Runs the shape automaton (src/engine/shapes.ts) over the text at $text ($n code units) and
+  ;; stores the mask of the shapes seen at 512. Entries of $transitions are (next state × class
+  ;; count) × 2, plus 1 when the next state completes shapes, whose mask is at $accept + 8 ×
+  ;; state. Every match of every shape has an anchor character at most $lookahead characters
+  ;; from its start (ShapeAutomaton.gate): in the start state, the automaton skips to the next
+  ;; character that has an anchor within $lookahead after it, since nothing in between can
+  ;; start a match. $lookahead < 0: no gate, every character is read.
+  (func (export "shapes")
+    (param $text i32) (param $n i32) (param $transitions i32) (param $classCount i32) (param $accept i32) (param $lookahead i32)
+    (local $p i32) (local $pos i32) (local $row i32) (local $entry i32) (local $c i32) (local $mask i64)
+    (local $anchors i64) (local $nextAnchors i64) (local $active i64) (local $j i32) (local $left i64)
+    (if (i32.ge_s (local.get $lookahead) (i32.const 0))
+      (then (local.set $nextAnchors (call $anchorBits (local.get $text)))))
     (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (local.set $c (i32.load16_u (local.get $i)))
-        ;; the table's entry 128 stands for every non-ASCII character
-        (local.set $info (i32.load16_u (i32.shl (select (local.get $c) (i32.const 128) (i32.lt_u (local.get $c) (i32.const 128))) (i32.const 1))))
-        ;; shapes: in the start state, most characters (letters, spaces) start nothing
-        (if (i32.or (local.get $row) (i32.shr_u (local.get $info) (i32.const 15)))
-          (then
+      (loop $block
+        (br_if $done (i32.ge_u (local.get $p) (local.get $n)))
+        (if (i32.lt_s (local.get $lookahead) (i32.const 0))
+          (then (local.set $active (i64.const -1)))
+          (else
+            (local.set $anchors (local.get $nextAnchors))
+            (local.set $nextAnchors (call $anchorBits (i32.add (local.get $text) (i32.shl (i32.add (local.get $p) (i32.const 64)) (i32.const 1)))))
+            (local.set $active (local.get $anchors))
+            (local.set $j (i32.const 1))
+            (block $widened
+              (loop $widen
+                (br_if $widened (i32.gt_s (local.get $j) (local.get $lookahead)))
+                (local.set $active (i64.or (local.get $active)
+                  (i64.or (i64.shr_u (local.get $anchors) (i64.extend_i32_u (local.get $j)))
+                          (i64.shl (local.get $nextAnchors) (i64.extend_i32_u (i32.sub (i32.const 64) (local.get $j)))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $widen)))))
+        (block $blockDone
+          (loop $feed
+            (br_if $blockDone (i32.ge_u (local.get $pos) (i32.add (local.get $p) (i32.const 64))))
+            (br_if $done (i32.ge_u (local.get $pos) (local.get $n)))
+            (if (i32.eqz (local.get $row))
+              (then
+                ;; nothing in progress: on to the next active character of the block, if any
+                (local.set $left (i64.and (local.get $active)
+                  (i64.shl (i64.const -1) (i64.extend_i32_u (i32.sub (local.get $pos) (local.get $p))))))
+                (if (i64.eqz (local.get $left))
+                  (then
+                    (local.set $pos (i32.add (local.get $p) (i32.const 64)))
+                    (br $blockDone)))
+                (local.set $pos (i32.add (local.get $p) (i32.wrap_i64 (i64.ctz (local.get $left)))))
+                (br_if $done (i32.ge_u (local.get $pos) (local.get $n)))))
+            (local.set $c (i32.load16_u (i32.add (local.get $text) (i32.shl (local.get $pos) (i32.const 1)))))
+            ;; the info table's entry 128 stands for every non-ASCII character
             (local.set $entry (i32.load (i32.add (local.get $transitions)
-              (i32.shl (i32.add (local.get $row) (i32.and (i32.shr_u (local.get $info) (i32.const 8)) (i32.const 0x7f))) (i32.const 2)))))
+              (i32.shl (i32.add (local.get $row)
+                (i32.and (i32.shr_u (i32.load16_u (i32.shl (select (local.get $c) (i32.const 128) (i32.lt_u (local.get $c) (i32.const 128))) (i32.const 1)))
+                                    (i32.const 8))
+                         (i32.const 0x7f)))
+                (i32.const 2)))))
             (local.set $row (i32.shr_u (local.get $entry) (i32.const 1)))
             (if (i32.and (local.get $entry) (i32.const 1))
               (then
                 (local.set $mask (i64.or (local.get $mask)
-                  (i64.load (i32.add (local.get $accept) (i32.shl (i32.div_u (local.get $row) (local.get $classCount)) (i32.const 3))))))))))
-        (local.set $fold (i32.and (local.get $info) (i32.const 0xff)))
-        (if (i32.eqz (local.get $fold))
-          (then
-            (local.set $i (i32.add (local.get $i) (i32.const 2)))
-            (br $next)))
-        ;; a word: its characters in a tighter loop; the character that ends it goes round again
-        (local.set $start (local.get $i))
-        (local.set $h (i32.const 0))
-        (block $wordEnd
+                  (i64.load (i32.add (local.get $accept) (i32.shl (i32.div_u (local.get $row) (local.get $classCount)) (i32.const 3))))))))
+            (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
+            (br $feed)))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (br $block)))
+    (i64.store offset=512 (i32.const 0) (local.get $mask)))
+
+  ;; Hashes each word (a run of ASCII letters and digits) of the text at $text ($n code units),
+  ;; from index $from (a word's start), as keywords.ts's hashWord does: its first eight
+  ;; characters in lower case and its length. For each word that is some keywords' first word,
+  ;; writes (start, list + 1) to $hits, up to $cap; stores at 528 how many, and at 532 where
+  ;; the first word left out starts ($n when none was), for the next call.
+  (func (export "words") (param $text i32) (param $from i32) (param $n i32) (param $hits i32) (param $cap i32)
+    (local $p i32) (local $bits i64) (local $starts i64) (local $carry i64) (local $nextP i32) (local $nextCarry i64)
+    (local $s i32) (local $len i32) (local $start i32) (local $x i64) (local $h i32) (local $bucket i32)
+    (local $list i32) (local $count i32) (local $resume i32) (local $end i32)
+    (local.set $p (local.get $from))
+    (local.set $resume (local.get $n))
+    (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
+    (block $done
+      (loop $block
+        (br_if $done (i32.ge_u (local.get $p) (local.get $n)))
+        (local.set $bits (call $wordBits (i32.add (local.get $text) (i32.shl (local.get $p) (i32.const 1)))))
+        ;; a word starts where a letter or digit follows something else ($carry: the character before the block was one)
+        (local.set $starts (i64.and (local.get $bits) (i64.xor (i64.or (i64.shl (local.get $bits) (i64.const 1)) (local.get $carry)) (i64.const -1))))
+        (local.set $nextP (i32.add (local.get $p) (i32.const 64)))
+        (local.set $nextCarry (i64.shr_u (local.get $bits) (i64.const 63)))
+        (block $blockDone
           (loop $word
-            (local.set $h (i32.xor (i32.rotl (local.get $h) (i32.const 5)) (local.get $fold)))
-            (local.set $i (i32.add (local.get $i) (i32.const 2)))
-            (br_if $wordEnd (i32.ge_u (local.get $i) (local.get $end)))
-            (local.set $c (i32.load16_u (local.get $i)))
-            (br_if $wordEnd (i32.ge_u (local.get $c) (i32.const 128)))
-            (local.set $info (i32.load16_u (i32.shl (local.get $c) (i32.const 1))))
-            (local.set $fold (i32.and (local.get $info) (i32.const 0xff)))
-            (br_if $wordEnd (i32.eqz (local.get $fold)))
-            (if (i32.or (local.get $row) (i32.shr_u (local.get $info) (i32.const 15)))
+            (br_if $blockDone (i64.eqz (local.get $starts)))
+            (local.set $s (i32.wrap_i64 (i64.ctz (local.get $starts))))
+            (local.set $len (i32.wrap_i64 (i64.ctz (i64.xor (i64.shr_u (local.get $bits) (i64.extend_i32_u (local.get $s))) (i64.const -1)))))
+            (if (i32.ge_u (i32.add (local.get $s) (local.get $len)) (i32.const 64))
               (then
-                (local.set $entry (i32.load (i32.add (local.get $transitions)
-                  (i32.shl (i32.add (local.get $row) (i32.and (i32.shr_u (local.get $info) (i32.const 8)) (i32.const 0x7f))) (i32.const 2)))))
-                (local.set $row (i32.shr_u (local.get $entry) (i32.const 1)))
-                (if (i32.and (local.get $entry) (i32.const 1))
+                ;; it may go on past the block: the next block starts with it, unless it is the
+                ;; whole block (64 characters or more: no keyword's first word is that long)
+                (if (local.get $s)
                   (then
-                    (local.set $mask (i64.or (local.get $mask)
-                      (i64.load (i32.add (local.get $accept) (i32.shl (i32.div_u (local.get $row) (local.get $classCount)) (i32.const 3))))))))))
+                    (local.set $nextP (i32.add (local.get $p) (local.get $s)))
+                    (local.set $nextCarry (i64.const 0))))
+                (br $blockDone)))
+            (local.set $start (i32.add (local.get $p) (local.get $s)))
+            ;; its first eight characters as bytes, in lower case (`| 0x20` keeps digits), the rest zeroed
+            (local.set $x (i64.and
+              (i64.or (i64x2.extract_lane 0 (i8x16.narrow_i16x8_u
+                        (v128.load (i32.add (local.get $text) (i32.shl (local.get $start) (i32.const 1))))
+                        (v128.const i64x2 0 0)))
+                      (i64.const 0x2020202020202020))
+              (select (i64.const -1)
+                      (i64.sub (i64.shl (i64.const 1) (i64.extend_i32_u (i32.shl (local.get $len) (i32.const 3)))) (i64.const 1))
+                      (i32.ge_u (local.get $len) (i32.const 8)))))
+            (local.set $h (i32.xor
+              (i32.mul (i32.wrap_i64 (local.get $x)) (i32.const 0x9e3779b1))
+              (i32.mul (i32.xor (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 32))) (local.get $len)) (i32.const 0x85ebca6b))))
+            (local.set $h (i32.and (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 15))) (i32.const 0x3fffffff)))
+            (local.set $bucket (i32.shr_u (i32.mul (local.get $h) (i32.const 0x9e3779b1)) (i32.const 16)))
+            (if (i32.and (i32.load8_u offset=33792 (i32.shr_u (local.get $bucket) (i32.const 3)))
+                         (i32.shl (i32.const 1) (i32.and (local.get $bucket) (i32.const 7))))
+              (then
+                (local.set $list (call $lookup (local.get $h)))
+                (if (local.get $list)
+                  (then
+                    (if (call $follows (local.get $list)
+                          (i32.add (local.get $text) (i32.shl (i32.add (local.get $start) (local.get $len)) (i32.const 1)))
+                          (local.get $end))
+                      (then
+                        (if (i32.ge_u (local.get $count) (local.get $cap))
+                          (then
+                            ;; full: the words from here on wait for the next call
+                            (local.set $resume (local.get $start))
+                            (br $done)))
+                        (i32.store (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3))) (local.get $start))
+                        (i32.store offset=4 (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3))) (local.get $list))
+                        (local.set $count (i32.add (local.get $count) (i32.const 1)))))))))
+            (local.set $starts (i64.and (local.get $starts) (i64.sub (local.get $starts) (i64.const 1))))
             (br $word)))
-        (local.set $h (i32.and (local.get $h) (i32.const 0x3fffffff)))
-        (local.set $bucket (i32.shr_u (i32.mul (local.get $h) (i32.const 0x9e3779b1)) (i32.const 16)))
-        (local.set $list (i32.const 0))
-        (if (i32.and (i32.load8_u offset=33792 (i32.shr_u (local.get $bucket) (i32.const 3)))
-                     (i32.shl (i32.const 1) (i32.and (local.get $bucket) (i32.const 7))))
-          (then
-            (local.set $list (call $lookup (local.get $h)))
-            (if (local.get $list)
-              (then
-                (if (i32.eqz (call $follows (local.get $list) (local.get $i) (local.get $end)))
-                  (then (local.set $list (i32.const 0))))))))
-        (if (local.get $list)
-          (then
-            (if (i32.lt_u (local.get $count) (local.get $cap))
-              (then
-                (i32.store (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3)))
-                  (i32.shr_u (i32.sub (local.get $start) (local.get $text)) (i32.const 1)))
-                (i32.store offset=4 (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3))) (local.get $list))
-                (local.set $count (i32.add (local.get $count) (i32.const 1))))
-              (else
-                ;; full: the words from here on wait for the next call; the shapes go on to the end
-                (if (i32.eq (local.get $resume) (local.get $n))
-                  (then (local.set $resume (i32.shr_u (i32.sub (local.get $start) (local.get $text)) (i32.const 1)))))
-                (br_if $done (i32.eqz (local.get $shapes)))))))
-        (br $next)))
+        (local.set $p (local.get $nextP))
+        (local.set $carry (local.get $nextCarry))
+        (br $block)))
     (i32.store offset=532 (i32.const 0) (local.get $resume))
-    (if (local.get $shapes)
-      (then (i64.store offset=512 (i32.const 0) (local.get $mask))))
     (i32.store offset=528 (i32.const 0) (local.get $count)))
 
   ;; Normalizes the text at $text ($n code units) in place (src/engine/normalize.ts) and
   ;; returns its new length; the results say whether it changed. Most texts hold nothing to
   ;; normalize: they are read, not written.
   (func (export "normalize") (param $text i32) (param $n i32) (result i32)
-    (local $read i32) (local $write i32) (local $end i32) (local $c i32) (local $mapped i32)
+    (local $read i32) (local $write i32) (local $end i32) (local $c i32) (local $stop i32)
     (local.set $read (local.get $text))
     (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
     (i32.store offset=520 (i32.const 0) (i32.const 0))
-    ;; up to the first character that normalization changes
+    ;; up to the first character that normalization changes, 16 at a time while all are ASCII
+    ;; (the text is followed by zeros, so the last 16 may run past its end)
     (block $found
       (loop $look
         (if (i32.ge_u (local.get $read) (local.get $end)) (then (return (local.get $n))))
-        (local.set $c (i32.load16_u (local.get $read)))
-        (if (i32.ge_u (local.get $c) (i32.const 128))
+        (if (i32.eqz (v128.any_true (v128.and (v128.or (v128.load (local.get $read)) (v128.load offset=16 (local.get $read)))
+                                              (i16x8.splat (i32.const 0xff80)))))
           (then
-            (br_if $found (i32.ne (i32.load16_u offset=41984 (i32.shl (local.get $c) (i32.const 1))) (local.get $c)))))
-        (local.set $read (i32.add (local.get $read) (i32.const 2)))
+            (local.set $read (i32.add (local.get $read) (i32.const 32)))
+            (br $look)))
+        (local.set $stop (select (local.get $end) (i32.add (local.get $read) (i32.const 32))
+                                 (i32.lt_u (local.get $end) (i32.add (local.get $read) (i32.const 32)))))
+        (loop $each
+          (local.set $c (i32.load16_u (local.get $read)))
+          (if (i32.ge_u (local.get $c) (i32.const 128))
+            (then
+              (br_if $found (i32.ne (i32.load16_u offset=41984 (i32.shl (local.get $c) (i32.const 1))) (local.get $c)))))
+          (local.set $read (i32.add (local.get $read) (i32.const 2)))
+          (br_if $each (i32.lt_u (local.get $read) (local.get $stop))))
         (br $look)))
     (i32.store offset=520 (i32.const 0) (i32.const 1))
     ;; from there on, each character rewritten (zero-width ones and the like dropped)
