@@ -388,6 +388,8 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     if (bit !== undefined) return pre.hasShape(bit);
     return pattern.literal === undefined || pre.text.includes(pattern.literal);
   };
+  /** Patterns that run without any keyword and have no shape bit: the prescan cannot rule them out. */
+  const unshaped = rules.flatMap((rule) => rule.patterns.filter((p) => !p.requireContext && !p.requireLabel && !shapeBit.has(p)));
   /** What each pattern needs, worked out once: per rule, in the rule's order. */
   const plans = rules.map((rule) => ({
     patterns: rule.patterns.map((pattern) => {
@@ -506,6 +508,8 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
   const evaluate = (segment: Segment, includeContext: boolean, min: Confidence): EngineHit[] => {
     const minScore = LEVELS.find((l) => l.level === min)?.min ?? LOW;
     const pre = prescanner.scan(segment.text);
+    // Only negative labels and no shape: no pattern can run and no term can match (most items).
+    if (!pre.maybePositive && !pre.anyShape && !unshaped.some((p) => mayMatch(p, undefined, pre))) return [];
     const facts = new SegmentFacts(pre.text, pre.hits, index);
     const candidates = candidatesOf(facts, pre);
     if (candidates.length === 0) return []; // most items of a mailbox

@@ -44,6 +44,8 @@ export interface KeywordIndex {
    * and kind, named by the longest of that rule's words it contains.
    */
   readonly owners: ReadonlyMap<string, readonly { rule: number; kind: KeywordKind; word: string }[]>;
+  /** The canonical words that are more than a negative label to some rule (a context word or a term). */
+  readonly positive: ReadonlySet<string>;
 }
 
 /** Does `outer` contain `inner` as whole words (`social security number` ⊇ `social security`)? */
@@ -145,7 +147,8 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
     }
     owners.set(w, [...longest.values()]);
   }
-  return { byFirstWord, buckets, owners };
+  const positive = new Set([...owners].filter(([, os]) => os.some((o) => o.kind !== 'negative')).map(([w]) => w));
+  return { byFirstWord, buckets, owners, positive };
 }
 
 /**

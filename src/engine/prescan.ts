@@ -18,6 +18,14 @@ export interface Prescan {
   readonly text: string;
   /** Keyword hits in `text`, in order, none overlapping: what `findKeywords` returns. */
   readonly hits: KeywordHit[];
+  /**
+   * False when no keyword but negative labels can be in `text` (most items of a mailbox hold
+   * `call`, `price`, `fax`, and no context word): then no rule has a label, a nearby keyword or a
+   * dictionary term, and `hits` need not be confirmed at all.
+   */
+  readonly maybePositive: boolean;
+  /** Did any shape occur? */
+  readonly anyShape: boolean;
   /** Did the shape with this bit (see ShapeAutomaton.included) occur? */
   hasShape(bit: number): boolean;
 }
@@ -57,7 +65,7 @@ const WORD_SLOTS = 4096;
 const BUCKETS_AT = WORDS_AT + 8 * WORD_SLOTS;
 const MAP_AT = BUCKETS_AT + 8192;
 const LISTS_AT = MAP_AT + 2 * 65536;
-const LIST_BYTES = 36;
+const LIST_BYTES = 40;
 const ACCEPT_AT = LISTS_AT + LIST_BYTES * (WORD_SLOTS / 2);
 /** Word hits handed over per call; a text with more goes on from where the call stopped. */
 const HIT_CAP = 8192;
@@ -82,12 +90,25 @@ function normalizationMap(): Uint16Array {
 }
 
 class Prescanned implements Prescan {
+  private confirmed: KeywordHit[] | undefined;
+
   constructor(
     readonly text: string,
-    readonly hits: KeywordHit[],
+    private readonly confirm: () => KeywordHit[],
+    readonly maybePositive: boolean,
     private readonly low: number,
     private readonly high: number,
   ) {}
+
+  /** Confirmed when first asked for. */
+  get hits(): KeywordHit[] {
+    this.confirmed ??= this.confirm();
+    return this.confirmed;
+  }
+
+  get anyShape(): boolean {
+    return (this.low | this.high) !== 0;
+  }
 
   hasShape(bit: number): boolean {
     return bit < 32 ? ((this.low >>> bit) & 1) === 1 : ((this.high >>> (bit - 32)) & 1) === 1;
@@ -104,7 +125,8 @@ function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton): P
       const mask = shapesIn(automaton, text);
       const low = Number(mask & 0xffffffffn);
       const high = Number(mask >> 32n);
-      return new Prescanned(text, findKeywords(index, text), low, high);
+      const hits = findKeywords(index, text);
+      return new Prescanned(text, () => hits, hits.some((h) => index.positive.has(h.word)), low, high);
     },
   };
 }
@@ -180,6 +202,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     const bucket = bucketOf(key);
     memory[BUCKETS_AT + (bucket >> 3)] = (memory[BUCKETS_AT + (bucket >> 3)] as number) | (1 << (bucket & 7));
     writeFollowers(memory, LISTS_AT + LIST_BYTES * (lists.length - 1), candidates);
+    if (candidates.some((c) => index.positive.has(c.word))) memory.writeUInt32LE(1, LISTS_AT + LIST_BYTES * (lists.length - 1) + 36);
   }
   Buffer.from(normalizationMap().buffer).copy(memory, MAP_AT);
   for (let s = 0; s < states; s++) {
@@ -203,6 +226,28 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     tables.copy(memory, 0);
   };
 
+  let scans = 0;
+  /** The keywords at the words the last `words` call wrote (and the calls after it, when it was full). */
+  const confirmHits = (text: string, n: number): KeywordHit[] => {
+    const hits: KeywordHit[] = [];
+    let lastEnd = 0;
+    for (;;) {
+      const count = words32[(RESULTS_AT >> 2) + 4] as number;
+      for (let k = 0, at = hitsAt >> 2; k < count; k++, at += 2) {
+        const start = words32[at] as number;
+        if (start < lastEnd) continue; // inside the keyword just found, as the JavaScript walk skips it
+        const hit = keywordIn(lists[(words32[at + 1] as number) - 1] as readonly Candidate[], text, start);
+        if (hit) {
+          hits.push(hit);
+          lastEnd = hit.end;
+        }
+      }
+      const resume = words32[(RESULTS_AT >> 2) + 5] as number;
+      if (resume >= n) return hits;
+      exports.words(textAt, resume, n, hitsAt, HIT_CAP);
+    }
+  };
+
   return {
     native: true,
     memoryBytes: () => memory.length,
@@ -222,25 +267,17 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       exports.words(textAt, 0, n, hitsAt, HIT_CAP);
       const low = (words32[RESULTS_AT >> 2] as number) >>> 0;
       const high = (words32[(RESULTS_AT >> 2) + 1] as number) >>> 0;
-      const hits: KeywordHit[] = [];
-      let lastEnd = 0;
-      for (;;) {
-        const count = words32[(RESULTS_AT >> 2) + 4] as number;
-        for (let k = 0, at = hitsAt >> 2; k < count; k++, at += 2) {
-          const start = words32[at] as number;
-          if (start < lastEnd) continue; // inside the keyword just found, as the JavaScript walk skips it
-          const hit = keywordIn(lists[(words32[at + 1] as number) - 1] as readonly Candidate[], text, start);
-          if (hit) {
-            hits.push(hit);
-            lastEnd = hit.end;
-          }
-        }
-        const resume = words32[(RESULTS_AT >> 2) + 5] as number;
-        if (resume >= n) break;
-        exports.words(textAt, resume, n, hitsAt, HIT_CAP);
+      const complete = (words32[(RESULTS_AT >> 2) + 5] as number) >= n;
+      const maybePositive = !complete || (words32[(RESULTS_AT >> 2) + 3] as number) > 0;
+      const scan = ++scans;
+      // The word hits stay in memory until the next scan; asked for later, they are found again.
+      const confirm = (): KeywordHit[] => (scan === scans ? confirmHits(text, n) : findKeywords(index, text));
+      if (memory.length > textAt + KEEP_TEXT_BYTES) {
+        const hits = confirmHits(text, n);
+        shrink();
+        return new Prescanned(text, () => hits, maybePositive, low, high);
       }
-      if (memory.length > textAt + KEEP_TEXT_BYTES) shrink();
-      return new Prescanned(text, hits, low, high);
+      return new Prescanned(text, confirm, maybePositive, low, high);
     },
   };
 }

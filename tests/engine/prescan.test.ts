@@ -91,6 +91,22 @@ describe('WebAssembly and JavaScript prescans agree', () => {
     expect(a.text).toBe(b.text);
     expect(a.hits).toEqual(b.hits);
     for (let bit = 0; bit < automaton.included.length; bit++) expect([bit, a.hasShape(bit)]).toEqual([bit, b.hasShape(bit)]);
+    expect(a.anyShape).toBe(b.anyShape);
+    // The engine skips a text on `maybePositive` false: it must never be false where a keyword other than a negative label is.
+    if (b.hits.some((h) => index.positive.has(h.word))) expect(a.maybePositive).toBe(true);
+  });
+
+  it('tells a text of negative labels only, and confirms its hits when asked for after the next scan', () => {
+    const negatives = 'Please call the office about the price of the stock, and fax the order form.';
+    const labelled = 'Member ID W123456 and date of birth 01/02/1950';
+    const a = wasm.scan(negatives);
+    expect([a.maybePositive, a.anyShape]).toEqual([false, false]);
+    const b = wasm.scan(labelled);
+    expect(b.maybePositive).toBe(true);
+    expect(a.hits.map((h) => h.word)).toEqual(['call', 'office', 'price', 'stock', 'fax', 'order']);
+    expect(a.hits).toEqual(javascript.scan(negatives).hits);
+    expect(b.hits).toEqual(javascript.scan(labelled).hits);
+    expect(javascript.scan(negatives).maybePositive).toBe(false);
   });
 
   it('one prescanner reused across texts of different sizes leaves nothing behind', () => {

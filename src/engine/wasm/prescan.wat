@@ -5,8 +5,8 @@
 ;; Tables, at fixed offsets from address 0 (written by prescan.ts):
 ;;      0  info: per ASCII character, an i16 whose bits 8-14 are its class in the shape
 ;;         automaton; entry 128 for every non-ASCII character (class 0)
-;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 unused, i32 words
-;;         written, i32 resume
+;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 words written that start
+;;         more than a negative label, i32 words written, i32 resume
 ;;    576  anchors (the shape automaton's gate): 16 bytes, per low nibble of an ASCII character
 ;;         the high nibbles (as bits) whose characters are anchors; 592: 16 bytes, per high
 ;;         nibble 0-7 its bit, 0 for 8-15
@@ -15,10 +15,10 @@
 ;;  33792  buckets: 65,536 bits, set where some keyword's first word hashes (bucketOf): most
 ;;         words are no keyword's first word and are let go after one bit test
 ;;  41984  map: per UTF-16 code unit, what normalization makes of it (0: dropped; below 128 unused)
-;; 173056  lists: per list of keywords, 36 bytes: i32 1 when one of them is a whole word (any
+;; 173056  lists: per list of keywords, 40 bytes: i32 1 when one of them is a whole word (any
 ;;         character may follow), 128 bits: the ASCII characters that may come right after the
 ;;         first word, 128 bits: those that may come after one to three separators (space,
-;;         tab, line breaks, `_`, `-`)
+;;         tab, line breaks, `_`, `-`), i32 1 when one of them is more than a negative label
 (module
   (memory (export "memory") 1)
 
@@ -40,7 +40,7 @@
   ;; a non-ASCII character or the end of the text is left to JavaScript.
   (func $follows (param $list i32) (param $at i32) (param $end i32) (result i32)
     (local $entry i32) (local $c i32) (local $separators i32)
-    (local.set $entry (i32.add (i32.const 173056) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 36))))
+    (local.set $entry (i32.add (i32.const 173056) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 40))))
     (if (i32.load (local.get $entry)) (then (return (i32.const 1))))
     (if (i32.ge_u (local.get $at) (local.get $end)) (then (return (i32.const 1))))
     (local.set $c (i32.load16_u (local.get $at)))
@@ -175,12 +175,14 @@
   ;; Hashes each word (a run of ASCII letters and digits) of the text at $text ($n code units),
   ;; from index $from (a word's start), as keywords.ts's hashWord does: its first eight
   ;; characters in lower case and its length. For each word that is some keywords' first word,
-  ;; writes (start, list + 1) to $hits, up to $cap; stores at 528 how many, and at 532 where
-  ;; the first word left out starts ($n when none was), for the next call.
+  ;; writes (start, list + 1) to $hits, up to $cap; stores at 528 how many, at 532 where the
+  ;; first word left out starts ($n when none was), for the next call, and at 524 how many of
+  ;; them start a keyword that is more than a negative label (without one, no rule has a label,
+  ;; a nearby word or a term in the text, and the engine needs no keyword at all).
   (func (export "words") (param $text i32) (param $from i32) (param $n i32) (param $hits i32) (param $cap i32)
     (local $p i32) (local $bits i64) (local $starts i64) (local $carry i64) (local $nextP i32) (local $nextCarry i64)
     (local $s i32) (local $len i32) (local $start i32) (local $x i64) (local $h i32) (local $bucket i32)
-    (local $list i32) (local $count i32) (local $resume i32) (local $end i32)
+    (local $list i32) (local $count i32) (local $resume i32) (local $end i32) (local $positives i32)
     (local.set $p (local.get $from))
     (local.set $resume (local.get $n))
     (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
@@ -238,14 +240,17 @@
                             (br $done)))
                         (i32.store (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3))) (local.get $start))
                         (i32.store offset=4 (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3))) (local.get $list))
-                        (local.set $count (i32.add (local.get $count) (i32.const 1)))))))))
+                        (local.set $count (i32.add (local.get $count) (i32.const 1)))
+                        (local.set $positives (i32.add (local.get $positives)
+                          (i32.load offset=173092 (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 40)))))))))))
             (local.set $starts (i64.and (local.get $starts) (i64.sub (local.get $starts) (i64.const 1))))
             (br $word)))
         (local.set $p (local.get $nextP))
         (local.set $carry (local.get $nextCarry))
         (br $block)))
     (i32.store offset=532 (i32.const 0) (local.get $resume))
-    (i32.store offset=528 (i32.const 0) (local.get $count)))
+    (i32.store offset=528 (i32.const 0) (local.get $count))
+    (i32.store offset=524 (i32.const 0) (local.get $positives)))
 
   ;; Normalizes the text at $text ($n code units) in place (src/engine/normalize.ts) and
   ;; returns its new length; the results say whether it changed. Most texts hold nothing to
