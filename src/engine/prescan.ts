@@ -1,8 +1,9 @@
 /**
  * The engine's first look at a segment, in one WebAssembly pass per step (wasm/prescan.wat):
- * normalization (normalize.ts), which pattern shapes occur (shapes.ts), and where a word
- * starts that could begin a keyword (keywords.ts). JavaScript then confirms each such word
- * with its keyword's sticky regex, and runs only the patterns whose shape occurs.
+ * normalization (normalize.ts), which pattern shapes occur (shapes.ts), and the keywords
+ * (keywords.ts): those of letters and digits are confirmed there, those with punctuation
+ * (`s.s.n.`, `group #`) by JavaScript at the words where they may start. The engine then runs
+ * only the patterns whose shape occurs, and nothing at all where only negative labels are.
  *
  * Each engine has its own instance and memory: nothing is shared between engines, threads or
  * queue workers. Where WebAssembly is unavailable (node --jitless), the same results come from
@@ -65,8 +66,8 @@ const WORD_SLOTS = 4096;
 const BUCKETS_AT = WORDS_AT + 8 * WORD_SLOTS;
 const MAP_AT = BUCKETS_AT + 8192;
 const LISTS_AT = MAP_AT + 2 * 65536;
-const LIST_BYTES = 40;
-const ACCEPT_AT = LISTS_AT + LIST_BYTES * (WORD_SLOTS / 2);
+const LIST_BYTES = 48;
+const PROGRAMS_AT = LISTS_AT + LIST_BYTES * (WORD_SLOTS / 2);
 /** Word hits handed over per call; a text with more goes on from where the call stopped. */
 const HIT_CAP = 8192;
 const PAGE = 65536;
@@ -164,10 +165,30 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   } catch {
     return javascriptPrescanner(index, automaton);
   }
+  // Keywords of letters and digits, by list, as the programs prescan.wat confirms them with.
+  const keywords: string[] = [];
+  const programs: (Buffer | undefined)[] = [];
+  for (const candidates of index.byFirstWord.values()) {
+    if (candidates.some((c) => c.parts === undefined)) {
+      programs.push(undefined); // punctuation: JavaScript confirms the list
+      continue;
+    }
+    const records = candidates.map((c) => {
+      const bytes = Buffer.from(`${(c.parts as readonly string[]).join('\u0001')}\u0000`, 'latin1');
+      const head = Buffer.alloc(12);
+      head.writeInt32LE(keywords.push(c.word) - 1, 0);
+      head.writeInt32LE(index.positive.has(c.word) ? 1 : 0, 4);
+      head.writeInt32LE(bytes.length, 8);
+      return Buffer.concat([head, bytes]);
+    });
+    programs.push(Buffer.concat([...records, Buffer.from([0xff, 0xff, 0xff, 0xff])]));
+  }
+  const programBytes = programs.reduce((sum, p) => sum + (p?.length ?? 0), 0);
+  const acceptAt = align(PROGRAMS_AT + programBytes, 8);
   const states = automaton.acceptLow.length;
-  const transitionsAt = ACCEPT_AT + 8 * states;
+  const transitionsAt = acceptAt + 8 * states;
   const hitsAt = align(transitionsAt + 4 * automaton.transitions.length, 8);
-  const textAt = align(hitsAt + 8 * HIT_CAP, 16);
+  const textAt = align(hitsAt + 12 * HIT_CAP, 16);
 
   // Views of the memory, made again only when it grows (growing replaces its buffer).
   let memory = Buffer.from(exports.memory.buffer);
@@ -190,6 +211,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   for (let high = 0; high < 8; high++) memory[ANCHORS_AT + 16 + high] = 1 << high;
   // Keywords' first words: hash → list, in the open-addressing table prescan.wat probes.
   const lists: (readonly Candidate[])[] = [];
+  let programAt = PROGRAMS_AT;
   for (const [key, candidates] of index.byFirstWord) {
     if (lists.length >= WORD_SLOTS / 2) return javascriptPrescanner(index, automaton); // keep probes short
     // prescan.wat skips words of 64 characters or more
@@ -203,11 +225,17 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     memory[BUCKETS_AT + (bucket >> 3)] = (memory[BUCKETS_AT + (bucket >> 3)] as number) | (1 << (bucket & 7));
     writeFollowers(memory, LISTS_AT + LIST_BYTES * (lists.length - 1), candidates);
     if (candidates.some((c) => index.positive.has(c.word))) memory.writeUInt32LE(1, LISTS_AT + LIST_BYTES * (lists.length - 1) + 36);
+    const program = programs[lists.length - 1];
+    if (program) {
+      memory.writeUInt32LE(programAt, LISTS_AT + LIST_BYTES * (lists.length - 1) + 40);
+      program.copy(memory, programAt);
+      programAt += program.length;
+    }
   }
   Buffer.from(normalizationMap().buffer).copy(memory, MAP_AT);
   for (let s = 0; s < states; s++) {
-    memory.writeUInt32LE(acceptLow[s] as number, ACCEPT_AT + 8 * s);
-    memory.writeUInt32LE(acceptHigh[s] as number, ACCEPT_AT + 8 * s + 4);
+    memory.writeUInt32LE(acceptLow[s] as number, acceptAt + 8 * s);
+    memory.writeUInt32LE(acceptHigh[s] as number, acceptAt + 8 * s + 4);
   }
   // Each transition as the next state's row (state × classes) × 2, plus 1 when it completes shapes.
   for (let t = 0; t < transitions.length; t++) {
@@ -233,10 +261,15 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     let lastEnd = 0;
     for (;;) {
       const count = words32[(RESULTS_AT >> 2) + 4] as number;
-      for (let k = 0, at = hitsAt >> 2; k < count; k++, at += 2) {
+      for (let k = 0, at = hitsAt >> 2; k < count; k++, at += 3) {
         const start = words32[at] as number;
         if (start < lastEnd) continue; // inside the keyword just found, as the JavaScript walk skips it
-        const hit = keywordIn(lists[(words32[at + 1] as number) - 1] as readonly Candidate[], text, start);
+        const code = words32[at + 1] as number;
+        // < 0: found by prescan.wat; > 0: a list with punctuation for keywordIn
+        const hit =
+          code < 0
+            ? { start, end: words32[at + 2] as number, word: keywords[-1 - code] as string }
+            : keywordIn(lists[code - 1] as readonly Candidate[], text, start);
         if (hit) {
           hits.push(hit);
           lastEnd = hit.end;
@@ -263,7 +296,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
         text = memory.toString('utf16le', textAt, textAt + 2 * n);
         memory.fill(0, textAt + 2 * n, textAt + 2 * n + PADDING);
       }
-      exports.shapes(textAt, n, transitionsAt, classCount, ACCEPT_AT, automaton.lookahead);
+      exports.shapes(textAt, n, transitionsAt, classCount, acceptAt, automaton.lookahead);
       exports.words(textAt, 0, n, hitsAt, HIT_CAP);
       const low = (words32[RESULTS_AT >> 2] as number) >>> 0;
       const high = (words32[(RESULTS_AT >> 2) + 1] as number) >>> 0;

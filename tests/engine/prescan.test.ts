@@ -231,6 +231,21 @@ describe('keywords matched without their regex', () => {
     }
     expect(compared).toBeGreaterThan(5_000);
   });
+
+  it('are found by the WebAssembly pass as by the regex, for every bundled keyword in every spelling', () => {
+    // prescan.wat confirms keywords of letters and digits itself; one text per keyword, all spellings
+    let compared = 0;
+    for (const candidates of index.byFirstWord.values()) {
+      for (const cand of candidates) {
+        const spellings = [...variants(cand.word), `${cand.word.replace(/ /g, '\u1680')}`, `${cand.word.replace(/ /g, ' \u00a0')}`];
+        const text = spellings.map((v) => `see ${v} 536-90-4399`).join(' / ');
+        const expected = javascript.scan(text).hits;
+        expect([cand.word, wasm.scan(text).hits]).toEqual([cand.word, expected]);
+        compared += expected.length;
+      }
+    }
+    expect(compared).toBeGreaterThan(10_000);
+  });
 });
 
 describe('pattern shapes', () => {

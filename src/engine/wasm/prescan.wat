@@ -6,7 +6,8 @@
 ;;      0  info: per ASCII character, an i16 whose bits 8-14 are its class in the shape
 ;;         automaton; entry 128 for every non-ASCII character (class 0)
 ;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 words written that start
-;;         more than a negative label, i32 words written, i32 resume
+;;         more than a negative label, i32 words written, i32 resume; 536, 540: what $confirm
+;;         found (keyword id, more than a negative label)
 ;;    576  anchors (the shape automaton's gate): 16 bytes, per low nibble of an ASCII character
 ;;         the high nibbles (as bits) whose characters are anchors; 592: 16 bytes, per high
 ;;         nibble 0-7 its bit, 0 for 8-15
@@ -18,7 +19,11 @@
 ;; 173056  lists: per list of keywords, 40 bytes: i32 1 when one of them is a whole word (any
 ;;         character may follow), 128 bits: the ASCII characters that may come right after the
 ;;         first word, 128 bits: those that may come after one to three separators (space,
-;;         tab, line breaks, `_`, `-`), i32 1 when one of them is more than a negative label
+;;         tab, line breaks, `_`, `-`), i32 1 when one of them is more than a negative label,
+;;         i32 where its program is (0: JavaScript confirms the list: a keyword has punctuation)
+;; then    programs (prescan.ts writes them after the lists): per keyword of a list, longest
+;;         first, i32 its id, i32 1 when it is more than a negative label, i32 n, n bytes: its
+;;         words in lower case, 1 between two words, 0 at the end; an id of -1 ends the list
 (module
   (memory (export "memory") 1)
 
@@ -40,7 +45,7 @@
   ;; a non-ASCII character or the end of the text is left to JavaScript.
   (func $follows (param $list i32) (param $at i32) (param $end i32) (result i32)
     (local $entry i32) (local $c i32) (local $separators i32)
-    (local.set $entry (i32.add (i32.const 173056) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 40))))
+    (local.set $entry (i32.add (i32.const 173056) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 48))))
     (if (i32.load (local.get $entry)) (then (return (i32.const 1))))
     (if (i32.ge_u (local.get $at) (local.get $end)) (then (return (i32.const 1))))
     (local.set $c (i32.load16_u (local.get $at)))
@@ -63,6 +68,55 @@
     (i32.ne (i32.const 0)
       (i32.and (i32.load8_u offset=20 (i32.add (local.get $entry) (i32.shr_u (local.get $c) (i32.const 3))))
                (i32.shl (i32.const 1) (i32.and (local.get $c) (i32.const 7))))))
+
+  ;; What keywords.ts's wordsAt does, for the keywords of a list whose program is at $program,
+  ;; at the word starting at address $at: each word of a keyword in any case, up to three
+  ;; separators between words, no letter or digit after the last. Returns the address after the
+  ;; first (longest) that matches, with its id at 536 and whether it is more than a negative
+  ;; label at 540; 0 when none matches; 1 when JavaScript must decide (a non-ASCII character
+  ;; where a separator may be: only JavaScript knows which are spaces).
+  (func $confirm (param $program i32) (param $at i32) (result i32)
+    (local $q i32) (local $pos i32) (local $b i32) (local $c i32) (local $separators i32)
+    (block $none
+      (loop $keyword
+        (br_if $none (i32.lt_s (i32.load (local.get $program)) (i32.const 0)))
+        (local.set $q (i32.add (local.get $program) (i32.const 12)))
+        (local.set $pos (local.get $at))
+        (block $fail
+          (loop $byte
+            (local.set $b (i32.load8_u (local.get $q)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            ;; past the text are zeros, which end a keyword and match none of its characters
+            (local.set $c (i32.load16_u (local.get $pos)))
+            (if (i32.eqz (local.get $b))
+              (then
+                (br_if $fail (i32.lt_u (i32.sub (i32.or (local.get $c) (i32.const 0x20)) (i32.const 0x61)) (i32.const 26)))
+                (br_if $fail (i32.lt_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 10)))
+                (i32.store offset=536 (i32.const 0) (i32.load (local.get $program)))
+                (i32.store offset=540 (i32.const 0) (i32.load offset=4 (local.get $program)))
+                (return (local.get $pos))))
+            (if (i32.eq (local.get $b) (i32.const 1))
+              (then
+                (local.set $separators (i32.const 0))
+                (block $stop
+                  (loop $skip
+                    (br_if $stop (i32.ge_u (local.get $separators) (i32.const 3)))
+                    (if (i32.ge_u (local.get $c) (i32.const 128)) (then (return (i32.const 1))))
+                    (br_if $stop (i32.eqz (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 95)))
+                                                  (i32.or (i32.eq (local.get $c) (i32.const 45)) (i32.lt_u (i32.sub (local.get $c) (i32.const 9)) (i32.const 5))))))
+                    (local.set $separators (i32.add (local.get $separators) (i32.const 1)))
+                    (local.set $pos (i32.add (local.get $pos) (i32.const 2)))
+                    (local.set $c (i32.load16_u (local.get $pos)))
+                    (br $skip)))
+                (br $byte)))
+            ;; a letter or digit of the keyword: the text's, upper case folded to lower
+            (br_if $fail (i32.ne (local.get $b)
+              (select (i32.or (local.get $c) (i32.const 0x20)) (local.get $c) (i32.lt_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26)))))
+            (local.set $pos (i32.add (local.get $pos) (i32.const 2)))
+            (br $byte)))
+        (local.set $program (i32.add (local.get $program) (i32.add (i32.const 12) (i32.load offset=8 (local.get $program)))))
+        (br $keyword)))
+    (i32.const 0))
 
 ;; The text is read 64 characters at a time with SIMD: one comparison per 16 characters gives a
 ;; bit per character (is it a letter or digit? is it a shape's anchor?), and the loops then visit
@@ -175,14 +229,16 @@
   ;; Hashes each word (a run of ASCII letters and digits) of the text at $text ($n code units),
   ;; from index $from (a word's start), as keywords.ts's hashWord does: its first eight
   ;; characters in lower case and its length. For each word that is some keywords' first word,
-  ;; writes (start, list + 1) to $hits, up to $cap; stores at 528 how many, at 532 where the
-  ;; first word left out starts ($n when none was), for the next call, and at 524 how many of
-  ;; them start a keyword that is more than a negative label (without one, no rule has a label,
-  ;; a nearby word or a term in the text, and the engine needs no keyword at all).
+  ;; writes to $hits, up to $cap: (start, -1 - id, end) of the keyword found there (see
+  ;; $confirm), or (start, list + 1, 0) for JavaScript to confirm. Stores at 528 how many, at 532
+  ;; where the first word left out starts ($n when none was), for the next call, and at 524 how
+  ;; many are (or may be) more than a negative label (without one, no rule has a label, a nearby
+  ;; word or a term in the text, and the engine needs no keyword at all).
   (func (export "words") (param $text i32) (param $from i32) (param $n i32) (param $hits i32) (param $cap i32)
     (local $p i32) (local $bits i64) (local $starts i64) (local $carry i64) (local $nextP i32) (local $nextCarry i64)
     (local $s i32) (local $len i32) (local $start i32) (local $x i64) (local $h i32) (local $bucket i32)
     (local $list i32) (local $count i32) (local $resume i32) (local $end i32) (local $positives i32)
+    (local $entry i32) (local $code i32) (local $hitEnd i32) (local $positive i32) (local $program i32) (local $matched i32) (local $record i32)
     (local.set $p (local.get $from))
     (local.set $resume (local.get $n))
     (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
@@ -229,20 +285,35 @@
                 (local.set $list (call $lookup (local.get $h)))
                 (if (local.get $list)
                   (then
-                    (if (call $follows (local.get $list)
-                          (i32.add (local.get $text) (i32.shl (i32.add (local.get $start) (local.get $len)) (i32.const 1)))
-                          (local.get $end))
-                      (then
-                        (if (i32.ge_u (local.get $count) (local.get $cap))
-                          (then
-                            ;; full: the words from here on wait for the next call
-                            (local.set $resume (local.get $start))
-                            (br $done)))
-                        (i32.store (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3))) (local.get $start))
-                        (i32.store offset=4 (i32.add (local.get $hits) (i32.shl (local.get $count) (i32.const 3))) (local.get $list))
-                        (local.set $count (i32.add (local.get $count) (i32.const 1)))
-                        (local.set $positives (i32.add (local.get $positives)
-                          (i32.load offset=173092 (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 40)))))))))))
+                    (block $skip
+                      (br_if $skip (i32.eqz (call $follows (local.get $list)
+                        (i32.add (local.get $text) (i32.shl (i32.add (local.get $start) (local.get $len)) (i32.const 1)))
+                        (local.get $end))))
+                      (local.set $entry (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 48)))
+                      (local.set $code (local.get $list))
+                      (local.set $hitEnd (i32.const 0))
+                      (local.set $positive (i32.load offset=173092 (local.get $entry)))
+                      (local.set $program (i32.load offset=173096 (local.get $entry)))
+                      (if (local.get $program)
+                        (then
+                          (local.set $matched (call $confirm (local.get $program) (i32.add (local.get $text) (i32.shl (local.get $start) (i32.const 1)))))
+                          (br_if $skip (i32.eqz (local.get $matched)))
+                          (if (i32.ne (local.get $matched) (i32.const 1))
+                            (then
+                              (local.set $code (i32.sub (i32.const -1) (i32.load offset=536 (i32.const 0))))
+                              (local.set $positive (i32.load offset=540 (i32.const 0)))
+                              (local.set $hitEnd (i32.shr_u (i32.sub (local.get $matched) (local.get $text)) (i32.const 1)))))))
+                      (if (i32.ge_u (local.get $count) (local.get $cap))
+                        (then
+                          ;; full: the words from here on wait for the next call
+                          (local.set $resume (local.get $start))
+                          (br $done)))
+                      (local.set $record (i32.add (local.get $hits) (i32.mul (local.get $count) (i32.const 12))))
+                      (i32.store (local.get $record) (local.get $start))
+                      (i32.store offset=4 (local.get $record) (local.get $code))
+                      (i32.store offset=8 (local.get $record) (local.get $hitEnd))
+                      (local.set $count (i32.add (local.get $count) (i32.const 1)))
+                      (local.set $positives (i32.add (local.get $positives) (local.get $positive))))))))
             (local.set $starts (i64.and (local.get $starts) (i64.sub (local.get $starts) (i64.const 1))))
             (br $word)))
         (local.set $p (local.get $nextP))
