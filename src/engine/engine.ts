@@ -97,18 +97,18 @@ const LABEL_ON_LINE_ABOVE = /^[ \t]*[:#.-]?[ \t]*\r?\n[ \t>]*$/;
 class SegmentFacts {
   private tablesCache: TableBlock[] | undefined;
   private disclaimersCache: { start: number; end: number }[] | undefined;
-  private readonly byRule: (RuleWords | undefined)[] = [];
-  private indexed = false;
-
-  private readonly hits: readonly KeywordHit[];
+  private byRule: (RuleWords | undefined)[] | undefined;
+  private negativesByRule: (KeywordHit[] | undefined)[] | undefined;
 
   constructor(
     readonly text: string,
-    hits: readonly KeywordHit[],
+    private readonly hits: readonly KeywordHit[],
     private readonly index: KeywordIndex,
-  ) {
-    // A keyword inside a URL or an e-mail address (`cpn.cfm?grp=lb735`) labels nothing.
-    this.hits = hits.length === 0 ? hits : hits.filter((h) => !(gluedToToken(text, h.start, h.end) && isInsideBlob(text, h.start, h.end)));
+  ) {}
+
+  /** A keyword inside a URL or an e-mail address (`cpn.cfm?grp=lb735`) labels nothing. */
+  private labels(h: KeywordHit): boolean {
+    return !(gluedToToken(this.text, h.start, h.end) && isInsideBlob(this.text, h.start, h.end));
   }
 
   tables(): TableBlock[] {
@@ -212,27 +212,50 @@ class SegmentFacts {
     return this.disclaimers().some((d) => pos >= d.start && pos < d.end);
   }
 
-  /** The keyword hits that belong to one rule, by kind (computed for all rules in one pass). */
+  /** The context words and terms that belong to one rule (computed for all rules in one pass). */
   words(ruleIndex: number): RuleWords {
-    if (!this.indexed) {
-      this.indexed = true;
+    if (!this.byRule) {
+      const byRule: (RuleWords | undefined)[] = [];
       for (const h of this.hits) {
+        if (!this.index.positive.has(h.word) || !this.labels(h)) continue;
         for (const o of this.index.owners.get(h.word) ?? []) {
-          let found = this.byRule[o.rule];
+          if (o.kind === 'negative') continue;
+          let found = byRule[o.rule];
           if (!found) {
-            found = { strong: [], weak: [], negative: [], term: [] };
-            this.byRule[o.rule] = found;
+            found = { strong: [], weak: [], term: [] };
+            byRule[o.rule] = found;
           }
           found[o.kind].push({ start: h.start, end: h.end, word: o.word });
         }
       }
+      this.byRule = byRule;
     }
     return this.byRule[ruleIndex] ?? NO_WORDS;
   }
+
+  /**
+   * The negative labels of one rule: sorted out only when a candidate asks, since most
+   * keywords of a mailbox (`call`, `price`, `fax`) are negative labels and most items have no
+   * candidate.
+   */
+  negatives(ruleIndex: number): KeywordHit[] {
+    if (!this.negativesByRule) {
+      const byRule: (KeywordHit[] | undefined)[] = [];
+      for (const h of this.hits) {
+        for (const o of this.index.owners.get(h.word) ?? []) {
+          if (o.kind !== 'negative' || !this.labels(h)) continue;
+          (byRule[o.rule] ??= []).push({ start: h.start, end: h.end, word: o.word });
+        }
+      }
+      this.negativesByRule = byRule;
+    }
+    return this.negativesByRule[ruleIndex] ?? NO_HITS;
+  }
 }
 
-type RuleWords = { readonly strong: KeywordHit[]; readonly weak: KeywordHit[]; readonly negative: KeywordHit[]; readonly term: KeywordHit[] };
-const NO_WORDS: RuleWords = { strong: [], weak: [], negative: [], term: [] };
+type RuleWords = { readonly strong: KeywordHit[]; readonly weak: KeywordHit[]; readonly term: KeywordHit[] };
+const NO_WORDS: RuleWords = { strong: [], weak: [], term: [] };
+const NO_HITS: KeywordHit[] = [];
 
 /** Index of the last hit ending at or before `pos` (hits are in text order and do not overlap), or -1. */
 function lastEndingBefore(hits: readonly KeywordHit[], pos: number): number {
@@ -489,8 +512,8 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     }
     if (rule.negative && (!cand.label || rule.negative.strong)) {
       const neg =
-        negativeBefore(words.negative, text, start, rule.negative.window)?.word ??
-        (facts.anyOnHeaderLine(words.negative) ? headerMatches(facts.headerCell(start), rule.negative.words, index) : undefined);
+        negativeBefore(facts.negatives(ruleIndex), text, start, rule.negative.window)?.word ??
+        (facts.anyOnHeaderLine(facts.negatives(ruleIndex)) ? headerMatches(facts.headerCell(start), rule.negative.words, index) : undefined);
       if (neg) cand.negative = neg;
     }
   };
