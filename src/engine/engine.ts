@@ -316,8 +316,10 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   const words = facts.words(ruleIndex);
   // Each source of regions comes in text order: they are merged as they are read, with no sort
   // and no array a region (a text of keywords only has hundreds of thousands).
-  const labelReach = ctx.labelWindow + 64;
-  const windowReach = ctx.window + 64;
+  // A region bounds where a value may start (forEachMatch): a label ends at most labelWindow
+  // before it (labelBefore); a nearby word ends at most window before it, or starts at most
+  // window after its end, for values up to 64 characters long (nearby).
+  const labelReach = ctx.labelWindow;
   const sources: { readonly count: number; start(i: number): number; end(i: number): number }[] = [
     { count: words.strong.length, start: (i) => (words.strong[i] as KeywordHit).start, end: (i) => (words.strong[i] as KeywordHit).end + labelReach },
     { count: words.weak.length, start: (i) => (words.weak[i] as KeywordHit).start, end: (i) => (words.weak[i] as KeywordHit).end + labelReach },
@@ -325,8 +327,8 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   if (requirement === 'context') {
     sources.push({
       count: words.strong.length,
-      start: (i) => Math.max(0, (words.strong[i] as KeywordHit).start - windowReach),
-      end: (i) => (words.strong[i] as KeywordHit).end + windowReach,
+      start: (i) => Math.max(0, (words.strong[i] as KeywordHit).start - ctx.window - 64),
+      end: (i) => (words.strong[i] as KeywordHit).end + ctx.window,
     });
   }
   // A header cell naming the rule is itself a keyword hit on a delimited line: without one, no
