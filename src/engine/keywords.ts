@@ -64,19 +64,16 @@ function foldedCode(c: number): number {
   return c < 128 ? (FOLD[c] as number) : -1;
 }
 
-/** 30 bits, so map keys stay small integers (V8 Smis), which hash fast. */
-const KEY_MASK = 0x3fffffff;
-const BUCKET_MASK = 0xffff;
+const BUCKETS = 65536;
 
 /**
  * A word's hash from its first eight characters (lower case, one byte each: `low` holds
  * characters 0-3, `high` 4-7) and its length: the prescan reads those eight at once
  * (wasm/prescan.wat), not one by one. Longer words that share them and their length share a
- * hash; keywordIn tells them apart.
+ * hash; keywordIn tells them apart. 30 bits, so map keys stay small integers (V8 Smis).
  */
 export function mixWord(low: number, high: number, length: number): number {
-  const h = Math.imul(low, 0x9e3779b1) ^ Math.imul(high ^ length, 0x85ebca6b);
-  return (h ^ (h >>> 15)) & KEY_MASK;
+  return (Math.imul(low, 0x9e3779b1) ^ Math.imul(high ^ length, 0x85ebca6b)) >>> 2;
 }
 
 /** The hash of a word of lower-case letters and digits (see `mixWord`). */
@@ -90,9 +87,9 @@ export function hashWord(word: string): number {
   return mixWord(low, high, word.length);
 }
 
-/** A hash's bucket: mixed by one multiply a word, so short words spread over all buckets. */
+/** A hash's bucket: its top 16 bits, where the multiplies of `mixWord` have mixed every character. */
 export function bucketOf(key: number): number {
-  return (Math.imul(key, 0x9e3779b1) >>> 16) & BUCKET_MASK;
+  return key >>> 14;
 }
 
 /** A hash's first slot in a table of 4,096 (the prescan's, see wasm/prescan.wat). */
@@ -111,7 +108,7 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
   for (const l of lists) for (const w of l.words) all.add(w);
 
   const byFirstWord = new Map<number, Candidate[]>();
-  const buckets = new Uint8Array(BUCKET_MASK + 1);
+  const buckets = new Uint8Array(BUCKETS);
   const add = (first: string, candidate: Candidate): void => {
     const h = hashWord(first);
     buckets[bucketOf(h)] = 1;

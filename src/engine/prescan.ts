@@ -61,6 +61,7 @@ interface Exports {
 const INFO_AT = 0;
 const RESULTS_AT = 512;
 const ANCHORS_AT = 576;
+const BYTE_MASKS_AT = 608;
 const WORDS_AT = 1024;
 const WORD_SLOTS = 4096;
 const BUCKETS_AT = WORDS_AT + 8 * WORD_SLOTS;
@@ -209,6 +210,8 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   // The anchors by their two nibbles (prescan.wat's anchorBits): per low nibble, the high ones in the set.
   for (let c = 0; c < 128; c++) if (automaton.anchors[c]) memory[ANCHORS_AT + (c & 15)] = (memory[ANCHORS_AT + (c & 15)] as number) | (1 << (c >> 4));
   for (let high = 0; high < 8; high++) memory[ANCHORS_AT + 16 + high] = 1 << high;
+  // Per length 0-8, the mask of that many low bytes (a word's first eight characters).
+  for (let length = 0; length <= 8; length++) memory.writeBigUInt64LE((1n << BigInt(8 * length)) - 1n, BYTE_MASKS_AT + 8 * length);
   // Keywords' first words: hash → list, in the open-addressing table prescan.wat probes.
   const lists: (readonly Candidate[])[] = [];
   let programAt = PROGRAMS_AT;

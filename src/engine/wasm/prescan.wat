@@ -8,6 +8,7 @@
 ;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 words written that start
 ;;         more than a negative label, i32 words written, i32 resume; 536, 540: what $confirm
 ;;         found (keyword id, more than a negative label)
+;;    608  9 i64: per length 0-8, the mask of that many low bytes
 ;;    576  anchors (the shape automaton's gate): 16 bytes, per low nibble of an ASCII character
 ;;         the high nibbles (as bits) whose characters are anchors; 592: 16 bytes, per high
 ;;         nibble 0-7 its bit, 0 for 8-15
@@ -236,7 +237,7 @@
   ;; word or a term in the text, and the engine needs no keyword at all).
   (func (export "words") (param $text i32) (param $from i32) (param $n i32) (param $hits i32) (param $cap i32)
     (local $p i32) (local $bits i64) (local $starts i64) (local $carry i64) (local $nextP i32) (local $nextCarry i64)
-    (local $s i32) (local $len i32) (local $start i32) (local $x i64) (local $h i32) (local $bucket i32)
+    (local $s i32) (local $len i32) (local $start i32) (local $x i64) (local $h i32)
     (local $list i32) (local $count i32) (local $resume i32) (local $end i32) (local $positives i32)
     (local $entry i32) (local $code i32) (local $hitEnd i32) (local $positive i32) (local $program i32) (local $matched i32) (local $record i32)
     (local.set $p (local.get $from))
@@ -271,18 +272,17 @@
                         (v128.load (i32.add (local.get $text) (i32.shl (local.get $start) (i32.const 1))))
                         (v128.const i64x2 0 0)))
                       (i64.const 0x2020202020202020))
-              (select (i64.const -1)
-                      (i64.sub (i64.shl (i64.const 1) (i64.extend_i32_u (i32.shl (local.get $len) (i32.const 3)))) (i64.const 1))
-                      (i32.ge_u (local.get $len) (i32.const 8)))))
+              ;; (at 608: per length up to 8, the mask of that many bytes)
+              (i64.load offset=608 (i32.shl (select (local.get $len) (i32.const 8) (i32.lt_u (local.get $len) (i32.const 8))) (i32.const 3)))))
             (local.set $h (i32.xor
               (i32.mul (i32.wrap_i64 (local.get $x)) (i32.const 0x9e3779b1))
               (i32.mul (i32.xor (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 32))) (local.get $len)) (i32.const 0x85ebca6b))))
-            (local.set $h (i32.and (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 15))) (i32.const 0x3fffffff)))
-            (local.set $bucket (i32.shr_u (i32.mul (local.get $h) (i32.const 0x9e3779b1)) (i32.const 16)))
-            (if (i32.and (i32.load8_u offset=33792 (i32.shr_u (local.get $bucket) (i32.const 3)))
-                         (i32.shl (i32.const 1) (i32.and (local.get $bucket) (i32.const 7))))
+            ;; the bucket's bit, in the i32 holding it (a shift count is taken mod 32)
+            (if (i32.and (i32.shr_u (i32.load offset=33792 (i32.and (i32.shr_u (local.get $h) (i32.const 19)) (i32.const -4)))
+                                    (i32.shr_u (local.get $h) (i32.const 16)))
+                         (i32.const 1))
               (then
-                (local.set $list (call $lookup (local.get $h)))
+                (local.set $list (call $lookup (i32.shr_u (local.get $h) (i32.const 2))))
                 (if (local.get $list)
                   (then
                     (block $skip
@@ -327,7 +327,7 @@
   ;; returns its new length; the results say whether it changed. Most texts hold nothing to
   ;; normalize: they are read, not written.
   (func (export "normalize") (param $text i32) (param $n i32) (result i32)
-    (local $read i32) (local $write i32) (local $end i32) (local $c i32) (local $stop i32)
+    (local $read i32) (local $write i32) (local $end i32) (local $c i32) (local $stop i32) (local $low v128) (local $high v128)
     (local.set $read (local.get $text))
     (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
     (i32.store offset=520 (i32.const 0) (i32.const 0))
@@ -357,6 +357,18 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $read) (local.get $end)))
+        ;; 16 ASCII characters are copied as they are (both halves read before either is written)
+        (if (i32.le_u (i32.add (local.get $read) (i32.const 32)) (local.get $end))
+          (then
+            (local.set $low (v128.load (local.get $read)))
+            (local.set $high (v128.load offset=16 (local.get $read)))
+            (if (i32.eqz (v128.any_true (v128.and (v128.or (local.get $low) (local.get $high)) (i16x8.splat (i32.const 0xff80)))))
+              (then
+                (v128.store (local.get $write) (local.get $low))
+                (v128.store offset=16 (local.get $write) (local.get $high))
+                (local.set $read (i32.add (local.get $read) (i32.const 32)))
+                (local.set $write (i32.add (local.get $write) (i32.const 32)))
+                (br $next)))))
         (local.set $c (i32.load16_u (local.get $read)))
         (local.set $read (i32.add (local.get $read) (i32.const 2)))
         (if (i32.ge_u (local.get $c) (i32.const 128))
