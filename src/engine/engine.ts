@@ -104,6 +104,7 @@ class SegmentFacts {
     readonly text: string,
     private readonly hits: readonly KeywordHit[],
     private readonly index: KeywordIndex,
+    private readonly maybeDisclaimer: boolean,
   ) {}
 
   /** A keyword inside a URL or an e-mail address (`cpn.cfm?grp=lb735`) labels nothing. */
@@ -204,7 +205,7 @@ class SegmentFacts {
   }
 
   disclaimers(): { start: number; end: number }[] {
-    this.disclaimersCache ??= disclaimerSpans(this.text);
+    this.disclaimersCache ??= this.maybeDisclaimer ? disclaimerSpans(this.text) : [];
     return this.disclaimersCache;
   }
 
@@ -535,7 +536,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     const pre = prescanner.scan(segment.text);
     // Only negative labels and no shape: no pattern can run and no term can match (most items).
     if (!pre.maybePositive && !pre.anyShape && !unshaped.some((p) => mayMatch(p, undefined, pre))) return [];
-    const facts = new SegmentFacts(pre.text, pre.hits, index);
+    const facts = new SegmentFacts(pre.text, pre.hits, index, pre.maybeDisclaimer);
     const candidates = candidatesOf(facts, pre);
     if (candidates.length === 0) return []; // most items of a mailbox
 
@@ -637,7 +638,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     redact(input: string): string {
       const pre = prescanner.scan(input);
       const text = pre.text;
-      const facts = new SegmentFacts(text, pre.hits, index);
+      const facts = new SegmentFacts(text, pre.hits, index, pre.maybeDisclaimer);
       const spans: { start: number; end: number; masked: string }[] = [];
       rules.forEach((rule, ruleIndex) => {
         if (rule.role !== 'identifier') return; // conditions and provider IDs are not what a subject must hide

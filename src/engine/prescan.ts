@@ -9,7 +9,8 @@
  * queue workers. Where WebAssembly is unavailable (node --jitless), the same results come from
  * the JavaScript functions, slower.
  */
-import { bucketOf, findKeywords, keywordIn, slotOf, type Candidate, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { bucketOf, findKeywords, hashWord, keywordIn, mixWord, slotOf, type Candidate, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { DISCLAIMER_TRIGGERS } from './text.js';
 import { normalizeText, replacement, SPECIAL } from './normalize.js';
 import { shapesIn, type ShapeAutomaton } from './shapes.js';
 import { PRESCAN_WASM } from './wasm/prescan-binary.js';
@@ -27,6 +28,8 @@ export interface Prescan {
   readonly maybePositive: boolean;
   /** Did any shape occur? */
   readonly anyShape: boolean;
+  /** False when none of the words a disclaimer needs is in `text` (see DISCLAIMER_TRIGGERS). */
+  readonly maybeDisclaimer: boolean;
   /** Did the shape with this bit (see ShapeAutomaton.included) occur? */
   hasShape(bit: number): boolean;
 }
@@ -100,6 +103,7 @@ class Prescanned implements Prescan {
     readonly maybePositive: boolean,
     private readonly low: number,
     private readonly high: number,
+    readonly maybeDisclaimer = true,
   ) {}
 
   /** Confirmed when first asked for. */
@@ -115,6 +119,28 @@ class Prescanned implements Prescan {
   hasShape(bit: number): boolean {
     return bit < 32 ? ((this.low >>> bit) & 1) === 1 : ((this.high >>> (bit - 32)) & 1) === 1;
   }
+}
+
+const DISCLAIMER_MARKER = 1;
+
+/**
+ * The hashes (keywords.ts) of the words disclaimerSpans needs one of: its words, and every
+ * length of a word starting with its prefix (a word is hashed by its first eight characters and
+ * its length; longer words than the prescan hashes set every marker). Undefined when the
+ * prefix is not eight characters long.
+ */
+function disclaimerKeys(): number[] | undefined {
+  const { words, prefix } = DISCLAIMER_TRIGGERS;
+  if (prefix.length !== 8) return undefined;
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < 8; i++) {
+    if (i < 4) low |= prefix.charCodeAt(i) << (8 * i);
+    else high |= prefix.charCodeAt(i) << (8 * (i - 4));
+  }
+  const keys = words.map(hashWord);
+  for (let length = 9; length < 64; length++) keys.push(mixWord(low, high, length));
+  return keys;
 }
 
 /** The same answers without WebAssembly. */
@@ -167,9 +193,15 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     return javascriptPrescanner(index, automaton);
   }
   // Keywords of letters and digits, by list, as the programs prescan.wat confirms them with.
+  // The words the engine asks about without keywords (disclaimers'), as marker bits of lists.
+  const markerKeys = disclaimerKeys();
+  if (!markerKeys) return javascriptPrescanner(index, automaton);
+  const entries = new Map<number, { candidates: readonly Candidate[]; markers: number }>();
+  for (const [key, candidates] of index.byFirstWord) entries.set(key, { candidates, markers: 0 });
+  for (const key of markerKeys) entries.set(key, { candidates: entries.get(key)?.candidates ?? [], markers: DISCLAIMER_MARKER });
   const keywords: string[] = [];
   const programs: (Buffer | undefined)[] = [];
-  for (const candidates of index.byFirstWord.values()) {
+  for (const { candidates } of entries.values()) {
     if (candidates.some((c) => c.parts === undefined)) {
       programs.push(undefined); // punctuation: JavaScript confirms the list
       continue;
@@ -215,7 +247,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   // Keywords' first words: hash → list, in the open-addressing table prescan.wat probes.
   const lists: (readonly Candidate[])[] = [];
   let programAt = PROGRAMS_AT;
-  for (const [key, candidates] of index.byFirstWord) {
+  for (const [key, { candidates, markers }] of entries) {
     if (lists.length >= WORD_SLOTS / 2) return javascriptPrescanner(index, automaton); // keep probes short
     // prescan.wat skips words of 64 characters or more
     if (candidates.some((c) => (c.parts?.[0]?.length ?? c.firstEnd ?? 0) >= 64)) return javascriptPrescanner(index, automaton);
@@ -228,6 +260,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     memory[BUCKETS_AT + (bucket >> 3)] = (memory[BUCKETS_AT + (bucket >> 3)] as number) | (1 << (bucket & 7));
     writeFollowers(memory, LISTS_AT + LIST_BYTES * (lists.length - 1), candidates);
     if (candidates.some((c) => index.positive.has(c.word))) memory.writeUInt32LE(1, LISTS_AT + LIST_BYTES * (lists.length - 1) + 36);
+    memory.writeUInt32LE(markers, LISTS_AT + LIST_BYTES * (lists.length - 1) + 44);
     const program = programs[lists.length - 1];
     if (program) {
       memory.writeUInt32LE(programAt, LISTS_AT + LIST_BYTES * (lists.length - 1) + 40);
@@ -305,15 +338,16 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       const high = (words32[(RESULTS_AT >> 2) + 1] as number) >>> 0;
       const complete = (words32[(RESULTS_AT >> 2) + 5] as number) >= n;
       const maybePositive = !complete || (words32[(RESULTS_AT >> 2) + 3] as number) > 0;
+      const maybeDisclaimer = !complete || ((words32[(RESULTS_AT >> 2) + 8] as number) & DISCLAIMER_MARKER) !== 0;
       const scan = ++scans;
       // The word hits stay in memory until the next scan; asked for later, they are found again.
       const confirm = (): KeywordHit[] => (scan === scans ? confirmHits(text, n) : findKeywords(index, text));
       if (memory.length > textAt + KEEP_TEXT_BYTES) {
         const hits = confirmHits(text, n);
         shrink();
-        return new Prescanned(text, () => hits, maybePositive, low, high);
+        return new Prescanned(text, () => hits, maybePositive, low, high, maybeDisclaimer);
       }
-      return new Prescanned(text, confirm, maybePositive, low, high);
+      return new Prescanned(text, confirm, maybePositive, low, high, maybeDisclaimer);
     },
   };
 }

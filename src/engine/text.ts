@@ -37,7 +37,15 @@ export function isInsideBlob(text: string, start: number, end: number): boolean 
   return blob;
 }
 
-const CONFIDENTIAL = /\b(?:confidential|privileged|confidentiality)\b/i;
+/**
+ * What a text must hold for disclaimerSpans to find anything: one of these words, or a word
+ * starting with `recipien` (from `intended recipient`, which the regex does not bound on the
+ * right). The prescan looks for them among the words it hashes anyway, so most items never run
+ * the regexes below.
+ */
+export const DISCLAIMER_TRIGGERS = { words: ['confidential', 'privileged', 'confidentiality'], prefix: 'recipien' } as const;
+
+const CONFIDENTIAL = new RegExp(`\\b(?:${DISCLAIMER_TRIGGERS.words.join('|')})\\b`, 'i');
 const DISCLAIMER_MARKERS =
   /\b(?:intended (?:solely |only )?for|intended recipient|if you (?:have )?received this|notify the sender|delete (?:this|the) (?:e-?mail|message)|unauthorized (?:use|review|disclosure)|HIPAA|protected health information)\b/i;
 

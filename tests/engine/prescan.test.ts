@@ -14,6 +14,7 @@ import { buildKeywordIndex, hashWord, keywordIn, type Candidate, type KeywordHit
 import { createPrescanner } from '../../src/engine/prescan.js';
 import { buildShapeAutomaton, shapesIn } from '../../src/engine/shapes.js';
 import { PRESCAN_WASM } from '../../src/engine/wasm/prescan-binary.js';
+import { disclaimerSpans } from '../../src/engine/text.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../../src/rules/load.js';
 import { requiredShape, type ShapeStep } from '../../src/rules/shape.js';
 import { SHARED, jsonLines, runCli } from '../helpers/cli.js';
@@ -94,6 +95,34 @@ describe('WebAssembly and JavaScript prescans agree', () => {
     expect(a.anyShape).toBe(b.anyShape);
     // The engine skips a text on `maybePositive` false: it must never be false where a keyword other than a negative label is.
     if (b.hits.some((h) => index.positive.has(h.word))) expect(a.maybePositive).toBe(true);
+  });
+
+  it('flags every text where a disclaimer may be, and not the others', () => {
+    const footer = (trigger: string): string =>
+      `Thanks.\n\n${trigger} If you are not the intended recipient, notify the sender and delete this e-mail.\n`;
+    const maybe = [
+      'CONFIDENTIAL',
+      'Privileged and Confidential',
+      'confidentiality notice',
+      'for the unintended recipients only',
+      'the intended RECIPIENT',
+      `the intended recipient${'x'.repeat(70)}`,
+      `intended recipient${'s'.repeat(40)}`,
+      footer('Confidential:'),
+      footer(''),
+    ];
+    for (const text of maybe) expect([text, wasm.scan(text).maybeDisclaimer]).toEqual([text, true]);
+    for (const text of ['a confident plan', 'recipe for the privilege', 'the receipt lists', 'nothing at all', '']) {
+      expect([text, wasm.scan(text).maybeDisclaimer]).toEqual([text, false]);
+    }
+    // Never false where disclaimerSpans finds a footer.
+    let footers = 0;
+    for (const [, text] of [...texts(), ...maybe.map((t) => ['', t] as const)]) {
+      if (disclaimerSpans(text).length === 0) continue;
+      footers++;
+      expect(wasm.scan(text).maybeDisclaimer).toBe(true);
+    }
+    expect(footers).toBeGreaterThan(2);
   });
 
   it('tells a text of negative labels only, and confirms its hits when asked for after the next scan', () => {

@@ -7,7 +7,7 @@
 ;;         automaton; entry 128 for every non-ASCII character (class 0)
 ;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 words written that start
 ;;         more than a negative label, i32 words written, i32 resume; 536, 540: what $confirm
-;;         found (keyword id, more than a negative label)
+;;         found (keyword id, more than a negative label); 544: marker bits seen
 ;;    608  9 i64: per length 0-8, the mask of that many low bytes
 ;;    576  anchors (the shape automaton's gate): 16 bytes, per low nibble of an ASCII character
 ;;         the high nibbles (as bits) whose characters are anchors; 592: 16 bytes, per high
@@ -21,7 +21,8 @@
 ;;         character may follow), 128 bits: the ASCII characters that may come right after the
 ;;         first word, 128 bits: those that may come after one to three separators (space,
 ;;         tab, line breaks, `_`, `-`), i32 1 when one of them is more than a negative label,
-;;         i32 where its program is (0: JavaScript confirms the list: a keyword has punctuation)
+;;         i32 where its program is (0: JavaScript confirms the list: a keyword has punctuation),
+;;         i32 marker bits: words the engine asks about without a keyword (a disclaimer's)
 ;; then    programs (prescan.ts writes them after the lists): per keyword of a list, longest
 ;;         first, i32 its id, i32 1 when it is more than a negative label, i32 n, n bytes: its
 ;;         words in lower case, 1 between two words, 0 at the end; an id of -1 ends the list
@@ -234,12 +235,15 @@
   ;; $confirm), or (start, list + 1, 0) for JavaScript to confirm. Stores at 528 how many, at 532
   ;; where the first word left out starts ($n when none was), for the next call, and at 524 how
   ;; many are (or may be) more than a negative label (without one, no rule has a label, a nearby
-  ;; word or a term in the text, and the engine needs no keyword at all).
+  ;; word or a term in the text, and the engine needs no keyword at all), and at 544 the marker
+  ;; bits of the lists its words hashed to (all bits when a word was too long to hash), over all
+  ;; calls for the text.
   (func (export "words") (param $text i32) (param $from i32) (param $n i32) (param $hits i32) (param $cap i32)
     (local $p i32) (local $bits i64) (local $starts i64) (local $carry i64) (local $nextP i32) (local $nextCarry i64)
     (local $s i32) (local $len i32) (local $start i32) (local $x i64) (local $h i32)
     (local $list i32) (local $count i32) (local $resume i32) (local $end i32) (local $positives i32)
     (local $entry i32) (local $code i32) (local $hitEnd i32) (local $positive i32) (local $program i32) (local $matched i32) (local $record i32)
+    (local $markers i32)
     (local.set $p (local.get $from))
     (local.set $resume (local.get $n))
     (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
@@ -263,7 +267,9 @@
                 (if (local.get $s)
                   (then
                     (local.set $nextP (i32.add (local.get $p) (local.get $s)))
-                    (local.set $nextCarry (i64.const 0))))
+                    (local.set $nextCarry (i64.const 0)))
+                  ;; not hashed: it may be any marker word
+                  (else (local.set $markers (i32.const -1))))
                 (br $blockDone)))
             (local.set $start (i32.add (local.get $p) (local.get $s)))
             ;; its first eight characters as bytes, in lower case (`| 0x20` keeps digits), the rest zeroed
@@ -285,11 +291,12 @@
                 (local.set $list (call $lookup (i32.shr_u (local.get $h) (i32.const 2))))
                 (if (local.get $list)
                   (then
+                    (local.set $entry (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 48)))
+                    (local.set $markers (i32.or (local.get $markers) (i32.load offset=173100 (local.get $entry))))
                     (block $skip
                       (br_if $skip (i32.eqz (call $follows (local.get $list)
                         (i32.add (local.get $text) (i32.shl (i32.add (local.get $start) (local.get $len)) (i32.const 1)))
                         (local.get $end))))
-                      (local.set $entry (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 48)))
                       (local.set $code (local.get $list))
                       (local.set $hitEnd (i32.const 0))
                       (local.set $positive (i32.load offset=173092 (local.get $entry)))
@@ -321,7 +328,9 @@
         (br $block)))
     (i32.store offset=532 (i32.const 0) (local.get $resume))
     (i32.store offset=528 (i32.const 0) (local.get $count))
-    (i32.store offset=524 (i32.const 0) (local.get $positives)))
+    (i32.store offset=524 (i32.const 0) (local.get $positives))
+    (i32.store offset=544 (i32.const 0)
+      (select (local.get $markers) (i32.or (local.get $markers) (i32.load offset=544 (i32.const 0))) (i32.eqz (local.get $from)))))
 
   ;; Normalizes the text at $text ($n code units) in place (src/engine/normalize.ts) and
   ;; returns its new length; the results say whether it changed. Most texts hold nothing to
