@@ -56,7 +56,7 @@ interface Exports {
   readonly memory: WasmMemory;
   normalize(text: number, n: number): number;
   shapes(text: number, n: number, transitions: number, classCount: number, accept: number, lookahead: number): void;
-  words(text: number, from: number, n: number, hits: number, cap: number): void;
+  words(text: number, from: number, n: number, hits: number, cap: number, digitWords: number): void;
 }
 
 // Memory layout (bytes): the tables at the fixed offsets prescan.wat expects, then the
@@ -199,6 +199,8 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   const entries = new Map<number, { candidates: readonly Candidate[]; markers: number }>();
   for (const [key, candidates] of index.byFirstWord) entries.set(key, { candidates, markers: 0 });
   for (const key of markerKeys) entries.set(key, { candidates: entries.get(key)?.candidates ?? [], markers: DISCLAIMER_MARKER });
+  // Words starting with a digit need hashing only if a keyword does (none of ours).
+  const digitWords = [...index.byFirstWord.values()].some((cs) => cs.some((c) => /^[0-9]/.test(c.word))) || DISCLAIMER_TRIGGERS.words.some((w) => /^[0-9]/.test(w)) ? 1 : 0;
   const keywords: string[] = [];
   const programs: (Buffer | undefined)[] = [];
   for (const { candidates } of entries.values()) {
@@ -313,7 +315,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       }
       const resume = words32[(RESULTS_AT >> 2) + 5] as number;
       if (resume >= n) return hits;
-      exports.words(textAt, resume, n, hitsAt, HIT_CAP);
+      exports.words(textAt, resume, n, hitsAt, HIT_CAP, digitWords);
     }
   };
 
@@ -333,7 +335,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
         memory.fill(0, textAt + 2 * n, textAt + 2 * n + PADDING);
       }
       exports.shapes(textAt, n, transitionsAt, classCount, acceptAt, automaton.lookahead);
-      exports.words(textAt, 0, n, hitsAt, HIT_CAP);
+      exports.words(textAt, 0, n, hitsAt, HIT_CAP, digitWords);
       const low = (words32[RESULTS_AT >> 2] as number) >>> 0;
       const high = (words32[(RESULTS_AT >> 2) + 1] as number) >>> 0;
       const complete = (words32[(RESULTS_AT >> 2) + 5] as number) >= n;

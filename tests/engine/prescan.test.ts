@@ -15,7 +15,8 @@ import { createPrescanner } from '../../src/engine/prescan.js';
 import { buildShapeAutomaton, shapesIn } from '../../src/engine/shapes.js';
 import { PRESCAN_WASM } from '../../src/engine/wasm/prescan-binary.js';
 import { disclaimerSpans } from '../../src/engine/text.js';
-import { BUNDLED_RULES_DIR, loadRules } from '../../src/rules/load.js';
+import { compileRules } from '../../src/rules/compile.js';
+import { BUNDLED_RULES_DIR, loadRules, parseRuleFile } from '../../src/rules/load.js';
 import { requiredShape, type ShapeStep } from '../../src/rules/shape.js';
 import { SHARED, jsonLines, runCli } from '../helpers/cli.js';
 
@@ -123,6 +124,38 @@ describe('WebAssembly and JavaScript prescans agree', () => {
       expect(wasm.scan(text).maybeDisclaimer).toBe(true);
     }
     expect(footers).toBeGreaterThan(2);
+  });
+
+  it('hashes words that start with a digit when a keyword does (a user rule)', () => {
+    const yaml = [
+      'id: user-digits',
+      'category: ssn',
+      'detector: ssn',
+      'description: keywords that start with digits',
+      'patterns:',
+      '  - name: p',
+      "    regex: '\\d{3}-\\d{2}-\\d{4}'",
+      '    score: 0.5',
+      '    requireContext: true',
+      'context:',
+      '  words:',
+      '    - 401k plan',
+      '    - 2nd opinion',
+      'examples:',
+      "  match: ['401k plan 536-90-4399']",
+      "  noMatch: ['536-90-4399']",
+      '',
+    ].join('\n');
+    const { rule } = parseRuleFile('user.yaml', yaml);
+    const user = compileRules([{ file: 'user.yaml', rule: rule as NonNullable<typeof rule> }], { checkRedos: false }).rules;
+    const own = buildKeywordIndex([...rules, ...user]);
+    const a = createPrescanner(own, automaton);
+    const b = createPrescanner(own, automaton, { javascript: true });
+    for (const text of ['our 401K plan 536-90-4399', '401k-plan', 'a 2nd opinion', '2nd  opinion and 401kplan', 'x401k plan', '12 401k plan']) {
+      expect(a.scan(text).hits).toEqual(b.scan(text).hits);
+    }
+    expect(a.scan('our 401K plan').hits.map((h) => h.word)).toEqual(['401k plan']);
+    expect(a.scan('2nd opinion').maybePositive).toBe(true);
   });
 
   it('tells a text of negative labels only, and confirms its hits when asked for after the next scan', () => {

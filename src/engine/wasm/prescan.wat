@@ -125,23 +125,27 @@
 ;; only the set bits. A loop per character paid two unpredictable branches per word (where it
 ;; starts, where it ends); here a block of about eleven words pays one or two.
 
-  ;; Bit i set when character $at + i (of 64) is an ASCII letter or digit. The text is followed
-  ;; by zeros (prescan.ts), so a block may run past its end.
-  (func $wordBits (param $at i32) (result i64)
-    (local $bits i64) (local $k i32) (local $v v128)
+  ;; Bits i set when character $at + i (of 64) is an ASCII letter or digit, and when it is a
+  ;; letter. The text is followed by zeros (prescan.ts), so a block may run past its end.
+  (func $wordBits (param $at i32) (result i64 i64)
+    (local $bits i64) (local $letterBits i64) (local $k i32) (local $v v128) (local $letters v128) (local $shift i64)
     (loop $quarter
       ;; characters ≥ 256 (and ≥ 32768, read as negative) narrow to 255 or 0: neither a letter nor a digit
       (local.set $v (i8x16.narrow_i16x8_u (v128.load (local.get $at)) (v128.load offset=16 (local.get $at))))
+      (local.set $letters (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (i8x16.splat (i32.const 0x20))) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 26))))
+      (local.set $shift (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))
+      (local.set $letterBits (i64.or (local.get $letterBits) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $letters))) (local.get $shift))))
       (local.set $bits (i64.or (local.get $bits)
         (i64.shl
           (i64.extend_i32_u (i8x16.bitmask (v128.or
-            (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (i8x16.splat (i32.const 0x20))) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 26)))
+            (local.get $letters)
             (i8x16.lt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x30))) (i8x16.splat (i32.const 10))))))
-          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
+          (local.get $shift))))
       (local.set $at (i32.add (local.get $at) (i32.const 32)))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br_if $quarter (i32.lt_u (local.get $k) (i32.const 4))))
-    (local.get $bits))
+    (local.get $bits)
+    (local.get $letterBits))
 
   ;; Bit i set when character $at + i (of 64) is in the anchor set: ASCII only, by its two
   ;; nibbles (576: per low nibble, the high nibbles that are in the set; 592: per high nibble
@@ -229,7 +233,8 @@
     (i64.store offset=512 (i32.const 0) (local.get $mask)))
 
   ;; Hashes each word (a run of ASCII letters and digits) of the text at $text ($n code units),
-  ;; from index $from (a word's start), as keywords.ts's hashWord does: its first eight
+  ;; from index $from (a word's start; words starting with a digit are let go when $digitWords
+  ;; is 0, as no keyword starts with one), as keywords.ts's hashWord does: its first eight
   ;; characters in lower case and its length. For each word that is some keywords' first word,
   ;; writes to $hits, up to $cap: (start, -1 - id, end) of the keyword found there (see
   ;; $confirm), or (start, list + 1, 0) for JavaScript to confirm. Stores at 528 how many, at 532
@@ -238,8 +243,8 @@
   ;; word or a term in the text, and the engine needs no keyword at all), and at 544 the marker
   ;; bits of the lists its words hashed to (all bits when a word was too long to hash), over all
   ;; calls for the text.
-  (func (export "words") (param $text i32) (param $from i32) (param $n i32) (param $hits i32) (param $cap i32)
-    (local $p i32) (local $bits i64) (local $starts i64) (local $carry i64) (local $nextP i32) (local $nextCarry i64)
+  (func (export "words") (param $text i32) (param $from i32) (param $n i32) (param $hits i32) (param $cap i32) (param $digitWords i32)
+    (local $p i32) (local $bits i64) (local $letterBits i64) (local $starts i64) (local $carry i64) (local $nextP i32) (local $nextCarry i64)
     (local $s i32) (local $len i32) (local $start i32) (local $x i64) (local $h i32)
     (local $list i32) (local $count i32) (local $resume i32) (local $end i32) (local $positives i32)
     (local $entry i32) (local $code i32) (local $hitEnd i32) (local $positive i32) (local $program i32) (local $matched i32) (local $record i32)
@@ -250,9 +255,13 @@
     (block $done
       (loop $block
         (br_if $done (i32.ge_u (local.get $p) (local.get $n)))
-        (local.set $bits (call $wordBits (i32.add (local.get $text) (i32.shl (local.get $p) (i32.const 1)))))
-        ;; a word starts where a letter or digit follows something else ($carry: the character before the block was one)
+        (call $wordBits (i32.add (local.get $text) (i32.shl (local.get $p) (i32.const 1))))
+        (local.set $letterBits)
+        (local.set $bits)
+        ;; a word starts where a letter or digit follows something else ($carry: the character
+        ;; before the block was one); with no keyword starting with a digit, only letters start one
         (local.set $starts (i64.and (local.get $bits) (i64.xor (i64.or (i64.shl (local.get $bits) (i64.const 1)) (local.get $carry)) (i64.const -1))))
+        (if (i32.eqz (local.get $digitWords)) (then (local.set $starts (i64.and (local.get $starts) (local.get $letterBits)))))
         (local.set $nextP (i32.add (local.get $p) (i32.const 64)))
         (local.set $nextCarry (i64.shr_u (local.get $bits) (i64.const 63)))
         (block $blockDone
