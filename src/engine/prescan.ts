@@ -55,7 +55,7 @@ interface WasmApi {
 interface Exports {
   readonly memory: WasmMemory;
   normalize(text: number, n: number): number;
-  shapes(text: number, n: number, transitions: number, classCount: number, accept: number, lookahead: number): void;
+  shapes(text: number, n: number, transitions: number, classCount: number, accept: number, gated: number, reach: number, digitReach: number): void;
   words(text: number, from: number, n: number, hits: number, cap: number, digitWords: number): void;
 }
 
@@ -334,7 +334,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
         text = memory.toString('utf16le', textAt, textAt + 2 * n);
         memory.fill(0, textAt + 2 * n, textAt + 2 * n + PADDING);
       }
-      exports.shapes(textAt, n, transitionsAt, classCount, acceptAt, automaton.lookahead);
+      exports.shapes(textAt, n, transitionsAt, classCount, acceptAt, automaton.gated ? 1 : 0, automaton.reach, automaton.digitReach);
       exports.words(textAt, 0, n, hitsAt, HIT_CAP, digitWords);
       const low = (words32[RESULTS_AT >> 2] as number) >>> 0;
       const high = (words32[(RESULTS_AT >> 2) + 1] as number) >>> 0;

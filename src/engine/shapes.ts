@@ -19,17 +19,21 @@ export interface ShapeAutomaton {
   /** Which of the given shapes have a bit (bit i ↔ shapes[included[i]]); the others are not gated. */
   readonly included: readonly number[];
   /**
-   * Every match of every included shape has a character of `anchors` (ASCII, 1 = in the set)
-   * at most `lookahead` characters from its start (`|` in `PID|`, a digit in an SSN): the
-   * prescan runs the automaton only from such places. -1 when some shape has no ASCII-only
-   * step near its start; then every character is read.
+   * The gate the prescan runs the automaton behind (prescan.wat's `shapes`): every match of
+   * every included shape has a digit at most `digitReach` characters from its start, or a
+   * character of `anchors` (ASCII, 1 = in the set: `|` in `PID|`) at most `reach` characters
+   * from its start; -1 where that kind of anchor is not used. Not `gated` when some shape has no
+   * such step near its start: then every character is read.
    */
+  readonly gated: boolean;
   readonly anchors: Uint8Array;
-  readonly lookahead: number;
+  readonly reach: number;
+  readonly digitReach: number;
 }
 
 /** Beyond this the tables stop being small; the broadest shapes are left out until it fits. */
 const MAX_LOOKAHEAD = 8;
+const DIGIT_REACH = 1;
 const MAX_STATES = 4096;
 const MAX_SHAPES = 64;
 
@@ -51,7 +55,7 @@ function classesOf(shapes: readonly (readonly ShapeStep[])[]): { classOf: number
   return { classOf, count: byKey.size };
 }
 
-function tryBuild(shapes: readonly (readonly ShapeStep[])[]): Omit<ShapeAutomaton, 'included' | 'anchors' | 'lookahead'> | undefined {
+function tryBuild(shapes: readonly (readonly ShapeStep[])[]): Omit<ShapeAutomaton, 'included' | 'gated' | 'anchors' | 'reach' | 'digitReach'> | undefined {
   const { classOf, count } = classesOf(shapes);
   // A representative symbol of each class, to ask the sets about it.
   const representative: number[] = new Array<number>(count).fill(OTHER);
@@ -119,51 +123,86 @@ function breadth(shape: readonly ShapeStep[]): number {
   return product;
 }
 
-/** Roughly how often a character occurs in e-mail text: what an anchor set costs the prescan. */
+/** Roughly how often a character occurs in English e-mail text, per 10,000: what an anchor costs the prescan. */
 function frequency(c: number): number {
-  if (c >= 97 && c <= 122) return 3;
-  if (c === 32) return 15;
-  if (c === 10 || c === 13) return 2;
-  if (c === 46 || c === 44) return 1;
-  if (c >= 48 && c <= 57) return 0.3;
-  if (c >= 65 && c <= 90) return 0.15;
-  if (c === 45 || c === 58 || c === 39 || c === 40 || c === 41 || c === 47 || c === 34) return 0.3;
-  return 0.05;
+  if (c >= 97 && c <= 122) return 230;
+  if (c === 32) return 2000;
+  if (c === 10) return 165;
+  if (c >= 65 && c <= 90) return 25;
+  if (c >= 48 && c <= 57) return 30;
+  if (c === 46) return 115;
+  if (c === 45) return 100;
+  if (c === 44) return 75;
+  if ('|~^`{}\\'.includes(String.fromCharCode(c)) || c < 32 || c === 127) return 2;
+  return 20;
+}
+
+type Anchor = { readonly j: number; readonly set: SymbolSet; readonly digit: boolean };
+
+/** About how many characters per 10,000 the automaton is started at, given each shape's anchor. */
+function gateCost(picks: readonly Anchor[]): number {
+  const anchors = new Uint8Array(128);
+  let reach = -1;
+  let digitReach = -1;
+  for (const p of picks) {
+    if (p.digit) digitReach = Math.max(digitReach, p.j);
+    else {
+      reach = Math.max(reach, p.j);
+      for (let c = 0; c < 128; c++) if (p.set[c]) anchors[c] = 1;
+    }
+  }
+  let cost = 0;
+  for (let c = 0; c < 128; c++) if (anchors[c]) cost += frequency(c) * (reach + 1);
+  if (digitReach >= 0) for (let c = 48; c <= 57; c++) if (!anchors[c]) cost += frequency(c) * (digitReach + 1);
+  return cost;
 }
 
 /**
- * Per shape, a required step within MAX_LOOKAHEAD of its start whose characters are rare (the
- * anchor), chosen so that together they make a small set: a digit for a date-like shape once
- * SSNs have put the digits in, `|` for `PID|`. A few rounds of each shape choosing the step that
- * adds least to what the others chose.
+ * Per shape, a required step near its start whose characters are rare (the anchor), chosen so
+ * that together they start the automaton at few places (gateCost): digits for SSNs and MBIs,
+ * `|` for `PID|`. A digit anchors only within DIGIT_REACH of the start: digits are common
+ * enough in mail that each character more before them costs. A few rounds of each shape taking
+ * the step that makes the whole cheapest.
  */
-function chooseAnchors(shapes: readonly (readonly ShapeStep[])[]): { anchors: Uint8Array; lookahead: number } {
+function chooseAnchors(shapes: readonly (readonly ShapeStep[])[]): Pick<ShapeAutomaton, 'gated' | 'anchors' | 'reach' | 'digitReach'> {
+  const digits = new Array<boolean>(SYMBOLS).fill(false).map((_, c) => c >= 48 && c <= 57);
   const choices = shapes.map((shape) =>
-    shape.flatMap((step, j) => (j > MAX_LOOKAHEAD || step.optional || step.set[OTHER] ? [] : [{ j, set: step.set }])),
+    shape.flatMap((step, j): Anchor[] => {
+      if (j > MAX_LOOKAHEAD || step.optional || step.set[OTHER]) return [];
+      const digitsOnly = step.set.every((inSet, c) => !inSet || (digits[c] as boolean));
+      if (digitsOnly) return j <= DIGIT_REACH ? [{ j, set: digits, digit: true }] : [];
+      return [{ j, set: step.set, digit: false }];
+    }),
   );
-  if (choices.some((c) => c.length === 0)) return { anchors: new Uint8Array(128), lookahead: -1 };
-  const costOf = (set: SymbolSet, taken: Uint8Array): number => {
-    let cost = 0;
-    for (let c = 0; c < 128; c++) if (set[c] && !taken[c]) cost += frequency(c);
-    return cost;
+  if (choices.some((c) => c.length === 0)) return { gated: false, anchors: new Uint8Array(128), reach: -1, digitReach: -1 };
+  /** Each shape in turn takes the step that makes the whole cheapest, for a few rounds. */
+  const improve = (picks: Anchor[]): Anchor[] => {
+    for (let round = 0; round < 3; round++) {
+      picks.forEach((current, k) => {
+        let best = current;
+        let bestCost = gateCost(picks);
+        for (const option of choices[k] as Anchor[]) {
+          picks[k] = option;
+          const cost = gateCost(picks);
+          if (cost < bestCost) {
+            best = option;
+            bestCost = cost;
+          }
+        }
+        picks[k] = best;
+      });
+    }
+    return picks;
   };
-  const none = new Uint8Array(128);
-  const picks = choices.map((cs) => cs.reduce((best, c) => (costOf(c.set, none) < costOf(best.set, none) ? c : best)));
-  for (let round = 0; round < 3; round++) {
-    picks.forEach((_, k) => {
-      const taken = new Uint8Array(128);
-      picks.forEach((p, other) => {
-        if (other !== k) for (let c = 0; c < 128; c++) if (p.set[c]) taken[c] = 1;
-      });
-      picks[k] = (choices[k] as { j: number; set: SymbolSet }[]).reduce((best, c) => {
-        const d = costOf(c.set, taken) - costOf(best.set, taken);
-        return d < 0 || (d === 0 && c.j < best.j) ? c : best;
-      });
-    });
-  }
+  // Two starts, since shapes that share an anchor move together: each shape's cheapest step
+  // alone, and digits wherever a shape has them.
+  const alone = improve(choices.map((cs) => cs.reduce((best, c) => (gateCost([c]) < gateCost([best]) ? c : best))));
+  const digitFirst = improve(choices.map((cs) => cs.find((c) => c.digit) ?? cs.reduce((best, c) => (gateCost([c]) < gateCost([best]) ? c : best))));
+  const picks = gateCost(digitFirst) < gateCost(alone) ? digitFirst : alone;
   const anchors = new Uint8Array(128);
-  for (const p of picks) for (let c = 0; c < 128; c++) if (p.set[c]) anchors[c] = 1;
-  return { anchors, lookahead: Math.max(0, ...picks.map((p) => p.j)) };
+  for (const p of picks) if (!p.digit) for (let c = 0; c < 128; c++) if (p.set[c]) anchors[c] = 1;
+  const reachOf = (digit: boolean): number => Math.max(-1, ...picks.filter((p) => p.digit === digit).map((p) => p.j));
+  return { gated: true, anchors, reach: reachOf(false), digitReach: reachOf(true) };
 }
 
 /**

@@ -167,37 +167,71 @@
       (br_if $quarter (i32.lt_u (local.get $k) (i32.const 4))))
     (local.get $bits))
 
+  ;; Bit i set when character $at + i (of 64) is a digit.
+  (func $digitBits (param $at i32) (result i64)
+    (local $bits i64) (local $k i32)
+    (loop $quarter
+      (local.set $bits (i64.or (local.get $bits)
+        (i64.shl
+          (i64.extend_i32_u (i8x16.bitmask
+            (i8x16.lt_u (i8x16.sub (i8x16.narrow_i16x8_u (v128.load (local.get $at)) (v128.load offset=16 (local.get $at))) (i8x16.splat (i32.const 0x30)))
+                        (i8x16.splat (i32.const 10)))))
+          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
+      (local.set $at (i32.add (local.get $at) (i32.const 32)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $quarter (i32.lt_u (local.get $k) (i32.const 4))))
+    (local.get $bits))
+
+  ;; The characters of a block (bits of $bits) that have one of $bits, or of $next (the block
+  ;; after), at most $reach characters after them; none when $reach < 0.
+  (func $before (param $bits i64) (param $next i64) (param $reach i32) (result i64)
+    (local $j i32) (local $out i64)
+    (if (i32.lt_s (local.get $reach) (i32.const 0)) (then (return (i64.const 0))))
+    (local.set $out (local.get $bits))
+    (local.set $j (i32.const 1))
+    (block $done
+      (loop $widen
+        (br_if $done (i32.gt_s (local.get $j) (local.get $reach)))
+        (local.set $out (i64.or (local.get $out)
+          (i64.or (i64.shr_u (local.get $bits) (i64.extend_i32_u (local.get $j)))
+                  (i64.shl (local.get $next) (i64.extend_i32_u (i32.sub (i32.const 64) (local.get $j)))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $widen)))
+    (local.get $out))
+
   ;; Runs the shape automaton (src/engine/shapes.ts) over the text at $text ($n code units) and
   ;; stores the mask of the shapes seen at 512. Entries of $transitions are (next state × class
   ;; count) × 2, plus 1 when the next state completes shapes, whose mask is at $accept + 8 ×
-  ;; state. Every match of every shape has an anchor character at most $lookahead characters
-  ;; from its start (ShapeAutomaton.gate): in the start state, the automaton skips to the next
-  ;; character that has an anchor within $lookahead after it, since nothing in between can
-  ;; start a match. $lookahead < 0: no gate, every character is read.
+  ;; state. With $gated, every match of every shape has a digit at most $digitReach characters
+  ;; from its start, or an anchor character at most $reach characters from it
+  ;; (ShapeAutomaton): in the start state, the automaton skips to the next character that has
+  ;; one after it, since nothing in between can start a match. Without, every character is read.
   (func (export "shapes")
-    (param $text i32) (param $n i32) (param $transitions i32) (param $classCount i32) (param $accept i32) (param $lookahead i32)
+    (param $text i32) (param $n i32) (param $transitions i32) (param $classCount i32) (param $accept i32)
+    (param $gated i32) (param $reach i32) (param $digitReach i32)
     (local $p i32) (local $pos i32) (local $row i32) (local $entry i32) (local $c i32) (local $mask i64)
-    (local $anchors i64) (local $nextAnchors i64) (local $active i64) (local $j i32) (local $left i64)
-    (if (i32.ge_s (local.get $lookahead) (i32.const 0))
+    (local $anchors i64) (local $nextAnchors i64) (local $digits i64) (local $nextDigits i64) (local $active i64) (local $left i64)
+    (if (i32.ge_s (local.get $reach) (i32.const 0))
       (then (local.set $nextAnchors (call $anchorBits (local.get $text)))))
+    (if (i32.ge_s (local.get $digitReach) (i32.const 0))
+      (then (local.set $nextDigits (call $digitBits (local.get $text)))))
     (block $done
       (loop $block
         (br_if $done (i32.ge_u (local.get $p) (local.get $n)))
-        (if (i32.lt_s (local.get $lookahead) (i32.const 0))
+        (if (i32.eqz (local.get $gated))
           (then (local.set $active (i64.const -1)))
           (else
-            (local.set $anchors (local.get $nextAnchors))
-            (local.set $nextAnchors (call $anchorBits (i32.add (local.get $text) (i32.shl (i32.add (local.get $p) (i32.const 64)) (i32.const 1)))))
-            (local.set $active (local.get $anchors))
-            (local.set $j (i32.const 1))
-            (block $widened
-              (loop $widen
-                (br_if $widened (i32.gt_s (local.get $j) (local.get $lookahead)))
-                (local.set $active (i64.or (local.get $active)
-                  (i64.or (i64.shr_u (local.get $anchors) (i64.extend_i32_u (local.get $j)))
-                          (i64.shl (local.get $nextAnchors) (i64.extend_i32_u (i32.sub (i32.const 64) (local.get $j)))))))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br $widen)))))
+            (if (i32.ge_s (local.get $reach) (i32.const 0))
+              (then
+                (local.set $anchors (local.get $nextAnchors))
+                (local.set $nextAnchors (call $anchorBits (i32.add (local.get $text) (i32.shl (i32.add (local.get $p) (i32.const 64)) (i32.const 1)))))))
+            (if (i32.ge_s (local.get $digitReach) (i32.const 0))
+              (then
+                (local.set $digits (local.get $nextDigits))
+                (local.set $nextDigits (call $digitBits (i32.add (local.get $text) (i32.shl (i32.add (local.get $p) (i32.const 64)) (i32.const 1)))))))
+            (local.set $active (i64.or
+              (call $before (local.get $anchors) (local.get $nextAnchors) (local.get $reach))
+              (call $before (local.get $digits) (local.get $nextDigits) (local.get $digitReach))))))
         (block $blockDone
           (loop $feed
             (br_if $blockDone (i32.ge_u (local.get $pos) (i32.add (local.get $p) (i32.const 64))))
