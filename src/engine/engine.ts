@@ -117,32 +117,22 @@ class SegmentFacts {
     return this.tablesCache;
   }
 
-  private lineStartsCache: number[] | undefined;
   private delimiterByLine: Map<number, boolean> | undefined; // made when first needed: most segments never need it
   private cellStartsByLine: Map<number, number[]> | undefined;
+  private lastLine = { index: -1, start: 0, end: -1 };
 
-  /** Start offsets of the lines, computed once: per-candidate line lookups stay logarithmic. */
-  private lineStarts(): number[] {
-    if (!this.lineStartsCache) {
-      const starts = [0];
-      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
-      this.lineStartsCache = starts;
-    }
-    return this.lineStartsCache;
-  }
-
+  /**
+   * The line holding `pos` (index: its start offset). Found around `pos`, not from a table of
+   * all lines: few are ever asked about. Queries come in text order, so the last line found is
+   * kept: a text that is one long line is searched once, not once per keyword.
+   */
   private lineAt(pos: number): { index: number; start: number; end: number } {
-    const starts = this.lineStarts();
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((starts[mid] as number) <= pos) lo = mid;
-      else hi = mid - 1;
-    }
-    const start = starts[lo] as number;
-    const next = starts[lo + 1];
-    return { index: lo, start, end: next === undefined ? this.text.length : next - 1 };
+    const last = this.lastLine;
+    if (pos >= last.start && pos <= last.end) return last;
+    const start = pos === 0 ? 0 : this.text.lastIndexOf('\n', pos - 1) + 1;
+    const next = this.text.indexOf('\n', pos);
+    this.lastLine = { index: start, start, end: next === -1 ? this.text.length : next };
+    return this.lastLine;
   }
 
   private onHeaderLine: Map<readonly KeywordHit[], boolean> | undefined;
