@@ -21,7 +21,7 @@ import type { Signal } from '../rules/schema.js';
 import type { DetectorEnv } from '../detectors/types.js';
 import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
 import { requiredShape, type ShapeStep } from '../rules/shape.js';
-import { buildKeywordIndex, findKeywords, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { buildKeywordIndex, findKeywords, type HitList, type KeywordHit, type KeywordIndex } from './keywords.js';
 import { createPrescanner, type Prescan } from './prescan.js';
 import { buildShapeAutomaton } from './shapes.js';
 import { couldBeHeader, findTables, splitRow, type TableBlock } from './tables.js';
@@ -102,14 +102,14 @@ class SegmentFacts {
 
   constructor(
     readonly text: string,
-    private readonly hits: readonly KeywordHit[],
+    private readonly hits: HitList,
     private readonly index: KeywordIndex,
     private readonly maybeDisclaimer: boolean,
   ) {}
 
   /** A keyword inside a URL or an e-mail address (`cpn.cfm?grp=lb735`) labels nothing. */
-  private labels(h: KeywordHit): boolean {
-    return !(gluedToToken(this.text, h.start, h.end) && isInsideBlob(this.text, h.start, h.end));
+  private labels(start: number, end: number): boolean {
+    return !(gluedToToken(this.text, start, end) && isInsideBlob(this.text, start, end));
   }
 
   tables(): TableBlock[] {
@@ -207,16 +207,20 @@ class SegmentFacts {
   words(ruleIndex: number): RuleWords {
     if (!this.byRule) {
       const byRule: (RuleWords | undefined)[] = [];
-      for (const h of this.hits) {
-        if (!this.index.positive.has(h.word) || !this.labels(h)) continue;
-        for (const o of this.index.owners.get(h.word) ?? []) {
+      const { starts, ends, words } = this.hits;
+      for (let i = 0; i < words.length; i++) {
+        const word = words[i] as string;
+        const start = starts[i] as number;
+        const end = ends[i] as number;
+        if (!this.index.positive.has(word) || !this.labels(start, end)) continue;
+        for (const o of this.index.owners.get(word) ?? []) {
           if (o.kind === 'negative') continue;
           let found = byRule[o.rule];
           if (!found) {
             found = { strong: [], weak: [], term: [] };
             byRule[o.rule] = found;
           }
-          found[o.kind].push({ start: h.start, end: h.end, word: o.word });
+          found[o.kind].push({ start, end, word: o.word });
         }
       }
       this.byRule = byRule;
@@ -225,28 +229,29 @@ class SegmentFacts {
   }
 
   /**
-   * The negative labels of one rule: sorted out only when a candidate asks, since most
-   * keywords of a mailbox (`call`, `price`, `fax`) are negative labels and most items have no
-   * candidate.
+   * The negative labels of one rule: sorted out only when a candidate of the rule asks, since
+   * most keywords of a mailbox (`call`, `price`, `fax`) are negative labels and most items have
+   * no candidate.
    */
   negatives(ruleIndex: number): KeywordHit[] {
-    if (!this.negativesByRule) {
-      const byRule: (KeywordHit[] | undefined)[] = [];
-      for (const h of this.hits) {
-        for (const o of this.index.owners.get(h.word) ?? []) {
-          if (o.kind !== 'negative' || !this.labels(h)) continue;
-          (byRule[o.rule] ??= []).push({ start: h.start, end: h.end, word: o.word });
-        }
+    const byRule = (this.negativesByRule ??= []);
+    let found = byRule[ruleIndex];
+    if (!found) {
+      found = [];
+      const { starts, ends, words } = this.hits;
+      for (let i = 0; i < words.length; i++) {
+        const word = this.index.negativeOf.get(words[i] as string)?.[ruleIndex];
+        if (word === undefined || !this.labels(starts[i] as number, ends[i] as number)) continue;
+        found.push({ start: starts[i] as number, end: ends[i] as number, word });
       }
-      this.negativesByRule = byRule;
+      byRule[ruleIndex] = found;
     }
-    return this.negativesByRule[ruleIndex] ?? NO_HITS;
+    return found;
   }
 }
 
 type RuleWords = { readonly strong: KeywordHit[]; readonly weak: KeywordHit[]; readonly term: KeywordHit[] };
 const NO_WORDS: RuleWords = { strong: [], weak: [], term: [] };
-const NO_HITS: KeywordHit[] = [];
 
 /** Index of the last hit ending at or before `pos` (hits are in text order and do not overlap), or -1. */
 function lastEndingBefore(hits: readonly KeywordHit[], pos: number): number {
@@ -526,7 +531,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     const pre = prescanner.scan(segment.text);
     // Only negative labels and no shape: no pattern can run and no term can match (most items).
     if (!pre.maybePositive && !pre.anyShape && !unshaped.some((p) => mayMatch(p, undefined, pre))) return [];
-    const facts = new SegmentFacts(pre.text, pre.hits, index, pre.maybeDisclaimer);
+    const facts = new SegmentFacts(pre.text, pre.keywords, index, pre.maybeDisclaimer);
     const candidates = candidatesOf(facts, pre);
     if (candidates.length === 0) return []; // most items of a mailbox
 
@@ -628,7 +633,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     redact(input: string): string {
       const pre = prescanner.scan(input);
       const text = pre.text;
-      const facts = new SegmentFacts(text, pre.hits, index, pre.maybeDisclaimer);
+      const facts = new SegmentFacts(text, pre.keywords, index, pre.maybeDisclaimer);
       const spans: { start: number; end: number; masked: string }[] = [];
       rules.forEach((rule, ruleIndex) => {
         if (rule.role !== 'identifier') return; // conditions and provider IDs are not what a subject must hide

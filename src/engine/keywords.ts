@@ -19,6 +19,21 @@ export interface KeywordHit {
   readonly word: string;
 }
 
+/**
+ * Keyword hits as parallel arrays: no object a hit, since most hits of a mailbox are negative
+ * labels (`call`, `fax`) that no candidate ever asks about.
+ */
+export interface HitList {
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  /** Canonical form of what matched. */
+  readonly words: readonly string[];
+}
+
+export function hitList(hits: readonly KeywordHit[]): HitList {
+  return { starts: hits.map((h) => h.start), ends: hits.map((h) => h.end), words: hits.map((h) => h.word) };
+}
+
 export interface Candidate {
   readonly word: string;
   /** Sticky, case-insensitive: does the whole keyword start exactly here? */
@@ -46,6 +61,8 @@ export interface KeywordIndex {
   readonly owners: ReadonlyMap<string, readonly { rule: number; kind: KeywordKind; word: string }[]>;
   /** The canonical words that are more than a negative label to some rule (a context word or a term). */
   readonly positive: ReadonlySet<string>;
+  /** Canonical word → per rule (by index), the negative label of that rule it is, if any. */
+  readonly negativeOf: ReadonlyMap<string, readonly (string | undefined)[]>;
 }
 
 /** Does `outer` contain `inner` as whole words (`social security number` ⊇ `social security`)? */
@@ -145,7 +162,13 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
     owners.set(w, [...longest.values()]);
   }
   const positive = new Set([...owners].filter(([, os]) => os.some((o) => o.kind !== 'negative')).map(([w]) => w));
-  return { byFirstWord, buckets, owners, positive };
+  const negativeOf = new Map<string, (string | undefined)[]>();
+  for (const [w, os] of owners) {
+    const byRule = new Array<string | undefined>(rules.length);
+    for (const o of os) if (o.kind === 'negative') byRule[o.rule] = o.word;
+    if (os.some((o) => o.kind === 'negative')) negativeOf.set(w, byRule);
+  }
+  return { byFirstWord, buckets, owners, positive, negativeOf };
 }
 
 /**

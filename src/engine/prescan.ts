@@ -9,7 +9,7 @@
  * queue workers. Where WebAssembly is unavailable (node --jitless), the same results come from
  * the JavaScript functions, slower.
  */
-import { bucketOf, findKeywords, hashWord, keywordIn, mixWord, slotOf, type Candidate, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { bucketOf, findKeywords, hashWord, hitList, keywordIn, mixWord, slotOf, type Candidate, type HitList, type KeywordHit, type KeywordIndex } from './keywords.js';
 import { DISCLAIMER_TRIGGERS } from './text.js';
 import { normalizeText, replacement, SPECIAL } from './normalize.js';
 import { shapesIn, type ShapeAutomaton } from './shapes.js';
@@ -20,6 +20,8 @@ export interface Prescan {
   readonly text: string;
   /** Keyword hits in `text`, in order, none overlapping: what `findKeywords` returns. */
   readonly hits: KeywordHit[];
+  /** The same hits, as arrays (what the engine reads). */
+  readonly keywords: HitList;
   /**
    * False when no keyword but negative labels can be in `text` (most items of a mailbox hold
    * `call`, `price`, `fax`, and no context word): then no rule has a label, a nearby keyword or a
@@ -95,11 +97,11 @@ function normalizationMap(): Uint16Array {
 }
 
 class Prescanned implements Prescan {
-  private confirmed: KeywordHit[] | undefined;
+  private confirmed: HitList | undefined;
 
   constructor(
     readonly text: string,
-    private readonly confirm: () => KeywordHit[],
+    private readonly confirm: () => HitList,
     readonly maybePositive: boolean,
     private readonly low: number,
     private readonly high: number,
@@ -107,9 +109,14 @@ class Prescanned implements Prescan {
   ) {}
 
   /** Confirmed when first asked for. */
-  get hits(): KeywordHit[] {
+  get keywords(): HitList {
     this.confirmed ??= this.confirm();
     return this.confirmed;
+  }
+
+  get hits(): KeywordHit[] {
+    const { starts, ends, words } = this.keywords;
+    return words.map((word, i) => ({ start: starts[i] as number, end: ends[i] as number, word }));
   }
 
   get anyShape(): boolean {
@@ -154,7 +161,7 @@ function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton): P
       const low = Number(mask & 0xffffffffn);
       const high = Number(mask >> 32n);
       const hits = findKeywords(index, text);
-      return new Prescanned(text, () => hits, hits.some((h) => index.positive.has(h.word)), low, high);
+      return new Prescanned(text, () => hitList(hits), hits.some((h) => index.positive.has(h.word)), low, high);
     },
   };
 }
@@ -293,8 +300,10 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
 
   let scans = 0;
   /** The keywords at the words the last `words` call wrote (and the calls after it, when it was full). */
-  const confirmHits = (text: string, n: number): KeywordHit[] => {
-    const hits: KeywordHit[] = [];
+  const confirmHits = (text: string, n: number): HitList => {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const found: string[] = [];
     let lastEnd = 0;
     for (;;) {
       const count = words32[(RESULTS_AT >> 2) + 4] as number;
@@ -303,17 +312,22 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
         if (start < lastEnd) continue; // inside the keyword just found, as the JavaScript walk skips it
         const code = words32[at + 1] as number;
         // < 0: found by prescan.wat; > 0: a list with punctuation for keywordIn
-        const hit =
-          code < 0
-            ? { start, end: words32[at + 2] as number, word: keywords[-1 - code] as string }
-            : keywordIn(lists[code - 1] as readonly Candidate[], text, start);
-        if (hit) {
-          hits.push(hit);
+        if (code < 0) {
+          lastEnd = words32[at + 2] as number;
+          starts.push(start);
+          ends.push(lastEnd);
+          found.push(keywords[-1 - code] as string);
+        } else {
+          const hit = keywordIn(lists[code - 1] as readonly Candidate[], text, start);
+          if (!hit) continue;
           lastEnd = hit.end;
+          starts.push(start);
+          ends.push(hit.end);
+          found.push(hit.word);
         }
       }
       const resume = words32[(RESULTS_AT >> 2) + 5] as number;
-      if (resume >= n) return hits;
+      if (resume >= n) return { starts, ends, words: found };
       exports.words(textAt, resume, n, hitsAt, HIT_CAP, digitWords);
     }
   };
@@ -342,7 +356,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       const maybeDisclaimer = !complete || ((words32[(RESULTS_AT >> 2) + 8] as number) & DISCLAIMER_MARKER) !== 0;
       const scan = ++scans;
       // The word hits stay in memory until the next scan; asked for later, they are found again.
-      const confirm = (): KeywordHit[] => (scan === scans ? confirmHits(text, n) : findKeywords(index, text));
+      const confirm = (): HitList => (scan === scans ? confirmHits(text, n) : hitList(findKeywords(index, text)));
       if (memory.length > textAt + KEEP_TEXT_BYTES) {
         const hits = confirmHits(text, n);
         shrink();
