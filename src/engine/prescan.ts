@@ -229,7 +229,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   const acceptAt = align(PROGRAMS_AT + programBytes, 8);
   const states = automaton.acceptLow.length;
   const transitionsAt = acceptAt + 8 * states;
-  const hitsAt = align(transitionsAt + 4 * automaton.transitions.length, 8);
+  const hitsAt = align(transitionsAt + 2 * automaton.transitions.length, 8);
   const textAt = align(hitsAt + 12 * HIT_CAP, 16);
 
   // Views of the memory, made again only when it grows (growing replaces its buffer).
@@ -245,7 +245,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   ensure(0);
   // The tables, written once.
   const { classOf, classCount, transitions, acceptLow, acceptHigh } = automaton;
-  for (let c = 0; c < 128; c++) memory.writeUInt16LE(4 * (classOf[c] as number), INFO_AT + 2 * c);
+  for (let c = 0; c < 128; c++) memory.writeUInt16LE(2 * (classOf[c] as number), INFO_AT + 2 * c);
   // Every non-ASCII character: class 0 (entry 128 is already 0).
   // The anchors by their two nibbles (prescan.wat's anchorBits): per low nibble, the high ones in the set.
   for (let c = 0; c < 128; c++) if (automaton.anchors[c]) memory[ANCHORS_AT + (c & 15)] = (memory[ANCHORS_AT + (c & 15)] as number) | (1 << (c >> 4));
@@ -281,11 +281,12 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     memory.writeUInt32LE(acceptLow[s] as number, acceptAt + 8 * s);
     memory.writeUInt32LE(acceptHigh[s] as number, acceptAt + 8 * s + 4);
   }
-  // Each transition as where the next state's row starts (state × classes × 4 bytes), plus 1 when it completes shapes.
+  // Each transition as where the next state's row starts (state × classes × 2 bytes, below
+  // 65,536: shapes.ts), plus 1 when it completes shapes.
   for (let t = 0; t < transitions.length; t++) {
     const next = transitions[t] as number;
     const completes = acceptLow[next] !== 0 || acceptHigh[next] !== 0 ? 1 : 0;
-    memory.writeUInt32LE(next * classCount * 4 + completes, transitionsAt + 4 * t);
+    memory.writeUInt16LE(next * classCount * 2 + completes, transitionsAt + 2 * t);
   }
 
   /** A fresh instance with the same tables: WebAssembly memory cannot shrink, so it is replaced. */

@@ -31,10 +31,16 @@ export interface ShapeAutomaton {
   readonly digitReach: number;
 }
 
-/** Beyond this the tables stop being small; the broadest shapes are left out until it fits. */
+/** How far from a shape's start its anchor may be (chooseAnchors); a digit, only this far. */
 const MAX_LOOKAHEAD = 8;
 const DIGIT_REACH = 1;
+/**
+ * Beyond these the tables stop being small; the broadest shapes are left out until they fit.
+ * The prescan keeps transitions as 16-bit byte offsets into rows of 2-byte entries (a table
+ * that mostly stays in the first-level cache), so states × classes × 2 stays below 65,536.
+ */
 const MAX_STATES = 4096;
+const MAX_TABLE_BYTES = 65536;
 const MAX_SHAPES = 64;
 
 function classesOf(shapes: readonly (readonly ShapeStep[])[]): { classOf: number[]; count: number } {
@@ -100,7 +106,7 @@ function tryBuild(shapes: readonly (readonly ShapeStep[])[]): Omit<ShapeAutomato
       let id = ids.get(key);
       if (id === undefined) {
         id = states.length;
-        if (id >= MAX_STATES) return undefined;
+        if (id >= MAX_STATES || (id + 1) * count * 2 >= MAX_TABLE_BYTES) return undefined;
         ids.set(key, id);
         states.push({ items: next, low: low >>> 0, high: high >>> 0 });
       }

@@ -3,7 +3,7 @@
 ;; measure on. Texts are UTF-16 code units, as JavaScript strings hold them.
 ;;
 ;; Tables, at fixed offsets from address 0 (written by prescan.ts):
-;;      0  info: per ASCII character, an i16: its class in the shape automaton × 4 (a byte
+;;      0  info: per ASCII character, an i16: its class in the shape automaton × 2 (a byte
 ;;         offset in a row of transitions); entry 128 for every non-ASCII character (class 0)
 ;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 words written that start
 ;;         more than a negative label, i32 words written, i32 resume; 536, 540: what $confirm
@@ -200,9 +200,10 @@
     (local.get $out))
 
   ;; Runs the shape automaton (src/engine/shapes.ts) over the text at $text ($n code units) and
-  ;; stores the mask of the shapes seen at 512. Entries of $transitions are where the next
-  ;; state's row starts (next state × class count × 4 bytes), plus 1 when the next state completes
-  ;; shapes, whose mask is at $accept + 8 × state; the info table holds each character's class × 4. With $gated, every match of every shape has a digit at most $digitReach characters
+  ;; stores the mask of the shapes seen at 512. Entries of $transitions (16 bits) are where the
+  ;; next state's row starts (next state × class count × 2 bytes), plus 1 when the next state
+  ;; completes shapes, whose mask is at $accept + 8 × state; the info table holds each
+  ;; character's class × 2. With $gated, every match of every shape has a digit at most $digitReach characters
   ;; from its start, or an anchor character at most $reach characters from it
   ;; (ShapeAutomaton): in the start state, the automaton skips to the next character that has
   ;; one after it, since nothing in between can start a match. Without, every character is read.
@@ -250,14 +251,14 @@
             (local.set $c (i32.load16_u (i32.add (local.get $text) (i32.shl (local.get $pos) (i32.const 1)))))
             ;; $row and the info table are byte offsets: one add, one load, one and a character
             ;; (the info table's entry 128 stands for every non-ASCII character)
-            (local.set $entry (i32.load (i32.add (i32.add (local.get $transitions) (local.get $row))
+            (local.set $entry (i32.load16_u (i32.add (i32.add (local.get $transitions) (local.get $row))
               (i32.load16_u (i32.shl (select (local.get $c) (i32.const 128) (i32.lt_u (local.get $c) (i32.const 128))) (i32.const 1))))))
             (local.set $row (i32.and (local.get $entry) (i32.const -2)))
             (if (i32.and (local.get $entry) (i32.const 1))
               (then
                 (local.set $mask (i64.or (local.get $mask)
                   (i64.load (i32.add (local.get $accept)
-                    (i32.shl (i32.div_u (local.get $row) (i32.shl (local.get $classCount) (i32.const 2))) (i32.const 3))))))))
+                    (i32.shl (i32.div_u (local.get $row) (i32.shl (local.get $classCount) (i32.const 1))) (i32.const 3))))))))
             (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
             (br $feed)))
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
