@@ -202,8 +202,9 @@ function chooseAnchors(shapes: readonly (readonly ShapeStep[])[]): Pick<ShapeAut
   };
   // Two starts, since shapes that share an anchor move together: each shape's cheapest step
   // alone, and digits wherever a shape has them.
-  const alone = improve(choices.map((cs) => cs.reduce((best, c) => (gateCost([c]) < gateCost([best]) ? c : best))));
-  const digitFirst = improve(choices.map((cs) => cs.find((c) => c.digit) ?? cs.reduce((best, c) => (gateCost([c]) < gateCost([best]) ? c : best))));
+  const cheapestAlone = (cs: readonly Anchor[]): Anchor => cs.reduce((best, c) => (gateCost([c]) < gateCost([best]) ? c : best));
+  const alone = improve(choices.map(cheapestAlone));
+  const digitFirst = improve(choices.map((cs) => cs.find((c) => c.digit) ?? cheapestAlone(cs)));
   const picks = gateCost(digitFirst) < gateCost(alone) ? digitFirst : alone;
   const anchors = new Uint8Array(128);
   for (const p of picks) if (!p.digit) for (let c = 0; c < 128; c++) if (p.set[c]) anchors[c] = 1;
