@@ -72,7 +72,7 @@ const WORD_SLOTS = 4096;
 const BUCKETS_AT = WORDS_AT + 8 * WORD_SLOTS;
 const MAP_AT = BUCKETS_AT + 8192;
 const LISTS_AT = MAP_AT + 2 * 65536;
-const LIST_BYTES = 48;
+const LIST_BYTES = 64;
 const PROGRAMS_AT = LISTS_AT + LIST_BYTES * (WORD_SLOTS / 2);
 /** Word hits handed over per call; a text with more goes on from where the call stopped. */
 const HIT_CAP = 8192;
@@ -210,11 +210,15 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   const digitWords = [...index.byFirstWord.values()].some((cs) => cs.some((c) => /^[0-9]/.test(c.word))) || DISCLAIMER_TRIGGERS.words.some((w) => /^[0-9]/.test(w)) ? 1 : 0;
   const keywords: string[] = [];
   const programs: (Buffer | undefined)[] = [];
+  /** By list: its one keyword of one short word, matched by prescan.wat at a glance. */
+  const fast = new Map<number, { id: number; word: string }>();
   for (const { candidates } of entries.values()) {
     if (candidates.some((c) => c.parts === undefined)) {
       programs.push(undefined); // punctuation: JavaScript confirms the list
       continue;
     }
+    const only = candidates.length === 1 ? candidates[0] : undefined;
+    if (only?.parts?.length === 1 && (only.parts[0] as string).length <= 8) fast.set(programs.length, { id: keywords.length, word: only.parts[0] as string });
     const records = candidates.map((c) => {
       const bytes = Buffer.from(`${(c.parts as readonly string[]).join('\u0001')}\u0000`, 'latin1');
       const head = Buffer.alloc(12);
@@ -269,6 +273,12 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     writeFollowers(memory, LISTS_AT + LIST_BYTES * (lists.length - 1), candidates);
     if (candidates.some((c) => index.positive.has(c.word))) memory.writeUInt32LE(1, LISTS_AT + LIST_BYTES * (lists.length - 1) + 36);
     memory.writeUInt32LE(markers, LISTS_AT + LIST_BYTES * (lists.length - 1) + 44);
+    const one = fast.get(lists.length - 1);
+    if (one) {
+      Buffer.from(one.word, 'latin1').copy(memory, LISTS_AT + LIST_BYTES * (lists.length - 1) + 48);
+      memory.writeUInt32LE(one.word.length, LISTS_AT + LIST_BYTES * (lists.length - 1) + 56);
+      memory.writeUInt32LE(one.id, LISTS_AT + LIST_BYTES * (lists.length - 1) + 60);
+    }
     const program = programs[lists.length - 1];
     if (program) {
       memory.writeUInt32LE(programAt, LISTS_AT + LIST_BYTES * (lists.length - 1) + 40);

@@ -17,12 +17,14 @@
 ;;  33792  buckets: 65,536 bits, set where some keyword's first word hashes (bucketOf): most
 ;;         words are no keyword's first word and are let go after one bit test
 ;;  41984  map: per UTF-16 code unit, what normalization makes of it (0: dropped; below 128 unused)
-;; 173056  lists: per list of keywords, 40 bytes: i32 1 when one of them is a whole word (any
+;; 173056  lists: per list of keywords, 64 bytes: i32 1 when one of them is a whole word (any
 ;;         character may follow), 128 bits: the ASCII characters that may come right after the
 ;;         first word, 128 bits: those that may come after one to three separators (space,
 ;;         tab, line breaks, `_`, `-`), i32 1 when one of them is more than a negative label,
 ;;         i32 where its program is (0: JavaScript confirms the list: a keyword has punctuation),
-;;         i32 marker bits: words the engine asks about without a keyword (a disclaimer's)
+;;         i32 marker bits: words the engine asks about without a keyword (a disclaimer's);
+;;         when the list is one keyword of one word of at most eight characters (most negative
+;;         labels: `call`, `fax`): i64 its characters as bytes, i32 its length, i32 its id
 ;; then    programs (prescan.ts writes them after the lists): per keyword of a list, longest
 ;;         first, i32 its id, i32 1 when it is more than a negative label, i32 n, n bytes: its
 ;;         words in lower case, 1 between two words, 0 at the end; an id of -1 ends the list
@@ -47,7 +49,7 @@
   ;; a non-ASCII character or the end of the text is left to JavaScript.
   (func $follows (param $list i32) (param $at i32) (param $end i32) (result i32)
     (local $entry i32) (local $c i32) (local $separators i32)
-    (local.set $entry (i32.add (i32.const 173056) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 48))))
+    (local.set $entry (i32.add (i32.const 173056) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 64))))
     (if (i32.load (local.get $entry)) (then (return (i32.const 1))))
     (if (i32.ge_u (local.get $at) (local.get $end)) (then (return (i32.const 1))))
     (local.set $c (i32.load16_u (local.get $at)))
@@ -281,7 +283,7 @@
     (local $s i32) (local $len i32) (local $start i32) (local $x i64) (local $h i32)
     (local $list i32) (local $count i32) (local $resume i32) (local $end i32) (local $positives i32)
     (local $entry i32) (local $code i32) (local $hitEnd i32) (local $positive i32) (local $program i32) (local $matched i32) (local $record i32)
-    (local $markers i32)
+    (local $markers i32) (local $fastLength i32)
     (local.set $p (local.get $from))
     (local.set $resume (local.get $n))
     (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
@@ -333,25 +335,35 @@
                 (local.set $list (call $lookup (i32.shr_u (local.get $h) (i32.const 2))))
                 (if (local.get $list)
                   (then
-                    (local.set $entry (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 48)))
+                    (local.set $entry (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 64)))
                     (local.set $markers (i32.or (local.get $markers) (i32.load offset=173100 (local.get $entry))))
                     (block $skip
-                      (br_if $skip (i32.eqz (call $follows (local.get $list)
-                        (i32.add (local.get $text) (i32.shl (i32.add (local.get $start) (local.get $len)) (i32.const 1)))
-                        (local.get $end))))
-                      (local.set $code (local.get $list))
-                      (local.set $hitEnd (i32.const 0))
                       (local.set $positive (i32.load offset=173092 (local.get $entry)))
-                      (local.set $program (i32.load offset=173096 (local.get $entry)))
-                      (if (local.get $program)
+                      (local.set $fastLength (i32.load offset=173112 (local.get $entry)))
+                      (if (local.get $fastLength)
                         (then
-                          (local.set $matched (call $confirm (local.get $program) (i32.add (local.get $text) (i32.shl (local.get $start) (i32.const 1)))))
-                          (br_if $skip (i32.eqz (local.get $matched)))
-                          (if (i32.ne (local.get $matched) (i32.const 1))
+                          ;; the list is one keyword, one word of at most eight characters: it is
+                          ;; this word exactly or not at all (the word ends at a boundary)
+                          (br_if $skip (i32.or (i32.ne (local.get $fastLength) (local.get $len))
+                                               (i64.ne (i64.load offset=173104 (local.get $entry)) (local.get $x))))
+                          (local.set $code (i32.sub (i32.const -1) (i32.load offset=173116 (local.get $entry))))
+                          (local.set $hitEnd (i32.add (local.get $start) (local.get $len))))
+                        (else
+                          (br_if $skip (i32.eqz (call $follows (local.get $list)
+                            (i32.add (local.get $text) (i32.shl (i32.add (local.get $start) (local.get $len)) (i32.const 1)))
+                            (local.get $end))))
+                          (local.set $code (local.get $list))
+                          (local.set $hitEnd (i32.const 0))
+                          (local.set $program (i32.load offset=173096 (local.get $entry)))
+                          (if (local.get $program)
                             (then
-                              (local.set $code (i32.sub (i32.const -1) (i32.load offset=536 (i32.const 0))))
-                              (local.set $positive (i32.load offset=540 (i32.const 0)))
-                              (local.set $hitEnd (i32.shr_u (i32.sub (local.get $matched) (local.get $text)) (i32.const 1)))))))
+                              (local.set $matched (call $confirm (local.get $program) (i32.add (local.get $text) (i32.shl (local.get $start) (i32.const 1)))))
+                              (br_if $skip (i32.eqz (local.get $matched)))
+                              (if (i32.ne (local.get $matched) (i32.const 1))
+                                (then
+                                  (local.set $code (i32.sub (i32.const -1) (i32.load offset=536 (i32.const 0))))
+                                  (local.set $positive (i32.load offset=540 (i32.const 0)))
+                                  (local.set $hitEnd (i32.shr_u (i32.sub (local.get $matched) (local.get $text)) (i32.const 1)))))))))
                       (if (i32.ge_u (local.get $count) (local.get $cap))
                         (then
                           ;; full: the words from here on wait for the next call
