@@ -14,10 +14,11 @@
 ;;         nibble 0-7 its bit, 0 for 8-15
 ;;   1024  words: 4,096 slots of (hash + 1, list), open addressing from slotOf(hash): the hashes
 ;;         of keywords' first words, and which list of keywords starting with it (0 = empty slot)
-;;  33792  buckets: 65,536 bits, set where some keyword's first word hashes (bucketOf): most
-;;         words are no keyword's first word and are let go after one bit test
-;;  41984  map: per UTF-16 code unit, what normalization makes of it (0: dropped; below 128 unused)
-;; 173056  lists: per list of keywords, 64 bytes: i32 1 when one of them is a whole word (any
+;;  33792  buckets: 65,536 i16, by bucket (bucketOf): the list of keywords whose first word
+;;         hashes there, 0 for none (most words: let go after one load), 0xffff when two lists
+;;         share the bucket (the table above tells them apart)
+;; 164864  map: per UTF-16 code unit, what normalization makes of it (0: dropped; below 128 unused)
+;; 295936  lists: per list of keywords, 64 bytes: i32 1 when one of them is a whole word (any
 ;;         character may follow), 128 bits: the ASCII characters that may come right after the
 ;;         first word, 128 bits: those that may come after one to three separators (space,
 ;;         tab, line breaks, `_`, `-`), i32 1 when one of them is more than a negative label,
@@ -49,7 +50,7 @@
   ;; a non-ASCII character or the end of the text is left to JavaScript.
   (func $follows (param $list i32) (param $at i32) (param $end i32) (result i32)
     (local $entry i32) (local $c i32) (local $separators i32)
-    (local.set $entry (i32.add (i32.const 173056) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 64))))
+    (local.set $entry (i32.add (i32.const 295936) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 64))))
     (if (i32.load (local.get $entry)) (then (return (i32.const 1))))
     (if (i32.ge_u (local.get $at) (local.get $end)) (then (return (i32.const 1))))
     (local.set $c (i32.load16_u (local.get $at)))
@@ -327,26 +328,27 @@
             (local.set $h (i32.xor
               (i32.mul (i32.wrap_i64 (local.get $x)) (i32.const 0x9e3779b1))
               (i32.mul (i32.xor (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 32))) (local.get $len)) (i32.const 0x85ebca6b))))
-            ;; the bucket's bit, in the i32 holding it (a shift count is taken mod 32)
-            (if (i32.and (i32.shr_u (i32.load offset=33792 (i32.and (i32.shr_u (local.get $h) (i32.const 19)) (i32.const -4)))
-                                    (i32.shr_u (local.get $h) (i32.const 16)))
-                         (i32.const 1))
+            ;; the list of the word's bucket: not checked against the word's whole hash, since
+            ;; what follows compares the keywords themselves with the text
+            (local.set $list (i32.load16_u offset=33792 (i32.shl (i32.shr_u (local.get $h) (i32.const 16)) (i32.const 1))))
+            (if (local.get $list)
               (then
-                (local.set $list (call $lookup (i32.shr_u (local.get $h) (i32.const 2))))
+                (if (i32.eq (local.get $list) (i32.const 0xffff))
+                  (then (local.set $list (call $lookup (i32.shr_u (local.get $h) (i32.const 2))))))
                 (if (local.get $list)
                   (then
                     (local.set $entry (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 64)))
-                    (local.set $markers (i32.or (local.get $markers) (i32.load offset=173100 (local.get $entry))))
+                    (local.set $markers (i32.or (local.get $markers) (i32.load offset=295980 (local.get $entry))))
                     (block $skip
-                      (local.set $positive (i32.load offset=173092 (local.get $entry)))
-                      (local.set $fastLength (i32.load offset=173112 (local.get $entry)))
+                      (local.set $positive (i32.load offset=295972 (local.get $entry)))
+                      (local.set $fastLength (i32.load offset=295992 (local.get $entry)))
                       (if (local.get $fastLength)
                         (then
                           ;; the list is one keyword, one word of at most eight characters: it is
                           ;; this word exactly or not at all (the word ends at a boundary)
                           (br_if $skip (i32.or (i32.ne (local.get $fastLength) (local.get $len))
-                                               (i64.ne (i64.load offset=173104 (local.get $entry)) (local.get $x))))
-                          (local.set $code (i32.sub (i32.const -1) (i32.load offset=173116 (local.get $entry))))
+                                               (i64.ne (i64.load offset=295984 (local.get $entry)) (local.get $x))))
+                          (local.set $code (i32.sub (i32.const -1) (i32.load offset=295996 (local.get $entry))))
                           (local.set $hitEnd (i32.add (local.get $start) (local.get $len))))
                         (else
                           (br_if $skip (i32.eqz (call $follows (local.get $list)
@@ -354,7 +356,7 @@
                             (local.get $end))))
                           (local.set $code (local.get $list))
                           (local.set $hitEnd (i32.const 0))
-                          (local.set $program (i32.load offset=173096 (local.get $entry)))
+                          (local.set $program (i32.load offset=295976 (local.get $entry)))
                           (if (local.get $program)
                             (then
                               (local.set $matched (call $confirm (local.get $program) (i32.add (local.get $text) (i32.shl (local.get $start) (i32.const 1)))))
@@ -410,7 +412,7 @@
           (local.set $c (i32.load16_u (local.get $read)))
           (if (i32.ge_u (local.get $c) (i32.const 128))
             (then
-              (br_if $found (i32.ne (i32.load16_u offset=41984 (i32.shl (local.get $c) (i32.const 1))) (local.get $c)))))
+              (br_if $found (i32.ne (i32.load16_u offset=164864 (i32.shl (local.get $c) (i32.const 1))) (local.get $c)))))
           (local.set $read (i32.add (local.get $read) (i32.const 2)))
           (br_if $each (i32.lt_u (local.get $read) (local.get $stop))))
         (br $look)))
@@ -436,7 +438,7 @@
         (local.set $read (i32.add (local.get $read) (i32.const 2)))
         (if (i32.ge_u (local.get $c) (i32.const 128))
           (then
-            (local.set $c (i32.load16_u offset=41984 (i32.shl (local.get $c) (i32.const 1))))
+            (local.set $c (i32.load16_u offset=164864 (i32.shl (local.get $c) (i32.const 1))))
             (br_if $next (i32.eqz (local.get $c)))))
         (i32.store16 (local.get $write) (local.get $c))
         (local.set $write (i32.add (local.get $write) (i32.const 2)))
