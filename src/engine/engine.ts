@@ -207,12 +207,12 @@ class SegmentFacts {
   words(ruleIndex: number): RuleWords {
     if (!this.byRule) {
       const byRule: (RuleWords | undefined)[] = [];
-      const { starts, ends, words } = this.hits;
-      for (let i = 0; i < words.length; i++) {
+      const { starts, ends, words, positives } = this.hits;
+      for (const i of positives) {
         const word = words[i] as string;
         const start = starts[i] as number;
         const end = ends[i] as number;
-        if (!this.index.positive.has(word) || !this.labels(start, end)) continue;
+        if (!this.labels(start, end)) continue;
         for (const o of this.index.owners.get(word) ?? []) {
           if (o.kind === 'negative') continue;
           let found = byRule[o.rule];

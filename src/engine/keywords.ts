@@ -28,10 +28,16 @@ export interface HitList {
   readonly ends: readonly number[];
   /** Canonical form of what matched. */
   readonly words: readonly string[];
+  /** Which hits (indices, in order) are more than a negative label: the few a candidate search reads. */
+  readonly positives: readonly number[];
 }
 
-export function hitList(hits: readonly KeywordHit[]): HitList {
-  return { starts: hits.map((h) => h.start), ends: hits.map((h) => h.end), words: hits.map((h) => h.word) };
+export function hitList(hits: readonly KeywordHit[], index: KeywordIndex): HitList {
+  const positives: number[] = [];
+  hits.forEach((h, i) => {
+    if (index.positive.has(h.word)) positives.push(i);
+  });
+  return { starts: hits.map((h) => h.start), ends: hits.map((h) => h.end), words: hits.map((h) => h.word), positives };
 }
 
 export interface Candidate {

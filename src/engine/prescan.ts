@@ -162,7 +162,7 @@ function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton): P
       const low = Number(mask & 0xffffffffn);
       const high = Number(mask >> 32n);
       const hits = findKeywords(index, text);
-      return new Prescanned(text, () => hitList(hits), hits.some((h) => index.positive.has(h.word)), low, high);
+      return new Prescanned(text, () => hitList(hits, index), hits.some((h) => index.positive.has(h.word)), low, high);
     },
   };
 }
@@ -230,6 +230,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     });
     programs.push(Buffer.concat([...records, Buffer.from([0xff, 0xff, 0xff, 0xff])]));
   }
+  const positiveKeyword = Uint8Array.from(keywords, (w) => (index.positive.has(w) ? 1 : 0));
   const programBytes = programs.reduce((sum, p) => sum + (p?.length ?? 0), 0);
   const acceptAt = align(PROGRAMS_AT + programBytes, 8);
   const states = automaton.acceptLow.length;
@@ -316,6 +317,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     const starts: number[] = [];
     const ends: number[] = [];
     const found: string[] = [];
+    const positives: number[] = [];
     let lastEnd = 0;
     for (;;) {
       const count = words32[(RESULTS_AT >> 2) + 4] as number;
@@ -326,6 +328,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
         // < 0: found by prescan.wat; > 0: a list with punctuation for keywordIn
         if (code < 0) {
           lastEnd = words32[at + 2] as number;
+          if (positiveKeyword[-1 - code] === 1) positives.push(found.length);
           starts.push(start);
           ends.push(lastEnd);
           found.push(keywords[-1 - code] as string);
@@ -333,13 +336,14 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
           const hit = keywordIn(lists[code - 1] as readonly Candidate[], text, start);
           if (!hit) continue;
           lastEnd = hit.end;
+          if (index.positive.has(hit.word)) positives.push(found.length);
           starts.push(start);
           ends.push(hit.end);
           found.push(hit.word);
         }
       }
       const resume = words32[(RESULTS_AT >> 2) + 5] as number;
-      if (resume >= n) return { starts, ends, words: found };
+      if (resume >= n) return { starts, ends, words: found, positives };
       exports.words(textAt, resume, n, hitsAt, HIT_CAP, digitWords);
     }
   };
@@ -368,7 +372,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       const maybeDisclaimer = !complete || ((words32[(RESULTS_AT >> 2) + 8] as number) & DISCLAIMER_MARKER) !== 0;
       const scan = ++scans;
       // The word hits stay in memory until the next scan; asked for later, they are found again.
-      const confirm = (): HitList => (scan === scans ? confirmHits(text, n) : hitList(findKeywords(index, text)));
+      const confirm = (): HitList => (scan === scans ? confirmHits(text, n) : hitList(findKeywords(index, text), index));
       if (memory.length > textAt + KEEP_TEXT_BYTES) {
         const hits = confirmHits(text, n);
         shrink();
