@@ -288,7 +288,14 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       programAt += program.length;
     }
   }
-  Buffer.from(normalizationMap().buffer).copy(memory, MAP_AT);
+  const map = normalizationMap();
+  Buffer.from(map.buffer).copy(memory, MAP_AT);
+  // The Unicode spaces normalization leaves as they are: keywords' words may be separated by
+  // them (keywords.ts's maybeSeparator), which prescan.wat checks against the one it is given.
+  const keptSpaces: number[] = [];
+  for (let c = 128; c < 65536; c++) if (map[c] === c && /\s/.test(String.fromCharCode(c))) keptSpaces.push(c);
+  if (keptSpaces.length > 1) return javascriptPrescanner(index, automaton);
+  memory.writeUInt32LE(keptSpaces[0] ?? 0x10000, RESULTS_AT + 36); // 0x10000: no character
   for (let s = 0; s < states; s++) {
     memory.writeUInt32LE(acceptLow[s] as number, acceptAt + 8 * s);
     memory.writeUInt32LE(acceptHigh[s] as number, acceptAt + 8 * s + 4);

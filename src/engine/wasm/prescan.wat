@@ -7,7 +7,8 @@
 ;;         offset in a row of transitions); entry 128 for every non-ASCII character (class 0)
 ;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 words written that start
 ;;         more than a negative label, i32 words written, i32 resume; 536, 540: what $confirm
-;;         found (keyword id, more than a negative label); 544: marker bits seen
+;;         found (keyword id, more than a negative label); 544: marker bits seen; 548: the one
+;;         non-ASCII space that normalization leaves (U+1680), a separator between keyword words
 ;;    608  9 i64: per length 0-8, the mask of that many low bytes
 ;;    576  anchors (the shape automaton's gate): 16 bytes, per low nibble of an ASCII character
 ;;         the high nibbles (as bits) whose characters are anchors; 592: 16 bytes, per high
@@ -78,8 +79,8 @@
   ;; at the word starting at address $at: each word of a keyword in any case, up to three
   ;; separators between words, no letter or digit after the last. Returns the address after the
   ;; first (longest) that matches, with its id at 536 and whether it is more than a negative
-  ;; label at 540; 0 when none matches; 1 when JavaScript must decide (a non-ASCII character
-  ;; where a separator may be: only JavaScript knows which are spaces).
+  ;; label at 540; 0 when none matches. A non-ASCII character separates words only when it is
+  ;; the one Unicode space normalization keeps (at 548, from prescan.ts: U+1680).
   (func $confirm (param $program i32) (param $at i32) (result i32)
     (local $q i32) (local $pos i32) (local $b i32) (local $c i32) (local $separators i32)
     (block $none
@@ -106,9 +107,10 @@
                 (block $stop
                   (loop $skip
                     (br_if $stop (i32.ge_u (local.get $separators) (i32.const 3)))
-                    (if (i32.ge_u (local.get $c) (i32.const 128)) (then (return (i32.const 1))))
-                    (br_if $stop (i32.eqz (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 95)))
-                                                  (i32.or (i32.eq (local.get $c) (i32.const 45)) (i32.lt_u (i32.sub (local.get $c) (i32.const 9)) (i32.const 5))))))
+                    (br_if $stop (i32.eqz (i32.or
+                      (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 95)))
+                              (i32.or (i32.eq (local.get $c) (i32.const 45)) (i32.lt_u (i32.sub (local.get $c) (i32.const 9)) (i32.const 5))))
+                      (i32.eq (local.get $c) (i32.load offset=548 (i32.const 0))))))
                     (local.set $separators (i32.add (local.get $separators) (i32.const 1)))
                     (local.set $pos (i32.add (local.get $pos) (i32.const 2)))
                     (local.set $c (i32.load16_u (local.get $pos)))
