@@ -78,7 +78,7 @@ function containsWords(outer: string, inner: string): boolean {
 
 
 /** ASCII letters and digits, the characters a word is made of, upper case folded to lower; -1 otherwise. */
-export const FOLD = new Int16Array(128).fill(-1);
+const FOLD = new Int16Array(128).fill(-1);
 for (let c = 48; c <= 57; c++) FOLD[c] = c;
 for (let c = 97; c <= 122; c++) FOLD[c] = c;
 for (let c = 65; c <= 90; c++) FOLD[c] = c + 32;

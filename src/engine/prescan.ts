@@ -9,7 +9,7 @@
  * queue workers. Where WebAssembly is unavailable (node --jitless), the same results come from
  * the JavaScript functions, slower.
  */
-import { bucketOf, findKeywords, hashWord, hitList, keywordIn, mixWord, slotOf, type Candidate, type HitList, type KeywordHit, type KeywordIndex } from './keywords.js';
+import { bucketOf, findKeywords, hashWord, hitList, keywordIn, slotOf, type Candidate, type HitList, type KeywordHit, type KeywordIndex } from './keywords.js';
 import { DISCLAIMER_TRIGGERS } from './text.js';
 import { normalizeText, replacement, SPECIAL } from './normalize.js';
 import { shapesIn, type ShapeAutomaton } from './shapes.js';
@@ -140,14 +140,9 @@ const DISCLAIMER_MARKER = 1;
 function disclaimerKeys(): number[] | undefined {
   const { words, prefix } = DISCLAIMER_TRIGGERS;
   if (prefix.length !== 8) return undefined;
-  let low = 0;
-  let high = 0;
-  for (let i = 0; i < 8; i++) {
-    if (i < 4) low |= prefix.charCodeAt(i) << (8 * i);
-    else high |= prefix.charCodeAt(i) << (8 * (i - 4));
-  }
   const keys = words.map(hashWord);
-  for (let length = 9; length < 64; length++) keys.push(mixWord(low, high, length));
+  // Any word of this length that starts with the prefix has the hash of this one.
+  for (let length = 9; length < 64; length++) keys.push(hashWord(prefix.padEnd(length, 'x')));
   return keys;
 }
 
