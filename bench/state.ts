@@ -64,7 +64,10 @@ await store.close({
   messages,
   messagesWithPhi: messages,
   errors: 0,
+  skipped: 0,
   bytes: 0,
+  strict: false,
+  status: 'complete',
 });
 store.dispose();
 

@@ -75,6 +75,7 @@ interface ScanFlags {
   state?: string;
   progress: boolean;
   sinceLast: boolean;
+  strict: boolean;
   accounts?: string;
   folders?: string[];
   excludeFolders?: string[];
@@ -183,15 +184,18 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
         stream.once('error', (err) => reject(new ScanError('usage', `--out ${output.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
       });
     }
-    sinks.push(createSink(format, textOutput(stream, toFile)));
+    sinks.push(createSink(format, textOutput(stream, toFile, !toFile)));
   }
   const graph = await graphOptions(sources, flags);
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
   // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
   const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
+  const onSignal = (): void => abort.abort('signal');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // `scan | head -1`: the reader went away. Stop quietly; the run is marked interrupted
+  // (output-closed) in the state store and the other outputs, and the exit status is 3.
+  process.stdout.on('error', () => abort.abort('output-closed'));
   const queueUrl = resolveRedisUrl(flags.queue, process.env);
   const imapOptions = {
     env: process.env,
@@ -253,14 +257,14 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       sinks: [...sinks, store],
       checkpoints: store,
       sinceLast: flags.sinceLast,
+      strict: flags.strict,
       signal: abort.signal,
       ...(progress && !queued ? { onProgress: progress.update } : {}),
       ...(graph.options ? { graph: graph.options } : {}),
       ...(queued ? { remote: queued.coordinator } : {}),
     });
-    if (abort.signal.aborted) store.setStatus('aborted');
     // Written completely: the queued scan's jobs and results in Redis can go.
-    else await queued?.done();
+    if (!abort.signal.aborted) await queued?.done();
     return result.exitCode;
   } finally {
     await queued?.coordinator.close();
@@ -273,11 +277,14 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   }
 }
 
-/** `phi-scan report | head`: a reader that stops early is not an error. */
-function quietOnClosedStdout(): void {
+/**
+ * `phi-scan report | head`, `rules test … | head`: a reader that stops early is not an error;
+ * the command stops quietly with the status it had (`status`: what it would have returned).
+ */
+function quietOnClosedStdout(status: number = EXIT.clean): void {
   process.stdout.once('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(EXIT.clean);
-    throw err;
+    if (err.code !== 'EPIPE') process.stderr.write(`phi-scan: standard output: ${err.code ?? 'write error'}\n`);
+    process.exit(err.code === 'EPIPE' ? status : EXIT.incomplete);
   });
 }
 
@@ -332,6 +339,7 @@ async function runRemediate(flags: { outDir: string; state?: string; run?: numbe
       throw new ScanError('usage', `--out-dir ${flags.outDir}: cannot create (${(err as { code?: string }).code ?? 'I/O error'})`);
     }
     const written = await writeRemediationPerOwner(db, flags.outDir, openOutFile, flags.run);
+    quietOnClosedStdout(EXIT.clean);
     // One line per owner on stdout (counts and file names only), for the ticket glue.
     for (const w of written) process.stdout.write(`${JSON.stringify({ type: 'remediation', ...w, csv: `${w.file}.csv`, json: `${w.file}.json` })}\n`);
     return EXIT.clean;
@@ -370,6 +378,7 @@ async function runDiff(a: number, b: number, flags: { state?: string; format: 'j
 
 async function runRulesList(flags: { rules?: string[] }): Promise<number> {
   const { rules } = await loadRules(rulesDirs(flags.rules));
+  quietOnClosedStdout(EXIT.clean);
   const rows = rules.map((r) => [r.id, r.category, r.detector.id, String(r.patterns.length), r.file]);
   const header = ['RULE', 'CATEGORY', 'DETECTOR', 'PATTERNS', 'FILE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
@@ -390,6 +399,7 @@ async function runRulesTest(file: string, flags: { rules?: string[]; minConfiden
   const hits = engine
     .scan({ location: 'body', item: 'body', format: 'text', text })
     .filter((h) => confidenceRank(h.finding.confidence) >= confidenceRank(flags.minConfidence));
+  quietOnClosedStdout(hits.length > 0 ? EXIT.phiFound : EXIT.clean);
   for (const { finding: f } of hits) {
     const why = [`pattern=${f.why.pattern}`, `verdict=${f.why.verdict}`];
     if (f.why.label) why.push(`label="${f.why.label}"`);
@@ -438,6 +448,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--attachment-timeout <seconds>', 'time to read one attachment, archives included (default 30)', positiveInt)
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
+    .option('--strict', 'items not read by design (images without text, legacy .doc, unsupported attachments) make the scan incomplete (exit 3)', false)
     .option('--no-progress', 'no progress line on stderr')
     .option('--users <list>', 'graph: only these users (UPNs or ids), comma-separated, or @FILE with one a line')
     .option('--group <id>', 'graph: only the user members (transitive) of this group')

@@ -9,13 +9,13 @@
 import pLimit from 'p-limit';
 import type { Category, Confidence } from '../model/finding.js';
 import type { Checkpoint, SourceUnit } from '../model/message.js';
-import type { Problem } from '../model/problem.js';
+import { severityOf, type Problem } from '../model/problem.js';
 import { createEngine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
 import { createSource } from '../sources/index.js';
 import type { ImapSourceOptions, Source, SourceOptions, UnitProblem } from '../sources/types.js';
 import type { CheckpointStore } from '../state/checkpoints.js';
-import type { ErrorRecord, MailboxRecord, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
+import type { ErrorRecord, MailboxRecord, RunStatus, ScanEvent, ScanSummary, Sink, StopReason } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
 import type { ExtractLimits } from '../extract/context.js';
 import { createScanner, type MessageScanner } from './scanner.js';
@@ -42,7 +42,13 @@ export interface ScanOptions extends ThreadOptions {
   readonly checkpoints?: CheckpointStore;
   /** Resume every unit after its checkpoint: scan only what is new. */
   readonly sinceLast?: boolean;
+  /**
+   * Stops the scan; what was read is reported and the run is marked `interrupted`. Abort with
+   * the reason `'output-closed'` when the reader of the output went away (default: `'signal'`).
+   */
   readonly signal?: AbortSignal;
+  /** `--strict`: items not read by design (severity `skipped`) make the scan incomplete too. */
+  readonly strict?: boolean;
   readonly onProgress?: (progress: Progress) => void;
   /** Settings of `graph://` sources. */
   readonly graph?: SourceOptions['graph'];
@@ -84,7 +90,7 @@ export interface Progress {
 
 export interface ScanResult {
   readonly summary: ScanSummary;
-  /** 0 nothing found, 1 PHI found, 3 incomplete (CONTRACT.md exit status). */
+  /** 0 nothing found, 1 PHI found, 3 incomplete or interrupted (CONTRACT.md exit status). */
   readonly exitCode: 0 | 1 | 3;
 }
 
@@ -104,6 +110,26 @@ interface MailboxStats {
   messagesWithPhi: number;
   byCategory: Map<Category, number>;
   errors: number;
+  skipped: number;
+  /** A unit of the mailbox ended after the scan was told to stop. */
+  interrupted: boolean;
+}
+
+const newStats = (source: string, mailbox: string): MailboxStats => ({
+  source,
+  mailbox,
+  messages: 0,
+  messagesWithPhi: 0,
+  byCategory: new Map(),
+  errors: 0,
+  skipped: 0,
+  interrupted: false,
+});
+
+/** Why the scan was stopped, from its AbortSignal's reason. */
+export function stopReason(signal: AbortSignal | undefined): StopReason | undefined {
+  if (!signal?.aborted) return undefined;
+  return signal.reason === 'output-closed' ? 'output-closed' : 'signal';
 }
 
 /** Resolves every SOURCE to its units first, so a bad path fails the run before any output (exit 2). */
@@ -190,7 +216,7 @@ async function scanUnits(
   work.forEach(({ unit }, i) => {
     const key = `${unit.source}\0${unit.mailbox}`;
     if (!stats.has(key)) {
-      stats.set(key, { source: unit.source, mailbox: unit.mailbox, messages: 0, messagesWithPhi: 0, byCategory: new Map(), errors: 0 });
+      stats.set(key, newStats(unit.source, unit.mailbox));
       mailboxOrder.push(key);
     }
     lastUnitOfMailbox.set(key, i);
@@ -203,7 +229,7 @@ async function scanUnits(
     const spec = redactPath(engine.redact)(source.spec);
     const key = `${spec}\0${mailbox}`;
     if (!stats.has(key)) {
-      stats.set(key, { source: spec, mailbox, messages: 0, messagesWithPhi: 0, byCategory: new Map(), errors: 0 });
+      stats.set(key, newStats(spec, mailbox));
       mailboxOrder.push(key);
       problemKeys.push(key);
     }
@@ -243,14 +269,25 @@ async function scanUnits(
       for (const f of event.outcome.findings) s.byCategory.set(f.category, (s.byCategory.get(f.category) ?? 0) + 1);
     } else if (event.type === 'error') {
       const s = stats.get(`${event.record.source}\0${event.record.mailbox ?? ''}`);
-      if (s) s.errors++;
+      if (s && event.record.severity === 'skipped') s.skipped++;
+      else if (s) s.errors++;
     }
   };
   const mailboxRecord = (key: string): MailboxRecord => {
     const s = stats.get(key) as MailboxStats;
     const byCategory: MailboxRecord['byCategory'] = {};
     for (const [c, n] of [...s.byCategory].sort((a, b) => (a[0] < b[0] ? -1 : 1))) byCategory[c] = n;
-    return { type: 'mailbox', source: s.source, mailbox: s.mailbox, messages: s.messages, messagesWithPhi: s.messagesWithPhi, byCategory, errors: s.errors };
+    return {
+      type: 'mailbox',
+      source: s.source,
+      mailbox: s.mailbox,
+      messages: s.messages,
+      messagesWithPhi: s.messagesWithPhi,
+      byCategory,
+      errors: s.errors,
+      skipped: s.skipped,
+      ...(s.interrupted ? { interrupted: true as const } : {}),
+    };
   };
   const closeUnitsInOrder = (): void => {
     while (head < work.length && finished[head]) {
@@ -332,6 +369,8 @@ async function scanUnits(
       else await scanUnit(source, unit, options.sinceLast ? checkpoints?.get(unit.id) : undefined, unitCtx, out);
     } finally {
       await checkpoints?.flush();
+      // Stopped (SIGINT, closed output) before this unit ended: its mailbox is only partly read.
+      if (options.signal?.aborted) (stats.get(`${unit.source}\0${unit.mailbox}`) as MailboxStats).interrupted = true;
       finished[index] = true;
       closeUnitsInOrder();
     }
@@ -359,11 +398,22 @@ async function scanUnits(
     messages: mailboxes.reduce((n, m) => n + m.messages, 0),
     messagesWithPhi: mailboxes.reduce((n, m) => n + m.messagesWithPhi, 0),
     errors: mailboxes.reduce((n, m) => n + m.errors, 0),
+    skipped: mailboxes.reduce((n, m) => n + m.skipped, 0),
     bytes: totalBytes,
+    strict: options.strict === true,
+    ...runStatus(mailboxes, options),
   };
   for (const sink of options.sinks) await sink.close(summary);
-  const exitCode = summary.errors > 0 || options.signal?.aborted ? 3 : summary.messagesWithPhi > 0 ? 1 : 0;
+  const exitCode = summary.status !== 'complete' ? 3 : summary.messagesWithPhi > 0 ? 1 : 0;
   return { summary, exitCode };
+}
+
+/** The run's outcome: what decides exit 3, the `run` record and the state store's run status. */
+function runStatus(mailboxes: readonly MailboxRecord[], options: ScanOptions): { status: RunStatus; stoppedBy?: StopReason } {
+  const stoppedBy = stopReason(options.signal);
+  if (stoppedBy !== undefined) return { status: 'interrupted', stoppedBy };
+  const failed = mailboxes.some((m) => m.errors > 0 || (options.strict === true && m.skipped > 0));
+  return { status: failed ? 'incomplete' : 'complete' };
 }
 
 function errorRecord(unit: SourceUnit, problem: Problem, messageId?: string): ErrorRecord {
@@ -376,5 +426,6 @@ function errorRecord(unit: SourceUnit, problem: Problem, messageId?: string): Er
     ...(problem.location !== undefined ? { location: problem.location } : {}),
     error: problem.message,
     code: problem.code,
+    severity: severityOf(problem.code),
   };
 }

@@ -1,6 +1,10 @@
-/** `--format jsonl`: CONTRACT.md's records, one JSON object a line, streamed as the scan goes. */
+/**
+ * `--format jsonl`: CONTRACT.md's records, one JSON object a line, streamed as the scan goes,
+ * and last a `run` record with the run's outcome (complete, incomplete, interrupted): a file
+ * without one was cut short.
+ */
 import type { Sink } from './types.js';
-import { findingRecord, messageRecord } from './types.js';
+import { findingRecord, messageRecord, runRecord } from './types.js';
 import type { TextOutput } from './output.js';
 
 export function jsonlSink(out: TextOutput): Sink {
@@ -17,7 +21,8 @@ export function jsonlSink(out: TextOutput): Sink {
         await out.write(`${JSON.stringify(event.record)}\n`);
       }
     },
-    async close() {
+    async close(summary) {
+      await out.write(`${JSON.stringify(runRecord(summary))}\n`);
       await out.end();
     },
   };

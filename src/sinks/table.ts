@@ -3,6 +3,7 @@
  * Counts only: no identifiers, masked or not.
  */
 import { CATEGORIES, type Category } from '../model/finding.js';
+import { SKIPPED_DESCRIPTION } from '../model/problem.js';
 import type { MailboxRecord, Sink, ScanSummary } from './types.js';
 import type { TextOutput } from './output.js';
 
@@ -43,15 +44,27 @@ export function renderTable(summary: ScanSummary, individuals?: Individuals): st
   const rows = rankMailboxes(summary.mailboxes);
   const shownCategories = CATEGORIES.filter((c) => rows.some((r) => (r.byCategory[c] ?? 0) > 0));
   const people = (r: MailboxRecord): number => individuals?.byMailbox.get(`${r.source}\0${r.mailbox}`) ?? 0;
-  const header = ['Mailbox', 'Messages', 'With PHI', '%', ...shownCategories.map((c) => CATEGORY_HEADINGS[c]), ...(individuals ? ['People'] : []), 'Errors'];
+  const showSkipped = summary.skipped > 0;
+  const header = [
+    'Mailbox',
+    'Messages',
+    'With PHI',
+    '%',
+    ...shownCategories.map((c) => CATEGORY_HEADINGS[c]),
+    ...(individuals ? ['People'] : []),
+    'Errors',
+    ...(showSkipped ? ['Not read'] : []),
+  ];
   const body = rows.map((r) => [
-    summary.sources.length > 1 && new Set(summary.mailboxes.map((m) => m.mailbox)).size < summary.mailboxes.length ? `${r.mailbox} (${r.source})` : r.mailbox,
+    // Partly read mailboxes are marked with * (the line below the table says why).
+    `${summary.sources.length > 1 && new Set(summary.mailboxes.map((m) => m.mailbox)).size < summary.mailboxes.length ? `${r.mailbox} (${r.source})` : r.mailbox}${r.interrupted ? ' *' : ''}`,
     String(r.messages),
     String(r.messagesWithPhi),
     r.messages > 0 ? `${Math.round((100 * r.messagesWithPhi) / r.messages)}%` : '-',
     ...shownCategories.map((c) => String(r.byCategory[c] ?? 0)),
     ...(individuals ? [`${people(r)}${people(r) >= HHS_THRESHOLD ? '!' : ''}`] : []),
     String(r.errors),
+    ...(showSkipped ? [String(r.skipped)] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]): string =>
@@ -65,8 +78,20 @@ export function renderTable(summary: ScanSummary, individuals?: Individuals): st
     `${summary.messages} messages in ${rows.length} mailbox${rows.length === 1 ? '' : 'es'} scanned; ` +
       `${summary.messagesWithPhi} hold PHI at ${summary.minConfidence} confidence or above${pct}, in ${withPhi} mailbox${withPhi === 1 ? '' : 'es'}.`,
   );
+  if (summary.status === 'interrupted') {
+    out.push(
+      `INTERRUPTED: the scan was stopped (${summary.stoppedBy === 'output-closed' ? 'its output was closed' : 'SIGINT/SIGTERM'}) before it ended; ` +
+        'these counts cover only what was read (mailboxes marked * were partly read). Run it again with --since-last to finish.',
+    );
+  }
   if (summary.errors > 0) {
     out.push(`${summary.errors} item${summary.errors === 1 ? '' : 's'} could not be read: the scan is incomplete (see --format jsonl for the error records).`);
+  }
+  if (summary.skipped > 0) {
+    out.push(
+      `${summary.skipped} item${summary.skipped === 1 ? '' : 's'} ${SKIPPED_DESCRIPTION}` +
+        (summary.strict ? ': with --strict, the scan is incomplete.' : '; not an error (--strict makes them one).'),
+    );
   }
   out.push('Category columns count findings: distinct identifiers per message location.');
   if (individuals) {

@@ -3,7 +3,7 @@
  * Field names and order are fixed by the contract; sinks may add fields, never rename.
  */
 import type { Category, Confidence, Explanation, Finding } from '../model/finding.js';
-import type { ProblemCode } from '../model/problem.js';
+import type { ProblemCode, Severity } from '../model/problem.js';
 import type { MessageOutcome } from '../pipeline/scan-message.js';
 
 export interface MessageContext {
@@ -47,7 +47,12 @@ export interface MailboxRecord {
   messagesWithPhi: number;
   /** Number of findings per category (only categories that occur). */
   byCategory: Partial<Record<Category, number>>;
+  /** `error` records of severity `failed` (they make the scan incomplete). */
   errors: number;
+  /** `error` records of severity `skipped`: items not read by design (model/problem.ts). */
+  skipped: number;
+  /** Present (true) when the run stopped before this mailbox was read to its end. */
+  interrupted?: true;
 }
 
 export interface ErrorRecord {
@@ -59,6 +64,26 @@ export interface ErrorRecord {
   location?: string;
   error: string;
   code: ProblemCode;
+  severity: Severity;
+}
+
+/** How a run ended: `incomplete` some item failed (or, with --strict, was skipped); `interrupted` it stopped early. */
+export type RunStatus = 'complete' | 'incomplete' | 'interrupted';
+/** Why an interrupted run stopped: SIGINT/SIGTERM, or the reader of its output went away. */
+export type StopReason = 'signal' | 'output-closed';
+
+/** The last JSONL record of every run: its outcome, so a consumer can tell a finished report from a cut one. */
+export interface RunRecord {
+  type: 'run';
+  status: RunStatus;
+  stoppedBy?: StopReason;
+  startedAt: string;
+  finishedAt: string;
+  messages: number;
+  messagesWithPhi: number;
+  errors: number;
+  skipped: number;
+  strict: boolean;
 }
 
 export type ScanEvent =
@@ -74,8 +99,30 @@ export interface ScanSummary {
   readonly mailboxes: readonly MailboxRecord[];
   readonly messages: number;
   readonly messagesWithPhi: number;
+  /** `failed` error records. */
   readonly errors: number;
+  /** `skipped` error records (not read by design). */
+  readonly skipped: number;
   readonly bytes: number;
+  /** `--strict`: skipped items make the run incomplete too. */
+  readonly strict: boolean;
+  readonly status: RunStatus;
+  readonly stoppedBy?: StopReason;
+}
+
+export function runRecord(summary: ScanSummary): RunRecord {
+  return {
+    type: 'run',
+    status: summary.status,
+    ...(summary.stoppedBy !== undefined ? { stoppedBy: summary.stoppedBy } : {}),
+    startedAt: summary.startedAt,
+    finishedAt: summary.finishedAt,
+    messages: summary.messages,
+    messagesWithPhi: summary.messagesWithPhi,
+    errors: summary.errors,
+    skipped: summary.skipped,
+    strict: summary.strict,
+  };
 }
 
 /** A report format or any other consumer of scan events (state store, remediation list). */

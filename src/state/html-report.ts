@@ -5,7 +5,8 @@
  * the HHS threshold and the first rows of the remediation list. Masked values only.
  */
 import { CATEGORIES, type Category } from '../model/finding.js';
-import { HHS_THRESHOLD, listRuns, remediationRows, summarize } from './picture.js';
+import { SKIPPED_DESCRIPTION } from '../model/problem.js';
+import { HHS_THRESHOLD, listRuns, remediationRows, summarize, unfinishedRun } from './picture.js';
 import type { StateDb } from './store.js';
 
 const esc = (s: string | number | null): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -70,6 +71,8 @@ export function renderHtmlReport(db: StateDb, asOf?: number): string {
   const points = trend(db, asOf);
   const p = summarize(db, asOf);
   const t = p.totals;
+  const cut = unfinishedRun(db, asOf);
+  const skipped = p.mailboxes.reduce((n, m) => n + m.skipped, 0);
   const byCategory = new Map<Category, number>();
   for (const m of p.mailboxes) for (const c of CATEGORIES) byCategory.set(c, (byCategory.get(c) ?? 0) + (m.byCategory[c] ?? 0));
   const cats = CATEGORIES.filter((c) => (byCategory.get(c) ?? 0) > 0);
@@ -79,7 +82,7 @@ export function renderHtmlReport(db: StateDb, asOf?: number): string {
         `<tr class="${m.overThreshold ? 'over' : m.messagesWithPhi > 0 ? 'phi' : ''}"><td>${esc(m.mailbox)}</td><td>${esc(m.source)}</td><td class="n">${m.estimatedIndividuals}</td>` +
         `<td class="n">${m.individuals}</td><td class="n">${m.dobOnlyIndividuals}</td><td class="n">${m.messages}</td><td class="n">${m.messagesWithPhi}</td>` +
         cats.map((c) => `<td class="n">${m.byCategory[c] ?? 0}</td>`).join('') +
-        `<td class="n">${m.errors}</td><td>${m.overThreshold ? `≥ ${HHS_THRESHOLD}: reportable` : ''}</td></tr>`,
+        `<td class="n">${m.errors}</td><td class="n">${m.skipped}</td><td>${m.overThreshold ? `≥ ${HHS_THRESHOLD}: reportable` : ''}</td></tr>`,
     )
     .join('\n');
   const remediation: string[] = [];
@@ -98,11 +101,19 @@ export function renderHtmlReport(db: StateDb, asOf?: number): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light"><title>phi-scan report</title><style>${STYLE}</style></head><body>
 <h1>phi-scan report${p.asOf !== undefined ? ` as of run #${p.asOf}` : ''}</h1>
 <p>Generated ${esc(new Date().toISOString())} from the state store. Values are masked; no identifier appears in this page.</p>
+${
+  cut
+    ? `<p class="over" id="interrupted">Run #${cut.run} ${
+        cut.status === 'interrupted' ? `was interrupted (${cut.stoppedBy === 'output-closed' ? 'its output was closed' : 'SIGINT/SIGTERM'})` : 'has not finished (still running, or killed)'
+      }: this picture holds only what it read. Run <code>phi-scan scan --since-last</code> to finish it.</p>`
+    : ''
+}
+${skipped > 0 ? `<p>${skipped} items ${esc(SKIPPED_DESCRIPTION)} (counted under "Not read by design", not errors).</p>` : ''}
 <div><span class="kpi"><b>${t.estimatedIndividuals}</b>distinct individuals (estimate)</span><span class="kpi"><b>${t.individuals}</b>by SSN / Medicare ID / member ID</span>
 <span class="kpi"><b>${t.messagesWithPhi}</b>messages holding PHI</span><span class="kpi"><b>${t.messages}</b>messages scanned</span>
 <span class="kpi"><b>${t.mailboxesOverThreshold}</b>mailboxes at or over ${HHS_THRESHOLD}</span></div>
 <h2>Mailboxes ranked by exposure</h2>
-<table><tr><th>Mailbox</th><th>Source</th><th>Individuals (est.)</th><th>By direct ID</th><th>DOB only</th><th>Messages</th><th>With PHI</th>${cats.map((c) => `<th>${esc(c)}</th>`).join('')}<th>Errors</th><th>HHS</th></tr>
+<table><tr><th>Mailbox</th><th>Source</th><th>Individuals (est.)</th><th>By direct ID</th><th>DOB only</th><th>Messages</th><th>With PHI</th>${cats.map((c) => `<th>${esc(c)}</th>`).join('')}<th>Errors</th><th>Not read by design</th><th>HHS</th></tr>
 ${mailboxRows}</table>
 <h2>Findings by category</h2>
 ${barChart(

@@ -12,7 +12,8 @@ export const MIGRATIONS: readonly string[] = [
     id INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    -- running (or killed: never finished) | complete | incomplete (exit 3) | aborted
+    -- running (or killed: never finished) | complete | incomplete (exit 3) | interrupted (SIGINT/SIGTERM;
+    -- 'aborted' up to 0.1.0) | output-closed (the reader of stdout went away); errors counts failed items only
     status TEXT NOT NULL DEFAULT 'running',
     sources TEXT NOT NULL,            -- JSON array of SOURCE specs (credentials are never in them)
     since_last INTEGER NOT NULL DEFAULT 0,

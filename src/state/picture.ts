@@ -12,7 +12,7 @@
 import type { Category, Confidence } from '../model/finding.js';
 import { CATEGORIES } from '../model/finding.js';
 import type { ErrorRecord, FindingRecord, MailboxRecord, MessageRecord } from '../sinks/types.js';
-import type { ProblemCode } from '../model/problem.js';
+import { severityOf, type ProblemCode } from '../model/problem.js';
 import type { StateDb } from './store.js';
 
 /** HHS breach notification: 500 or more individuals (45 CFR 164.408(b)). */
@@ -49,14 +49,41 @@ export function listRuns(db: StateDb): RunRow[] {
     id: r.id,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
-    // A run still "running" that is not this process's is one that was killed.
-    status: r.status,
+    // A run still "running" that is not this process's is one that was killed; 0.1.0 wrote 'aborted' for 'interrupted'.
+    status: r.status === 'aborted' ? 'interrupted' : r.status,
     sources: JSON.parse(r.sources) as string[],
     sinceLast: r.since_last === 1,
     messages: r.messages,
     messagesWithPhi: r.messages_with_phi,
     errors: r.errors,
   }));
+}
+
+/**
+ * The run a picture is as of, when it did not end normally: `interrupted` (SIGINT/SIGTERM, or its
+ * output was closed) or `unfinished` (still running, or killed). Its mailboxes hold only what it
+ * read; a `--since-last` scan finishes them. Undefined for a run that ended (complete or incomplete).
+ */
+export interface UnfinishedRun {
+  readonly type: 'run';
+  readonly run: number;
+  readonly status: 'interrupted' | 'unfinished';
+  readonly stoppedBy?: 'signal' | 'output-closed';
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+}
+
+export function unfinishedRun(db: StateDb, asOf?: number): UnfinishedRun | undefined {
+  const id = asOf ?? latestRunId(db);
+  if (id === undefined) return undefined;
+  const r = db.prepare('SELECT id, status, started_at, finished_at FROM runs WHERE id = ?').get(id) as
+    | { id: number; status: string; started_at: string; finished_at: string | null }
+    | undefined;
+  if (!r || r.status === 'complete' || r.status === 'incomplete') return undefined;
+  const base = { type: 'run' as const, run: r.id, startedAt: r.started_at, finishedAt: r.finished_at };
+  if (r.status === 'running') return { ...base, status: 'unfinished' };
+  // 'aborted': how 0.1.0 marked a run stopped by a signal.
+  return { ...base, status: 'interrupted', stoppedBy: r.status === 'output-closed' ? 'output-closed' : 'signal' };
 }
 
 export function latestRunId(db: StateDb): number | undefined {
@@ -79,7 +106,10 @@ export interface MailboxSummary {
   readonly messages: number;
   readonly messagesWithPhi: number;
   readonly byCategory: Partial<Record<Category, number>>;
+  /** Items that failed (severity `failed`). */
   readonly errors: number;
+  /** Items not read by design (severity `skipped`). */
+  readonly skipped: number;
   /** Distinct direct identifiers (SSN, Medicare ID, member ID). */
   readonly individuals: number;
   /** Distinct dates of birth in messages without a direct identifier (an estimate). */
@@ -159,7 +189,7 @@ export interface Picture {
   };
 }
 
-export type PictureRecord = FindingRecord | MessageRecord | MailboxRecord | ErrorRecord;
+export type PictureRecord = FindingRecord | MessageRecord | MailboxRecord | ErrorRecord | UnfinishedRun;
 
 /**
  * Streams the picture in scan's JSONL record types (CONTRACT.md "Incremental scans"): per
@@ -185,13 +215,18 @@ export function* pictureRecords(db: StateDb, asOf?: number): Generator<PictureRe
     let count = 0;
     let withPhi = 0;
     let errorCount = 0;
+    let skippedCount = 0;
+    const count1 = (code: string): void => {
+      if (severityOf(code) === 'skipped') skippedCount++;
+      else errorCount++;
+    };
     const byCategory = new Map<Category, number>();
     let current: JoinedRow | undefined;
     const endMessage = function* (m: JoinedRow): Generator<PictureRecord> {
       const nErrors = errorCounts.get(`${m.id}:${m.run_id}`) ?? 0;
-      errorCount += nErrors;
       if (nErrors > 0) {
         for (const e of errors.all(m.id, m.run_id) as { folder: string | null; message_id: string | null; location: string | null; code: ProblemCode; error: string }[]) {
+          count1(e.code);
           yield errorRecord(mb, e);
         }
       }
@@ -235,7 +270,7 @@ export function* pictureRecords(db: StateDb, asOf?: number): Generator<PictureRe
     if (current) yield* endMessage(current);
     // Errors about a folder or the whole mailbox (not one message), from the latest run that scanned it.
     for (const e of unitErrors(db, mb.id, run)) {
-      errorCount++;
+      count1(e.code);
       yield errorRecord(mb, e);
     }
     const cats: MailboxRecord['byCategory'] = {};
@@ -243,8 +278,11 @@ export function* pictureRecords(db: StateDb, asOf?: number): Generator<PictureRe
       const n = byCategory.get(c);
       if (n !== undefined) cats[c] = n;
     }
-    yield { type: 'mailbox', source: mb.source, mailbox: mb.name, messages: count, messagesWithPhi: withPhi, byCategory: sortKeys(cats), errors: errorCount };
+    yield { type: 'mailbox', source: mb.source, mailbox: mb.name, messages: count, messagesWithPhi: withPhi, byCategory: sortKeys(cats), errors: errorCount, skipped: skippedCount };
   }
+  // Last, and only when the run did not end normally: the picture is partial until a --since-last scan finishes it.
+  const cut = unfinishedRun(db, run);
+  if (cut) yield cut;
 }
 
 function sortKeys(o: MailboxRecord['byCategory']): MailboxRecord['byCategory'] {
@@ -266,6 +304,7 @@ function errorRecord(
     ...(e.location !== null ? { location: e.location } : {}),
     error: e.error,
     code: e.code,
+    severity: severityOf(e.code),
   };
 }
 
@@ -335,21 +374,28 @@ export function summarize(db: StateDb, asOf?: number): Picture {
        JOIN messages m ON m.id = p.message GROUP BY m.mailbox_id, f.category ORDER BY f.category`,
     )
     .all() as { id: number; category: Category; n: number }[];
-  const messageErrors = new Map(
-    (
-      db
-        .prepare(
-          `SELECT m.mailbox_id AS id, count(*) AS n FROM temp.picture p JOIN errors e ON e.message = p.message AND e.run_id = p.run_id
-           JOIN messages m ON m.id = p.message GROUP BY m.mailbox_id`,
-        )
-        .all() as { id: number; n: number }[]
-    ).map((r) => [r.id, r.n]),
-  );
+  // Per mailbox: failed and skipped (model/problem.ts classifies the codes).
+  const messageErrors = new Map<number, { failed: number; skipped: number }>();
+  const tally = (into: { failed: number; skipped: number }, code: string, n: number): void => {
+    if (severityOf(code) === 'skipped') into.skipped += n;
+    else into.failed += n;
+  };
+  for (const r of db
+    .prepare(
+      `SELECT m.mailbox_id AS id, e.code, count(*) AS n FROM temp.picture p JOIN errors e ON e.message = p.message AND e.run_id = p.run_id
+       JOIN messages m ON m.id = p.message GROUP BY m.mailbox_id, e.code`,
+    )
+    .all() as { id: number; code: string; n: number }[]) {
+    let t = messageErrors.get(r.id);
+    if (!t) messageErrors.set(r.id, (t = { failed: 0, skipped: 0 }));
+    tally(t, r.code, r.n);
+  }
   for (const mb of mailboxesAsOf(db, run)) {
     const c = counts.get(mb.id);
     const byCategory: MailboxRecord['byCategory'] = {};
     for (const r of categoryCounts) if (r.id === mb.id) byCategory[r.category] = r.n;
-    const errors = (messageErrors.get(mb.id) ?? 0) + unitErrors(db, mb.id, run).length;
+    const errors = { ...(messageErrors.get(mb.id) ?? { failed: 0, skipped: 0 }) };
+    for (const e of unitErrors(db, mb.id, run)) tally(errors, e.code, 1);
     messages += c?.n ?? 0;
     messagesWithPhi += c?.phi ?? 0;
     summaries.push({
@@ -358,7 +404,8 @@ export function summarize(db: StateDb, asOf?: number): Picture {
       messages: c?.n ?? 0,
       messagesWithPhi: c?.phi ?? 0,
       byCategory,
-      errors,
+      errors: errors.failed,
+      skipped: errors.skipped,
       individuals: 0,
       dobOnlyIndividuals: 0,
       estimatedIndividuals: 0,

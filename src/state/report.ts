@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { csvField } from '../sinks/csv.js';
 import type { TextOutput } from '../sinks/output.js';
-import { HHS_THRESHOLD, listRuns, pictureRecords, remediationRows, summarize, type RemediationRow } from './picture.js';
+import { HHS_THRESHOLD, listRuns, pictureRecords, remediationRows, summarize, unfinishedRun, type RemediationRow } from './picture.js';
 import type { StateDb } from './store.js';
 
 export const REPORT_FORMATS = ['jsonl', 'json', 'csv', 'html'] as const;
@@ -58,6 +58,8 @@ export async function writeReport(db: StateDb, format: ReportFormat, out: TextOu
         generatedAt: new Date().toISOString(),
         run: picture.asOf ?? null,
         threshold: HHS_THRESHOLD,
+        // The as-of run when it was interrupted or never finished (else null): the picture is partial.
+        interrupted: unfinishedRun(db, asOf) ?? null,
         totals: picture.totals,
         mailboxes: picture.mailboxes,
         runs: listRuns(db).filter((r) => picture.asOf === undefined || r.id <= picture.asOf),

@@ -121,8 +121,6 @@ export interface RunInfo {
 export interface StateStore extends CheckpointStore, Sink {
   readonly db: StateDb;
   readonly runId: number;
-  /** Records how the run ended when the scan itself cannot tell (an interrupted scan: `aborted`). */
-  setStatus(status: 'aborted'): void;
   /** Commits what is pending and closes the database. */
   dispose(): void;
 }
@@ -260,13 +258,10 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     },
     async close(summary: ScanSummary): Promise<void> {
       begin();
-      const status = summary.errors > 0 ? 'incomplete' : 'complete';
+      // An interrupted run keeps why: SIGINT/SIGTERM (`interrupted`) or its reader went away (`output-closed`).
+      const status = summary.stoppedBy === 'output-closed' ? 'output-closed' : summary.status;
       q.finishRun.run(summary.finishedAt, status, summary.messages, summary.messagesWithPhi, summary.errors, runId);
       commit();
-    },
-    setStatus(status: 'aborted'): void {
-      commit();
-      db.prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, runId);
     },
     dispose(): void {
       commit();

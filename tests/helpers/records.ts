@@ -33,6 +33,8 @@ export const MailboxRecord = z.strictObject({
   messagesWithPhi: z.number().int().nonnegative(),
   byCategory: z.partialRecord(Category, z.number().int().positive()),
   errors: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  interrupted: z.literal(true).optional(),
 });
 export const ErrorRecord = z.strictObject({
   type: z.literal('error'),
@@ -43,5 +45,20 @@ export const ErrorRecord = z.strictObject({
   location: z.string().optional(),
   error: z.string().min(1),
   code: z.string(),
+  severity: z.enum(['skipped', 'failed']),
 });
-export const AnyRecord = z.discriminatedUnion('type', [FindingRecord, MessageRecord, MailboxRecord, ErrorRecord]);
+/** A scan's last record (always), or `report`'s last record when its run did not end normally (`run` id, no counts). */
+export const RunRecord = z.strictObject({
+  type: z.literal('run'),
+  run: z.number().int().positive().optional(),
+  status: z.enum(['complete', 'incomplete', 'interrupted', 'unfinished']),
+  stoppedBy: z.enum(['signal', 'output-closed']).optional(),
+  startedAt: z.string().datetime(),
+  finishedAt: z.string().datetime().nullable(),
+  messages: z.number().int().nonnegative().optional(),
+  messagesWithPhi: z.number().int().nonnegative().optional(),
+  errors: z.number().int().nonnegative().optional(),
+  skipped: z.number().int().nonnegative().optional(),
+  strict: z.boolean().optional(),
+});
+export const AnyRecord = z.discriminatedUnion('type', [FindingRecord, MessageRecord, MailboxRecord, ErrorRecord, RunRecord]);

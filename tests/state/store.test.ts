@@ -44,7 +44,10 @@ const summary = (messages: number): ScanSummary => ({
   messages,
   messagesWithPhi: 0,
   errors: 0,
+  skipped: 0,
   bytes: 0,
+  strict: false,
+  status: 'complete',
 });
 
 const ctx = (mailbox: string, folder = 'INBOX') => ({ source: 'mbox:x', mailbox, folder, locator: `x/${mailbox}@0` });
