@@ -18,6 +18,7 @@ import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
 import { loadScanConfig } from './config.js';
 import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
+import { acquireScanLock } from '../state/lock.js';
 import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
 import { diffRuns, latestRunId } from '../state/picture.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
@@ -76,6 +77,7 @@ interface ScanFlags {
   progress: boolean;
   sinceLast: boolean;
   strict: boolean;
+  waitLock?: number;
   accounts?: string;
   folders?: string[];
   excludeFolders?: string[];
@@ -172,6 +174,28 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   for (const w of warnings) process.stderr.write(`phi-scan: warning: ${w}\n`);
   const stateDir = resolveStateDir(flags.state, process.env);
   const key = await resolveKey(stateDir, process.env);
+  const dbFile = stateDbPath(flags.state, process.env, stateDir);
+  // One scan per state database: a second one says who holds it (exit 2), or waits (--wait-lock).
+  const lock = await acquireScanLock(dbFile, {
+    ...(flags.waitLock !== undefined ? { waitMs: flags.waitLock * 1000 } : {}),
+    onWait: (holder) => void process.stderr.write(`phi-scan: waiting up to ${flags.waitLock ?? 0} s for ${holder} to finish with ${dbFile}\n`),
+  });
+  try {
+    return await runScanLocked(sources, flags, rules, key, stateDir, dbFile, lock);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runScanLocked(
+  sources: string[],
+  flags: ScanFlags,
+  rules: Awaited<ReturnType<typeof loadRules>>['rules'],
+  key: Buffer,
+  stateDir: string,
+  dbFile: string,
+  lock: Awaited<ReturnType<typeof acquireScanLock>>,
+): Promise<number> {
   // One report, or (--config outputs) several: each format to its own file or stdout.
   const sinks = [];
   for (const output of flags.outputs ?? [{ ...(flags.format ? { format: flags.format } : {}), ...(flags.out !== undefined ? { out: flags.out } : {}) }]) {
@@ -230,11 +254,11 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
         ...(flags.progress && process.stderr.isTTY ? { onProgress: (line: string) => void process.stderr.write(`\r${line.slice(0, Math.max(20, (process.stderr.columns || 80) - 1))}\x1b[K`) } : {}),
       })
     : undefined;
-  const dbFile = stateDbPath(flags.state, process.env, stateDir);
   let store: ReturnType<typeof openStateStore>;
   try {
     importLegacyCheckpoints(dbFile, stateDir);
     store = openStateStore(dbFile, { sources, sinceLast: flags.sinceLast, minConfidence: flags.minConfidence });
+    lock.setRun(store.runId);
   } catch (err) {
     await queued?.coordinator.close();
     throw err;
@@ -448,6 +472,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--attachment-timeout <seconds>', 'time to read one attachment, archives included (default 30)', positiveInt)
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
+    .option('--wait-lock <seconds>', 'another scan is using the same state database: wait up to this long for it to end (default: stop at once, exit 2)', positiveInt)
     .option('--strict', 'items not read by design (images without text, legacy .doc, unsupported attachments) make the scan incomplete (exit 3)', false)
     .option('--no-progress', 'no progress line on stderr')
     .option('--users <list>', 'graph: only these users (UPNs or ids), comma-separated, or @FILE with one a line')
