@@ -4,7 +4,9 @@
  * Sources split into units (a folder of a mailbox); units run concurrently, and inside a unit
  * up to `concurrency` messages are parsed and scanned at once. Output order is deterministic
  * whatever finishes first: units in source order, messages in source order within a unit.
- * Memory is bounded by a byte budget on messages in flight, not by archive size.
+ * Memory is bounded by byte budgets, not by archive size: one on message content in flight
+ * (BYTE_BUDGET), one on finished outcomes waiting for their turn in the output order
+ * (ORDER_BUDGET: a unit behind the head stops reading while they fill it).
  */
 import pLimit from 'p-limit';
 import type { Category, Confidence } from '../model/finding.js';
@@ -54,6 +56,8 @@ export interface ScanOptions extends ThreadOptions {
   readonly graph?: SourceOptions['graph'];
   /** Runs the units elsewhere (queue workers, see queue/coordinator.ts) instead of here. */
   readonly remote?: RemoteUnits;
+  /** Bytes (estimated) of finished outcomes held waiting for the output order; default ORDER_BUDGET. */
+  readonly orderBudgetBytes?: number;
 }
 
 /** Units to run elsewhere, with the checkpoint each resumes after. */
@@ -92,6 +96,11 @@ export interface ScanResult {
   readonly summary: ScanSummary;
   /** 0 nothing found, 1 PHI found, 3 incomplete or interrupted (CONTRACT.md exit status). */
   readonly exitCode: 0 | 1 | 3;
+  /**
+   * The most finished messages (and their estimated bytes) held at once waiting for the sinks
+   * and the output order: bounded by the order budget, whatever the archive's size.
+   */
+  readonly held: { readonly maxMessages: number; readonly maxBytes: number };
 }
 
 /** How often a running unit writes its checkpoint (it always does at its end). */
@@ -102,6 +111,29 @@ export const DEFAULT_THREAD_MEMORY_MB = 1024;
 
 /** Bytes of message content held in memory at once across all units. */
 const BYTE_BUDGET = 256 * 1024 * 1024;
+/** Bytes (estimated, heldBytes) of finished outcomes waiting for their turn in the output order. */
+export const ORDER_BUDGET = 32 * 1024 * 1024;
+/** The least a held message counts for (heldBytes): order budget / this bounds the messages held. */
+export const HELD_MESSAGE_MIN_BYTES = 512;
+
+type Queued = ScanEvent | { readonly type: 'checkpoint'; readonly checkpoint: Checkpoint };
+
+/** An estimate of what an event held for the output order costs in memory (masked values only, never content). */
+function heldBytes(e: Queued): number {
+  switch (e.type) {
+    case 'checkpoint':
+      return 64 + e.checkpoint.unitId.length + e.checkpoint.cursor.length;
+    case 'error':
+      return 256 + e.record.error.length;
+    case 'mailbox':
+      return 256;
+    case 'message': {
+      let n = HELD_MESSAGE_MIN_BYTES + (e.outcome.maskedSubject?.length ?? 0) + e.context.locator.length + 256 * e.outcome.problems.length;
+      for (const f of e.outcome.findings) n += 256 + f.masked.length + f.location.length + (f.part?.length ?? 0);
+      return n;
+    }
+  }
+}
 
 interface MailboxStats {
   source: string;
@@ -246,18 +278,51 @@ async function scanUnits(
   let head = 0;
   // A checkpoint travels in the same ordered stream as the events, so a cursor is put only
   // after every message before it reached the sinks (the state store commits both together).
-  type Queued = ScanEvent | { readonly type: 'checkpoint'; readonly checkpoint: Checkpoint };
   const buffered: Queued[][] = work.map(() => []);
   const finished: boolean[] = work.map(() => false);
 
+  // --- the order budget: events from their emit until the sinks have them (buffered or queued) ---
+  const orderBudget = Math.max(1, options.orderBudgetBytes ?? ORDER_BUDGET);
+  const held = { bytes: 0, messages: 0, maxBytes: 0, maxMessages: 0 };
+  const waiting: { index: number; resolve: () => void }[] = [];
+  const mayRead = (index: number): boolean => index === head || held.bytes < orderBudget;
+  const wake = (): void => {
+    for (let i = 0; i < waiting.length; ) {
+      const w = waiting[i] as { index: number; resolve: () => void };
+      if (mayRead(w.index)) {
+        waiting.splice(i, 1);
+        w.resolve();
+      } else i++;
+    }
+  };
+  /** A unit behind the head reads on only while the held outcomes fit the order budget; the head always does. */
+  const admit = (index: number): Promise<void> =>
+    mayRead(index) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ index, resolve }));
+  const hold = (event: Queued): void => {
+    held.bytes += heldBytes(event);
+    if (event.type === 'message') held.messages++;
+    held.maxBytes = Math.max(held.maxBytes, held.bytes);
+    held.maxMessages = Math.max(held.maxMessages, held.messages);
+  };
+  const letGo = (event: Queued): void => {
+    held.bytes -= heldBytes(event);
+    if (event.type === 'message') held.messages--;
+    if (waiting.length > 0) wake();
+  };
+
+  /** Queues an event for the sinks; it was counted as held by `hold` and is let go once written. */
   const deliver = (event: Queued): void => {
     chain = chain.then(async () => {
-      if (event.type === 'checkpoint') {
-        options.checkpoints?.put(event.checkpoint);
-        return;
+      try {
+        if (event.type === 'checkpoint') {
+          options.checkpoints?.put(event.checkpoint);
+          return;
+        }
+        account(event);
+        for (const sink of options.sinks) await sink.write(event);
+      } finally {
+        letGo(event);
       }
-      account(event);
-      for (const sink of options.sinks) await sink.write(event);
     });
   };
   const account = (event: ScanEvent): void => {
@@ -306,12 +371,15 @@ async function scanUnits(
         (buffered[head] as Queued[]).length = 0;
       }
     }
+    // The new head reads on whatever the budget says.
+    if (waiting.length > 0) wake();
   };
   for (const { source, problem } of unitProblems) {
     const safe = redactPath(engine.redact);
     const unit = { id: '', source: safe(source.spec), mailbox: safe(problem.mailbox), folder: safe(problem.folder ?? ''), ref: '' };
     const record = errorRecord(unit, problem.problem);
     if (problem.folder === undefined) delete record.folder;
+    hold({ type: 'error', record });
     deliver({ type: 'error', record });
   }
   for (const key of problemKeys) {
@@ -322,6 +390,7 @@ async function scanUnits(
   }
 
   const emit = async (index: number, event: Queued): Promise<void> => {
+    hold(event);
     if (index === head) {
       deliver(event);
       await chain; // backpressure: the head unit waits for the sinks
@@ -366,7 +435,7 @@ async function scanUnits(
     };
     try {
       if (options.remote) await options.remote.run(index, out);
-      else await scanUnit(source, unit, options.sinceLast ? checkpoints?.get(unit.id) : undefined, unitCtx, out);
+      else await scanUnit(source, unit, options.sinceLast ? checkpoints?.get(unit.id) : undefined, { ...unitCtx, admit: () => admit(index) }, out);
     } finally {
       await checkpoints?.flush();
       // Stopped (SIGINT, closed output) before this unit ended: its mailbox is only partly read.
@@ -405,7 +474,7 @@ async function scanUnits(
   };
   for (const sink of options.sinks) await sink.close(summary);
   const exitCode = summary.status !== 'complete' ? 3 : summary.messagesWithPhi > 0 ? 1 : 0;
-  return { summary, exitCode };
+  return { summary, exitCode, held: { maxMessages: held.maxMessages, maxBytes: held.maxBytes } };
 }
 
 /** The run's outcome: what decides exit 3, the `run` record and the state store's run status. */

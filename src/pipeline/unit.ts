@@ -49,6 +49,11 @@ export interface UnitScanContext {
   /** Messages of this unit in flight at once. */
   readonly window: number;
   readonly signal?: AbortSignal;
+  /**
+   * Resolves when the unit may read its next item. The one-process scan (run.ts) holds back a
+   * unit behind the head while the outcomes waiting for their turn fill the ordering budget.
+   */
+  readonly admit?: () => Promise<void>;
 }
 
 /**
@@ -79,8 +84,18 @@ export async function scanUnit(
     await out({ type: 'message', locator: safeName(raw.locator), ...(folder !== undefined ? { folder } : {}), size: raw.size, outcome });
     await out({ type: 'cursor', cursor: raw.cursor });
   };
+  const items = source.messages(unit, after)[Symbol.asyncIterator]();
+  let done = false;
   try {
-    for await (const item of source.messages(unit, after)) {
+    for (;;) {
+      // Admitted before the next item is read: a unit held back holds no message bytes.
+      if (ctx.admit) await ctx.admit();
+      const next = await items.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      const item = next.value;
       if (ctx.signal?.aborted) break;
       if (isCursorAdvance(item)) {
         while (inFlight.length > 0) await settleOldest();
@@ -106,6 +121,9 @@ export async function scanUnit(
     // The unit could not be read to its end: what was read is reported, the rest is an error.
     while (inFlight.length > 0) await settleOldest();
     await out({ type: 'error', problem: { code: 'source-failed', message: `${unit.folder ? `${unit.folder}: ` : ''}reading stopped: ${safeReason(err)}` } });
+  } finally {
+    // Left early (stopped, or a failure): the source closes its files and connections, as `for await` would.
+    if (!done) await items.return?.(undefined).catch(() => undefined);
   }
 }
 
