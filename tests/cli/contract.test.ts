@@ -28,14 +28,15 @@ describe('scan mbox: records per CONTRACT.md', () => {
     expect(stderr).toBe('');
     expect(code).toBe(1);
     const records = jsonLines(stdout).map((r) => AnyRecord.parse(r));
-    expect(records.map((r) => r.type)).toEqual(['finding', 'finding', 'message', 'finding', 'message', 'mailbox']);
-    const [f1, f2, m1, f3, m2, mb] = records;
+    expect(records.map((r) => r.type)).toEqual(['finding', 'finding', 'message', 'finding', 'message', 'mailbox', 'run']);
+    const [f1, f2, m1, f3, m2, mb, run] = records;
     expect(f1).toMatchObject({ source: `mbox:${file}`, mailbox: 'Front Desk', folder: 'INBOX', messageId: '<a1@example.org>', location: 'body', rule: 'ssn', category: 'ssn', confidence: 'high', masked: '•••-••-8350' });
     expect(f2).toMatchObject({ masked: '•••-••-8905' });
     expect(m1).toEqual({ type: 'message', source: `mbox:${file}`, mailbox: 'Front Desk', folder: 'INBOX', messageId: '<a1@example.org>', date: '2024-03-05T10:00:00.000Z', categories: ['ssn'], findings: 2 });
     expect(f3).toMatchObject({ messageId: expect.stringMatching(/^<sha256:[0-9a-f]{64}>$/), masked: '•••-••-5315' });
     expect(m2).toMatchObject({ date: null, findings: 1 });
-    expect(mb).toEqual({ type: 'mailbox', source: `mbox:${file}`, mailbox: 'Front Desk', messages: 3, messagesWithPhi: 2, byCategory: { ssn: 3 }, errors: 0 });
+    expect(mb).toEqual({ type: 'mailbox', source: `mbox:${file}`, mailbox: 'Front Desk', messages: 3, messagesWithPhi: 2, byCategory: { ssn: 3 }, errors: 0, skipped: 0 });
+    expect(run).toMatchObject({ type: 'run', status: 'complete', messages: 3, messagesWithPhi: 2, errors: 0, skipped: 0, strict: false });
   });
 
   it('uses --mailbox, honours --min-confidence, and exits 0 when nothing reaches it', async () => {
@@ -43,7 +44,10 @@ describe('scan mbox: records per CONTRACT.md', () => {
     writeFileSync(low, mbox(['Message-ID: <l@x>\nSubject: s\n\nsee 536-90-4399 attached\n']));
     const medium = await runCli(['scan', `mbox:${low}`, '--mailbox', 'Billing']);
     expect(medium.code).toBe(0);
-    expect(jsonLines(medium.stdout)).toEqual([{ type: 'mailbox', source: `mbox:${low}`, mailbox: 'Billing', messages: 1, messagesWithPhi: 0, byCategory: {}, errors: 0 }]);
+    expect(jsonLines(medium.stdout)).toEqual([
+      { type: 'mailbox', source: `mbox:${low}`, mailbox: 'Billing', messages: 1, messagesWithPhi: 0, byCategory: {}, errors: 0, skipped: 0 },
+      expect.objectContaining({ type: 'run', status: 'complete' }),
+    ]);
     const lowRun = await runCli(['scan', `mbox:${low}`, '--min-confidence', 'low']);
     expect(lowRun.code).toBe(1);
     expect(jsonLines(lowRun.stdout)[0]).toMatchObject({ type: 'finding', confidence: 'low' });
@@ -113,7 +117,9 @@ describe('bad input', () => {
       expect.objectContaining({ messageId: '<deep@x>', code: 'unsupported-attachment', location: 'attachment:blob.bin' }),
     ]);
     expect(records.filter((x) => x.type === 'message').map((x) => (x as { messageId: string }).messageId)).toEqual(['<ok1@x>', '<ok2@x>']);
-    expect(records.at(-1)).toMatchObject({ type: 'mailbox', messages: 4, messagesWithPhi: 2, errors: 2 });
+    // The attachment type with no reader is not read by design (skipped); the oversize message failed.
+    expect(records.at(-2)).toMatchObject({ type: 'mailbox', messages: 4, messagesWithPhi: 2, errors: 1, skipped: 1 });
+    expect(records.at(-1)).toMatchObject({ type: 'run', status: 'incomplete' });
   });
 });
 

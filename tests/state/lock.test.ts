@@ -4,10 +4,11 @@
  * a scan killed with SIGKILL leaves no stale lock behind.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, TEST_KEY, jsonLines, runCli, tempDir } from '../helpers/cli.js';
+import { checkpointCursors } from '../helpers/state.js';
 
 function generateMbox(file: string, messages: number): void {
   const parts: string[] = [];
@@ -20,16 +21,15 @@ function generateMbox(file: string, messages: number): void {
   writeFileSync(file, parts.join(''));
 }
 
-/** Starts a long scan and resolves once it holds the lock (its description is written). */
+/** Starts a long scan and resolves once it is writing the state database (a first checkpoint committed). */
 async function startLongScan(source: string, state: string): Promise<{ child: ReturnType<typeof spawn>; closed: Promise<number | null> }> {
   const child = spawn(process.execPath, [CLI, 'scan', source, '--format', 'jsonl', '--threads', '0', '--concurrency', '1'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: TEST_KEY, PHI_SCAN_STATE: state },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const info = path.join(state, 'state.db.lock.json');
   for (let i = 0; i < 3000 && child.exitCode === null; i++) {
-    if (existsSync(info) && readFileSync(info, 'utf8').includes('runId')) break;
+    if (checkpointCursors(state) !== '') break;
     await new Promise((r) => setTimeout(r, 10));
   }
   return { child, closed };
