@@ -39,12 +39,15 @@ describe('two scans on one state folder', () => {
   it('the second stops with one line naming the first (exit 2); --wait-lock waits for it', { timeout: 180_000 }, async () => {
     const dir = tempDir();
     const source = `mbox:${path.join(dir, 'big.mbox')}`;
-    generateMbox(path.join(dir, 'big.mbox'), 6000);
+    generateMbox(path.join(dir, 'big.mbox'), 8000);
+    // The lock is per state database, whatever the sources: the later scans read a small file.
+    const small = `mbox:${path.join(dir, 'small.mbox')}`;
+    generateMbox(path.join(dir, 'small.mbox'), 10);
     const state = tempDir();
     const first = await startLongScan(source, state);
     expect(first.child.exitCode).toBeNull(); // still running
 
-    const second = await runCli(['scan', source, '--format', 'jsonl'], { env: { PHI_SCAN_STATE: state } });
+    const second = await runCli(['scan', small, '--format', 'jsonl'], { env: { PHI_SCAN_STATE: state } });
     expect(second.code).toBe(2);
     expect(second.stdout).toBe('');
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
@@ -53,12 +56,12 @@ describe('two scans on one state folder', () => {
     );
 
     // Asked to wait: it runs once the first is done, as run #2.
-    const waiting = runCli(['scan', source, '--format', 'jsonl', '--wait-lock', '170'], { env: { PHI_SCAN_STATE: state } });
+    const waiting = runCli(['scan', small, '--format', 'jsonl', '--wait-lock', '170'], { env: { PHI_SCAN_STATE: state } });
     expect(await first.closed).toBe(1);
     const waited = await waiting;
     expect(waited.code).toBe(1);
     expect(waited.stderr).toMatch(/waiting up to 170 s for another scan \(run #1/);
-    expect(jsonLines(waited.stdout).at(-1)).toMatchObject({ type: 'run', status: 'complete', messages: 6000 });
+    expect(jsonLines(waited.stdout).at(-1)).toMatchObject({ type: 'run', status: 'complete', messages: 10 });
     const runs = (JSON.parse((await runCli(['report', '--format', 'json'], { env: { PHI_SCAN_STATE: state } })).stdout) as { runs: { id: number; status: string; startedAt: string; finishedAt: string }[] }).runs;
     expect(runs.map((r) => [r.id, r.status])).toEqual([
       [1, 'complete'],
@@ -71,7 +74,7 @@ describe('two scans on one state folder', () => {
   it('a scan killed with SIGKILL leaves no stale lock', { timeout: 120_000 }, async () => {
     const dir = tempDir();
     const source = `mbox:${path.join(dir, 'big.mbox')}`;
-    generateMbox(path.join(dir, 'big.mbox'), 6000);
+    generateMbox(path.join(dir, 'big.mbox'), 3000);
     const state = tempDir();
     const first = await startLongScan(source, state);
     first.child.kill('SIGKILL');
