@@ -20,11 +20,11 @@ async function scanForm(form: 'mbox' | 'maildir' | 'eml', min = 'medium'): Promi
   return { code, records };
 }
 
-/** What must be equal across forms: everything but the source string and the folder (a plain mbox has one folder). */
+/** What must be equal across forms: everything but the source string, the folder (a plain mbox has one folder) and the run's times. */
 function comparable(records: Rec[]): string[] {
   return records
     .map((r) => {
-      const { source: _s, folder: _f, ...rest } = r;
+      const { source: _s, folder: _f, startedAt: _a, finishedAt: _b, ...rest } = r;
       return JSON.stringify(rest);
     })
     .sort();
