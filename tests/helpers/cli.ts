@@ -57,3 +57,8 @@ export function requireOrSkip(what: string, present: boolean): boolean {
   process.stderr.write(`\n*** SKIPPED: ${what} is missing (tests that need it do not run locally) ***\n\n`);
   return false;
 }
+
+/** JSONL output with the times of its closing `run` record blanked: two scans of the same input compare equal byte for byte. */
+export function withoutRunTimes(stdout: string): string {
+  return stdout.replace(/^(\{"type":"run".*?)"startedAt":"[^"]*","finishedAt":"[^"]*"/gm, '$1"startedAt":"","finishedAt":""');
+}

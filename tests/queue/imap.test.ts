@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
+import { CLI, TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir, withoutRunTimes } from '../helpers/cli.js';
 import { demoFolders } from '../helpers/demo.js';
 import { appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
@@ -52,14 +52,14 @@ describe.runIf(run)('scan --queue of IMAP accounts', () => {
       const p1 = await runCli(['scan', ...source], { env: { ...env, PHI_SCAN_STATE: plainState } });
       const q1 = await runCli(['scan', ...source, '--queue', redis.url], { env: { ...env, PHI_SCAN_STATE: queueState } });
       expect(q1.stderr).toBe('');
-      expect(q1.stdout).toBe(p1.stdout);
+      expect(withoutRunTimes(q1.stdout)).toBe(withoutRunTimes(p1.stdout));
       expect(jsonLines(q1.stdout).filter((r) => r.type === 'mailbox').length).toBe(2);
       // A new message: both resume after their checkpoints and see only it.
       const fresh = Buffer.from('From: a@example.org\r\nTo: b@example.org\r\nSubject: new\r\nMessage-ID: <new-1@queue.test>\r\n\r\nPatient SSN: 219-09-9999 for the claim.\r\n');
       await appendAll(server, 'billing', USERS.billing, { INBOX: [fresh] });
       const p2 = await runCli(['scan', ...source], { env: { ...env, PHI_SCAN_STATE: plainState } });
       const q2 = await runCli(['scan', ...source, '--queue', redis.url], { env: { ...env, PHI_SCAN_STATE: queueState } });
-      expect(q2.stdout).toBe(p2.stdout);
+      expect(withoutRunTimes(q2.stdout)).toBe(withoutRunTimes(p2.stdout));
       expect(jsonLines(q2.stdout).filter((r) => r.type === 'mailbox').map((r) => [r.mailbox, r.messages])).toEqual([
         ['intake', 0],
         ['billing', 1],

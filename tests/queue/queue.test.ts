@@ -8,7 +8,7 @@ import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from '
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, TEST_KEY, jsonLines, runCli, tempDir, requireOrSkip, type CliResult } from '../helpers/cli.js';
+import { CLI, TEST_KEY, jsonLines, runCli, tempDir, requireOrSkip, type CliResult, withoutRunTimes } from '../helpers/cli.js';
 import { DEMO, leakNeedles } from '../helpers/demo.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
 import { acquireSlot, takeToken } from '../../src/queue/semaphore.js';
@@ -115,7 +115,7 @@ describe.runIf(run)('scan --queue with worker processes', () => {
     const result = await queued;
     expect(result.stderr).toBe('');
     expect(result.code).toBe(plain.code);
-    expect(result.stdout).toBe(plain.stdout);
+    expect(withoutRunTimes(result.stdout)).toBe(withoutRunTimes(plain.stdout));
     expect(jsonLines(result.stdout).filter((r) => r.type === 'message').length).toBeGreaterThan(100);
     // The killed worker's job was taken again (stalled) and finished by another worker.
     expect(workers.slice(1).some((w) => w.log.includes(`job ${killedJob} done`))).toBe(true);
@@ -171,7 +171,7 @@ describe.runIf(run)('scan --queue with worker processes', () => {
 
     const again = await runCli(args, { env: { PHI_SCAN_STATE: state } });
     expect(again.code).toBe(plain.code);
-    expect(readFileSync(out, 'utf8')).toBe(plain.stdout);
+    expect(withoutRunTimes(readFileSync(out, 'utf8'))).toBe(withoutRunTimes(plain.stdout));
     expect(await scanKeys()).toEqual([]);
     await stopWorkers();
   });
@@ -185,11 +185,11 @@ describe.runIf(run)('scan --queue with worker processes', () => {
     startWorker();
     const p1 = await scan([...src, '--since-last'], plainState);
     const q1 = await scan([...src, '--since-last', '--queue', redis.url], queueState);
-    expect(q1.stdout).toBe(p1.stdout);
+    expect(withoutRunTimes(q1.stdout)).toBe(withoutRunTimes(p1.stdout));
     appendFileSync(path.join(copy, 'box-1.mbox'), mboxText('f1-new-', 0, 10));
     const p2 = await scan([...src, '--since-last'], plainState);
     const q2 = await scan([...src, '--since-last', '--queue', redis.url], queueState);
-    expect(q2.stdout).toBe(p2.stdout);
+    expect(withoutRunTimes(q2.stdout)).toBe(withoutRunTimes(p2.stdout));
     expect(jsonLines(q2.stdout).find((r) => r.type === 'mailbox' && r.mailbox === 'box-1')).toMatchObject({ messages: 10 });
     const reportPlain = await runCli(['report', '--format', 'jsonl'], { env: { PHI_SCAN_STATE: plainState } });
     const reportQueue = await runCli(['report', '--format', 'jsonl'], { env: { PHI_SCAN_STATE: queueState } });
@@ -205,7 +205,7 @@ describe.runIf(run)('scan --queue with worker processes', () => {
     startWorker();
     const plain = await scan([`mbox:${path.join(DEMO, 'mbox')}`], tempDir());
     const result = await queued;
-    expect(result.stdout).toBe(plain.stdout);
+    expect(withoutRunTimes(result.stdout)).toBe(withoutRunTimes(plain.stdout));
     await stopWorkers();
   });
 
