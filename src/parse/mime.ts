@@ -150,7 +150,11 @@ async function collect(parsed: ParsedMail, prefix: string, depth: number, extrac
   if (top && parsed.subject) top.push({ location: 'subject', item: 'body', format: 'subject', text: parsed.subject });
   else if (parsed.subject) at.text('subject', parsed.subject);
   if (parsed.text) at.text('text', parsed.text);
-  if (typeof parsed.html === 'string' && parsed.html.length > 0) at.text('html', htmlToText(parsed.html));
+  if (typeof parsed.html === 'string' && parsed.html.length > 0) {
+    const html = parsed.html;
+    // A body that cannot be converted costs that body only: subject, text part and attachments stay.
+    isolated(at, 'HTML body', () => at.text('html', htmlToText(html)));
+  }
 
   const used = new Set<string>();
   for (const [index, att] of parsed.attachments.entries()) {
@@ -162,7 +166,24 @@ async function collect(parsed: ParsedMail, prefix: string, depth: number, extrac
     if (isDecoration(att) || NOT_CONTENT.has(att.contentType.toLowerCase())) continue;
     const declared = { name, contentType: att.contentType, ...(charsetOf(att) ? { charset: charsetOf(att) } : {}) };
     const ctx = extraction.attachment(location, depth);
-    if (isDeclaredMessage(declared)) await ctx.readMessage(att.content);
-    else await extractAttachment(att.content, ctx, declared);
+    if (isDeclaredMessage(declared)) await isolatedAsync(ctx, 'attached message', () => ctx.readMessage(att.content));
+    else await isolatedAsync(ctx, 'attachment', () => extractAttachment(att.content, ctx, declared));
+  }
+}
+
+/** Runs one part's conversion; a throw becomes a `parse-failed` problem at that part, never the message's loss. */
+function isolated(ctx: ExtractContext, what: string, run: () => void): void {
+  try {
+    run();
+  } catch (err) {
+    ctx.problem('parse-failed', `${what} could not be converted to text: ${safeReason(err)}`);
+  }
+}
+
+async function isolatedAsync(ctx: ExtractContext, what: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    ctx.problem('parse-failed', `${what} could not be converted to text: ${safeReason(err)}`);
   }
 }
