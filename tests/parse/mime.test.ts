@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { headerFields, parseMessage, safeReason } from '../../src/parse/mime.js';
+import { headerFields, mayHaveBoundarylessMultipart, parseMessage, safeReason } from '../../src/parse/mime.js';
 import { flatHtmlToText, htmlDepthOver, htmlToText, MAX_HTML_DEPTH } from '../../src/parse/html.js';
 
 const opts = { maxNestingDepth: 5 };
@@ -217,5 +217,68 @@ describe('HTML deeper than html-to-text can walk', () => {
     expect(htmlToText(deep)).toContain('Dear team & co');
     expect(htmlToText(deep)).toContain('Name | SSN\nJane Roe | 536-90-4399');
     expect(htmlToText(deep)).not.toContain('123456789');
+  });
+});
+
+describe('multipart/* without a boundary (mailparser reads its body as the space between parts)', () => {
+  const message = (contentType: string, body: string): Buffer =>
+    crlf(`Message-ID: <nb@example.org>\nSubject: Lab results\nMIME-Version: 1.0\nContent-Type: ${contentType}\n\n${body}`);
+
+  it.each([
+    ['no boundary parameter', 'multipart/mixed'],
+    ['an empty boundary', 'multipart/mixed; boundary=""'],
+    ['a boundary that is not ASCII', 'multipart/alternative; boundary="grenzé"'],
+    ['a folded header in capitals', 'MULTIPART/RELATED;\n charset=utf-8'],
+  ])('%s: the body is scanned as text, as mail clients show it', async (_name, contentType) => {
+    const parsed = await parseMessage(message(contentType, 'Patient SSN 536-90-4399, seen today.\n'), opts);
+    expect(parsed.messageId).toBe('<nb@example.org>');
+    expect(parsed.segments.map((s) => [s.location, s.format, s.text.trim()])).toEqual([
+      ['subject', 'subject', 'Lab results'],
+      ['body', 'text', 'Patient SSN 536-90-4399, seen today.'],
+    ]);
+    expect(parsed.problems).toEqual([]);
+  });
+
+  it('a nested part without a boundary is read beside its siblings; parts with boundaries stay parts', async () => {
+    const raw = crlf(`Message-ID: <nb2@example.org>
+Subject: y
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="o"
+
+--o
+Content-Type: text/plain
+
+outer body
+--o
+Content-Type: multipart/related
+
+inner SSN 536-90-4399
+--o
+Content-Type: text/plain; name="notes.txt"
+Content-Disposition: attachment; filename="notes.txt"
+
+attached notes
+--o--
+`);
+    const parsed = await parseMessage(raw, opts);
+    expect(parsed.segments.map((s) => [s.location, s.text.replace(/\r\n/g, '\n').trim()])).toEqual([
+      ['subject', 'y'],
+      ['body', 'outer body\ninner SSN 536-90-4399'],
+      ['attachment:notes.txt', 'attached notes'],
+    ]);
+  });
+
+  it('an attached message whose only body is a boundary-less multipart is read too', async () => {
+    const raw = crlf(`Subject: outer\nContent-Type: multipart/mixed; boundary="o"\n\n--o\nContent-Type: message/rfc822\nContent-Disposition: attachment; filename="fwd.eml"\n\nSubject: inner\nContent-Type: multipart/mixed\n\ninner SSN 536-90-4399\n\n--o--\n`);
+    const parsed = await parseMessage(raw, opts);
+    expect(parsed.segments.map((s) => [s.location, s.text.trim()])).toContainEqual(['attachment:fwd.eml', 'inner SSN 536-90-4399']);
+  });
+
+  it('the prefilter lets ordinary messages through untouched', () => {
+    expect(mayHaveBoundarylessMultipart(crlf('Content-Type: multipart/mixed; boundary="b"\n\n--b\n\nx\n--b--\n'))).toBe(false);
+    expect(mayHaveBoundarylessMultipart(crlf('Content-Type: multipart/mixed;\n boundary=b\n\n--b\n\nx\n--b--\n'))).toBe(false);
+    expect(mayHaveBoundarylessMultipart(crlf('Content-Type: text/plain\n\nmultipart/mixed\n'))).toBe(false);
+    expect(mayHaveBoundarylessMultipart(crlf('Content-Type: multipart/mixed\n\nx\n'))).toBe(true);
+    expect(mayHaveBoundarylessMultipart(crlf('content-type :\n multipart/mixed; charset=x\n\nx\n'))).toBe(true);
   });
 });
