@@ -102,6 +102,7 @@ export function pstSource(spec: string, target: string, options: SourceOptions):
           mailbox: options.mailbox ?? baseNameWithoutExtension(file),
           folder: options.mailbox !== undefined ? relative : '',
           ref: file,
+          ...(options.mailbox === undefined ? { origin: path.resolve(file) } : {}),
         };
       });
     },
