@@ -15,22 +15,6 @@ export async function statOrThrow(p: string): Promise<import('node:fs').Stats> {
   }
 }
 
-/** Every regular file below `dir`, depth first, in a stable (sorted) order. */
-export async function* walkFiles(dir: string): AsyncGenerator<string> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    throw describeFsError(err, dir);
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walkFiles(full);
-    else if (entry.isFile()) yield full;
-  }
-}
-
 /**
  * Extensions of the archives a mailbox name may come from. Only these are stripped: in
  * `john.smith` or `j.doe.2019` the dot is part of the name (exports named after people).

@@ -206,3 +206,17 @@ describe('mailbox names', () => {
     ]);
   });
 });
+
+describe('pst:DIR', () => {
+  it('an unreadable subfolder or PST file is an error record, not exit 2 or a silent skip', { timeout: 120_000 }, async () => {
+    const root = tempDir();
+    symlinkSync(path.join(root, 'loop'), path.join(root, 'loop'));
+    symlinkSync('/nonexistent/x.pst', path.join(root, `bob ${SSN}.pst`));
+    const r = await scan([`pst:${root}`]);
+    expect(r.code).toBe(3);
+    expect(r.errors.map((e) => [e.mailbox, e.code])).toEqual([
+      ['bob •••-••-8350', 'read-failed'],
+      ['loop', 'read-failed'],
+    ]);
+  });
+});
