@@ -16,6 +16,12 @@ export interface SourceUnit {
   readonly folder: string;
   /** Where the unit lives, in the source's own terms (file path, Maildir folder, IMAP path). */
   readonly ref: string;
+  /**
+   * The archive (file or folder, absolute path) `mailbox` was named after, when the name was
+   * derived rather than given (`--mailbox`): two archives whose names collide are told apart
+   * by it (sources/names.ts). Never written out.
+   */
+  readonly origin?: string;
 }
 
 /** Where to resume a unit; its meaning belongs to the source (byte offset, file name, UID). */
@@ -63,6 +69,11 @@ export interface CursorAdvance {
    * unit goes on: it becomes an `error` record, in order with the unit's messages.
    */
   readonly problem?: Problem;
+  /**
+   * The entry `problem` is about, as a path below the unit (`cur/NAME`). File names may hold
+   * identifiers: the pipeline masks it before it names it in the error text.
+   */
+  readonly item?: string;
 }
 
 /** What a unit yields: messages, and cursor advances between or after them. */

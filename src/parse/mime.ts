@@ -5,6 +5,9 @@
  * IDs, hashes and base64 that look like identifiers and are not PHI.
  */
 import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Joiner, Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
 import { simpleParser, type Attachment, type ParsedMail, type SimpleParserOptions } from 'mailparser';
 import type { Segment } from '../model/segment.js';
 import type { Problem } from '../model/problem.js';
@@ -106,7 +109,7 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   const problems: Problem[] = [];
   let parsed: ParsedMail;
   try {
-    parsed = await simpleParser(raw, PARSER_OPTIONS);
+    parsed = await parseMime(raw);
   } catch (err) {
     const fields = headerFields(raw);
     problems.push({ code: 'parse-failed', message: `message could not be parsed: ${safeReason(err)}` });
@@ -125,6 +128,60 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   };
 }
 
+/** mailparser, after giving every boundary-less multipart part the reading mail clients give it. */
+async function parseMime(raw: Buffer): Promise<ParsedMail> {
+  const bytes = mayHaveBoundarylessMultipart(raw) ? ((await boundarylessMultipartsAsText(raw).catch(() => null)) ?? raw) : raw;
+  return simpleParser(bytes, PARSER_OPTIONS);
+}
+
+/**
+ * A Content-Type header naming a multipart type. Only a prefilter for the exact check below
+ * (mailsplit, the splitter mailparser uses, decides), so it may match too much, never too little:
+ * a `Content-Type :` with a space, a value folded onto the next line, any case.
+ */
+const MULTIPART_HEADER = /^content-type[ \t]*:(?:\r?\n)?[ \t]*multipart[ \t]*\/((?:[^\r\n]|\r?\n[ \t])*)/gim;
+/** `boundary=x` or `boundary="x"`: a non-empty value. */
+const HAS_BOUNDARY = /\bboundary[ \t]*=[ \t]*(?:"[^"\r\n]|[^\s";])/i;
+
+/** True when some part may be `multipart/*` without a boundary mailsplit accepts (absent, empty, non-ASCII). */
+export function mayHaveBoundarylessMultipart(raw: Buffer): boolean {
+  for (const m of raw.toString('latin1').matchAll(MULTIPART_HEADER)) {
+    const params = m[1] ?? '';
+    if (!HAS_BOUNDARY.test(params) || /[^\x00-\x7f]/.test(params)) return true;
+  }
+  return false;
+}
+
+/**
+ * mailparser drops the body of a `multipart/*` part that has no boundary (every line of it is
+ * read as the space between parts): a message whose only body is such a part was reported with
+ * nothing in it. Mail clients show that body as text, so it becomes `text/plain` here, and is
+ * scanned as what a person sees. Null when no part needed it.
+ */
+export async function boundarylessMultipartsAsText(raw: Buffer): Promise<Buffer | null> {
+  let changed = false;
+  const chunks: Buffer[] = [];
+  await pipeline(
+    Readable.from([raw]),
+    new Splitter({ ignoreEmbedded: true }), // attached messages are parsed (and fixed) on their own
+    new Transform({
+      objectMode: true,
+      transform(chunk: SplitterChunk, _encoding, done) {
+        if (chunk.type === 'node' && chunk.multipart && !chunk._boundary) {
+          chunk.setContentType('text/plain');
+          changed = true;
+        }
+        done(null, chunk);
+      },
+    }),
+    new Joiner(),
+    async function (joined: AsyncIterable<Buffer>) {
+      for await (const piece of joined) chunks.push(piece);
+    },
+  );
+  return changed ? Buffer.concat(chunks) : null;
+}
+
 type Extraction = ReturnType<typeof messageExtraction>;
 
 /** An attached message (message/rfc822, or an .eml inside an archive), one level deeper. */
@@ -135,7 +192,7 @@ async function readAttached(bytes: Uint8Array, ctx: ExtractContext, extraction: 
   }
   let inner: ParsedMail;
   try {
-    inner = await simpleParser(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), PARSER_OPTIONS);
+    inner = await parseMime(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
     ctx.problem('parse-failed', `attached message could not be parsed: ${safeReason(err)}`);
     return;
@@ -150,7 +207,11 @@ async function collect(parsed: ParsedMail, prefix: string, depth: number, extrac
   if (top && parsed.subject) top.push({ location: 'subject', item: 'body', format: 'subject', text: parsed.subject });
   else if (parsed.subject) at.text('subject', parsed.subject);
   if (parsed.text) at.text('text', parsed.text);
-  if (typeof parsed.html === 'string' && parsed.html.length > 0) at.text('html', htmlToText(parsed.html));
+  if (typeof parsed.html === 'string' && parsed.html.length > 0) {
+    const html = parsed.html;
+    // A body that cannot be converted costs that body only: subject, text part and attachments stay.
+    isolated(at, 'HTML body', () => at.text('html', htmlToText(html)));
+  }
 
   const used = new Set<string>();
   for (const [index, att] of parsed.attachments.entries()) {
@@ -162,7 +223,24 @@ async function collect(parsed: ParsedMail, prefix: string, depth: number, extrac
     if (isDecoration(att) || NOT_CONTENT.has(att.contentType.toLowerCase())) continue;
     const declared = { name, contentType: att.contentType, ...(charsetOf(att) ? { charset: charsetOf(att) } : {}) };
     const ctx = extraction.attachment(location, depth);
-    if (isDeclaredMessage(declared)) await ctx.readMessage(att.content);
-    else await extractAttachment(att.content, ctx, declared);
+    if (isDeclaredMessage(declared)) await isolatedAsync(ctx, 'attached message', () => ctx.readMessage(att.content));
+    else await isolatedAsync(ctx, 'attachment', () => extractAttachment(att.content, ctx, declared));
+  }
+}
+
+/** Runs one part's conversion; a throw becomes a `parse-failed` problem at that part, never the message's loss. */
+function isolated(ctx: ExtractContext, what: string, run: () => void): void {
+  try {
+    run();
+  } catch (err) {
+    ctx.problem('parse-failed', `${what} could not be converted to text: ${safeReason(err)}`);
+  }
+}
+
+async function isolatedAsync(ctx: ExtractContext, what: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    ctx.problem('parse-failed', `${what} could not be converted to text: ${safeReason(err)}`);
   }
 }

@@ -15,6 +15,7 @@ import { severityOf, type Problem } from '../model/problem.js';
 import { createEngine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
 import { createSource } from '../sources/index.js';
+import { distinctMailboxNames } from '../sources/names.js';
 import type { ImapSourceOptions, Source, SourceOptions, UnitProblem } from '../sources/types.js';
 import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, RunStatus, ScanEvent, ScanSummary, Sink, StopReason } from '../sinks/types.js';
@@ -182,7 +183,8 @@ async function resolveUnits(
     return source;
   });
   const unitLists = await Promise.all(sources.map((s) => s.units((p) => report(s, p))));
-  return unitLists.flatMap((units, i) => units.map((unit) => ({ source: sources[i] as Source, unit })));
+  // Two archives named alike are never reported as one mailbox (sources/names.ts).
+  return distinctMailboxNames(unitLists.flatMap((units, i) => units.map((unit) => ({ source: sources[i] as Source, unit }))));
 }
 
 /**

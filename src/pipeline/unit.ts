@@ -99,7 +99,10 @@ export async function scanUnit(
       if (ctx.signal?.aborted) break;
       if (isCursorAdvance(item)) {
         while (inFlight.length > 0) await settleOldest();
-        if (item.problem) await out({ type: 'error', problem: item.problem });
+        if (item.problem) {
+          const problem = item.item === undefined ? item.problem : { ...item.problem, message: `${safeName(item.item)}: ${item.problem.message}` };
+          await out({ type: 'error', problem });
+        }
         if (item.cursor !== '') await out({ type: 'cursor', cursor: item.cursor });
         continue;
       }

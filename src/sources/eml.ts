@@ -1,52 +1,59 @@
 /** `eml:PATH` — one .eml file, or a folder searched recursively for `*.eml` files. */
-import { readdir } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
+import type { Checkpoint, SourceUnit, UnitItem } from '../model/message.js';
 import { ScanError } from '../shared/errors.js';
-import { baseNameWithoutExtension, readMessageFile, statOrThrow, walkFiles } from './files.js';
-import type { Source, SourceOptions } from './types.js';
+import { baseNameWithoutExtension, fsReason, listEntries, readInNameOrder, statOrThrow, walkTree, type Entry } from './files.js';
+import type { Source, SourceOptions, UnitProblem } from './types.js';
 
 const isEml = (file: string): boolean => /\.eml$/i.test(file);
+
+/** A folder's path below the root, `/`-separated; the root itself is INBOX. */
+function folderOf(root: string, dir: string): string {
+  const relative = path.relative(root, dir);
+  return relative === '' ? 'INBOX' : relative.split(path.sep).join('/');
+}
 
 export function emlSource(spec: string, target: string, options: SourceOptions): Source {
   return {
     kind: 'eml',
     spec,
-    async units(): Promise<SourceUnit[]> {
+    async units(report: (problem: UnitProblem) => void): Promise<SourceUnit[]> {
       const st = await statOrThrow(target);
       const mailbox = options.mailbox ?? baseNameWithoutExtension(target);
+      const origin = options.mailbox === undefined ? { origin: path.resolve(target) } : {};
       if (st.isFile()) {
-        return [{ id: `eml:${path.resolve(target)}`, source: spec, mailbox, folder: 'INBOX', ref: target }];
+        return [{ id: `eml:${path.resolve(target)}`, source: spec, mailbox, folder: 'INBOX', ref: target, ...origin }];
       }
-      // One unit per directory that holds .eml files; the folder is its path below the root.
+      // One unit per directory that holds .eml entries (readable or not: an unreadable one is
+      // reported by its folder); the folder is its path below the root.
       const dirs = new Set<string>();
-      for await (const file of walkFiles(target)) if (isEml(file)) dirs.add(path.dirname(file));
-      if (dirs.size === 0) {
+      let unreadableFolders = 0;
+      for await (const item of walkTree(target)) {
+        if (item.kind === 'unreadable' && !(isEml(item.path) && !item.folder)) {
+          // A folder, or an entry that may have been one (a link to nowhere): said, not skipped.
+          // Its path is reported as a folder (masked there); an unreadable .eml is its folder's to report.
+          unreadableFolders++;
+          const what = item.folder ? 'folder' : 'entry';
+          report({ mailbox, folder: folderOf(target, item.path), problem: { code: 'read-failed', message: `${what} ${item.reason}; the messages in it are not scanned` } });
+        } else if (isEml(item.path)) dirs.add(path.dirname(item.path));
+      }
+      if (dirs.size === 0 && unreadableFolders === 0) {
         throw new ScanError('source-invalid', `${target}: no .eml files found below this folder`, { source: spec, path: target });
       }
-      return [...dirs].sort().map((dir) => {
-        const relative = path.relative(target, dir);
-        const folder = relative === '' ? 'INBOX' : relative.split(path.sep).join('/');
-        return { id: `eml:${path.resolve(dir)}`, source: spec, mailbox, folder, ref: dir };
-      });
+      return [...dirs].sort().map((dir) => ({ id: `eml:${path.resolve(dir)}`, source: spec, mailbox, folder: folderOf(target, dir), ref: dir, ...origin }));
     },
-    async *messages(unit: SourceUnit, after?: Checkpoint): AsyncIterable<RawMessage> {
-      const st = await statOrThrow(unit.ref);
-      const files: string[] = [];
-      if (st.isFile()) files.push(unit.ref);
-      else {
-        for (const e of await readdir(unit.ref, { withFileTypes: true })) {
-          if (e.isFile() && isEml(e.name)) files.push(path.join(unit.ref, e.name));
-        }
-        files.sort();
+    async *messages(unit: SourceUnit, after?: Checkpoint): AsyncIterable<UnitItem> {
+      let entries: Entry[];
+      try {
+        entries = (await stat(unit.ref)).isFile()
+          ? [{ kind: 'file', name: path.basename(unit.ref), path: unit.ref }]
+          : (await listEntries(unit.ref)).filter((e) => e.kind !== 'dir' && isEml(e.name));
+      } catch (err) {
+        throw new Error(`folder ${fsReason(err)}`); // without the path: it may name a person
       }
-      for (const file of files) {
-        const name = path.basename(file);
-        if (after && name <= after.cursor) continue;
-        const size = (await statOrThrow(file)).size;
-        const { bytes, oversize } = await readMessageFile(file, size, options.maxMessageBytes);
-        yield { unit, locator: file, size, bytes, ...(oversize ? { oversize } : {}), cursor: name };
-      }
+      const files = entries.map((entry) => ({ key: entry.name, item: entry.name, entry }));
+      yield* readInNameOrder(unit, files, after, options.maxMessageBytes);
     },
   };
 }

@@ -4,12 +4,12 @@
  * never read). Maildir++ subfolders are `.A.B` directories beside cur/new, meaning folder `A/B`;
  * nested directories (Dovecot's LAYOUT=fs) are accepted too.
  */
-import { readdir } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
+import type { Checkpoint, SourceUnit, UnitItem } from '../model/message.js';
 import { ScanError, describeFsError } from '../shared/errors.js';
-import { baseNameWithoutExtension, readMessageFile, statOrThrow } from './files.js';
-import type { Source, SourceOptions } from './types.js';
+import { baseNameWithoutExtension, fsReason, listEntries, readInNameOrder, statOrThrow, type Entry, type NamedFile } from './files.js';
+import type { Source, SourceOptions, UnitProblem } from './types.js';
 
 export interface MaildirName {
   /** The unique part, stable when the flags change (a message moves new/ → cur/ and gains `:2,S`). */
@@ -25,19 +25,18 @@ export function parseMaildirName(name: string): MaildirName {
   return { unique: m[1] ?? name, flags: [...(m[2] ?? '')].filter((f) => /[A-Z]/.test(f)).sort() };
 }
 
-async function listDir(dir: string): Promise<import('node:fs').Dirent[]> {
+/** The folder's entries; none when it does not exist (a Maildir without new/). */
+async function listDir(dir: string): Promise<Entry[]> {
   try {
-    return await readdir(dir, { withFileTypes: true });
+    return await listEntries(dir);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ENOENT') return [];
-    throw describeFsError(err, dir);
+    if ((err as { code?: string }).code === 'ENOENT') return [];
+    throw err;
   }
 }
 
-async function isMaildirFolder(dir: string): Promise<boolean> {
-  const names = new Set((await listDir(dir)).filter((e) => e.isDirectory()).map((e) => e.name));
-  return names.has('cur') || names.has('new');
+function isMaildirFolder(entries: readonly Entry[]): boolean {
+  return entries.some((e) => e.kind === 'dir' && (e.name === 'cur' || e.name === 'new'));
 }
 
 /** `.Archive.2019` → `Archive/2019`; Maildir++ escapes nothing else we need to undo. */
@@ -45,14 +44,35 @@ function maildirPlusPlusFolder(dirName: string): string {
   return dirName.slice(1).split('.').filter(Boolean).join('/');
 }
 
-async function findFolders(root: string, relative: string[], out: { dir: string; folder: string }[]): Promise<void> {
-  const entries = (await listDir(root)).filter((e) => e.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1));
+interface FolderSearch {
+  readonly out: { dir: string; folder: string }[];
+  /** A subfolder that cannot be listed: reported, and the search goes on. */
+  readonly unreadable: (folder: string, reason: string) => void;
+  /** Real paths already searched: a linked folder is read once, a link loop ends. */
+  readonly seen: Set<string>;
+}
+
+async function findFolders(entries: readonly Entry[], relative: string[], search: FolderSearch): Promise<void> {
   for (const e of entries) {
-    if (e.name === 'cur' || e.name === 'new' || e.name === 'tmp') continue;
-    const dir = path.join(root, e.name);
+    if (e.name === 'cur' || e.name === 'new' || e.name === 'tmp' || e.kind === 'file') continue;
     const parts = e.name.startsWith('.') && e.name.length > 1 ? [...relative, maildirPlusPlusFolder(e.name)] : [...relative, e.name];
-    if (await isMaildirFolder(dir)) out.push({ dir, folder: parts.join('/') });
-    await findFolders(dir, parts, out);
+    // a link to nowhere (or a FIFO) among the folders may have been one: said, not skipped
+    if (e.kind === 'unreadable') {
+      search.unreadable(parts.join('/'), e.reason);
+      continue;
+    }
+    let children: Entry[];
+    try {
+      const real = await realpath(e.path);
+      if (search.seen.has(real)) continue;
+      search.seen.add(real);
+      children = await listDir(e.path);
+    } catch (err) {
+      search.unreadable(parts.join('/'), fsReason(err));
+      continue;
+    }
+    if (isMaildirFolder(children)) search.out.push({ dir: e.path, folder: parts.join('/') });
+    await findFolders(children, parts, search);
   }
 }
 
@@ -60,16 +80,33 @@ export function maildirSource(spec: string, target: string, options: SourceOptio
   return {
     kind: 'maildir',
     spec,
-    async units(): Promise<SourceUnit[]> {
+    async units(report: (problem: UnitProblem) => void): Promise<SourceUnit[]> {
       const st = await statOrThrow(target);
       if (!st.isDirectory()) {
         throw new ScanError('source-invalid', `${target}: not a Maildir (not a directory)`, { source: spec, path: target });
       }
       const mailbox = options.mailbox ?? baseNameWithoutExtension(target);
+      const origin = options.mailbox === undefined ? { origin: path.resolve(target) } : {};
+      let top: Entry[];
+      let real: string;
+      try {
+        real = await realpath(target);
+        top = await listEntries(target);
+      } catch (err) {
+        throw describeFsError(err, target);
+      }
       const folders: { dir: string; folder: string }[] = [];
-      if (await isMaildirFolder(target)) folders.push({ dir: target, folder: 'INBOX' });
-      await findFolders(target, [], folders);
-      if (folders.length === 0) {
+      if (isMaildirFolder(top)) folders.push({ dir: target, folder: 'INBOX' });
+      let unreadable = 0;
+      await findFolders(top, [], {
+        out: folders,
+        seen: new Set([real]),
+        unreadable: (folder, reason) => {
+          unreadable++;
+          report({ mailbox, folder, problem: { code: 'read-failed', message: `folder ${reason}; its messages are not scanned` } });
+        },
+      });
+      if (folders.length === 0 && unreadable === 0) {
         throw new ScanError('source-invalid', `${target}: not a Maildir (no cur/ or new/ folder below it)`, {
           source: spec,
           path: target,
@@ -81,30 +118,27 @@ export function maildirSource(spec: string, target: string, options: SourceOptio
         mailbox,
         folder,
         ref: dir,
+        ...origin,
       }));
     },
-    async *messages(unit: SourceUnit, after?: Checkpoint): AsyncIterable<RawMessage> {
+    async *messages(unit: SourceUnit, after?: Checkpoint): AsyncIterable<UnitItem> {
       // Sorted by unique name (delivery time first), so the order and the cursor are stable
       // even when a mail client moves a message from new/ to cur/ between runs.
-      const files: { unique: string; file: string }[] = [];
+      const files: NamedFile[] = [];
       for (const sub of ['new', 'cur']) {
-        for (const e of await listDir(path.join(unit.ref, sub))) {
-          if (!e.isFile() || e.name.startsWith('.')) continue;
-          files.push({ unique: parseMaildirName(e.name).unique, file: path.join(unit.ref, sub, e.name) });
-        }
-      }
-      files.sort((a, b) => (a.unique < b.unique ? -1 : a.unique > b.unique ? 1 : 0));
-      for (const { unique, file } of files) {
-        if (after && unique <= after.cursor) continue;
-        let st;
+        let entries: Entry[];
         try {
-          st = await statOrThrow(file);
-        } catch {
-          continue; // moved or deleted by a mail client while we scanned: not ours to report
+          entries = await listDir(path.join(unit.ref, sub));
+        } catch (err) {
+          throw new Error(`${sub}/ ${fsReason(err)}`); // without the path: it may name a person
         }
-        const { bytes, oversize } = await readMessageFile(file, st.size, options.maxMessageBytes);
-        yield { unit, locator: file, size: st.size, bytes, ...(oversize ? { oversize } : {}), cursor: unique };
+        for (const entry of entries) {
+          if (entry.name.startsWith('.')) continue;
+          files.push({ key: parseMaildirName(entry.name).unique, item: `${sub}/${entry.name}`, entry });
+        }
       }
+      files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      yield* readInNameOrder(unit, files, after, options.maxMessageBytes);
     },
   };
 }

@@ -4,9 +4,9 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
 import { ScanError, describeFsError } from '../shared/errors.js';
-import { baseNameWithoutExtension, readHead, statOrThrow, walkFiles } from './files.js';
+import { baseNameWithoutExtension, fsReason, readHead, statOrThrow, walkTree } from './files.js';
 import { NotAnMboxError, splitMbox } from './mbox-split.js';
-import type { Source, SourceOptions } from './types.js';
+import type { Source, SourceOptions, UnitProblem } from './types.js';
 
 const READ_CHUNK = 1024 * 1024;
 
@@ -20,7 +20,7 @@ export function mboxSource(spec: string, target: string, options: SourceOptions)
   return {
     kind: 'mbox',
     spec,
-    async units(): Promise<SourceUnit[]> {
+    async units(report: (problem: UnitProblem) => void): Promise<SourceUnit[]> {
       const st = await statOrThrow(target);
       if (st.isFile()) {
         const head = await readHead(target, 1024).catch((err: unknown) => {
@@ -33,17 +33,41 @@ export function mboxSource(spec: string, target: string, options: SourceOptions)
           });
         }
         const mailbox = options.mailbox ?? baseNameWithoutExtension(target);
-        return [{ id: `mbox:${path.resolve(target)}`, source: spec, mailbox, folder: 'INBOX', ref: target }];
+        const origin = options.mailbox === undefined ? { origin: path.resolve(target) } : {};
+        return [{ id: `mbox:${path.resolve(target)}`, source: spec, mailbox, folder: 'INBOX', ref: target, ...origin }];
       }
       const units: SourceUnit[] = [];
-      for await (const file of walkFiles(target)) {
-        if (!(await looksLikeMbox(file).catch(() => false))) continue;
-        const relative = path.relative(target, file);
+      let unreadable = 0;
+      for await (const item of walkTree(target)) {
+        const relative = path.relative(target, item.path);
         // With --mailbox, the files are the folders of that one mailbox (a Thunderbird profile).
-        const mailbox = options.mailbox ?? baseNameWithoutExtension(file);
+        const mailbox = options.mailbox ?? baseNameWithoutExtension(item.path);
         const folder = options.mailbox ? folderFromRelativePath(relative) : 'INBOX';
-        units.push({ id: `mbox:${path.resolve(file)}`, source: spec, mailbox, folder, ref: file });
+        let why: string | undefined;
+        if (item.kind === 'unreadable') why = item.reason;
+        else {
+          try {
+            if (!(await looksLikeMbox(item.path))) continue;
+          } catch (err) {
+            why = fsReason(err);
+          }
+        }
+        if (why !== undefined) {
+          // Whether it held mail cannot be known: it is said, not skipped. A folder's mailboxes
+          // are unknown: it is named by its path below DIR.
+          unreadable++;
+          const what = item.kind === 'unreadable' && item.folder ? 'folder' : 'file';
+          report({
+            mailbox: options.mailbox ?? (what === 'folder' ? relative.split(path.sep).join('/') : mailbox),
+            ...(options.mailbox ? { folder } : {}),
+            problem: { code: 'read-failed', message: `${what} ${why}; ${what === 'folder' ? 'the mbox files in it are' : 'it is'} not scanned` },
+          });
+          continue;
+        }
+        const origin = options.mailbox === undefined ? { origin: path.resolve(item.path) } : {};
+        units.push({ id: `mbox:${path.resolve(item.path)}`, source: spec, mailbox, folder, ref: item.path, ...origin });
       }
+      if (units.length === 0 && unreadable > 0) return units;
       if (units.length === 0) {
         throw new ScanError('source-invalid', `${target}: no mbox files found below this folder`, {
           source: spec,
@@ -70,10 +94,9 @@ export function mboxSource(spec: string, target: string, options: SourceOptions)
           };
         }
       } catch (err) {
-        if (err instanceof NotAnMboxError) {
-          throw new ScanError('source-invalid', `${unit.ref}: ${err.message}`, { source: unit.source, path: unit.ref });
-        }
-        throw err instanceof ScanError ? err : describeFsError(err, unit.ref);
+        // The text goes into an error record: it names no path (a file name may name a person).
+        if (err instanceof NotAnMboxError) throw new ScanError('source-invalid', err.message, { source: unit.source, path: unit.ref });
+        throw err instanceof ScanError ? err : new Error(`mbox file ${fsReason(err)}`);
       } finally {
         stream.destroy();
       }

@@ -14,11 +14,11 @@ import path from 'node:path';
 import type { Checkpoint, CursorAdvance, SourceUnit, UnitItem } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
 import { ScanError } from '../shared/errors.js';
-import { baseNameWithoutExtension, readMessageFile, statOrThrow, walkFiles } from './files.js';
+import { baseNameWithoutExtension, readMessageFile, statOrThrow, walkTree } from './files.js';
 import { NotAPstError, readPstHeader, type PstHeader } from './pst/header.js';
 import { listItems, stableBoundaries, wrapItem } from './pst/items.js';
 import { ReadpstFailed, checkReadpst, expandPst, makeExpansionDir, readpstBinary, removeExpansion } from './pst/readpst.js';
-import type { Source, SourceOptions } from './types.js';
+import type { Source, SourceOptions, UnitProblem } from './types.js';
 
 const isPstFile = (file: string): boolean => /\.(pst|ost)$/i.test(file);
 
@@ -73,7 +73,7 @@ export function pstSource(spec: string, target: string, options: SourceOptions):
   return {
     kind: 'pst',
     spec,
-    async units(): Promise<SourceUnit[]> {
+    async units(report: (problem: UnitProblem) => void): Promise<SourceUnit[]> {
       const st = await statOrThrow(target);
       const files: string[] = [];
       if (st.isFile()) {
@@ -86,7 +86,23 @@ export function pstSource(spec: string, target: string, options: SourceOptions):
         }
         files.push(target);
       } else {
-        for await (const file of walkFiles(target)) if (isPstFile(file)) files.push(file);
+        let unreadable = 0;
+        for await (const item of walkTree(target)) {
+          if (item.kind === 'file') {
+            if (isPstFile(item.path)) files.push(item.path);
+          } else {
+            // a subfolder, a PST/OST, or an entry that may have been either (a link to nowhere): said, not skipped
+            unreadable++;
+            const relative = path.relative(target, item.path).split(path.sep).join('/');
+            const what = item.folder ? 'folder' : isPstFile(item.path) ? 'PST file' : 'entry';
+            report({
+              mailbox: options.mailbox ?? (what === 'PST file' ? baseNameWithoutExtension(item.path) : relative),
+              ...(options.mailbox !== undefined ? { folder: relative } : {}),
+              problem: { code: 'read-failed', message: `${what} ${item.reason}; not scanned` },
+            });
+          }
+        }
+        if (files.length === 0 && unreadable > 0) return [];
         if (files.length === 0) {
           throw new ScanError('source-invalid', `${target}: no .pst or .ost files found below this folder`, { source: spec, path: target });
         }
@@ -102,6 +118,7 @@ export function pstSource(spec: string, target: string, options: SourceOptions):
           mailbox: options.mailbox ?? baseNameWithoutExtension(file),
           folder: options.mailbox !== undefined ? relative : '',
           ref: file,
+          ...(options.mailbox === undefined ? { origin: path.resolve(file) } : {}),
         };
       });
     },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { headerFields, parseMessage, safeReason } from '../../src/parse/mime.js';
-import { htmlToText } from '../../src/parse/html.js';
+import { headerFields, mayHaveBoundarylessMultipart, parseMessage, safeReason } from '../../src/parse/mime.js';
+import { flatHtmlToText, htmlDepthOver, htmlToText, MAX_HTML_DEPTH } from '../../src/parse/html.js';
 
 const opts = { maxNestingDepth: 5 };
 const crlf = (s: string): Buffer => Buffer.from(s.replace(/\r?\n/g, '\r\n'));
@@ -133,5 +133,152 @@ describe('header fields of an unparsed head', () => {
 describe('error reasons', () => {
   it('masks tokens with digits so a quoted header value cannot leak', () => {
     expect(safeReason(new Error('Invalid header SSN 536-90-4399 here'))).toBe('Invalid header SSN … here');
+  });
+});
+
+describe('deeply nested HTML (a part that html-to-text cannot walk costs nothing else)', () => {
+  const withDeepHtml = (html: string): Buffer =>
+    crlf(`Message-ID: <deep@example.org>
+Subject: Referral for Jane
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="m"
+
+--m
+Content-Type: multipart/alternative; boundary="a"
+
+--a
+Content-Type: text/plain; charset=utf-8
+
+plain part SSN 536-90-4399
+--a
+Content-Type: text/html; charset=utf-8
+
+${html}
+--a--
+--m
+Content-Type: text/csv; name="roster.csv"
+Content-Disposition: attachment; filename="roster.csv"
+
+Name,MRN
+Jane Roe,MRN 7734412
+--m--
+`);
+
+  it.each([
+    ['3,000 nested <font>', '<font>'.repeat(3000) + 'deep text DOB 03/14/1952' + '</font>'.repeat(3000)],
+    ['100,000 nested <div>', '<div>'.repeat(100_000) + 'deep text DOB 03/14/1952' + '</div>'.repeat(100_000)],
+    ['100,000 unclosed <font/>', '<font/>'.repeat(100_000) + 'deep text DOB 03/14/1952'],
+    ['3,000 nested lists', '<ul><li>'.repeat(3000) + 'deep text DOB 03/14/1952' + '</li></ul>'.repeat(3000)],
+  ])('%s: Message-ID, subject, text part, attachment and the deep text itself are all read', async (_name, html) => {
+    const started = Date.now();
+    const parsed = await parseMessage(withDeepHtml(html), opts);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(parsed.messageId).toBe('<deep@example.org>');
+    expect(parsed.problems).toEqual([]);
+    const texts = parsed.segments.map((s) => [s.location, s.format, s.text.replace(/\r\n/g, '\n').trim()]);
+    expect(texts).toContainEqual(['subject', 'subject', 'Referral for Jane']);
+    expect(texts).toContainEqual(['body', 'text', 'plain part SSN 536-90-4399']);
+    expect(texts).toContainEqual(['body', 'html', 'deep text DOB 03/14/1952']);
+    expect(texts).toContainEqual(['attachment:roster.csv', 'csv', 'Name,MRN\nJane Roe,MRN 7734412']);
+  });
+
+  it('an attached message with deep HTML keeps its siblings and its own text', async () => {
+    const inner = `Subject: inner\nContent-Type: text/html\n\n${'<font>'.repeat(3000)}inner deep text${'</font>'.repeat(3000)}\n`;
+    const raw = crlf(`Message-ID: <outer@example.org>\nSubject: outer\nContent-Type: multipart/mixed; boundary="o"\n\n--o\nContent-Type: text/plain\n\nouter body\n--o\nContent-Type: message/rfc822\nContent-Disposition: attachment; filename="fwd.eml"\n\n${inner}\n--o--\n`);
+    const parsed = await parseMessage(raw, opts);
+    expect(parsed.messageId).toBe('<outer@example.org>');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.segments.map((s) => [s.location, s.text.trim()])).toEqual([
+      ['subject', 'outer'],
+      ['body', 'outer body'],
+      ['attachment:fwd.eml', 'inner'],
+      ['attachment:fwd.eml', 'inner deep text'],
+    ]);
+  });
+});
+
+describe('HTML deeper than html-to-text can walk', () => {
+  it('is detected by depth, not by size: a wide document is converted as usual', () => {
+    expect(htmlDepthOver('<p>x</p>'.repeat(10_000), MAX_HTML_DEPTH)).toBe(false);
+    expect(htmlDepthOver('<br>'.repeat(10_000), MAX_HTML_DEPTH)).toBe(false);
+    expect(htmlDepthOver('<div>'.repeat(MAX_HTML_DEPTH) + '</div>'.repeat(MAX_HTML_DEPTH), MAX_HTML_DEPTH)).toBe(false);
+    expect(htmlDepthOver('<div>'.repeat(MAX_HTML_DEPTH + 1), MAX_HTML_DEPTH)).toBe(true);
+    expect(htmlDepthOver('<b/>'.repeat(MAX_HTML_DEPTH + 1), MAX_HTML_DEPTH)).toBe(true);
+  });
+
+  it('the flat reader keeps every word, table rows as lines, entities decoded, head/style/script dropped', () => {
+    const html =
+      '<html><head><title>T 123</title><style>p{color:red}</style></head><body><p>Dear&nbsp;team &amp; co</p>' +
+      '<table><tr><th>Name</th><th>SSN</th></tr><tr><td>Jane <b>Roe</b></td><td>536<b>-</b>90-4399</td></tr></table>' +
+      '<script>var x = 123456789;</script><div>last   line</div></body></html>';
+    expect(flatHtmlToText(html)).toBe('Dear\u00a0team & co\n\nName | SSN\nJane Roe | 536-90-4399\n\nlast line');
+    // and through htmlToText when deep: the same words, &nbsp; as a space
+    const deep = '<div>'.repeat(MAX_HTML_DEPTH + 5) + html + '</div>'.repeat(MAX_HTML_DEPTH + 5);
+    expect(htmlToText(deep)).toContain('Dear team & co');
+    expect(htmlToText(deep)).toContain('Name | SSN\nJane Roe | 536-90-4399');
+    expect(htmlToText(deep)).not.toContain('123456789');
+  });
+});
+
+describe('multipart/* without a boundary (mailparser reads its body as the space between parts)', () => {
+  const message = (contentType: string, body: string): Buffer =>
+    crlf(`Message-ID: <nb@example.org>\nSubject: Lab results\nMIME-Version: 1.0\nContent-Type: ${contentType}\n\n${body}`);
+
+  it.each([
+    ['no boundary parameter', 'multipart/mixed'],
+    ['an empty boundary', 'multipart/mixed; boundary=""'],
+    ['a boundary that is not ASCII', 'multipart/alternative; boundary="grenzé"'],
+    ['a folded header in capitals', 'MULTIPART/RELATED;\n charset=utf-8'],
+  ])('%s: the body is scanned as text, as mail clients show it', async (_name, contentType) => {
+    const parsed = await parseMessage(message(contentType, 'Patient SSN 536-90-4399, seen today.\n'), opts);
+    expect(parsed.messageId).toBe('<nb@example.org>');
+    expect(parsed.segments.map((s) => [s.location, s.format, s.text.trim()])).toEqual([
+      ['subject', 'subject', 'Lab results'],
+      ['body', 'text', 'Patient SSN 536-90-4399, seen today.'],
+    ]);
+    expect(parsed.problems).toEqual([]);
+  });
+
+  it('a nested part without a boundary is read beside its siblings; parts with boundaries stay parts', async () => {
+    const raw = crlf(`Message-ID: <nb2@example.org>
+Subject: y
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="o"
+
+--o
+Content-Type: text/plain
+
+outer body
+--o
+Content-Type: multipart/related
+
+inner SSN 536-90-4399
+--o
+Content-Type: text/plain; name="notes.txt"
+Content-Disposition: attachment; filename="notes.txt"
+
+attached notes
+--o--
+`);
+    const parsed = await parseMessage(raw, opts);
+    expect(parsed.segments.map((s) => [s.location, s.text.replace(/\r\n/g, '\n').trim()])).toEqual([
+      ['subject', 'y'],
+      ['body', 'outer body\ninner SSN 536-90-4399'],
+      ['attachment:notes.txt', 'attached notes'],
+    ]);
+  });
+
+  it('an attached message whose only body is a boundary-less multipart is read too', async () => {
+    const raw = crlf(`Subject: outer\nContent-Type: multipart/mixed; boundary="o"\n\n--o\nContent-Type: message/rfc822\nContent-Disposition: attachment; filename="fwd.eml"\n\nSubject: inner\nContent-Type: multipart/mixed\n\ninner SSN 536-90-4399\n\n--o--\n`);
+    const parsed = await parseMessage(raw, opts);
+    expect(parsed.segments.map((s) => [s.location, s.text.trim()])).toContainEqual(['attachment:fwd.eml', 'inner SSN 536-90-4399']);
+  });
+
+  it('the prefilter lets ordinary messages through untouched', () => {
+    expect(mayHaveBoundarylessMultipart(crlf('Content-Type: multipart/mixed; boundary="b"\n\n--b\n\nx\n--b--\n'))).toBe(false);
+    expect(mayHaveBoundarylessMultipart(crlf('Content-Type: multipart/mixed;\n boundary=b\n\n--b\n\nx\n--b--\n'))).toBe(false);
+    expect(mayHaveBoundarylessMultipart(crlf('Content-Type: text/plain\n\nmultipart/mixed\n'))).toBe(false);
+    expect(mayHaveBoundarylessMultipart(crlf('Content-Type: multipart/mixed\n\nx\n'))).toBe(true);
+    expect(mayHaveBoundarylessMultipart(crlf('content-type :\n multipart/mixed; charset=x\n\nx\n'))).toBe(true);
   });
 });
