@@ -44,6 +44,14 @@ export class ExtractError extends Error {
   }
 }
 
+/**
+ * Thrown to stop reading when `inTime` has returned false: the time-limit problem is already
+ * recorded, so the dispatcher records nothing more for it.
+ */
+export class OutOfTime extends Error {
+  override readonly name = 'OutOfTime';
+}
+
 /** Hint about an attachment that the bytes alone may not tell. */
 export interface Declared {
   readonly name: string;

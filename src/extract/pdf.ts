@@ -3,7 +3,11 @@
  * part per page. Encrypted documents, pages that are only images, and documents over the page
  * limit are reported, never silently skipped.
  */
-import { ExtractError, type ExtractContext } from './context.js';
+import { constants, createInflate } from 'node:zlib';
+import { ExtractError, OutOfTime, type ExtractContext } from './context.js';
+
+/** Pixels of one image pdf.js may decode (to tell image-only pages); larger ones are skipped. */
+const MAX_IMAGE_PIXELS = 40_000_000;
 
 interface TextItem {
   readonly str: string;
@@ -32,7 +36,62 @@ function pageText(items: readonly unknown[]): string {
   return out.join('');
 }
 
+const STREAM = Buffer.from('stream');
+
+/**
+ * Inflates every zlib stream of the file, counting and discarding the output, before pdf.js
+ * (which inflates streams itself, without a limit) sees it. Every byte is charged to the
+ * message's inflation budget, so a stream that would inflate past it makes the PDF an
+ * `attachment-limit` error, after at most the budget was inflated (in 64 KB pieces: memory
+ * stays flat). Streams are found by their `stream` keyword and the zlib header pdf.js itself
+ * requires of FlateDecode data, whatever the dictionary says (names can be #-escaped). The
+ * attachment's time limit is checked as it goes.
+ */
+export async function checkPdfStreams(bytes: Uint8Array, ctx: ExtractContext): Promise<void> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let from = 0;
+  for (let at = buf.indexOf(STREAM, from); at >= 0; at = buf.indexOf(STREAM, from)) {
+    from = at + STREAM.length;
+    let start = from;
+    if (buf[start] === 0x0d) start++;
+    if (buf[start] === 0x0a) start++;
+    if (start === from) continue; // `endstream`, or the word inside some text
+    const cmf = buf[start] ?? 0;
+    const flg = buf[start + 1] ?? 0;
+    if ((cmf & 0x0f) !== 8 || ((cmf << 8) | flg) % 31 !== 0 || (flg & 0x20) !== 0) continue;
+    // zlib stops at the end of the stream: what follows it is not read
+    const consumed = await countInflated(buf.subarray(start), (n) => {
+      if (!ctx.inTime('pdf')) throw new OutOfTime();
+      ctx.reserve(n, 'pdf');
+    });
+    from = Math.max(from, start + consumed);
+  }
+}
+
+/** Inflates zlib data, handing each output piece's size to `count` (which may throw to stop); resolves with the input bytes used. */
+function countInflated(data: Buffer, count: (bytes: number) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const z = createInflate({ finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 64 * 1024 });
+    let stopped: unknown;
+    z.on('data', (chunk: Buffer) => {
+      if (stopped !== undefined) return;
+      try {
+        count(chunk.length);
+      } catch (err) {
+        stopped = err;
+        z.destroy();
+      }
+    });
+    // damaged data: pdf.js stops there too
+    z.on('error', () => resolve(z.bytesWritten));
+    z.on('end', () => resolve(z.bytesWritten));
+    z.on('close', () => (stopped !== undefined ? reject(stopped) : resolve(z.bytesWritten)));
+    z.end(data);
+  });
+}
+
 export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promise<void> {
+  await checkPdfStreams(bytes, ctx);
   pdfjs ??= import('unpdf');
   const unpdf = await pdfjs;
   const lib = await unpdf.getResolvedPDFJS();
@@ -40,7 +99,7 @@ export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promis
   let doc: Awaited<ReturnType<typeof unpdf.getDocumentProxy>>;
   try {
     // pdf.js takes ownership of (detaches) the buffer it is given: pass a copy
-    doc = await unpdf.getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, verbosity: 0, stopAtErrors: false });
+    doc = await unpdf.getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, verbosity: 0, stopAtErrors: false, maxImageSize: MAX_IMAGE_PIXELS });
   } catch (err) {
     const name = err instanceof Error ? err.name : '';
     if (name === 'PasswordException') throw new ExtractError('encrypted', 'pdf: encrypted, no text extracted');
