@@ -94,8 +94,9 @@ describe('deadlines are checked inside long loops (item 17)', () => {
   });
 
   it('one huge ODS table: stopped mid-table the same way', async () => {
-    const body = `<table:table table:name="T">${'<table:table-row><table:table-cell><text:p>x</text:p></table:table-cell></table:table-row>'.repeat(150_000)}</table:table>`;
-    const r = await extract(odf('spreadsheet', body), 'big.ods', { maxAttachmentMillis: 30, maxCompressionRatio: 1e6 });
+    // reading content.xml takes a fraction of the limit; tokenizing its one table, several times it
+    const body = `<table:table table:name="T">${'<table:table-row><table:table-cell><text:p>x</text:p></table:table-cell></table:table-row>'.repeat(300_000)}</table:table>`;
+    const r = await extract(odf('spreadsheet', body), 'big.ods', { maxAttachmentMillis: 150, maxCompressionRatio: 1e6 });
     expect(r.problems.map((p) => [p.code, p.message.slice(0, 15)])).toEqual([["attachment-limit", "ods: time limit"]]);
   });
 
@@ -121,6 +122,13 @@ describe('decompression bombs cost only their attachment (item 18)', () => {
     // the budget is the limit: a smaller one refuses a smaller stream
     const small = await extract(bombAttachment('pdf-flate', 20).data, 'letter.pdf', { maxInflatedBytes: 10 * 1024 * 1024 });
     expect(small.problems.map((p) => p.code)).toEqual(['attachment-limit']);
+  });
+
+  it('PDF stream that zlib rejects early but pdf.js inflates on (an empty stored block 0/0): refused, not handed to pdf.js', async () => {
+    const r = await extract(bombAttachment('pdf-flate', 300, { zlibStopsEarly: true }).data, 'letter.pdf');
+    expect(r.problems.map((p) => [p.code, p.message])).toEqual([['corrupt-attachment', 'pdf: a compressed stream is damaged, its size cannot be checked; not read']]);
+    expect(r.ms).toBeLessThan(10_000);
+    expect(r.rssGrowthMb).toBeLessThan(200);
   });
 
   it('PDF streams within the budget are still read (the text page of a PDF with a 20 MB stream)', async () => {
