@@ -44,6 +44,14 @@ export class ExtractError extends Error {
   }
 }
 
+/**
+ * Thrown to stop reading when `inTime` has returned false: the time-limit problem is already
+ * recorded, so the dispatcher records nothing more for it.
+ */
+export class OutOfTime extends Error {
+  override readonly name = 'OutOfTime';
+}
+
 /** Hint about an attachment that the bytes alone may not tell. */
 export interface Declared {
   readonly name: string;
@@ -81,6 +89,8 @@ export interface ExtractContext {
   child(name: string): ExtractContext;
   /** False (and a problem recorded once) when this attachment's time is up. */
   inTime(what: string): boolean;
+  /** Milliseconds left of this attachment's time (negative when past). */
+  remainingMs(): number;
   /** Reserves inflated bytes from the message's budget; throws an ExtractError when over. */
   reserve(bytes: number, what: string): void;
   readMessage(bytes: Uint8Array): Promise<void>;
@@ -131,6 +141,9 @@ function contextAt(m: MessageState, a: AttachmentState, location: string, depth:
         ctx.problem('attachment-limit', `${what}: time limit of ${m.limits.maxAttachmentMillis} ms reached; the rest is not read`);
       }
       return false;
+    },
+    remainingMs() {
+      return a.deadline - Date.now();
     },
     reserve(bytes, what) {
       if (m.inflated + bytes > m.limits.maxInflatedBytes) {

@@ -5,7 +5,7 @@
  */
 import { htmlToText } from '../parse/html.js';
 import { safeReason } from '../shared/safe-reason.js';
-import { ExtractError, type Declared, type ExtractContext } from './context.js';
+import { ExtractError, OutOfTime, type Declared, type ExtractContext } from './context.js';
 import { extractDocx } from './docx.js';
 import { extractMsg } from './msg.js';
 import { extractOdf } from './odf.js';
@@ -58,7 +58,7 @@ export async function extractAttachment(bytes: Uint8Array, ctx: ExtractContext, 
         await extractPdf(bytes, ctx);
         return;
       case 'rtf':
-        ctx.text('text', rtfToText(new TextDecoder('latin1').decode(bytes)));
+        ctx.text('text', rtfToText(new TextDecoder('latin1').decode(bytes), ctx));
         return;
       case 'tnef':
         await extractTnef(bytes, ctx, member);
@@ -84,7 +84,7 @@ export async function extractAttachment(bytes: Uint8Array, ctx: ExtractContext, 
         what = kind;
         if (kind === 'zip') return await extractZip(bytes, entries, ctx, member);
         const zip = openZip(bytes, ctx, kind);
-        if (kind === 'docx') await extractDocx(bytes, zip, ctx);
+        if (kind === 'docx') await extractDocx(zip, ctx);
         else if (kind === 'xlsx') await extractXlsx(zip, ctx);
         else if (kind === 'pptx') await extractPptx(zip, ctx);
         else await extractOdf(zip, ctx, kind);
@@ -98,6 +98,7 @@ export async function extractAttachment(bytes: Uint8Array, ctx: ExtractContext, 
         return;
     }
   } catch (err) {
+    if (err instanceof OutOfTime) return; // its problem is recorded
     if (err instanceof ExtractError) ctx.problem(err.code, err.message);
     else ctx.problem('corrupt-attachment', `${what}: cannot be read (${safeReason(err)})`);
   }

@@ -34,7 +34,7 @@ export async function extractMsg(
   else if (data.html) ctx.text('html', htmlToText(new TextDecoder('utf-8').decode(data.html)));
   else if (data.compressedRtf) {
     try {
-      ctx.text('text', rtfToText(new TextDecoder('latin1').decode(decompressRtf(data.compressedRtf, ctx.limits.maxAttachmentBytes))));
+      ctx.text('text', rtfToText(new TextDecoder('latin1').decode(decompressRtf(data.compressedRtf, ctx.limits.maxAttachmentBytes)), ctx));
     } catch (err) {
       if (err instanceof ExtractError) ctx.problem(err.code, `msg body: ${err.message}`);
       else throw err;

@@ -27,7 +27,10 @@ export async function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'od
   let cellRepeat = 1;
   let inCell = false;
   let inPara = 0;
-  for (const t of xmlTokens(xml)) {
+  // repeated cells multiply text: stop building once past the text cap (ctx.text then reports it)
+  let chars = 0;
+  for (const t of xmlTokens(xml, () => ctx.inTime(kind))) {
+    if (chars > ctx.limits.maxTextChars) break;
     if (kind !== 'odt' && (t.tag === 'table:table' || t.tag === 'draw:page') && t.kind === 'open' && !(kind === 'ods' && t.tag === 'draw:page')) {
       if (out.length > 0) flush();
       const name = attr(t.value, t.tag === 'table:table' ? 'table:name' : 'draw:name') ?? '';
@@ -50,7 +53,7 @@ export async function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'od
         else if (cells) {
           const text = t.kind === 'empty' ? '' : cell.join(' ').replace(/[\t\r\n]+/g, ' ').trim();
           const repeat = t.kind === 'empty' ? Math.min(MAX_REPEAT, Number(attr(t.value, 'table:number-columns-repeated') ?? 1) || 1) : cellRepeat;
-          for (let i = 0; i < repeat; i++) cells.push(text);
+          for (let i = 0; i < repeat && chars <= ctx.limits.maxTextChars; i++) cells.push(text), (chars += text.length + 1);
           inCell = false;
         }
         break;
@@ -73,11 +76,12 @@ export async function extractOdf(zip: ZipArchive, ctx: ExtractContext, kind: 'od
         (inCell ? cell : out).push('\n');
         break;
       case '':
-        if (inPara > 0) (inCell ? cell : out).push(t.value);
+        if (inPara > 0) (inCell ? cell : out).push(t.value), (chars += t.value.length);
         break;
       default:
     }
   }
+  if (cells && cells.length > 0) out.push(cells.join('\t'));
   flush();
   await Promise.resolve();
 }

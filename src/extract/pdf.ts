@@ -3,7 +3,11 @@
  * part per page. Encrypted documents, pages that are only images, and documents over the page
  * limit are reported, never silently skipped.
  */
-import { ExtractError, type ExtractContext } from './context.js';
+import { constants, createInflate } from 'node:zlib';
+import { ExtractError, OutOfTime, type ExtractContext } from './context.js';
+
+/** Pixels of one image pdf.js may decode (to tell image-only pages); larger ones are skipped. */
+const MAX_IMAGE_PIXELS = 40_000_000;
 
 interface TextItem {
   readonly str: string;
@@ -32,7 +36,96 @@ function pageText(items: readonly unknown[]): string {
   return out.join('');
 }
 
+const STREAM = Buffer.from('stream');
+
+/**
+ * Inflates every zlib stream of the file, counting and discarding the output, before pdf.js
+ * (which inflates streams itself, without a limit) sees it. Every byte is charged to the
+ * message's inflation budget, so a stream that would inflate past it makes the PDF an
+ * `attachment-limit` error, after at most the budget was inflated (in 64 KB pieces: memory
+ * stays flat). Streams are found by their `stream` keyword and the zlib header pdf.js itself
+ * requires of FlateDecode data, whatever the dictionary says (names can be #-escaped). The
+ * attachment's time limit is checked as it goes.
+ */
+export async function checkPdfStreams(bytes: Uint8Array, ctx: ExtractContext): Promise<void> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let from = 0;
+  for (let at = buf.indexOf(STREAM, from); at >= 0; at = buf.indexOf(STREAM, from)) {
+    from = at + STREAM.length;
+    let start = from;
+    if (buf[start] === 0x0d) start++;
+    if (buf[start] === 0x0a) start++;
+    if (start === from) continue; // `endstream`, or the word inside some text
+    const cmf = buf[start] ?? 0;
+    const flg = buf[start + 1] ?? 0;
+    if ((cmf & 0x0f) !== 8 || ((cmf << 8) | flg) % 31 !== 0 || (flg & 0x20) !== 0) continue;
+    // zlib stops at the end of the stream: what follows it is not read
+    const { consumed, damaged } = await countInflated(buf.subarray(start), (n) => {
+      if (!ctx.inTime('pdf')) throw new OutOfTime();
+      ctx.reserve(n, 'pdf');
+    });
+    // pdf.js's inflater goes on past damage zlib stops at (an empty stored block, a distance too
+    // far back): past that point the size is unknown, so a damaged FlateDecode stream is refused
+    if (damaged && declaresFlate(buf, at)) throw new ExtractError('corrupt-attachment', 'pdf: a compressed stream is damaged, its size cannot be checked; not read');
+    from = Math.max(from, start + consumed);
+  }
+}
+
+/** Whether the dictionary before a `stream` keyword names FlateDecode (`/Fl`), #-escapes decoded. */
+function declaresFlate(buf: Buffer, streamAt: number): boolean {
+  const head = buf.subarray(Math.max(0, streamAt - 4096), streamAt).toString('latin1');
+  const dict = head.slice(Math.max(0, head.lastIndexOf('obj'))).replace(/#([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  return /\/(FlateDecode|Fl)(?![A-Za-z])/.test(dict);
+}
+
+/**
+ * Inflates zlib data, handing each output piece's size to `count` (which may throw to stop);
+ * resolves with the input bytes used and whether the data was damaged (a wrong checksum at the
+ * very end is not damage: everything was inflated).
+ */
+function countInflated(data: Buffer, count: (bytes: number) => void): Promise<{ consumed: number; damaged: boolean }> {
+  return new Promise((resolve, reject) => {
+    const z = createInflate({ finishFlush: constants.Z_SYNC_FLUSH, chunkSize: 64 * 1024 });
+    let stopped: unknown;
+    z.on('data', (chunk: Buffer) => {
+      if (stopped !== undefined) return;
+      try {
+        count(chunk.length);
+      } catch (err) {
+        stopped = err;
+        z.destroy();
+      }
+    });
+    z.on('error', (err: NodeJS.ErrnoException) => resolve({ consumed: z.bytesWritten, damaged: !/incorrect data check/.test(err.message) }));
+    z.on('end', () => resolve({ consumed: z.bytesWritten, damaged: false }));
+    z.on('close', () => (stopped !== undefined ? reject(stopped) : resolve({ consumed: z.bytesWritten, damaged: false })));
+    z.end(data);
+  });
+}
+
+/**
+ * pdf.js yields between slices of a page's work: a page still running when the attachment's
+ * time is up is abandoned (the document is destroyed on the way out) and the time limit recorded,
+ * rather than running into the worker's whole-message timeout.
+ */
+async function beforeDeadline<T>(work: Promise<T>, ctx: ExtractContext): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new OutOfTime()), Math.max(0, ctx.remainingMs()) + 1);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } catch (err) {
+    if (err instanceof OutOfTime) ctx.inTime('pdf'); // records the time limit
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined); // an abandoned page's later failure is no one's business
+  }
+}
+
 export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promise<void> {
+  await checkPdfStreams(bytes, ctx);
   pdfjs ??= import('unpdf');
   const unpdf = await pdfjs;
   const lib = await unpdf.getResolvedPDFJS();
@@ -40,7 +133,7 @@ export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promis
   let doc: Awaited<ReturnType<typeof unpdf.getDocumentProxy>>;
   try {
     // pdf.js takes ownership of (detaches) the buffer it is given: pass a copy
-    doc = await unpdf.getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, verbosity: 0, stopAtErrors: false });
+    doc = await unpdf.getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, verbosity: 0, stopAtErrors: false, maxImageSize: MAX_IMAGE_PIXELS });
   } catch (err) {
     const name = err instanceof Error ? err.name : '';
     if (name === 'PasswordException') throw new ExtractError('encrypted', 'pdf: encrypted, no text extracted');
@@ -54,15 +147,16 @@ export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promis
     for (let n = 1; n <= pages; n++) {
       if (!ctx.inTime('pdf')) return;
       try {
-        const page = await doc.getPage(n);
-        const text = pageText((await page.getTextContent()).items);
+        const page = await beforeDeadline(doc.getPage(n), ctx);
+        const text = pageText((await beforeDeadline(page.getTextContent(), ctx)).items);
         if (text.trim().length > 0) ctx.text('text', text, `page ${n}`), withText++;
         else {
-          const ops = await page.getOperatorList();
+          const ops = await beforeDeadline(page.getOperatorList(), ctx);
           if (ops.fnArray.some((op) => imageOps.has(op))) imageOnly.push(n);
         }
         page.cleanup();
-      } catch {
+      } catch (err) {
+        if (err instanceof OutOfTime) return;
         failed++;
       }
     }

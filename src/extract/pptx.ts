@@ -15,7 +15,8 @@ export async function extractPptx(zip: ZipArchive, ctx: ExtractContext): Promise
     if (!ctx.inTime('pptx')) return;
     const n = slideNumber(name, 'slides') ?? 0;
     const notes = zip.text(`ppt/notesSlides/notesSlide${n}.xml`);
-    const text = paragraphText(zip.text(name) ?? '', DRAWING) + (notes ? `\n${paragraphText(notes, DRAWING)}` : '');
+    const inTime = (): boolean => ctx.inTime('pptx');
+    const text = paragraphText(zip.text(name) ?? '', DRAWING, inTime) + (notes ? `\n${paragraphText(notes, DRAWING, inTime)}` : '');
     ctx.text('text', text, `slide ${n}`);
     await Promise.resolve();
   }

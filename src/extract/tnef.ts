@@ -177,7 +177,7 @@ export async function extractTnef(
     const rtf = props.get(PR_RTF_COMPRESSED);
     if (rtf) {
       try {
-        ctx.text('text', rtfToText(new TextDecoder('latin1').decode(decompressRtf(rtf.data, ctx.limits.maxAttachmentBytes))));
+        ctx.text('text', rtfToText(new TextDecoder('latin1').decode(decompressRtf(rtf.data, ctx.limits.maxAttachmentBytes)), ctx));
       } catch (err) {
         if (err instanceof ExtractError) ctx.problem(err.code, `tnef body: ${err.message}`);
         else throw err;

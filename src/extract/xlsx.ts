@@ -5,19 +5,22 @@
  * otherwise).
  */
 import type { ExtractContext } from './context.js';
-import { attr, xmlTokens } from './xml.js';
+import { attr, xmlTokens, type InTime } from './xml.js';
 import type { ZipArchive } from './zip.js';
 
 /** Built-in number formats that are dates (ECMA-376 18.8.30). */
 const DATE_FORMAT_IDS = new Set([14, 15, 16, 17, 22, 27, 30, 36, 50, 57]);
 
-function sharedStrings(xml: string | undefined): string[] {
+/** Excel's last column (XFD): a cell reference past it is damage, not a reason to pad a row. */
+const MAX_COLUMNS = 16_384;
+
+function sharedStrings(xml: string | undefined, inTime: InTime): string[] {
   if (!xml) return [];
   const out: string[] = [];
   let current: string[] | null = null;
   let inT = false;
   let inPhonetic = false;
-  for (const t of xmlTokens(xml)) {
+  for (const t of xmlTokens(xml, inTime)) {
     if (t.tag === 'si') {
       if (t.kind === 'open') current = [];
       else if (t.kind === 'close' && current) out.push(current.join('')), (current = null);
@@ -30,16 +33,16 @@ function sharedStrings(xml: string | undefined): string[] {
 }
 
 /** Style index → is a date format. */
-function dateStyles(xml: string | undefined): boolean[] {
+function dateStyles(xml: string | undefined, inTime: InTime): boolean[] {
   if (!xml) return [];
   const customDates = new Set<number>();
   const styles: boolean[] = [];
   let inCellXfs = false;
-  for (const t of xmlTokens(xml)) {
+  for (const t of xmlTokens(xml, inTime)) {
     if (t.tag === 'numFmt' && t.kind !== 'close') {
       const id = Number(attr(t.value, 'numFmtId'));
       // a format code with day/month/year letters outside quotes and brackets is a date
-      const code = (attr(t.value, 'formatCode') ?? '').replace(/"[^"]*"|\[[^\]]*\]/g, '');
+      const code = unquoted(attr(t.value, 'formatCode') ?? '');
       if (/[dmy]/i.test(code) && !/^[#0.,%]/.test(code)) customDates.add(id);
     } else if (t.tag === 'cellXfs') inCellXfs = t.kind === 'open';
     else if (inCellXfs && t.tag === 'xf' && t.kind !== 'close') {
@@ -48,6 +51,18 @@ function dateStyles(xml: string | undefined): boolean[] {
     }
   }
   return styles;
+}
+
+/** A format code without its "quoted" and [bracketed] runs (linear: a regex backtracks on `[[[[`). */
+function unquoted(code: string): string {
+  let out = '';
+  for (let i = 0; i < code.length; ) {
+    const c = code[i] as string;
+    const close = c === '"' ? code.indexOf('"', i + 1) : c === '[' ? code.indexOf(']', i + 1) : -1;
+    if (close < 0) (out += c), i++;
+    else i = close + 1;
+  }
+  return out;
 }
 
 /** Excel serial day (1900 system) → MM/DD/YYYY, the way US forms write dates. */
@@ -64,15 +79,19 @@ function columnIndex(ref: string | undefined): number | undefined {
   const letters = ref ? /^[A-Z]+/.exec(ref)?.[0] : undefined;
   if (!letters) return undefined;
   let n = 0;
-  for (const ch of letters) n = n * 26 + (ch.charCodeAt(0) - 64);
+  for (const ch of letters) if ((n = n * 26 + (ch.charCodeAt(0) - 64)) > MAX_COLUMNS) return undefined;
   return n - 1;
 }
 
 const cellText = (s: string): string => s.replace(/[\t\r\n]+/g, ' ');
 
-/** One sheet's XML → tab-separated rows (blank rows dropped, column positions kept). */
-export function sheetRows(xml: string, strings: readonly string[], dates: readonly boolean[]): string {
+/**
+ * One sheet's XML → tab-separated rows (blank rows dropped, column positions kept). Stops once
+ * the rows hold more than `maxChars` (one shared string can be referenced by a million cells).
+ */
+export function sheetRows(xml: string, strings: readonly string[], dates: readonly boolean[], maxChars = Infinity, inTime?: InTime): string {
   const lines: string[] = [];
+  let chars = 0;
   let row: string[] = [];
   let col = 0;
   let type = '';
@@ -80,7 +99,8 @@ export function sheetRows(xml: string, strings: readonly string[], dates: readon
   let value: string[] = [];
   let inValue = false;
   let cellCol = 0;
-  for (const t of xmlTokens(xml)) {
+  for (const t of xmlTokens(xml, inTime)) {
+    if (chars > maxChars) break;
     switch (t.tag) {
       case 'row':
         if (t.kind === 'open') (row = []), (col = 0);
@@ -97,6 +117,7 @@ export function sheetRows(xml: string, strings: readonly string[], dates: readon
           if (t.kind === 'close' || text !== '') {
             while (row.length < cellCol) row.push('');
             row[cellCol] = cellText(text);
+            chars += text.length + 1;
           }
           col = cellCol + 1;
         } else {
@@ -116,29 +137,31 @@ export function sheetRows(xml: string, strings: readonly string[], dates: readon
       default:
     }
   }
+  if (chars > maxChars && row.some((c) => c !== '')) lines.push(row.join('\t'));
   return lines.join('\n');
 }
 
 export async function extractXlsx(zip: ZipArchive, ctx: ExtractContext): Promise<void> {
   const workbook = zip.text('xl/workbook.xml') ?? '';
   const rels = new Map<string, string>();
-  for (const t of xmlTokens(zip.text('xl/_rels/workbook.xml.rels') ?? '')) {
+  const inTime = (): boolean => ctx.inTime('xlsx');
+  for (const t of xmlTokens(zip.text('xl/_rels/workbook.xml.rels') ?? '', inTime)) {
     if (t.tag === 'Relationship' && t.kind !== 'close') {
       const id = attr(t.value, 'Id');
       const target = attr(t.value, 'Target');
       if (id && target) rels.set(id, target.startsWith('/') ? target.slice(1) : `xl/${target}`);
     }
   }
-  const strings = sharedStrings(zip.text('xl/sharedStrings.xml'));
-  const dates = dateStyles(zip.text('xl/styles.xml'));
-  for (const t of xmlTokens(workbook)) {
+  const strings = sharedStrings(zip.text('xl/sharedStrings.xml'), inTime);
+  const dates = dateStyles(zip.text('xl/styles.xml'), inTime);
+  for (const t of xmlTokens(workbook, inTime)) {
     if (t.tag !== 'sheet' || t.kind === 'close') continue;
     const name = attr(t.value, 'name') ?? '';
     const target = rels.get(attr(t.value, 'r:id') ?? '');
     if (!target) continue;
     if (!ctx.inTime('xlsx')) return;
     const xml = zip.text(target);
-    if (xml !== undefined) ctx.text('tsv', sheetRows(xml, strings, dates), `sheet ${name}`);
+    if (xml !== undefined) ctx.text('tsv', sheetRows(xml, strings, dates, ctx.limits.maxTextChars, inTime), `sheet ${name}`);
     await Promise.resolve(); // let a pool's timeout message through between sheets
   }
 }

@@ -1,6 +1,12 @@
 /**
  * Just enough XML for Office and ODF part files: a tag/text tokenizer and entity decoding.
  * No DTDs, no external entities (nothing is ever fetched or expanded beyond the five named ones).
+ *
+ * The tokenizer is an `indexOf`-driven scanner, linear in the input whatever it holds: every
+ * search either consumes what it scanned or, when nothing further can close (no `>` left, an
+ * attribute quote never closed), switches to reading the rest as text. (A backtracking regular
+ * expression took minutes on 200,000 unclosed `<a`.) Malformed markup is read, never dropped:
+ * a `<` that starts no tag is skipped and what follows it is text.
  */
 
 export interface XmlToken {
@@ -11,16 +17,100 @@ export interface XmlToken {
   readonly value: string;
 }
 
-const TOKEN = /<(\/?)([A-Za-z_][\w:.-]*)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>|<!\[CDATA\[([\s\S]*?)\]\]>|<[?!][\s\S]*?>|([^<]+)/g;
+/** Called every few thousand tokens; returning false ends the token stream (the caller's time is up). */
+export type InTime = () => boolean;
 
-export function* xmlTokens(xml: string): Generator<XmlToken> {
-  const token = new RegExp(TOKEN); // own lastIndex: tokenizers nest (a workbook, then each sheet)
-  for (let m = token.exec(xml); m !== null; m = token.exec(xml)) {
-    if (m[2] !== undefined) {
-      const kind = m[1] ? 'close' : m[4] ? 'empty' : 'open';
-      yield { tag: m[2], kind, value: m[3] ?? '' };
-    } else if (m[5] !== undefined) yield { tag: '', kind: 'text', value: m[5] };
-    else if (m[6] !== undefined) yield { tag: '', kind: 'text', value: decodeEntities(m[6]) };
+const isNameStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57) || c === 58 || c === 46 || c === 45;
+
+/** `xml.indexOf(what, from)`, remembered: a later search from before the last hit reuses it, so unclosed `<!--` runs stay linear. */
+function searcher(xml: string, what: string): (from: number) => number {
+  let hit = -2;
+  let searchedFrom = Infinity;
+  return (from) => {
+    if (hit === -1 && from >= searchedFrom) return -1;
+    if (hit >= from && from >= searchedFrom) return hit;
+    searchedFrom = from;
+    hit = xml.indexOf(what, from);
+    return hit;
+  };
+}
+
+export function* xmlTokens(xml: string, inTime?: InTime): Generator<XmlToken> {
+  const n = xml.length;
+  const lastGt = xml.lastIndexOf('>');
+  const cdataEnd = searcher(xml, ']]>');
+  const commentEnd = searcher(xml, '-->');
+  let textOnly = false; // nothing after here can close a tag: the rest is text between `<`s
+  let pos = 0;
+  let count = 0;
+  while (pos < n) {
+    if (inTime && (++count & 2047) === 0 && !inTime()) return;
+    const lt = xml.indexOf('<', pos);
+    if (lt !== pos) {
+      const end = lt < 0 ? n : lt;
+      yield { tag: '', kind: 'text', value: decodeEntities(xml.slice(pos, end)) };
+      pos = end;
+      continue;
+    }
+    if (textOnly || pos > lastGt) {
+      textOnly = true;
+      pos++;
+      continue;
+    }
+    const c1 = xml.charCodeAt(pos + 1);
+    if (c1 === 33 /* ! */ || c1 === 63 /* ? */) {
+      if (xml.startsWith('<![CDATA[', pos)) {
+        const end = cdataEnd(pos + 9);
+        if (end >= 0) {
+          yield { tag: '', kind: 'text', value: xml.slice(pos + 9, end) };
+          pos = end + 3;
+          continue;
+        }
+      } else if (xml.startsWith('<!--', pos)) {
+        const end = commentEnd(pos + 4);
+        if (end >= 0) {
+          pos = end + 3;
+          continue;
+        }
+      }
+      // a declaration, processing instruction, or an unclosed comment/CDATA: up to the next `>`
+      pos = xml.indexOf('>', pos) + 1; // pos <= lastGt: there is one
+      continue;
+    }
+    let p = pos + 1;
+    const close = c1 === 47; /* / */
+    if (close) p++;
+    if (!isNameStart(xml.charCodeAt(p))) {
+      pos++; // a stray `<`
+      continue;
+    }
+    const nameStart = p;
+    while (p < n && isNameChar(xml.charCodeAt(p))) p++;
+    // the tag ends at the first `>` outside quotes
+    let q = p;
+    let end = -1;
+    while (q < n) {
+      const c = xml.charCodeAt(q);
+      if (c === 62) {
+        end = q;
+        break;
+      }
+      if (c === 34 || c === 39) {
+        const closing = xml.indexOf(c === 34 ? '"' : "'", q + 1);
+        if (closing < 0) break;
+        q = closing + 1;
+      } else q++;
+    }
+    if (end < 0) {
+      // an attribute quote that never closes: no tag from here on can be told apart
+      textOnly = true;
+      pos++;
+      continue;
+    }
+    const empty = !close && end > p && xml.charCodeAt(end - 1) === 47;
+    yield { tag: xml.slice(nameStart, p), kind: close ? 'close' : empty ? 'empty' : 'open', value: xml.slice(p, empty ? end - 1 : end) };
+    pos = end + 1;
   }
 }
 
@@ -60,10 +150,10 @@ export interface TextDialect {
   readonly space?: ReadonlySet<string>;
 }
 
-export function paragraphText(xml: string, dialect: TextDialect): string {
+export function paragraphText(xml: string, dialect: TextDialect, inTime?: InTime): string {
   const out: string[] = [];
   let inText = 0;
-  for (const t of xmlTokens(xml)) {
+  for (const t of xmlTokens(xml, inTime)) {
     if (t.kind === 'text') {
       if (inText > 0) out.push(t.value);
       continue;

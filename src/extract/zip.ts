@@ -118,7 +118,7 @@ export function readZipEntry(b: Uint8Array, e: ZipEntry, ctx: ExtractContext, wh
   const data = b.subarray(start, end);
   ctx.reserve(e.size, what);
   if (e.method !== 0 && e.method !== 8) throw new ExtractError('unsupported-attachment', `${what}: compression method ${e.method} is not supported`);
-  const out = e.method === 0 ? data : inflateBounded(data, e.size);
+  const out = e.method === 0 ? data : inflateBounded(data, e.size, what);
   // damage that still inflates (or a stored entry cut short) shows in the checksum
   if (out.length !== e.size || crc32(out) !== e.crc) throw corrupt('entry is damaged (size or checksum mismatch)');
   return out;
@@ -126,12 +126,12 @@ export function readZipEntry(b: Uint8Array, e: ZipEntry, ctx: ExtractContext, wh
 
 
 /** Raw DEFLATE, stopped as soon as the output passes `limit` (16 KB of input at a time). */
-export function inflateBounded(data: Uint8Array, limit: number): Uint8Array {
+export function inflateBounded(data: Uint8Array, limit: number, what = 'zip'): Uint8Array {
   const chunks: Uint8Array[] = [];
   let total = 0;
   const inflate = new Inflate((chunk) => {
     total += chunk.length;
-    if (total > limit) throw new ExtractError('attachment-limit', 'zip: entry inflates past its declared size (zip bomb?); not read');
+    if (total > limit) throw new ExtractError('attachment-limit', `${what}: an entry inflates past its declared size (zip bomb?); not read`);
     chunks.push(chunk);
   });
   try {

@@ -1,9 +1,11 @@
 /**
  * Fuzz: mutated attachments (every format of the attachment fixtures) and mutated MIME messages,
- * seeded and bounded. Nothing may throw; every non-text input yields text or a problem; the heap
- * stays bounded.
+ * seeded and bounded. Nothing may throw; every non-text input yields text or a problem; heap and
+ * RSS stay bounded. Then seeded fuzz mail (fixtures/fuzz.ts: random MIME structure around random
+ * or damaged OOXML, PDF, RTF, TNEF, ZIP and HTML, small bombs included) through the built CLI:
+ * every message has a record, peak RSS and time stay bounded.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +15,9 @@ import { sniff } from '../../src/extract/sniff.js';
 import type { Problem } from '../../src/model/problem.js';
 import type { Segment } from '../../src/model/segment.js';
 import { parseMessage } from '../../src/parse/mime.js';
-import { ROOT } from '../helpers/cli.js';
+import { FUZZ_BODY_SSN, fuzzMbox } from '../../fixtures/fuzz.js';
+import { jsonLines, ROOT, tempDir } from '../helpers/cli.js';
+import { canMeasureRss, runCliMeasured } from './measured.js';
 
 const MBOX = readFileSync(path.join(ROOT, 'fixtures', 'attachments', 'attachments.mbox'), 'utf8');
 const MESSAGES = MBOX.split(/^From .*\n/m).filter((m) => m.trim() !== '').map((m) => Buffer.from(m));
@@ -51,6 +55,9 @@ describe('fuzz: mutated attachments and messages', () => {
     expect(attachments.length).toBeGreaterThan(20);
     const rng = new Rng('fuzz');
     const heapBefore = process.memoryUsage().heapUsed;
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sample = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 10);
     let problems = 0;
     const limits = { ...DEFAULT_LIMITS, maxInflatedBytes: 64 * 1024 * 1024, maxAttachmentMillis: 5_000 };
     for (let i = 0; i < ITERATIONS; i++) {
@@ -73,7 +80,32 @@ describe('fuzz: mutated attachments and messages', () => {
       for (const p of found) expect(RAW.filter((v) => p.message.includes(v))).toEqual([]); // never content in an error
       problems += found.length;
     }
+    clearInterval(sample);
     expect(problems).toBeGreaterThan(ITERATIONS / 4);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(300 * 1024 * 1024);
+    expect(Math.max(rssPeak, process.memoryUsage().rss) - rssBefore).toBeLessThan(500 * 1024 * 1024);
   }, 60_000);
+});
+
+describe.runIf(canMeasureRss())('fuzz mail through the CLI', () => {
+  const MESSAGES = 30;
+
+  it(`${MESSAGES} seeded messages of random structure and damaged attachments: every message has a record, peak RSS < 1 GB, time bounded`, async () => {
+    const { mbox, messageIds } = fuzzMbox('fuzz-mail', MESSAGES);
+    const file = path.join(tempDir('phi-fuzz-'), 'fuzz.mbox');
+    writeFileSync(file, mbox);
+    const r = await runCliMeasured(['scan', `mbox:${file}`, '--format', 'jsonl', '--threads', '1']);
+    expect(r.peakRssMb, `peak RSS ${r.peakRssMb} MB`).toBeLessThan(1024);
+    expect(r.seconds).toBeLessThan(45);
+    expect([1, 3]).toContain(r.code);
+    const records = jsonLines(r.stdout);
+    expect(records.find((x) => x.type === 'mailbox')).toMatchObject({ messages: MESSAGES });
+    // every message's body was read (its planted SSN is a finding): no attachment cost it its message
+    const withBody = new Set(records.filter((x) => x.type === 'finding' && x.location === 'body').map((x) => x.messageId));
+    expect(messageIds.filter((id) => !withBody.has(id))).toEqual([]);
+    expect(records.filter((x) => x.type === 'message').map((x) => x.messageId).sort()).toEqual([...messageIds].sort());
+    // no whole-message fence was needed: limits inside the extractors held
+    expect(records.filter((x) => x.type === 'error' && (x.code === 'timeout' || x.code === 'scan-failed'))).toEqual([]);
+    expect(r.stdout).not.toContain(FUZZ_BODY_SSN);
+  }, 120_000);
 });
