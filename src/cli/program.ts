@@ -3,7 +3,6 @@
  * Exit status (CONTRACT.md): 0 nothing found · 1 PHI found · 2 bad usage or configuration ·
  * 3 scan incomplete.
  */
-import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
@@ -12,7 +11,7 @@ import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_THREAD_MEMORY_MB, scan } from '../pipeline/run.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
 import { FORMATS, createSink, type Format } from '../sinks/index.js';
-import { textOutput } from '../sinks/output.js';
+import { openPrivateOutput, textOutput } from '../sinks/output.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
@@ -176,14 +175,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   for (const output of flags.outputs ?? [{ ...(flags.format ? { format: flags.format } : {}), ...(flags.out !== undefined ? { out: flags.out } : {}) }]) {
     const toFile = output.out !== undefined && output.out !== '-';
     const format: Format = output.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
-    const stream = toFile ? createWriteStream(output.out as string, { mode: 0o600 }) : process.stdout;
-    if (toFile) {
-      await new Promise<void>((resolve, reject) => {
-        stream.once('open', () => resolve());
-        stream.once('error', (err) => reject(new ScanError('usage', `--out ${output.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
-      });
-    }
-    sinks.push(createSink(format, textOutput(stream, toFile)));
+    sinks.push(createSink(format, toFile ? await openPrivateOutput(output.out as string) : textOutput(process.stdout, false)));
   }
   const graph = await graphOptions(sources, flags);
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
@@ -308,15 +300,8 @@ async function runReport(flags: ReportFlags): Promise<number> {
   }
 }
 
-/** Opens a file for writing (mode 0600, it lists masked PHI locations), as a TextOutput. */
-async function openOutFile(file: string): Promise<ReturnType<typeof textOutput>> {
-  const stream = createWriteStream(file, { mode: 0o600 });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(new ScanError('usage', `${file}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
-  });
-  return textOutput(stream, true);
-}
+/** Opens a file for writing (mode 0600, no symlink: it lists masked PHI locations), as a TextOutput. */
+const openOutFile = openPrivateOutput;
 
 async function runRemediate(flags: { outDir: string; state?: string; run?: number }): Promise<number> {
   const stateDir = resolveStateDir(flags.state, process.env);

@@ -23,6 +23,7 @@ import type { ErrorRecord, MailboxRecord, MessageContext, ScanEvent, ScanSummary
 import type { MessageOutcome } from '../pipeline/scan-message.js';
 import { ScanError } from '../shared/errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { ensurePrivateFile } from '../sinks/output.js';
 
 export type StateDb = Database.Database;
 
@@ -55,9 +56,13 @@ export function openStateDb(file: string, options: { create: boolean; readonly?:
     throw new ScanError('config', `${file}: no state database yet (phi-scan scan creates it; --state / PHI_SCAN_STATE name where)`);
   }
   try {
-    if (options.create) mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (options.create) {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      privateDbFiles(file);
+    }
     db = new Database(file, { fileMustExist: !options.create, readonly: options.readonly === true });
   } catch (err) {
+    if (err instanceof ScanError) throw err;
     throw new ScanError('config', `${file}: cannot open the state database (${codeOf(err)})`);
   }
   try {
@@ -80,6 +85,16 @@ export function openStateDb(file: string, options: { create: boolean; readonly?:
     throw new ScanError('config', `${file}: not a usable phi-scan state database (${codeOf(err)})`);
   }
   return db;
+}
+
+/**
+ * The database holds masked subjects, folder names and locations: it is created 0600 before
+ * SQLite opens it (SQLite gives its -wal and -shm files the database file's mode), an older
+ * 0644 database and its -wal/-shm are tightened, and a symbolic link is refused.
+ */
+function privateDbFiles(file: string): void {
+  ensurePrivateFile(file);
+  for (const extra of [`${file}-wal`, `${file}-shm`]) if (existsSync(extra)) ensurePrivateFile(extra);
 }
 
 function schemaVersion(db: StateDb): number {
