@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
+import { maskSource } from '../findings/names.js';
 import { DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_THREAD_MEMORY_MB, scan } from '../pipeline/run.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
 import { FORMATS, createSink, type Format } from '../sinks/index.js';
@@ -185,6 +186,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const queueUrl = resolveRedisUrl(flags.queue, process.env);
+  const redact = createEngine(rules, key).redact;
   const imapOptions = {
     env: process.env,
     thread: true,
@@ -213,7 +215,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
         ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
         imap: imapOptions,
         ...(graph.options ? { graph: graph.options } : {}),
-        redact: createEngine(rules, key).redact,
+        redact,
         signal: abort.signal,
         ...(flags.progress && process.stderr.isTTY ? { onProgress: (line: string) => void process.stderr.write(`\r${line.slice(0, Math.max(20, (process.stderr.columns || 80) - 1))}\x1b[K`) } : {}),
       })
@@ -222,7 +224,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   let store: ReturnType<typeof openStateStore>;
   try {
     importLegacyCheckpoints(dbFile, stateDir);
-    store = openStateStore(dbFile, { sources, sinceLast: flags.sinceLast, minConfidence: flags.minConfidence });
+    store = openStateStore(dbFile, { sources: sources.map(maskSource(redact)), sinceLast: flags.sinceLast, minConfidence: flags.minConfidence, key });
   } catch (err) {
     await queued?.coordinator.close();
     throw err;

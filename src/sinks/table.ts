@@ -5,6 +5,7 @@
 import { CATEGORIES, type Category } from '../model/finding.js';
 import type { MailboxRecord, Sink, ScanSummary } from './types.js';
 import type { TextOutput } from './output.js';
+import { stripControls } from '../findings/names.js';
 
 const CATEGORY_HEADINGS: Record<Category, string> = {
   ssn: 'SSN',
@@ -45,7 +46,8 @@ export function renderTable(summary: ScanSummary, individuals?: Individuals): st
   const people = (r: MailboxRecord): number => individuals?.byMailbox.get(`${r.source}\0${r.mailbox}`) ?? 0;
   const header = ['Mailbox', 'Messages', 'With PHI', '%', ...shownCategories.map((c) => CATEGORY_HEADINGS[c]), ...(individuals ? ['People'] : []), 'Errors'];
   const body = rows.map((r) => [
-    summary.sources.length > 1 && new Set(summary.mailboxes.map((m) => m.mailbox)).size < summary.mailboxes.length ? `${r.mailbox} (${r.source})` : r.mailbox,
+    // Names from files and folders (a state database of an earlier version too): no control sequences on a terminal.
+    stripControls(summary.sources.length > 1 && new Set(summary.mailboxes.map((m) => m.mailbox)).size < summary.mailboxes.length ? `${r.mailbox} (${r.source})` : r.mailbox),
     String(r.messages),
     String(r.messagesWithPhi),
     r.messages > 0 ? `${Math.round((100 * r.messagesWithPhi) / r.messages)}%` : '-',
