@@ -145,3 +145,13 @@ describe('item 15: the progress line', () => {
     expect(CONTROL.test(line)).toBe(false);
   });
 });
+
+describe('item 10: a usage error naming a path the user gave', () => {
+  it('masks the identifier in the path on stderr (exit 2)', async () => {
+    const missing = path.join(tempDir(), 'Roe SSN 512-84-3921.mbox');
+    const r = await runCli(['scan', `mbox:${missing}`, '--format', 'jsonl']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Roe SSN •••-••-3921.mbox');
+    expect(leaks(r.stderr + r.stdout)).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
-import { maskSource } from '../findings/names.js';
+import { maskSource, maskSsnShapes, stripControls } from '../findings/names.js';
 import { DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_THREAD_MEMORY_MB, scan } from '../pipeline/run.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
 import { FORMATS, createSink, type Format } from '../sinks/index.js';
@@ -512,7 +512,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.clean : EXIT.usage;
     }
     if (err instanceof ScanError) {
-      process.stderr.write(`phi-scan: ${err.message}\n`);
+      // It may name a path or folder the user gave (`mbox:/exports/Roe SSN 512-84-3921.mbox`).
+      process.stderr.write(`phi-scan: ${maskSsnShapes(stripControls(err.message))}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`phi-scan: internal error: ${safeReason(err)}\n`);

@@ -20,7 +20,7 @@ import type { Rule, CompiledPattern } from '../rules/compile.js';
 import type { Signal } from '../rules/schema.js';
 import type { DetectorEnv } from '../detectors/types.js';
 import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
-import { maskKeepLast } from '../findings/mask.js';
+import { SSN_SHAPE, maskSsnShapes } from '../findings/names.js';
 import { requiredShape, type ShapeStep } from '../rules/shape.js';
 import { buildKeywordIndex, findKeywords, type HitList, type KeywordHit, type KeywordIndex } from './keywords.js';
 import { createPrescanner, type Prescan } from './prescan.js';
@@ -388,9 +388,6 @@ function forEachMatch(regex: RegExp, text: string, regions: readonly [number, nu
   }
 }
 
-/** An SSN's shape anywhere digits are not glued on: 3-2-4 with one separator used twice, or 9 digits. */
-const SSN_SHAPE = /(?<!\d)\d{3}([-./ ]?)\d{2}\1\d{4}(?!\d)/g;
-
 /**
  * The same text, same length, with a `_`, `=`, `:` or `-` between a letter and a digit, and every
  * `_` and `=`, made a space: `SSN_512-84-3921`, `ssn=512843921`, `SSN-512-84-3921` then read as a
@@ -670,7 +667,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       });
       // Whatever the rules decided: an SSN's shape (3-2-4 digits with one separator, or 9 in a
       // row) is masked in a name or subject even without a label ("RRB 512843921", "512/84/3921").
-      for (const m of text.matchAll(SSN_SHAPE)) spans.push({ start: m.index, end: m.index + m[0].length, masked: maskKeepLast(m[0]) });
+      for (const m of text.matchAll(SSN_SHAPE)) spans.push({ start: m.index, end: m.index + m[0].length, masked: maskSsnShapes(m[0]) });
       spans.sort((a, b) => a.start - b.start || b.end - a.end);
       let out = '';
       let pos = 0;

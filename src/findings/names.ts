@@ -3,12 +3,25 @@
  * names, source paths — as they may be written out: every candidate identifier masked in every
  * path segment, and no terminal control characters.
  */
+import { maskKeepLast } from './mask.js';
 
 /**
  * C0 and C1 controls, DEL, and the bidirectional overrides and isolates: in a name they can
  * retitle or clear a terminal (`ESC ]0;…`, `ESC [2J`) or make a name read backwards.
  */
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** An SSN's shape where no digit is glued on: 3-2-4 with one separator used twice, or 9 digits. */
+export const SSN_SHAPE = /(?<!\d)\d{3}([-./ ]?)\d{2}\1\d{4}(?!\d)/g;
+
+/**
+ * Every SSN shape masked, without rules: for text written where no engine is at hand (a usage
+ * error naming a path the user gave) and, in the engine, for names and subjects whatever the
+ * rules decide.
+ */
+export function maskSsnShapes(text: string): string {
+  return text.replace(SSN_SHAPE, (m) => maskKeepLast(m));
+}
 
 /** Every control character becomes U+FFFD, so a name stays one line and says something was there. */
 export function stripControls(text: string): string {
