@@ -11,8 +11,11 @@ import { maskKeepLast } from './mask.js';
  */
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-/** An SSN's shape where no digit is glued on: 3-2-4 with one separator used twice, or 9 digits. */
-export const SSN_SHAPE = /(?<!\d)\d{3}([-./ ]?)\d{2}\1\d{4}(?!\d)/g;
+/**
+ * An SSN's shape where no digit is glued on: 3-2-4 with one separator used twice, or 9 digits;
+ * not a size in bytes (`message is 157286400 bytes`, our own problem text).
+ */
+export const SSN_SHAPE = /(?<!\d)\d{3}([-./ ]?)\d{2}\1\d{4}(?!\d|-byte| bytes)/g;
 
 /**
  * Every SSN shape masked, without rules: for text written where no engine is at hand (a usage
