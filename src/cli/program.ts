@@ -3,16 +3,16 @@
  * Exit status (CONTRACT.md): 0 nothing found · 1 PHI found · 2 bad usage or configuration ·
  * 3 scan incomplete.
  */
-import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
+import { maskSource, maskSsnShapes, stripControls } from '../findings/names.js';
 import { DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_THREAD_MEMORY_MB, scan } from '../pipeline/run.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
 import { FORMATS, createSink, type Format } from '../sinks/index.js';
-import { textOutput } from '../sinks/output.js';
+import { openPrivateOutput, textOutput } from '../sinks/output.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
@@ -201,14 +201,7 @@ async function runScanLocked(
   for (const output of flags.outputs ?? [{ ...(flags.format ? { format: flags.format } : {}), ...(flags.out !== undefined ? { out: flags.out } : {}) }]) {
     const toFile = output.out !== undefined && output.out !== '-';
     const format: Format = output.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
-    const stream = toFile ? createWriteStream(output.out as string, { mode: 0o600 }) : process.stdout;
-    if (toFile) {
-      await new Promise<void>((resolve, reject) => {
-        stream.once('open', () => resolve());
-        stream.once('error', (err) => reject(new ScanError('usage', `--out ${output.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
-      });
-    }
-    sinks.push(createSink(format, textOutput(stream, toFile, !toFile)));
+    sinks.push(createSink(format, toFile ? await openPrivateOutput(output.out as string) : textOutput(process.stdout, false, true)));
   }
   const graph = await graphOptions(sources, flags);
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
@@ -221,6 +214,7 @@ async function runScanLocked(
   // (output-closed) in the state store and the other outputs, and the exit status is 3.
   process.stdout.on('error', () => abort.abort('output-closed'));
   const queueUrl = resolveRedisUrl(flags.queue, process.env);
+  const redact = createEngine(rules, key).redact;
   const imapOptions = {
     env: process.env,
     thread: true,
@@ -249,7 +243,7 @@ async function runScanLocked(
         ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
         imap: imapOptions,
         ...(graph.options ? { graph: graph.options } : {}),
-        redact: createEngine(rules, key).redact,
+        redact,
         signal: abort.signal,
         ...(flags.progress && process.stderr.isTTY ? { onProgress: (line: string) => void process.stderr.write(`\r${line.slice(0, Math.max(20, (process.stderr.columns || 80) - 1))}\x1b[K`) } : {}),
       })
@@ -257,7 +251,7 @@ async function runScanLocked(
   let store: ReturnType<typeof openStateStore>;
   try {
     importLegacyCheckpoints(dbFile, stateDir);
-    store = openStateStore(dbFile, { sources, sinceLast: flags.sinceLast, minConfidence: flags.minConfidence });
+    store = openStateStore(dbFile, { sources: sources.map(maskSource(redact)), sinceLast: flags.sinceLast, minConfidence: flags.minConfidence, key });
     lock.setRun(store.runId);
   } catch (err) {
     await queued?.coordinator.close();
@@ -339,15 +333,8 @@ async function runReport(flags: ReportFlags): Promise<number> {
   }
 }
 
-/** Opens a file for writing (mode 0600, it lists masked PHI locations), as a TextOutput. */
-async function openOutFile(file: string): Promise<ReturnType<typeof textOutput>> {
-  const stream = createWriteStream(file, { mode: 0o600 });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(new ScanError('usage', `${file}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
-  });
-  return textOutput(stream, true);
-}
+/** Opens a file for writing (mode 0600, no symlink: it lists masked PHI locations), as a TextOutput. */
+const openOutFile = openPrivateOutput;
 
 async function runRemediate(flags: { outDir: string; state?: string; run?: number }): Promise<number> {
   const stateDir = resolveStateDir(flags.state, process.env);
@@ -561,7 +548,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.clean : EXIT.usage;
     }
     if (err instanceof ScanError) {
-      process.stderr.write(`phi-scan: ${err.message}\n`);
+      // It may name a path or folder the user gave (`mbox:/exports/Roe SSN 512-84-3921.mbox`).
+      process.stderr.write(`phi-scan: ${maskSsnShapes(stripControls(err.message))}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`phi-scan: internal error: ${safeReason(err)}\n`);

@@ -5,6 +5,7 @@ import type { ImapSourceOptions } from '../sources/types.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
 import type { Rule } from '../rules/compile.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
+import { nameDigest } from '../findings/fingerprint.js';
 import { openCoordinator, pendingScan, type Coordinator } from '../queue/coordinator.js';
 import { keyId, rulesDigest, type Settings } from '../queue/protocol.js';
 import { describeRedisUrl } from '../queue/redis.js';
@@ -67,6 +68,7 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
     attempts: envInt(env, 'PHI_SCAN_QUEUE_ATTEMPTS', 3),
     backoffMs: envInt(env, 'PHI_SCAN_QUEUE_BACKOFF_MS', 5000),
     redact: s.redact,
+    unitId: (id) => nameDigest(s.key, id),
     signal: s.signal,
     ...(s.onProgress ? { onProgress: s.onProgress } : {}),
   });

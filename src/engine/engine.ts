@@ -20,6 +20,7 @@ import type { Rule, CompiledPattern } from '../rules/compile.js';
 import type { Signal } from '../rules/schema.js';
 import type { DetectorEnv } from '../detectors/types.js';
 import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
+import { SSN_SHAPE, maskSsnShapes } from '../findings/names.js';
 import { requiredShape, type ShapeStep } from '../rules/shape.js';
 import { buildKeywordIndex, findKeywords, type HitList, type KeywordHit, type KeywordIndex } from './keywords.js';
 import { createPrescanner, type Prescan } from './prescan.js';
@@ -387,6 +388,15 @@ function forEachMatch(regex: RegExp, text: string, regions: readonly [number, nu
   }
 }
 
+/**
+ * The same text, same length, with a `_`, `=`, `:` or `-` between a letter and a digit, and every
+ * `_` and `=`, made a space: `SSN_512-84-3921`, `ssn=512843921`, `SSN-512-84-3921` then read as a
+ * label and a value. Used only to redact (names, subjects), never to find.
+ */
+export function unglue(text: string): string {
+  return text.replace(/[_=]|(?<=[A-Za-z])[-:](?=\d)/g, ' ');
+}
+
 export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
   const index = buildKeywordIndex(rules);
   const env: DetectorEnv = { today: options.today ?? new Date() };
@@ -631,7 +641,11 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     scanAll: (segment, min = 'low') => evaluate(segment, true, min),
 
     redact(input: string): string {
-      const pre = prescanner.scan(input);
+      // What is written out is the normalized text (full-width digits as ASCII, no zero-width
+      // characters); the rules see a same-length copy with glue between a label and a value
+      // loosened (`SSN_512-…`, `ssn=…`, `SSN-512-…`), as names and subjects are written tersely.
+      const normalized = prescanner.scan(input).text;
+      const pre = prescanner.scan(unglue(normalized));
       const text = pre.text;
       const facts = new SegmentFacts(text, pre.keywords, index, pre.maybeDisclaimer);
       const spans: { start: number; end: number; masked: string }[] = [];
@@ -651,15 +665,18 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
           });
         }
       });
+      // Whatever the rules decided: an SSN's shape (3-2-4 digits with one separator, or 9 in a
+      // row) is masked in a name or subject even without a label ("RRB 512843921", "512/84/3921").
+      for (const m of text.matchAll(SSN_SHAPE)) spans.push({ start: m.index, end: m.index + m[0].length, masked: maskSsnShapes(m[0]) });
       spans.sort((a, b) => a.start - b.start || b.end - a.end);
       let out = '';
       let pos = 0;
       for (const s of spans) {
         if (s.start < pos) continue; // overlapping candidate: already covered
-        out += text.slice(pos, s.start) + s.masked;
+        out += normalized.slice(pos, s.start) + s.masked;
         pos = s.end;
       }
-      return out + text.slice(pos);
+      return out + normalized.slice(pos);
     },
   };
 }

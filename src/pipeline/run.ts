@@ -23,6 +23,7 @@ import { ByteBudget } from './byte-budget.js';
 import type { ExtractLimits } from '../extract/context.js';
 import { createScanner, type MessageScanner } from './scanner.js';
 import { redactPath, scanUnit, type UnitEvent, type UnitScanContext } from './unit.js';
+import { maskSource } from '../findings/names.js';
 
 export interface ScanOptions extends ThreadOptions {
   readonly sources: readonly string[];
@@ -379,7 +380,7 @@ async function scanUnits(
   for (const { source, problem } of unitProblems) {
     const safe = redactPath(engine.redact);
     const unit = { id: '', source: safe(source.spec), mailbox: safe(problem.mailbox), folder: safe(problem.folder ?? ''), ref: '' };
-    const record = errorRecord(unit, problem.problem);
+    const record = errorRecord(unit, { ...problem.problem, message: safe(problem.problem.message) });
     if (problem.folder === undefined) delete record.folder;
     hold({ type: 'error', record });
     deliver({ type: 'error', record });
@@ -461,7 +462,8 @@ async function scanUnits(
 
   const mailboxes = mailboxOrder.map(mailboxRecord);
   const summary: ScanSummary = {
-    sources: options.sources,
+    // Sources as given may name a person (`mbox:/exports/Roe SSN ….mbox`): masked like every name.
+    sources: options.sources.map(maskSource(engine.redact)),
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     minConfidence: options.minConfidence,

@@ -8,6 +8,7 @@ import type { Problem } from '../model/problem.js';
 import type { Engine } from '../engine/engine.js';
 import type { ExtractLimits } from '../extract/context.js';
 import { headerFields, isoDate, parseMessage, syntheticMessageId } from '../parse/mime.js';
+import { maskLocation, maskPath } from '../findings/names.js';
 
 export interface MessageOutcome {
   readonly messageId: string;
@@ -52,11 +53,14 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
   const merged = new Map<string, Finding>();
   // Attachment names come from senders and may hold identifiers ("J Roe DOB 03-14-1952.csv"):
   // locations are written out only with every candidate masked.
+  // Every segment of a path through containers (`export.zip/Roe SSN …/notes.txt`) on its own.
   const safeLocations = new Map<string, string>();
+  const maskedLocation = maskLocation(engine.redact);
+  const safeName = maskPath(engine.redact);
   const safeLocation = (location: string): string => {
     let safe = safeLocations.get(location);
     if (safe === undefined) {
-      safe = location.startsWith('attachment:') ? engine.redact(location) : location;
+      safe = maskedLocation(location);
       safeLocations.set(location, safe);
     }
     return safe;
@@ -64,7 +68,7 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
   for (const segment of parsed.segments) {
     for (const { finding } of engine.scan(
       // a part names a sheet or a page; sheet names come from senders, like file names
-      { ...segment, location: safeLocation(segment.location), ...(segment.part !== undefined ? { part: engine.redact(segment.part) } : {}) },
+      { ...segment, location: safeLocation(segment.location), ...(segment.part !== undefined ? { part: safeName(segment.part) } : {}) },
       options.minConfidence,
     )) {
       // One finding per distinct identifier per location: the text and HTML bodies of one
@@ -79,6 +83,8 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
     date: parsed.date,
     maskedSubject: parsed.subject === undefined ? null : engine.redact(parsed.subject),
     findings: [...merged.values()],
-    problems: parsed.problems.map((p) => (p.location === undefined ? p : { ...p, location: safeLocation(p.location) })),
+    // Problem text is built from fixed words and declared names (a Content-Type, a member name):
+    // masked like a name before it leaves, whatever the reader that wrote it.
+    problems: parsed.problems.map((p) => ({ ...p, message: safeName(p.message), ...(p.location !== undefined ? { location: safeLocation(p.location) } : {}) })),
   };
 }

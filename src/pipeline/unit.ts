@@ -11,6 +11,7 @@ import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
 import { isCursorAdvance } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
 import type { Engine } from '../engine/engine.js';
+import { maskPath } from '../findings/names.js';
 import { safeReason, syntheticMessageId } from '../parse/mime.js';
 import type { Source } from '../sources/types.js';
 import type { ByteBudget } from './byte-budget.js';
@@ -19,11 +20,10 @@ import type { MessageScanner } from './scanner.js';
 
 /**
  * Names are paths (`Archive/2019`, `pst:exports/SSN 489-…/x.pst`): each part is masked on its
- * own, as the rules do not take a value glued to a `/` for an identifier.
+ * own, as the rules do not take a value glued to a `/` for an identifier; control characters
+ * are replaced (findings/names.ts).
  */
-export function redactPath(redact: (text: string) => string): (text: string) => string {
-  return (text) => (text.includes('/') ? text.split('/').map(redact).join('/') : redact(text));
-}
+export const redactPath = maskPath;
 
 /** What a unit produces, in order. */
 export type UnitEvent =
@@ -101,7 +101,7 @@ export async function scanUnit(
         while (inFlight.length > 0) await settleOldest();
         if (item.problem) {
           const problem = item.item === undefined ? item.problem : { ...item.problem, message: `${safeName(item.item)}: ${item.problem.message}` };
-          await out({ type: 'error', problem });
+          await out({ type: 'error', problem: { ...problem, message: safeName(problem.message) } });
         }
         if (item.cursor !== '') await out({ type: 'cursor', cursor: item.cursor });
         continue;
@@ -123,7 +123,7 @@ export async function scanUnit(
   } catch (err) {
     // The unit could not be read to its end: what was read is reported, the rest is an error.
     while (inFlight.length > 0) await settleOldest();
-    await out({ type: 'error', problem: { code: 'source-failed', message: `${unit.folder ? `${unit.folder}: ` : ''}reading stopped: ${safeReason(err)}` } });
+    await out({ type: 'error', problem: { code: 'source-failed', message: safeName(`${unit.folder ? `${unit.folder}: ` : ''}reading stopped: ${safeReason(err)}`) } });
   } finally {
     // Left early (stopped, or a failure): the source closes its files and connections, as `for await` would.
     if (!done) await items.return?.(undefined).catch(() => undefined);

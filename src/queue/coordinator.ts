@@ -36,6 +36,11 @@ export interface CoordinatorOptions {
   /** First retry delay, doubled each attempt. */
   readonly backoffMs: number;
   readonly redact: (text: string) => string;
+  /**
+   * What a job carries as a unit's id: its keyed digest (findings/fingerprint.ts nameDigest), as
+   * the id is a path or an IMAP folder; the worker maps it back from its own unit list.
+   */
+  readonly unitId: (id: string) => string;
   readonly signal?: AbortSignal;
   /** A progress line (jobs and messages/s across workers), about once a second. */
   readonly onProgress?: (line: string) => void;
@@ -90,7 +95,8 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       // One job per unit; a Graph mailbox's folders go in one job, so its at most 4 requests
       // in flight (Exchange's per-mailbox limit) hold however many workers there are.
       const jobs: JobData[] = [];
-      for (const [i, { unit, spec, after }] of work.entries()) {
+      for (const [i, { unit: given, spec, after }] of work.entries()) {
+        const unit = { ...given, id: o.unitId(given.id) };
         const last = jobs[jobs.length - 1];
         const lastUnit = last?.units[last.units.length - 1]?.unit;
         if (last && spec.startsWith('graph:') && last.spec === spec && lastUnit?.mailbox === unit.mailbox) {

@@ -29,6 +29,10 @@ export function resolveRedisUrl(flag: string | undefined, env: NodeJS.ProcessEnv
   const parsed = RedisUrl.safeParse(given);
   // The URL may hold a password: the message names what is wrong, never the URL itself.
   if (!parsed.success) throw new ScanError('usage', `${flag !== undefined ? '--queue' : REDIS_URL_ENV}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  // On the command line a password shows in `ps` and shell history (as the IMAP URI, CONTRACT.md).
+  if (flag !== undefined && parsed.data.password !== '') {
+    throw new ScanError('usage', `--queue: a password in the URL is not accepted (it would show in ps and shell history); set ${REDIS_URL_ENV} instead`);
+  }
   return parsed.data;
 }
 

@@ -11,6 +11,8 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pLimit from 'p-limit';
 import { createEngine } from '../engine/engine.js';
+import { nameDigest } from '../findings/fingerprint.js';
+import { maskPath } from '../findings/names.js';
 import { safeReason } from '../parse/mime.js';
 import { ByteBudget } from '../pipeline/byte-budget.js';
 import { scanUnit, type UnitEvent, type UnitScanContext } from '../pipeline/unit.js';
@@ -56,10 +58,11 @@ export interface WorkerOptions {
 export async function runWorker(o: WorkerOptions): Promise<number> {
   const redis = await connectRedis(o.url);
   const engine = createEngine(o.rules, o.key);
+  const safeText = maskPath(engine.redact);
   const myKeyId = keyId(o.key);
   const budget = new ByteBudget(256 * 1024 * 1024);
   const parseLimit = pLimit(MESSAGE_CONCURRENCY * o.concurrency);
-  const sources = new Map<string, Promise<Source>>();
+  const sources = new Map<string, Promise<OpenSource>>();
   // Test-only knobs (documented in README: Scale-out, testing): a unit whose path contains
   // PHI_SCAN_QUEUE_TEST_FAIL always fails; PHI_SCAN_QUEUE_TEST_DELAY_MS slows every message.
   const failOn = o.env.PHI_SCAN_QUEUE_TEST_FAIL;
@@ -68,20 +71,20 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   let exitCode = 0;
   const refuse = new AbortController();
 
-  const sourceFor = (data: JobData): Promise<Source> => {
+  const sourceFor = (data: JobData): Promise<OpenSource> => {
     const cacheKey = `${data.scanId}\0${data.spec}`;
     let cached = sources.get(cacheKey);
     if (!cached) {
       const tenant = /^graph:\/\/([^/]+)/i.exec(data.spec)?.[1]?.toLowerCase();
       const rate = o.graphRate;
       const gate = tenant !== undefined ? () => takeToken(redis, `phi-scan:limit:graph-rate:${tenant}`, rate, rate) : undefined;
-      cached = openSource(data, o.env, gate);
+      cached = openSource(data, o.env, o.key, gate);
       sources.set(cacheKey, cached);
       cached.catch(() => sources.delete(cacheKey));
       while (sources.size > SOURCE_CACHE) {
-        const [oldest, source] = sources.entries().next().value as [string, Promise<Source>];
+        const [oldest, source] = sources.entries().next().value as [string, Promise<OpenSource>];
         sources.delete(oldest);
-        void source.then((s) => s.close?.()).catch(() => undefined);
+        void source.then((s) => s.source.close?.()).catch(() => undefined);
       }
     }
     return cached;
@@ -108,14 +111,16 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     }
     if (failOn && data.units.some(({ unit }) => unit.ref.includes(failOn))) throw new Error('failing on purpose (PHI_SCAN_QUEUE_TEST_FAIL)');
     const token = randomBytes(8).toString('hex');
-    const source = await sourceFor(data);
+    const { source, unitIds } = await sourceFor(data);
     const slot = await limitSlot(redis, data);
     const ctx: UnitScanContext = { engine, options: data.settings, budget, parseLimit, window: MESSAGE_CONCURRENCY };
     let scanned = 0;
     let flushed = false;
     o.log(`phi-scan: worker: job ${job.id ?? '?'} started (attempt ${job.attemptsMade + 1})`);
     try {
-      for (const [offset, { unit, after }] of data.units.entries()) {
+      for (const [offset, { unit: sent, after }] of data.units.entries()) {
+        // The job carries the unit id's digest; a network source finds its folder by the real id.
+        const unit = { ...sent, id: unitIds.get(sent.id) ?? sent.id };
         const key = resultKey(data.scanId, token, offset);
         let batch: UnitEvent[] = [];
         let batchMessages = 0;
@@ -140,6 +145,10 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
         });
         await flush();
       }
+    } catch (err) {
+      if (err instanceof DelayedError || err instanceof UnrecoverableError) throw err;
+      // BullMQ keeps a failed job's message and stack in Redis: only a masked reason goes there.
+      throw new Error(safeText(safeReason(err)));
     } finally {
       await slot?.release();
     }
@@ -167,13 +176,19 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   // Graceful: jobs in hand run to their end (a second signal kills the process; the job then
   // stalls and another worker takes it).
   await worker.close();
-  for (const s of sources.values()) await s.then((x) => x.close?.()).catch(() => undefined);
+  for (const s of sources.values()) await s.then((x) => x.source.close?.()).catch(() => undefined);
   await redis.quit().catch(() => undefined);
   return exitCode;
 }
 
+/** A source opened by a worker, and the digests of its units' ids (network sources) → the ids. */
+interface OpenSource {
+  readonly source: Source;
+  readonly unitIds: ReadonlyMap<string, string>;
+}
+
 /** Archive sources read a unit from its path alone; network sources list their units once. */
-async function openSource(data: JobData, env: NodeJS.ProcessEnv, graphGate?: () => Promise<void>): Promise<Source> {
+async function openSource(data: JobData, env: NodeJS.ProcessEnv, key: Buffer, graphGate?: () => Promise<void>): Promise<OpenSource> {
   const s = data.settings;
   const source = createSource(data.spec, {
     maxMessageBytes: s.maxMessageBytes,
@@ -181,11 +196,12 @@ async function openSource(data: JobData, env: NodeJS.ProcessEnv, graphGate?: () 
     imap: { ...s.imap, env, thread: true },
     graph: { ...s.graph, env, ...(graphGate ? { beforeRequest: graphGate } : {}) },
   });
+  const unitIds = new Map<string, string>();
   if (source.kind === 'imap' || source.kind === 'graph') {
     // Mailboxes that cannot be opened were reported by the coordinator already.
-    await source.units(() => undefined);
+    for (const unit of await source.units(() => undefined)) unitIds.set(nameDigest(key, unit.id), unit.id);
   }
-  return source;
+  return { source, unitIds };
 }
 
 /**

@@ -1,6 +1,9 @@
-/** A text output (stdout or a file) that respects backpressure. */
+/** A text output (stdout or a file) that respects backpressure; report files are private (0600). */
 import { once } from 'node:events';
+import { closeSync, constants as fsConstants, fchmodSync, fstatSync, openSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { ScanError } from '../shared/errors.js';
 
 export interface TextOutput {
   write(text: string): Promise<void>;
@@ -31,4 +34,53 @@ export function textOutput(stream: Writable, closeAtEnd: boolean, dropWhenClosed
       });
     },
   };
+}
+
+/**
+ * Opens a report file for writing as only its owner may read it: created 0600, an existing file
+ * set to 0600 before anything is written, a symbolic link refused (O_NOFOLLOW: `--out` must not
+ * overwrite what a link points at). A FIFO or a device (`/dev/null`) is written as it is.
+ */
+export async function openPrivateOutput(file: string): Promise<TextOutput> {
+  const { O_CREAT, O_NOFOLLOW, O_WRONLY } = fsConstants;
+  let handle: FileHandle;
+  try {
+    // Truncation waits until the file is known to be ours to write: no O_TRUNC here.
+    handle = await open(file, O_WRONLY | O_CREAT | O_NOFOLLOW, 0o600);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new ScanError('usage', `${file}: cannot write (${code === 'ELOOP' ? 'a symbolic link; give the real path' : (code ?? 'I/O error')})`);
+  }
+  try {
+    const st = await handle.stat();
+    if (st.isFile()) {
+      await handle.chmod(0o600);
+      await handle.truncate(0);
+    }
+  } catch (err) {
+    await handle.close();
+    throw new ScanError('usage', `${file}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`);
+  }
+  return textOutput(handle.createWriteStream(), true);
+}
+
+/**
+ * Makes `file` a private regular file (0600) before a library (SQLite) opens it by name: created
+ * empty if missing, a symbolic link refused, an existing file's mode tightened. Returns nothing;
+ * throws a ScanError naming the file.
+ */
+export function ensurePrivateFile(file: string): void {
+  const { O_CREAT, O_NOFOLLOW, O_RDWR } = fsConstants;
+  let fd: number;
+  try {
+    fd = openSync(file, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new ScanError('config', `${file}: cannot open (${code === 'ELOOP' ? 'a symbolic link; give the real path' : (code ?? 'I/O error')})`);
+  }
+  try {
+    if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
+  }
 }

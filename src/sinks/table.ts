@@ -6,6 +6,7 @@ import { CATEGORIES, type Category } from '../model/finding.js';
 import { SKIPPED_DESCRIPTION } from '../model/problem.js';
 import type { MailboxRecord, Sink, ScanSummary } from './types.js';
 import type { TextOutput } from './output.js';
+import { stripControls } from '../findings/names.js';
 
 const CATEGORY_HEADINGS: Record<Category, string> = {
   ssn: 'SSN',
@@ -56,8 +57,9 @@ export function renderTable(summary: ScanSummary, individuals?: Individuals): st
     ...(showSkipped ? ['Not read'] : []),
   ];
   const body = rows.map((r) => [
+    // Names from files and folders (a state database of an earlier version too): no control sequences on a terminal.
     // Partly read mailboxes are marked with * (the line below the table says why).
-    `${summary.sources.length > 1 && new Set(summary.mailboxes.map((m) => m.mailbox)).size < summary.mailboxes.length ? `${r.mailbox} (${r.source})` : r.mailbox}${r.interrupted ? ' *' : ''}`,
+    `${stripControls(summary.sources.length > 1 && new Set(summary.mailboxes.map((m) => m.mailbox)).size < summary.mailboxes.length ? `${r.mailbox} (${r.source})` : r.mailbox)}${r.interrupted ? ' *' : ''}`,
     String(r.messages),
     String(r.messagesWithPhi),
     r.messages > 0 ? `${Math.round((100 * r.messagesWithPhi) / r.messages)}%` : '-',

@@ -23,6 +23,8 @@ import type { ErrorRecord, MailboxRecord, MessageContext, ScanEvent, ScanSummary
 import type { MessageOutcome } from '../pipeline/scan-message.js';
 import { ScanError } from '../shared/errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { ensurePrivateFile } from '../sinks/output.js';
+import { isNameDigest, nameDigest } from '../findings/fingerprint.js';
 
 export type StateDb = Database.Database;
 
@@ -55,9 +57,13 @@ export function openStateDb(file: string, options: { create: boolean; readonly?:
     throw new ScanError('config', `${file}: no state database yet (phi-scan scan creates it; --state / PHI_SCAN_STATE name where)`);
   }
   try {
-    if (options.create) mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (options.create) {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      privateDbFiles(file);
+    }
     db = new Database(file, { fileMustExist: !options.create, readonly: options.readonly === true });
   } catch (err) {
+    if (err instanceof ScanError) throw err;
     throw new ScanError('config', `${file}: cannot open the state database (${codeOf(err)})`);
   }
   try {
@@ -80,6 +86,16 @@ export function openStateDb(file: string, options: { create: boolean; readonly?:
     throw new ScanError('config', `${file}: not a usable phi-scan state database (${codeOf(err)})`);
   }
   return db;
+}
+
+/**
+ * The database holds masked subjects, folder names and locations: it is created 0600 before
+ * SQLite opens it (SQLite gives its -wal and -shm files the database file's mode), an older
+ * 0644 database and its -wal/-shm are tightened, and a symbolic link is refused.
+ */
+function privateDbFiles(file: string): void {
+  ensurePrivateFile(file);
+  for (const extra of [`${file}-wal`, `${file}-shm`]) if (existsSync(extra)) ensurePrivateFile(extra);
 }
 
 function schemaVersion(db: StateDb): number {
@@ -112,9 +128,16 @@ function migrate(db: StateDb): void {
 }
 
 export interface RunInfo {
+  /** As written to `runs.sources`: masked by the caller (findings/names.ts maskSource). */
   readonly sources: readonly string[];
   readonly sinceLast: boolean;
   readonly minConfidence: Confidence;
+  /**
+   * The fingerprint key: checkpoints are stored under a keyed digest of the unit id (a path or
+   * an IMAP folder may hold an identifier), never the id itself. Without it ids are kept as
+   * given (library use without a key; tests of the store alone).
+   */
+  readonly key?: Buffer;
 }
 
 /** The store as the pipeline sees it: checkpoints, and a sink for the run it was opened for. */
@@ -127,6 +150,9 @@ export interface StateStore extends CheckpointStore, Sink {
 
 export function openStateStore(file: string, run: RunInfo): StateStore {
   const db = openStateDb(file, { create: true });
+  const key = run.key;
+  const unitKey = (unitId: string): string => (key ? nameDigest(key, unitId) : unitId);
+  if (key) digestCheckpoints(db, key);
   const runId = Number(
     db
       .prepare('INSERT INTO runs (started_at, sources, since_last, min_confidence) VALUES (?, ?, ?, ?)')
@@ -237,12 +263,12 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     db,
     runId,
     get(unitId: string): Checkpoint | undefined {
-      const row = q.getCheckpoint.get(unitId) as { cursor: string } | undefined;
+      const row = q.getCheckpoint.get(unitKey(unitId)) as { cursor: string } | undefined;
       return row ? { unitId, cursor: row.cursor } : undefined;
     },
     put(c: Checkpoint): void {
       begin();
-      q.putCheckpoint.run(c.unitId, c.cursor, runId, new Date().toISOString());
+      q.putCheckpoint.run(unitKey(c.unitId), c.cursor, runId, new Date().toISOString());
       // Commit only here, right after a cursor: a commit never holds messages without the
       // cursor that skips them on resume (see the header comment).
       if (txMessages >= BATCH_MESSAGES || Date.now() - txStarted >= BATCH_MS) commit();
@@ -268,6 +294,29 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
       db.close();
     },
   };
+}
+
+/**
+ * Checkpoints an earlier version stored under the raw unit id (a path, an IMAP folder) are
+ * moved, once, under the keyed digest: resuming keeps working, the name leaves the database.
+ */
+function digestCheckpoints(db: StateDb, key: Buffer): void {
+  const raw = (db.prepare("SELECT unit_id FROM checkpoints WHERE unit_id NOT LIKE 'h:%'").all() as { unit_id: string }[]).filter(
+    (r) => !isNameDigest(r.unit_id),
+  );
+  if (raw.length === 0) return;
+  const move = db.prepare('INSERT OR REPLACE INTO checkpoints (unit_id, cursor, run_id, updated_at) SELECT ?, cursor, run_id, updated_at FROM checkpoints WHERE unit_id = ?');
+  const drop = db.prepare('DELETE FROM checkpoints WHERE unit_id = ?');
+  // Deleted rows are overwritten with zeros, not left in free pages.
+  db.pragma('secure_delete = ON');
+  db.transaction(() => {
+    for (const { unit_id: id } of raw) {
+      move.run(nameDigest(key, id), id);
+      drop.run(id);
+    }
+  }).immediate();
+  // The raw ids must not linger in free pages or the WAL.
+  db.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 const LegacyCheckpointFile = z.object({

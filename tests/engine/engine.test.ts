@@ -90,7 +90,9 @@ describe('masking and fingerprints', () => {
     ['536-90-4399', '•••-••-4399'],
     ['536904399', '•••••4399'],
     ['3K97-W25-HN61', '••••-•••-HN61'],
-    ['ab', 'ab'],
+    ['ab', '•b'],
+    ['77321', '•••21'],
+    ['A512843', '••••843'],
   ])('%s → %s', (value, masked) => expect(maskKeepLast(value)).toBe(masked));
 
   it('fingerprints are keyed, stable and 16 hex digits', () => {

@@ -2,6 +2,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { nameDigest } from '../../src/findings/fingerprint.js';
+import { TEST_KEY } from './cli.js';
 
 /** Every checkpoint cursor in the state folder's database, joined by newlines ('' when none yet). */
 export function checkpointCursors(stateDir: string): string {
@@ -19,13 +21,16 @@ export function checkpointCursors(stateDir: string): string {
   }
 }
 
-/** The checkpoint cursor of one unit in the state folder's database, or undefined. */
-export function checkpointCursor(stateDir: string, unitId: string): string | undefined {
+/**
+ * The checkpoint cursor of one unit in the state folder's database, or undefined. Checkpoints are
+ * stored under the keyed digest of the unit id (the CLI's key: TEST_KEY unless another is given).
+ */
+export function checkpointCursor(stateDir: string, unitId: string, key = TEST_KEY): string | undefined {
   const file = path.join(stateDir, 'state.db');
   if (!existsSync(file)) return undefined;
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('SELECT cursor FROM checkpoints WHERE unit_id = ?').get(unitId) as { cursor: string } | undefined)?.cursor;
+    return (db.prepare('SELECT cursor FROM checkpoints WHERE unit_id = ?').get(nameDigest(Buffer.from(key, 'utf8'), unitId)) as { cursor: string } | undefined)?.cursor;
   } finally {
     db.close();
   }
