@@ -19,15 +19,19 @@ import { progressReporter } from './progress.js';
 import { loadScanConfig } from './config.js';
 import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
 import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
-import { diffRuns, latestRunId } from '../state/picture.js';
+import { latestRunId } from '../state/picture.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
 import { resolveRedisUrl } from '../queue/redis.js';
 import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
+import { registerDiff } from './diff.js';
+import { checkSource, expandHome } from './inputs.js';
+import { registerRuns } from './runs.js';
+import { packageVersion } from './version.js';
 
 export const EXIT = { clean: 0, phiFound: 1, usage: 2, incomplete: 3 } as const;
 
-function positiveInt(value: string): number {
+export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
   return n;
@@ -50,10 +54,10 @@ export function parseSize(value: string): number {
   return bytes;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** `--rules builtin` (or no --rules) is the bundled rules/ folder. */
-function rulesDirs(given: string[] | undefined): string[] {
+export function rulesDirs(given: string[] | undefined): string[] {
   if (!given || given.length === 0) return [BUNDLED_RULES_DIR];
   return given.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d));
 }
@@ -274,7 +278,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
 }
 
 /** `phi-scan report | head`: a reader that stops early is not an error. */
-function quietOnClosedStdout(): void {
+export function quietOnClosedStdout(): void {
   process.stdout.once('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(EXIT.clean);
     throw err;
@@ -340,34 +344,6 @@ async function runRemediate(flags: { outDir: string; state?: string; run?: numbe
   }
 }
 
-async function runDiff(a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }): Promise<number> {
-  const stateDir = resolveStateDir(flags.state, process.env);
-  const file = stateDbPath(flags.state, process.env, stateDir);
-  const db = openStateDb(file, { create: false });
-  try {
-    for (const run of [a, b]) {
-      if (!db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run)) throw new ScanError('usage', `run ${run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
-    }
-    const rows = diffRuns(db, a, b);
-    quietOnClosedStdout();
-    const out = textOutput(process.stdout, false);
-    for (const row of rows) {
-      if (flags.format === 'jsonl') {
-        await out.write(`${JSON.stringify({ type: 'diff', source: row.source, mailbox: row.mailbox, added: row.added.length, resolved: row.resolved.length })}\n`);
-        for (const m of row.added) await out.write(`${JSON.stringify({ type: 'added', source: row.source, mailbox: row.mailbox, ...m })}\n`);
-        for (const m of row.resolved) await out.write(`${JSON.stringify({ type: 'resolved', source: row.source, mailbox: row.mailbox, ...m })}\n`);
-      } else {
-        await out.write(`${row.mailbox} (${row.source}): ${row.added.length} new, ${row.resolved.length} resolved\n`);
-        for (const m of row.added) await out.write(`  + ${m.folder}  ${m.messageId}  ${m.categories.join(',')}\n`);
-        for (const m of row.resolved) await out.write(`  - ${m.folder}  ${m.messageId}  ${m.categories.join(',')}\n`);
-      }
-    }
-    return EXIT.clean;
-  } finally {
-    db.close();
-  }
-}
-
 async function runRulesList(flags: { rules?: string[] }): Promise<number> {
   const { rules } = await loadRules(rulesDirs(flags.rules));
   const rows = rules.map((r) => [r.id, r.category, r.detector.id, String(r.patterns.length), r.file]);
@@ -410,7 +386,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('phi-scan')
     .description('Find protected health information (PHI) in mailboxes and mail archives.')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .version(packageVersion(), '-V, --version', 'print the version')
+    // One error prefix everywhere: commander's own messages say `phi-scan:` as ours do.
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error: /, 'phi-scan: ')) })
     .showHelpAfterError('(run phi-scan --help for usage)');
 
   const minConfidence = new Option('--min-confidence <level>', 'report findings at or above this confidence')
@@ -432,10 +410,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--threads <n>', 'worker threads that parse and scan messages; 0 scans on the main thread (default: CPU cores - 1, at least 1)', nonNegativeInt)
     .option('--message-timeout <seconds>', 'with threads: a message still scanning after this long is stopped and reported as an error', positiveInt, DEFAULT_MESSAGE_TIMEOUT_MS / 1000)
     .option('--thread-memory <MB>', 'with threads: heap limit of each worker thread; a message that needs more is reported as an error', positiveInt, DEFAULT_THREAD_MEMORY_MB)
-    .option('--max-message-size <size>', 'larger messages are reported as errors, not read', parseSize, 50 * 1024 * 1024)
+    .addOption(new Option('--max-message-size <size>', 'larger messages are reported as errors, not read').argParser(parseSize).default(50 * 1024 * 1024, '50MB'))
     .option('--max-depth <n>', 'how deep attached messages and archives are opened', positiveInt, 5)
-    .option('--max-attachment-size <size>', 'larger attachments (and archive members) are reported as errors, not read (default 50MB)', parseSize)
-    .option('--attachment-timeout <seconds>', 'time to read one attachment, archives included (default 30)', positiveInt)
+    .option('--max-attachment-size <size>', 'larger attachments (and archive members) are reported as errors, not read (default: 50MB)', parseSize)
+    .option('--attachment-timeout <seconds>', 'time to read one attachment, archives included (default: 30)', positiveInt)
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')
@@ -446,12 +424,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--accounts <file>', 'IMAP: scan every mailbox listed in this CSV or YAML file (SOURCE is then imap[s]://HOST[:PORT])')
     .option('--folders <glob>', 'IMAP: only folders matching these globs (comma-separated or repeated; * within a level, ** across)', collect)
     .option('--exclude-folders <glob>', 'IMAP: skip folders matching these globs (comma-separated or repeated)', collect)
-    .option('--imap-connections <n>', 'IMAP: connections open at once to one server (default 4)', positiveInt)
-    .option('--imap-timeout <seconds>', 'IMAP: seconds to wait for a connection, the greeting or a reply (default 60)', positiveInt)
+    .option('--imap-connections <n>', 'IMAP: connections open at once to one server (default: 4)', positiveInt)
+    .option('--imap-timeout <seconds>', 'IMAP: seconds to wait for a connection, the greeting or a reply (default: 60)', positiveInt)
     .option('--queue <url>', 'run the scan on queue workers through Redis: redis://HOST[:PORT][/DB] or rediss:// (default $PHI_SCAN_REDIS_URL; a password only there)')
     .action(async (sources: string[], flags: ScanFlags, cmd: Command) => {
-      const resolved = await withConfig(sources, flags, cmd);
-      setExit(await runScan(resolved.sources, resolved.flags));
+      const resolved = await withConfig(sources.map((s) => expandHome(s)), flags, cmd);
+      const expanded = resolved.sources.map((s) => expandHome(s));
+      for (const spec of expanded) for (const w of await checkSource(spec)) process.stderr.write(`phi-scan: warning: ${w}\n`);
+      setExit(await runScan(expanded, resolved.flags));
     });
 
   program
@@ -486,14 +466,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .action(async (flags: { outDir: string; state?: string; run?: number }) => setExit(await runRemediate(flags)));
 
-  program
-    .command('diff')
-    .description('messages holding PHI that are new in run B, and resolved since run A, per mailbox')
-    .argument('<runA>', 'the earlier run id', positiveInt)
-    .argument('<runB>', 'the later run id', positiveInt)
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl']).default('table'))
-    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
-    .action(async (a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }) => setExit(await runDiff(a, b, flags)));
+  registerRuns(program, setExit);
+  registerDiff(program, setExit);
 
   const rules = program.command('rules').description('inspect and try the detection rules');
   rules

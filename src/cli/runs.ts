@@ -1,0 +1,105 @@
+/**
+ * `phi-scan runs`: the runs in the state store, newest last (id, start, sources, status, counts),
+ * so that `report --run ID` and `diff A B` can be given ids. Counts only: no PHI in a run row.
+ */
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { resolveStateDir } from '../findings/key.js';
+import { openStateDb, stateDbPath } from '../state/store.js';
+import { textOutput } from '../sinks/output.js';
+import { EXIT, positiveInt, quietOnClosedStdout } from './program.js';
+
+const RunRow = z.object({
+  id: z.number().int(),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  status: z.string(),
+  sources: z.string(),
+  since_last: z.number().int(),
+  min_confidence: z.string(),
+  messages: z.number().int().nullable(),
+  messages_with_phi: z.number().int().nullable(),
+  errors: z.number().int().nullable(),
+});
+
+export interface RunListing {
+  readonly type: 'run';
+  readonly id: number;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  /** running (or killed), complete, incomplete, aborted. */
+  readonly status: string;
+  readonly sources: string[];
+  readonly sinceLast: boolean;
+  readonly minConfidence: string;
+  readonly messages: number | null;
+  readonly messagesWithPhi: number | null;
+  readonly errors: number | null;
+}
+
+export function listRuns(file: string, last?: number): RunListing[] {
+  const db = openStateDb(file, { create: false });
+  try {
+    const rows = db.prepare('SELECT * FROM (SELECT * FROM runs ORDER BY id DESC LIMIT ?) ORDER BY id').all(last ?? -1);
+    return rows.map((raw) => {
+      const r = RunRow.parse(raw);
+      return {
+        type: 'run',
+        id: r.id,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        status: r.status,
+        sources: z.array(z.string()).parse(JSON.parse(r.sources)),
+        sinceLast: r.since_last === 1,
+        minConfidence: r.min_confidence,
+        messages: r.messages,
+        messagesWithPhi: r.messages_with_phi,
+        errors: r.errors,
+      };
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** `2026-11-24T10:29:03.123Z` → `2026-11-24 10:29:03Z`: one column, still UTC. */
+const shortTime = (iso: string): string => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const count = (n: number | null): string => (n === null ? '-' : String(n));
+
+export function runsTable(runs: readonly RunListing[]): string {
+  const header = ['RUN', 'STARTED (UTC)', 'STATUS', 'MESSAGES', 'WITH PHI', 'ERRORS', 'SOURCES'];
+  const rows = runs.map((r) => [
+    String(r.id),
+    shortTime(r.startedAt),
+    r.status,
+    count(r.messages),
+    count(r.messagesWithPhi),
+    count(r.errors),
+    `${r.sources.join(' ')}${r.sinceLast ? ' (--since-last)' : ''}`,
+  ]);
+  const right = new Set([0, 3, 4, 5]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  return [header, ...rows]
+    .map((row) => row.map((c, i) => (right.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd())
+    .join('\n')
+    .concat('\n');
+}
+
+export function registerRuns(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('runs')
+    .description('list the scan runs in the state store (ids for report --run and diff), oldest first')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl']).default('table'))
+    .option('--last <n>', 'only the last N runs', positiveInt)
+    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .action(async (flags: { format: 'table' | 'jsonl'; last?: number; state?: string }) => {
+      const file = stateDbPath(flags.state, process.env, resolveStateDir(flags.state, process.env));
+      const runs = listRuns(file, flags.last);
+      quietOnClosedStdout();
+      const out = textOutput(process.stdout, false);
+      if (flags.format === 'jsonl') for (const r of runs) await out.write(`${JSON.stringify(r)}\n`);
+      else if (runs.length === 0) process.stderr.write(`phi-scan: ${file}: no runs yet\n`);
+      else await out.write(runsTable(runs));
+      setExit(EXIT.clean);
+    });
+}
