@@ -4,13 +4,16 @@
  * 3 scan incomplete.
  */
 import { createWriteStream } from 'node:fs';
+import path from 'node:path';
 import { mkdir, readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
+import { CONFIDENCES, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_THREAD_MEMORY_MB, scan } from '../pipeline/run.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
+import type { Rule } from '../rules/compile.js';
+import { checkExamples, describeFailure } from '../rules/examples.js';
 import { FORMATS, createSink, type Format } from '../sinks/index.js';
 import { textOutput } from '../sinks/output.js';
 import { ScanError } from '../shared/errors.js';
@@ -26,6 +29,7 @@ import { resolveRedisUrl } from '../queue/redis.js';
 import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
 import { registerDiff } from './diff.js';
 import { checkSource, expandHome } from './inputs.js';
+import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
 import { packageVersion } from './version.js';
 
@@ -60,6 +64,14 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
 export function rulesDirs(given: string[] | undefined): string[] {
   if (!given || given.length === 0) return [BUNDLED_RULES_DIR];
   return given.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d));
+}
+
+/** Your own rules whose examples fail: said at every scan (the bundled rules' examples are tested here). */
+function userExampleWarnings(rules: readonly Rule[]): string[] {
+  const bundled = path.resolve(BUNDLED_RULES_DIR);
+  const own = rules.filter((r) => path.resolve(path.dirname(r.file)) !== bundled);
+  if (own.length === 0) return [];
+  return checkExamples(rules, own).map((f) => `${describeFailure(f)} (phi-scan rules check ${path.dirname(f.file)})`);
 }
 
 interface ScanFlags {
@@ -172,7 +184,7 @@ function graphSummary(s: GraphStats): string {
 
 async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   const { rules, warnings } = await loadRules(rulesDirs(flags.rules));
-  for (const w of warnings) process.stderr.write(`phi-scan: warning: ${w}\n`);
+  for (const w of [...warnings, ...userExampleWarnings(rules)]) process.stderr.write(`phi-scan: warning: ${w}\n`);
   const stateDir = resolveStateDir(flags.state, process.env);
   const key = await resolveKey(stateDir, process.env);
   // One report, or (--config outputs) several: each format to its own file or stdout.
@@ -344,44 +356,6 @@ async function runRemediate(flags: { outDir: string; state?: string; run?: numbe
   }
 }
 
-async function runRulesList(flags: { rules?: string[] }): Promise<number> {
-  const { rules } = await loadRules(rulesDirs(flags.rules));
-  const rows = rules.map((r) => [r.id, r.category, r.detector.id, String(r.patterns.length), r.file]);
-  const header = ['RULE', 'CATEGORY', 'DETECTOR', 'PATTERNS', 'FILE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
-  return EXIT.clean;
-}
-
-async function runRulesTest(file: string, flags: { rules?: string[]; minConfidence: Confidence }): Promise<number> {
-  const { rules } = await loadRules(rulesDirs(flags.rules));
-  let text: string;
-  try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ScanError('usage', `${file}: cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
-  }
-  // Any fixed key will do: fingerprints are not shown here.
-  const engine = createEngine(rules, Buffer.from('phi-scan rules test'));
-  const hits = engine
-    .scan({ location: 'body', item: 'body', format: 'text', text })
-    .filter((h) => confidenceRank(h.finding.confidence) >= confidenceRank(flags.minConfidence));
-  for (const { finding: f } of hits) {
-    const why = [`pattern=${f.why.pattern}`, `verdict=${f.why.verdict}`];
-    if (f.why.label) why.push(`label="${f.why.label}"`);
-    if (f.why.nearKeyword) why.push(`near="${f.why.nearKeyword}"`);
-    if (f.why.negative) why.push(`negative="${f.why.negative}"`);
-    process.stdout.write(`${f.rule}\t${f.category}\t${f.confidence}\t${f.score.toFixed(2)}\t${f.masked}\t${why.join(' ')}\n`);
-  }
-  return hits.length > 0 ? EXIT.phiFound : EXIT.clean;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('phi-scan')
     .description('Find protected health information (PHI) in mailboxes and mail archives.')
@@ -469,19 +443,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerRuns(program, setExit);
   registerDiff(program, setExit);
 
-  const rules = program.command('rules').description('inspect and try the detection rules');
-  rules
-    .command('list')
-    .description('list the rules that would be used')
-    .addOption(new Option('--rules <dir>', 'rules folder, repeatable').argParser(collect))
-    .action(async (flags: { rules?: string[] }) => setExit(await runRulesList(flags)));
-  rules
-    .command('test')
-    .description('run the rules over a text file (or - for stdin) and print masked findings')
-    .argument('<file>', 'a text file, or - for standard input')
-    .addOption(new Option('--rules <dir>', 'rules folder, repeatable').argParser(collect))
-    .addOption(new Option('--min-confidence <level>', 'show findings at or above this confidence').choices(CONFIDENCES).default('low'))
-    .action(async (file: string, flags: { rules?: string[]; minConfidence: Confidence }) => setExit(await runRulesTest(file, flags)));
+  registerRules(program, setExit);
   return program;
 }
 
