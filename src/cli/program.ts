@@ -29,6 +29,7 @@ import { resolveRedisUrl } from '../queue/redis.js';
 import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
 import { registerDiff } from './diff.js';
 import { checkSource, expandHome } from './inputs.js';
+import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
 import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
 import { packageVersion } from './version.js';
@@ -103,6 +104,8 @@ interface ScanFlags {
   config?: string;
   /** `--queue redis://...` (or PHI_SCAN_REDIS_URL): run the units on queue workers. */
   queue?: string;
+  /** `--ignore-file FILE` (default ./.phi-scanignore when present): reviewed findings left out. */
+  ignoreFile?: string;
   /** From --config: several reports in one run. */
   outputs?: { format?: Format; out?: string }[];
 }
@@ -187,6 +190,7 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   for (const w of [...warnings, ...userExampleWarnings(rules)]) process.stderr.write(`phi-scan: warning: ${w}\n`);
   const stateDir = resolveStateDir(flags.state, process.env);
   const key = await resolveKey(stateDir, process.env);
+  const suppress = await loadSuppressions(flags.ignoreFile);
   // One report, or (--config outputs) several: each format to its own file or stdout.
   const sinks = [];
   for (const output of flags.outputs ?? [{ ...(flags.format ? { format: flags.format } : {}), ...(flags.out !== undefined ? { out: flags.out } : {}) }]) {
@@ -273,7 +277,9 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
       ...(progress && !queued ? { onProgress: progress.update } : {}),
       ...(graph.options ? { graph: graph.options } : {}),
       ...(queued ? { remote: queued.coordinator } : {}),
+      ...(suppress ? { suppress } : {}),
     });
+    if (suppress && suppress.suppressed() > 0) process.stderr.write(`phi-scan: ${suppress.suppressed()} findings suppressed by ${suppress.file}\n`);
     if (abort.signal.aborted) store.setStatus('aborted');
     // Written completely: the queued scan's jobs and results in Redis can go.
     else await queued?.done();
@@ -391,6 +397,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')
+    .option('--ignore-file <file>', `reviewed findings to leave out: FINGERPRINT MESSAGE-ID REASON a line, * for any (default: ./${DEFAULT_IGNORE_FILE} when present)`)
     .option('--users <list>', 'graph: only these users (UPNs or ids), comma-separated, or @FILE with one a line')
     .option('--group <id>', 'graph: only the user members (transitive) of this group')
     .option('--include-hidden-folders', 'graph: also scan hidden mail folders')

@@ -3,60 +3,20 @@
  * so that `report --run ID` and `diff A B` can be given ids. Counts only: no PHI in a run row.
  */
 import { Command, Option } from 'commander';
-import { z } from 'zod';
 import { resolveStateDir } from '../findings/key.js';
+import { listRuns, type RunRow } from '../state/picture.js';
 import { openStateDb, stateDbPath } from '../state/store.js';
 import { textOutput } from '../sinks/output.js';
 import { EXIT, positiveInt, quietOnClosedStdout } from './program.js';
 
-const RunRow = z.object({
-  id: z.number().int(),
-  started_at: z.string(),
-  finished_at: z.string().nullable(),
-  status: z.string(),
-  sources: z.string(),
-  since_last: z.number().int(),
-  min_confidence: z.string(),
-  messages: z.number().int().nullable(),
-  messages_with_phi: z.number().int().nullable(),
-  errors: z.number().int().nullable(),
-});
+export type RunListing = RunRow & { readonly type: 'run' };
 
-export interface RunListing {
-  readonly type: 'run';
-  readonly id: number;
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  /** running (or killed), complete, incomplete, aborted. */
-  readonly status: string;
-  readonly sources: string[];
-  readonly sinceLast: boolean;
-  readonly minConfidence: string;
-  readonly messages: number | null;
-  readonly messagesWithPhi: number | null;
-  readonly errors: number | null;
-}
-
-export function listRuns(file: string, last?: number): RunListing[] {
+/** The runs in the store, oldest first (the last `last` only, when given). */
+export function runListing(file: string, last?: number): RunListing[] {
   const db = openStateDb(file, { create: false });
   try {
-    const rows = db.prepare('SELECT * FROM (SELECT * FROM runs ORDER BY id DESC LIMIT ?) ORDER BY id').all(last ?? -1);
-    return rows.map((raw) => {
-      const r = RunRow.parse(raw);
-      return {
-        type: 'run',
-        id: r.id,
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        status: r.status,
-        sources: z.array(z.string()).parse(JSON.parse(r.sources)),
-        sinceLast: r.since_last === 1,
-        minConfidence: r.min_confidence,
-        messages: r.messages,
-        messagesWithPhi: r.messages_with_phi,
-        errors: r.errors,
-      };
-    });
+    const runs = listRuns(db);
+    return runs.slice(last === undefined ? 0 : Math.max(0, runs.length - last)).map((r) => ({ type: 'run', ...r }));
   } finally {
     db.close();
   }
@@ -94,7 +54,7 @@ export function registerRuns(program: Command, setExit: (code: number) => void):
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .action(async (flags: { format: 'table' | 'jsonl'; last?: number; state?: string }) => {
       const file = stateDbPath(flags.state, process.env, resolveStateDir(flags.state, process.env));
-      const runs = listRuns(file, flags.last);
+      const runs = runListing(file, flags.last);
       quietOnClosedStdout();
       const out = textOutput(process.stdout, false);
       if (flags.format === 'jsonl') for (const r of runs) await out.write(`${JSON.stringify(r)}\n`);

@@ -6,6 +6,7 @@
  * whatever finishes first: units in source order, messages in source order within a unit.
  * Memory is bounded by a byte budget on messages in flight, not by archive size.
  */
+import type { Suppressions } from '../findings/suppress.js';
 import pLimit from 'p-limit';
 import type { Category, Confidence } from '../model/finding.js';
 import type { Checkpoint, SourceUnit } from '../model/message.js';
@@ -48,6 +49,8 @@ export interface ScanOptions extends ThreadOptions {
   readonly graph?: SourceOptions['graph'];
   /** Runs the units elsewhere (queue workers, see queue/coordinator.ts) instead of here. */
   readonly remote?: RemoteUnits;
+  /** Reviewed findings to leave out of every sink and count (an ignore file, findings/suppress.ts). */
+  readonly suppress?: Suppressions;
 }
 
 /** Units to run elsewhere, with the checkpoint each resumes after. */
@@ -86,6 +89,12 @@ export interface ScanResult {
   readonly summary: ScanSummary;
   /** 0 nothing found, 1 PHI found, 3 incomplete (CONTRACT.md exit status). */
   readonly exitCode: 0 | 1 | 3;
+}
+
+/** A message event without the findings an ignore file suppresses (the message itself stays: it was scanned). */
+function withoutSuppressed(event: Extract<ScanEvent, { type: 'message' }>, suppress: Suppressions): ScanEvent {
+  const findings = suppress.keep(event.outcome.messageId, event.outcome.findings);
+  return findings.length === event.outcome.findings.length ? event : { ...event, outcome: { ...event.outcome, findings } };
 }
 
 /** How often a running unit writes its checkpoint (it always does at its end). */
@@ -230,8 +239,9 @@ async function scanUnits(
         options.checkpoints?.put(event.checkpoint);
         return;
       }
-      account(event);
-      for (const sink of options.sinks) await sink.write(event);
+      const kept = event.type === 'message' && options.suppress ? withoutSuppressed(event, options.suppress) : event;
+      account(kept);
+      for (const sink of options.sinks) await sink.write(kept);
     });
   };
   const account = (event: ScanEvent): void => {
