@@ -1,7 +1,7 @@
 /**
  * PST source benchmark (`npm run bench:pst`; needs readpst from pst-utils and a build in dist/).
  *
- * Files: ../shared/fixtures/pst/*.pst, node_modules/pst-extractor/example/testdata/enron.pst when
+ * Files: fixtures/pst/*.pst, node_modules/pst-extractor/example/testdata/enron.pst when
  * pst-extractor happens to be installed (it is not a dependency), and any paths in PHI_BENCH_PST
  * (colon-separated). Prints a Markdown table per file:
  * - readpst alone: expanding the file into a temp folder (MB of PST per second);
@@ -28,7 +28,7 @@ const COPIES = Number(process.env.PHI_BENCH_PST_COPIES ?? 8);
 
 function files(): string[] {
   const out: string[] = [];
-  const fixtures = path.resolve(ROOT, '..', 'shared', 'fixtures', 'pst');
+  const fixtures = path.join(ROOT, 'fixtures', 'pst');
   if (existsSync(fixtures)) for (const f of readdirSync(fixtures).sort()) if (f.endsWith('.pst')) out.push(path.join(fixtures, f));
   const enron = path.join(ROOT, 'node_modules', 'pst-extractor', 'example', 'testdata', 'enron.pst');
   if (existsSync(enron)) out.push(enron);
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   if (spawnSync(readpstBinary(), ['-V'], { stdio: 'ignore' }).status !== 0) throw new Error('readpst is missing: apt-get install pst-utils');
   if (!existsSync(CLI)) throw new Error('dist/ is missing: npm run build');
   const list = files();
-  if (list.length === 0) throw new Error('no PST files: ../shared/fixtures/pst is missing and PHI_BENCH_PST is empty');
+  if (list.length === 0) throw new Error('no PST files: fixtures/pst is missing and PHI_BENCH_PST is empty');
   console.log(`# PST benchmark (${os.cpus().length} cores, load average ${os.loadavg().map((l) => fmt(l, 2)).join(' ')})\n`);
   console.log('| file | MB | messages | readpst alone MB/s | source alone msg/s | CLI end to end s | CLI MB/s | CLI msg/s |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');

@@ -1,12 +1,12 @@
 /**
- * Real-world mail from ../shared/corpora (never copied into the repository): thermometers, not
- * targets. mime-torture: ~270 malformed and odd messages the scanner must finish on, counting every
+ * Real-world mail from ../shared/corpora (optional, never copied into the repository; each test
+ * skips loudly without it, so a fresh clone passes): thermometers, not targets. mime-torture: ~270 malformed and odd messages the scanner must finish on, counting every
  * one. enron-sample: business mail without planted PHI, for the false-positive rate.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED, jsonLines, requireOrSkip, runCli } from './helpers/cli.js';
+import { SHARED, jsonLines, optionalCorpus, runCli } from './helpers/cli.js';
 import { AnyRecord } from './helpers/records.js';
 
 const TORTURE = path.join(SHARED, 'corpora', 'mime-torture', 'mime-torture.mbox');
@@ -14,7 +14,7 @@ const ENRON = path.join(SHARED, 'corpora', 'enron-sample', 'enron-sample.mbox');
 
 describe('mime-torture corpus', () => {
   it('finishes on every message, counts all 273, and every record is valid', { timeout: 120_000 }, async () => {
-    if (!requireOrSkip(TORTURE, existsSync(TORTURE))) return;
+    if (!optionalCorpus(TORTURE, existsSync(TORTURE))) return;
     const { code, stdout, stderr } = await runCli(['scan', `mbox:${TORTURE}`, '--format', 'jsonl', '--min-confidence', 'low']);
     expect(stderr).toBe('');
     expect([0, 1, 3]).toContain(code);
@@ -28,7 +28,7 @@ describe('mime-torture corpus', () => {
 
 describe('enron-sample corpus (business mail, no planted PHI)', () => {
   it('flags at most 1 message per 1,000 at the default threshold', { timeout: 300_000 }, async () => {
-    if (!requireOrSkip(ENRON, existsSync(ENRON))) return;
+    if (!optionalCorpus(ENRON, existsSync(ENRON))) return;
     const { stdout } = await runCli(['scan', `mbox:${ENRON}`, '--format', 'jsonl']);
     const mailbox = jsonLines(stdout).find((r) => r.type === 'mailbox') as { messages: number; messagesWithPhi: number };
     expect(mailbox.messages).toBe(10_502);

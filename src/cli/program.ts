@@ -3,14 +3,17 @@
  * Exit status (CONTRACT.md): 0 nothing found · 1 PHI found · 2 bad usage or configuration ·
  * 3 scan incomplete.
  */
+import path from 'node:path';
 import { mkdir, readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
+import { CONFIDENCES, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { maskSource, maskSsnShapes, stripControls } from '../findings/names.js';
 import { DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_THREAD_MEMORY_MB, scan } from '../pipeline/run.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
+import type { Rule } from '../rules/compile.js';
+import { checkExamples, describeFailure } from '../rules/examples.js';
 import { FORMATS, createSink, type Format } from '../sinks/index.js';
 import { openPrivateOutput, textOutput } from '../sinks/output.js';
 import { ScanError } from '../shared/errors.js';
@@ -20,15 +23,21 @@ import { loadScanConfig } from './config.js';
 import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
 import { acquireScanLock } from '../state/lock.js';
 import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
-import { diffRuns, latestRunId } from '../state/picture.js';
+import { latestRunId } from '../state/picture.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
 import { resolveRedisUrl } from '../queue/redis.js';
 import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
+import { registerDiff } from './diff.js';
+import { checkSource, expandHome } from './inputs.js';
+import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
+import { registerRules } from './rules.js';
+import { registerRuns } from './runs.js';
+import { packageVersion } from './version.js';
 
 export const EXIT = { clean: 0, phiFound: 1, usage: 2, incomplete: 3 } as const;
 
-function positiveInt(value: string): number {
+export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
   return n;
@@ -51,12 +60,20 @@ export function parseSize(value: string): number {
   return bytes;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** `--rules builtin` (or no --rules) is the bundled rules/ folder. */
-function rulesDirs(given: string[] | undefined): string[] {
+export function rulesDirs(given: string[] | undefined): string[] {
   if (!given || given.length === 0) return [BUNDLED_RULES_DIR];
   return given.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d));
+}
+
+/** Your own rules whose examples fail: said at every scan (the bundled rules' examples are tested here). */
+function userExampleWarnings(rules: readonly Rule[]): string[] {
+  const bundled = path.resolve(BUNDLED_RULES_DIR);
+  const own = rules.filter((r) => path.resolve(path.dirname(r.file)) !== bundled);
+  if (own.length === 0) return [];
+  return checkExamples(rules, own).map((f) => `${describeFailure(f)} (phi-scan rules check ${path.dirname(f.file)})`);
 }
 
 interface ScanFlags {
@@ -90,6 +107,8 @@ interface ScanFlags {
   config?: string;
   /** `--queue redis://...` (or PHI_SCAN_REDIS_URL): run the units on queue workers. */
   queue?: string;
+  /** `--ignore-file FILE` (default ./.phi-scanignore when present): reviewed findings left out. */
+  ignoreFile?: string;
   /** From --config: several reports in one run. */
   outputs?: { format?: Format; out?: string }[];
 }
@@ -171,7 +190,7 @@ function graphSummary(s: GraphStats): string {
 
 async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   const { rules, warnings } = await loadRules(rulesDirs(flags.rules));
-  for (const w of warnings) process.stderr.write(`phi-scan: warning: ${w}\n`);
+  for (const w of [...warnings, ...userExampleWarnings(rules)]) process.stderr.write(`phi-scan: warning: ${w}\n`);
   const stateDir = resolveStateDir(flags.state, process.env);
   const key = await resolveKey(stateDir, process.env);
   const dbFile = stateDbPath(flags.state, process.env, stateDir);
@@ -196,6 +215,7 @@ async function runScanLocked(
   dbFile: string,
   lock: Awaited<ReturnType<typeof acquireScanLock>>,
 ): Promise<number> {
+  const suppress = await loadSuppressions(flags.ignoreFile);
   // One report, or (--config outputs) several: each format to its own file or stdout.
   const sinks = [];
   for (const output of flags.outputs ?? [{ ...(flags.format ? { format: flags.format } : {}), ...(flags.out !== undefined ? { out: flags.out } : {}) }]) {
@@ -280,7 +300,9 @@ async function runScanLocked(
       ...(progress && !queued ? { onProgress: progress.update } : {}),
       ...(graph.options ? { graph: graph.options } : {}),
       ...(queued ? { remote: queued.coordinator } : {}),
+      ...(suppress ? { suppress } : {}),
     });
+    if (suppress && suppress.suppressed() > 0) process.stderr.write(`phi-scan: ${suppress.suppressed()} findings suppressed by ${suppress.file}\n`);
     // Written completely: the queued scan's jobs and results in Redis can go.
     if (!abort.signal.aborted) await queued?.done();
     return result.exitCode;
@@ -299,7 +321,7 @@ async function runScanLocked(
  * `phi-scan report | head`, `rules test … | head`: a reader that stops early is not an error;
  * the command stops quietly with the status it had (`status`: what it would have returned).
  */
-function quietOnClosedStdout(status: number = EXIT.clean): void {
+export function quietOnClosedStdout(status: number = EXIT.clean): void {
   process.stdout.once('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') process.stderr.write(`phi-scan: standard output: ${err.code ?? 'write error'}\n`);
     process.exit(err.code === 'EPIPE' ? status : EXIT.incomplete);
@@ -359,79 +381,13 @@ async function runRemediate(flags: { outDir: string; state?: string; run?: numbe
   }
 }
 
-async function runDiff(a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }): Promise<number> {
-  const stateDir = resolveStateDir(flags.state, process.env);
-  const file = stateDbPath(flags.state, process.env, stateDir);
-  const db = openStateDb(file, { create: false });
-  try {
-    for (const run of [a, b]) {
-      if (!db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run)) throw new ScanError('usage', `run ${run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
-    }
-    const rows = diffRuns(db, a, b);
-    quietOnClosedStdout();
-    const out = textOutput(process.stdout, false);
-    for (const row of rows) {
-      if (flags.format === 'jsonl') {
-        await out.write(`${JSON.stringify({ type: 'diff', source: row.source, mailbox: row.mailbox, added: row.added.length, resolved: row.resolved.length })}\n`);
-        for (const m of row.added) await out.write(`${JSON.stringify({ type: 'added', source: row.source, mailbox: row.mailbox, ...m })}\n`);
-        for (const m of row.resolved) await out.write(`${JSON.stringify({ type: 'resolved', source: row.source, mailbox: row.mailbox, ...m })}\n`);
-      } else {
-        await out.write(`${row.mailbox} (${row.source}): ${row.added.length} new, ${row.resolved.length} resolved\n`);
-        for (const m of row.added) await out.write(`  + ${m.folder}  ${m.messageId}  ${m.categories.join(',')}\n`);
-        for (const m of row.resolved) await out.write(`  - ${m.folder}  ${m.messageId}  ${m.categories.join(',')}\n`);
-      }
-    }
-    return EXIT.clean;
-  } finally {
-    db.close();
-  }
-}
-
-async function runRulesList(flags: { rules?: string[] }): Promise<number> {
-  const { rules } = await loadRules(rulesDirs(flags.rules));
-  quietOnClosedStdout(EXIT.clean);
-  const rows = rules.map((r) => [r.id, r.category, r.detector.id, String(r.patterns.length), r.file]);
-  const header = ['RULE', 'CATEGORY', 'DETECTOR', 'PATTERNS', 'FILE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
-  return EXIT.clean;
-}
-
-async function runRulesTest(file: string, flags: { rules?: string[]; minConfidence: Confidence }): Promise<number> {
-  const { rules } = await loadRules(rulesDirs(flags.rules));
-  let text: string;
-  try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ScanError('usage', `${file}: cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
-  }
-  // Any fixed key will do: fingerprints are not shown here.
-  const engine = createEngine(rules, Buffer.from('phi-scan rules test'));
-  const hits = engine
-    .scan({ location: 'body', item: 'body', format: 'text', text })
-    .filter((h) => confidenceRank(h.finding.confidence) >= confidenceRank(flags.minConfidence));
-  quietOnClosedStdout(hits.length > 0 ? EXIT.phiFound : EXIT.clean);
-  for (const { finding: f } of hits) {
-    const why = [`pattern=${f.why.pattern}`, `verdict=${f.why.verdict}`];
-    if (f.why.label) why.push(`label="${f.why.label}"`);
-    if (f.why.nearKeyword) why.push(`near="${f.why.nearKeyword}"`);
-    if (f.why.negative) why.push(`negative="${f.why.negative}"`);
-    process.stdout.write(`${f.rule}\t${f.category}\t${f.confidence}\t${f.score.toFixed(2)}\t${f.masked}\t${why.join(' ')}\n`);
-  }
-  return hits.length > 0 ? EXIT.phiFound : EXIT.clean;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('phi-scan')
     .description('Find protected health information (PHI) in mailboxes and mail archives.')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .version(packageVersion(), '-V, --version', 'print the version')
+    // One error prefix everywhere: commander's own messages say `phi-scan:` as ours do.
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error: /, 'phi-scan: ')) })
     .showHelpAfterError('(run phi-scan --help for usage)');
 
   const minConfidence = new Option('--min-confidence <level>', 'report findings at or above this confidence')
@@ -453,15 +409,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--threads <n>', 'worker threads that parse and scan messages; 0 scans on the main thread (default: CPU cores - 1, at least 1)', nonNegativeInt)
     .option('--message-timeout <seconds>', 'with threads: a message still scanning after this long is stopped and reported as an error', positiveInt, DEFAULT_MESSAGE_TIMEOUT_MS / 1000)
     .option('--thread-memory <MB>', 'with threads: heap limit of each worker thread; a message that needs more is reported as an error', positiveInt, DEFAULT_THREAD_MEMORY_MB)
-    .option('--max-message-size <size>', 'larger messages are reported as errors, not read', parseSize, 50 * 1024 * 1024)
+    .addOption(new Option('--max-message-size <size>', 'larger messages are reported as errors, not read').argParser(parseSize).default(50 * 1024 * 1024, '50MB'))
     .option('--max-depth <n>', 'how deep attached messages and archives are opened', positiveInt, 5)
-    .option('--max-attachment-size <size>', 'larger attachments (and archive members) are reported as errors, not read (default 50MB)', parseSize)
-    .option('--attachment-timeout <seconds>', 'time to read one attachment, archives included (default 30)', positiveInt)
+    .option('--max-attachment-size <size>', 'larger attachments (and archive members) are reported as errors, not read (default: 50MB)', parseSize)
+    .option('--attachment-timeout <seconds>', 'time to read one attachment, archives included (default: 30)', positiveInt)
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--wait-lock <seconds>', 'another scan is using the same state database: wait up to this long for it to end (default: stop at once, exit 2)', positiveInt)
     .option('--strict', 'items not read by design (images without text, legacy .doc, unsupported attachments) make the scan incomplete (exit 3)', false)
     .option('--no-progress', 'no progress line on stderr')
+    .option('--ignore-file <file>', `reviewed findings to leave out: FINGERPRINT MESSAGE-ID REASON a line, * for any (default: ./${DEFAULT_IGNORE_FILE} when present)`)
     .option('--users <list>', 'graph: only these users (UPNs or ids), comma-separated, or @FILE with one a line')
     .option('--group <id>', 'graph: only the user members (transitive) of this group')
     .option('--include-hidden-folders', 'graph: also scan hidden mail folders')
@@ -469,12 +426,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--accounts <file>', 'IMAP: scan every mailbox listed in this CSV or YAML file (SOURCE is then imap[s]://HOST[:PORT])')
     .option('--folders <glob>', 'IMAP: only folders matching these globs (comma-separated or repeated; * within a level, ** across)', collect)
     .option('--exclude-folders <glob>', 'IMAP: skip folders matching these globs (comma-separated or repeated)', collect)
-    .option('--imap-connections <n>', 'IMAP: connections open at once to one server (default 4)', positiveInt)
-    .option('--imap-timeout <seconds>', 'IMAP: seconds to wait for a connection, the greeting or a reply (default 60)', positiveInt)
+    .option('--imap-connections <n>', 'IMAP: connections open at once to one server (default: 4)', positiveInt)
+    .option('--imap-timeout <seconds>', 'IMAP: seconds to wait for a connection, the greeting or a reply (default: 60)', positiveInt)
     .option('--queue <url>', 'run the scan on queue workers through Redis: redis://HOST[:PORT][/DB] or rediss:// (default $PHI_SCAN_REDIS_URL; a password only there)')
     .action(async (sources: string[], flags: ScanFlags, cmd: Command) => {
-      const resolved = await withConfig(sources, flags, cmd);
-      setExit(await runScan(resolved.sources, resolved.flags));
+      const resolved = await withConfig(sources.map((s) => expandHome(s)), flags, cmd);
+      const expanded = resolved.sources.map((s) => expandHome(s));
+      for (const spec of expanded) for (const w of await checkSource(spec)) process.stderr.write(`phi-scan: warning: ${w}\n`);
+      setExit(await runScan(expanded, resolved.flags));
     });
 
   program
@@ -509,28 +468,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .action(async (flags: { outDir: string; state?: string; run?: number }) => setExit(await runRemediate(flags)));
 
-  program
-    .command('diff')
-    .description('messages holding PHI that are new in run B, and resolved since run A, per mailbox')
-    .argument('<runA>', 'the earlier run id', positiveInt)
-    .argument('<runB>', 'the later run id', positiveInt)
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl']).default('table'))
-    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
-    .action(async (a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }) => setExit(await runDiff(a, b, flags)));
+  registerRuns(program, setExit);
+  registerDiff(program, setExit);
 
-  const rules = program.command('rules').description('inspect and try the detection rules');
-  rules
-    .command('list')
-    .description('list the rules that would be used')
-    .addOption(new Option('--rules <dir>', 'rules folder, repeatable').argParser(collect))
-    .action(async (flags: { rules?: string[] }) => setExit(await runRulesList(flags)));
-  rules
-    .command('test')
-    .description('run the rules over a text file (or - for stdin) and print masked findings')
-    .argument('<file>', 'a text file, or - for standard input')
-    .addOption(new Option('--rules <dir>', 'rules folder, repeatable').argParser(collect))
-    .addOption(new Option('--min-confidence <level>', 'show findings at or above this confidence').choices(CONFIDENCES).default('low'))
-    .action(async (file: string, flags: { rules?: string[]; minConfidence: Confidence }) => setExit(await runRulesTest(file, flags)));
+  registerRules(program, setExit);
   return program;
 }
 

@@ -8,6 +8,7 @@
  * (BYTE_BUDGET), one on finished outcomes waiting for their turn in the output order
  * (ORDER_BUDGET: a unit behind the head stops reading while they fill it).
  */
+import type { Suppressions } from '../findings/suppress.js';
 import pLimit from 'p-limit';
 import type { Category, Confidence } from '../model/finding.js';
 import type { Checkpoint, SourceUnit } from '../model/message.js';
@@ -60,6 +61,8 @@ export interface ScanOptions extends ThreadOptions {
   readonly remote?: RemoteUnits;
   /** Bytes (estimated) of finished outcomes held waiting for the output order; default ORDER_BUDGET. */
   readonly orderBudgetBytes?: number;
+  /** Reviewed findings to leave out of every sink and count (an ignore file, findings/suppress.ts). */
+  readonly suppress?: Suppressions;
 }
 
 /** Units to run elsewhere, with the checkpoint each resumes after. */
@@ -103,6 +106,12 @@ export interface ScanResult {
    * and the output order: bounded by the order budget, whatever the archive's size.
    */
   readonly held: { readonly maxMessages: number; readonly maxBytes: number };
+}
+
+/** A message event without the findings an ignore file suppresses (the message itself stays: it was scanned). */
+function withoutSuppressed(event: Extract<ScanEvent, { type: 'message' }>, suppress: Suppressions): ScanEvent {
+  const findings = suppress.keep(event.outcome.messageId, event.outcome.findings);
+  return findings.length === event.outcome.findings.length ? event : { ...event, outcome: { ...event.outcome, findings } };
 }
 
 /** How often a running unit writes its checkpoint (it always does at its end). */
@@ -321,8 +330,9 @@ async function scanUnits(
           options.checkpoints?.put(event.checkpoint);
           return;
         }
-        account(event);
-        for (const sink of options.sinks) await sink.write(event);
+        const kept = event.type === 'message' && options.suppress ? withoutSuppressed(event, options.suppress) : event;
+        account(kept);
+        for (const sink of options.sinks) await sink.write(kept);
       } finally {
         letGo(event);
       }

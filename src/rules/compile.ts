@@ -4,6 +4,7 @@
  */
 import type { Category, Confidence } from '../model/finding.js';
 import { detectorsById, type Detector } from '../detectors/index.js';
+import { PATTERN_DETECTOR_ID, patternDetector } from '../detectors/pattern.js';
 import type { RuleFile, Signal } from './schema.js';
 import { requiredLiteral } from './literal.js';
 import { backtrackingRisk } from './safety.js';
@@ -141,9 +142,9 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
       continue;
     }
     seen.set(rule.id, file);
-    const detector = detectorsById.get(rule.detector);
-    if (!detector) {
-      errors.push(`${where}: detector: unknown detector '${rule.detector}' (known: ${[...detectorsById.keys()].join(', ')})`);
+    const detector = resolveDetector(rule);
+    if (typeof detector === 'string') {
+      errors.push(`${where}: ${detector}`);
       continue;
     }
     const patterns: CompiledPattern[] = [];
@@ -211,6 +212,16 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
   }
   if (files.length === 0) warnings.push('no rule files found: nothing will be detected');
   return { rules, errors, warnings };
+}
+
+/** The rule's detector, or what is wrong (`detector: pattern` is built per rule from its validators). */
+function resolveDetector(rule: RuleFile): Detector | string {
+  if (rule.detector === PATTERN_DETECTOR_ID) {
+    const built = patternDetector(rule.validate ?? [], detectorsById);
+    return typeof built === 'string' ? `validate: ${built}` : built;
+  }
+  if (rule.validate) return `validate: only a rule with detector: ${PATTERN_DETECTOR_ID} takes validators (detector '${rule.detector}' has its own checks)`;
+  return detectorsById.get(rule.detector) ?? `detector: unknown detector '${rule.detector}' (known: ${[...detectorsById.keys(), PATTERN_DETECTOR_ID].join(', ')})`;
 }
 
 /**

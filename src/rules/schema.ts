@@ -77,6 +77,12 @@ export const RuleFileSchema = z.strictObject({
   category: z.enum(CATEGORIES),
   /** The code half of the identifier type: normalization, validation, masking. */
   detector: z.string().min(1),
+  /**
+   * Only with `detector: pattern` (the generic detector for your own identifiers): checks a match
+   * must pass, by name: `luhn`, `mod11`, `not-placeholder`, or an existing detector's check (`npi`,
+   * `dea`, `ssn`, `mbi`, ...). Without it a match is unchecked and scored on pattern and context.
+   */
+  validate: z.array(z.string().min(1)).min(1).optional(),
   description: z.string().min(1),
   /**
    * `identifier`: a patient identifier, reported. `health`: health meaning (diagnoses, equipment),

@@ -1,6 +1,6 @@
 /**
  * `graph://TENANT[/USER-or-*]` — Microsoft 365 mailboxes through Microsoft Graph, app-only.
- * Facts and their sources: ../shared/GRAPH.md (sections cited as §n).
+ * Facts and their sources: docs/GRAPH.md (sections cited as §n).
  *
  * Units are mail folders of a user (id `graph://TENANT/USER-ID/FOLDER-ID`). Listing uses JSON
  * $batch: one round for the users' top folders (plus the Archive well-known folder), then one

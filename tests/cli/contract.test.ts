@@ -127,16 +127,18 @@ describe('rules commands', () => {
   it('rules list names the bundled rules', async () => {
     const r = await runCli(['rules', 'list']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^RULE\s+CATEGORY/);
-    expect(r.stdout).toMatch(/\nssn\s+ssn\s+ssn\s+\d+\s/);
+    expect(r.stdout).toMatch(/^RULE\s+CATEGORY\s+ROLE\s+REPORTED\s+DETECTOR/);
+    expect(r.stdout).toMatch(/\nssn\s+ssn\s+identifier\s+reported\s+ssn\s+\d+\s/);
+    // A context-only rule says it is never reported.
+    expect(r.stdout).toMatch(/\nnpi\s+\S+\s+context\s+never reported; corroborates\s+npi\s/);
   });
 
-  it('rules test - prints masked findings with their explanation', async () => {
+  it('rules test - prints line:column, masked findings and their explanation', async () => {
     const r = await runCli(['rules', 'test', '-'], { input: `Patient SSN: 536-90-4399\n${'filler text '.repeat(40)}\nsee 489-36-8350\n` });
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n').filter(Boolean)).toEqual([
-      'ssn\tssn\thigh\t0.90\t•••-••-4399\tpattern=dashed-or-dotted verdict=valid label="ssn"',
-      'ssn\tssn\tlow\t0.40\t•••-••-8350\tpattern=dashed-or-dotted verdict=valid',
+      '1:14\tssn\tssn\thigh\t0.90\t•••-••-4399\tpattern=dashed-or-dotted verdict=valid label="ssn"',
+      '3:5\tssn\tssn\tlow\t0.40\t•••-••-8350\tpattern=dashed-or-dotted verdict=valid',
     ]);
     expect(r.stdout).not.toContain('536-90-4399');
   });

@@ -18,7 +18,7 @@ import { disclaimerSpans } from '../../src/engine/text.js';
 import { compileRules } from '../../src/rules/compile.js';
 import { BUNDLED_RULES_DIR, loadRules, parseRuleFile } from '../../src/rules/load.js';
 import { requiredShape, type ShapeStep } from '../../src/rules/shape.js';
-import { SHARED, jsonLines, runCli } from '../helpers/cli.js';
+import { SHARED, jsonLines, optionalCorpus, runCli } from '../helpers/cli.js';
 
 const { rules } = await loadRules([BUNDLED_RULES_DIR]);
 const index = buildKeywordIndex(rules);
@@ -388,16 +388,7 @@ describe('the engine with either prescan', () => {
       return statSync(p).isDirectory() ? files(p) : [p];
     });
 
-  it('finds the same in the demo archive, the mime-torture corpus and the first 2,000 Enron messages', () => {
-    const inputs: string[] = files(path.join('fixtures', 'demo', 'eml')).map((f) => readFileSync(f, 'utf8'));
-    for (const [corpus, limit] of [
-      ['mime-torture/mime-torture.mbox', Infinity],
-      ['enron-sample/enron-sample.mbox', 2000],
-    ] as const) {
-      const file = path.join(SHARED, 'corpora', corpus);
-      if (existsSync(file)) inputs.push(...readFileSync(file, 'utf8').split(/\n(?=From )/).slice(0, limit));
-    }
-    expect(inputs.length).toBeGreaterThan(100);
+  const agree = (inputs: string[]): number => {
     let findings = 0;
     for (const text of inputs) {
       const segment = { location: 'body', item: 'body', format: 'text', text } as const;
@@ -406,8 +397,28 @@ describe('the engine with either prescan', () => {
       expect(fast.redact(text.slice(0, 2000))).toBe(slow.redact(text.slice(0, 2000)));
       findings += a.length;
     }
-    expect(findings).toBeGreaterThan(100);
+    return findings;
+  };
+
+  it('finds the same in the demo archive', () => {
+    const inputs: string[] = files(path.join('fixtures', 'demo', 'eml')).map((f) => readFileSync(f, 'utf8'));
+    expect(inputs.length).toBeGreaterThan(30);
+    expect(agree(inputs)).toBeGreaterThan(100);
   });
+
+  // Optional corpora beside the checkout: a fresh clone skips these loudly.
+  for (const [corpus, limit] of [
+    ['mime-torture/mime-torture.mbox', Infinity],
+    ['enron-sample/enron-sample.mbox', 2000],
+  ] as const) {
+    it(`finds the same in ${corpus} (${limit === Infinity ? 'every message' : `the first ${limit} messages`})`, () => {
+      const file = path.join(SHARED, 'corpora', corpus);
+      if (!optionalCorpus(file, existsSync(file))) return;
+      const inputs = readFileSync(file, 'utf8').split(/\n(?=From )/).slice(0, limit);
+      expect(inputs.length).toBeGreaterThan(100);
+      expect(agree(inputs)).toBeGreaterThanOrEqual(0);
+    });
+  }
 });
 
 describe('a runtime without WebAssembly (node --jitless)', () => {

@@ -1,6 +1,6 @@
 /**
  * A local HTTPS server that behaves as Microsoft Entra ID (client-credentials token endpoint)
- * and Microsoft Graph mail are documented to behave (../shared/GRAPH.md, sections cited as §n),
+ * and Microsoft Graph mail are documented to behave (docs/GRAPH.md, sections cited as §n),
  * with fault injection. The scanner reaches it only through PHI_SCAN_GRAPH_AUTHORITY_HOST and
  * PHI_SCAN_GRAPH_ENDPOINT, trusting its self-signed certificate via NODE_EXTRA_CA_CERTS —
  * exactly what a user of a national cloud or a proxy would set. Nothing inside the client is replaced.

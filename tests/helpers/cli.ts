@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+/**
+ * Optional material beside the checkout (corpora no one here wrote): never needed by a fresh
+ * clone. Tests that use it call `optionalCorpus` and skip loudly when it is absent.
+ */
 export const SHARED = path.resolve(ROOT, '..', 'shared');
 
 export interface CliResult {
@@ -48,8 +52,9 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 }
 
 /**
- * Locally, a test that needs something outside the repository (a server binary, ../shared)
- * is skipped with a loud message; under CI=true a missing piece is a failure, never a skip.
+ * Locally, a test that needs something outside the repository (a server binary such as dovecot,
+ * redis-server, readpst) is skipped with a loud message; under CI=true a missing piece is a
+ * failure, never a skip.
  */
 export function requireOrSkip(what: string, present: boolean): boolean {
   if (present) return true;
@@ -61,4 +66,15 @@ export function requireOrSkip(what: string, present: boolean): boolean {
 /** JSONL output with the times of its closing `run` record blanked: two scans of the same input compare equal byte for byte. */
 export function withoutRunTimes(stdout: string): string {
   return stdout.replace(/^(\{"type":"run".*?)"startedAt":"[^"]*","finishedAt":"[^"]*"/gm, '$1"startedAt":"","finishedAt":""');
+}
+
+/**
+ * An optional corpus (real-world mail under ../shared/corpora, never copied into the repository):
+ * when it is absent the test is skipped with a loud message, also under CI=true, because a fresh
+ * clone must pass on its own. Returns whether the corpus is there.
+ */
+export function optionalCorpus(what: string, present: boolean): boolean {
+  if (present) return true;
+  process.stderr.write(`\n*** SKIPPED: optional corpus ${what} is missing (put ../shared/corpora beside the checkout to run this test) ***\n\n`);
+  return false;
 }

@@ -2,7 +2,7 @@
 # tests/imap/dovecot.sh start|stop|status [BASE_DIR]
 # Runs a throwaway Dovecot IMAP server on loopback (plain $IMAP_TEST_PORT with STARTTLS, implicit
 # TLS $IMAP_TEST_TLS_PORT) without systemd, for the IMAP source's tests and benchmark.
-# Adapted from ../shared/DEPENDENCIES.md section 2a: a private CA signs the server certificate
+# Adapted from the project's first Dovecot test-server script: a private CA signs the server certificate
 # (so tests pass the CA file, as PHI_SCAN_IMAP_CA users do), the helper may write BASE/users and
 # BASE/master-users before start, and Junk / "All Mail" (\All, as on Gmail) are special-use folders.
 # Everything (config, TLS cert, users, Maildirs, sockets, logs) lives under BASE_DIR.

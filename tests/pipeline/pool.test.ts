@@ -7,7 +7,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
+import { SHARED, jsonLines, optionalCorpus, runCli, tempDir } from '../helpers/cli.js';
 import { DEMO, planted } from '../helpers/demo.js';
 import { AnyRecord } from '../helpers/records.js';
 
@@ -42,7 +42,7 @@ describe('worker threads give the same report as the main thread', () => {
   });
 
   it('on mime-torture (malformed MIME, error records included)', { timeout: 180_000 }, async () => {
-    if (!requireOrSkip(TORTURE, existsSync(TORTURE))) return;
+    if (!optionalCorpus(TORTURE, existsSync(TORTURE))) return;
     const [inline, pooled] = await both(['scan', `mbox:${TORTURE}`, '--format', 'jsonl', '--min-confidence', 'low']);
     expect(jsonLines(inline).find((r) => r.type === 'mailbox')).toMatchObject({ messages: 273 });
     expect(pooled).toBe(inline);

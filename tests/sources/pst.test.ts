@@ -1,6 +1,7 @@
 /**
- * `pst:` source: Outlook PST/OST exports read through readpst. The PST files come from
- * ../shared/fixtures/pst (never copied into the repository; tests copy them into temp folders).
+ * `pst:` source: Outlook PST/OST exports read through readpst. The PST files are Microsoft's public
+ * PST SDK samples vendored in fixtures/pst (provenance and licence in fixtures/pst/SOURCE.md;
+ * tests copy them into temp folders).
  * Synthetic PHI cannot be planted in a PST (nothing here writes PSTs), so text extraction is
  * proven with a probe rule matching words known to be in the fixtures' subjects and bodies.
  */
@@ -15,16 +16,16 @@ import { readPstHeader } from '../../src/sources/pst/header.js';
 import { expandPst } from '../../src/sources/pst/readpst.js';
 import { parseMessage } from '../../src/parse/mime.js';
 import { AnyRecord } from '../helpers/records.js';
-import { CLI, SHARED, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
+import { CLI, ROOT, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
 
-const FIXTURES = path.join(SHARED, 'fixtures', 'pst');
+const FIXTURES = path.join(ROOT, 'fixtures', 'pst');
 const SAMPLE1 = path.join(FIXTURES, 'pstsdk-sample1.pst');
 const SAMPLE2 = path.join(FIXTURES, 'pstsdk-sample2.pst'); // ANSI
 const SUBMESSAGE = path.join(FIXTURES, 'pstsdk-submessage.pst');
 
 const hasFixtures = existsSync(SAMPLE1) && existsSync(SAMPLE2) && existsSync(SUBMESSAGE);
 const hasReadpst = spawnSync('readpst', ['-V'], { stdio: 'ignore' }).status === 0;
-const ready = requireOrSkip('../shared/fixtures/pst', hasFixtures) && requireOrSkip('readpst (apt-get install pst-utils)', hasReadpst);
+const ready = requireOrSkip('fixtures/pst', hasFixtures) && requireOrSkip('readpst (apt-get install pst-utils)', hasReadpst);
 
 /** A rule that fires on words known to be in the fixtures: proves their text reaches the engine. */
 const PROBE_RULE = `id: pst-probe

@@ -5,7 +5,7 @@
  * of dropped connections, JSON batching with per-step retries, and a count of it all.
  *
  * Why not the SDK's RetryHandler: it does not retry network errors (a dropped socket surfaces
- * as `TypeError: terminated`, ../../shared/GRAPH.md §8), it cannot retry a failure that
+ * as `TypeError: terminated`, docs/GRAPH.md §8), it cannot retry a failure that
  * happens while the body is read, and it keeps no statistics.
  */
 import { createHash } from 'node:crypto';
