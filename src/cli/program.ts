@@ -11,8 +11,12 @@ import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_THREAD_MEMORY_MB, scan } from '../pipeline/run.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
-import { FORMATS, createSink, type Format } from '../sinks/index.js';
-import { textOutput } from '../sinks/output.js';
+import { FORMATS, createSink, type Format, type RenderedFormat } from '../sinks/index.js';
+import { textOutput, type TextOutput } from '../sinks/output.js';
+import { explanationCollector } from '../sinks/explain.js';
+import type { ReportScope } from '../sinks/model.js';
+import { useColor, type TableOptions } from '../sinks/table.js';
+import type { Sink } from '../sinks/types.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { progressReporter } from './progress.js';
@@ -59,6 +63,8 @@ function rulesDirs(given: string[] | undefined): string[] {
 }
 
 interface ScanFlags {
+  /** --no-color */
+  color?: boolean;
   format?: Format;
   out?: string;
   rules?: string[];
@@ -171,22 +177,30 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   for (const w of warnings) process.stderr.write(`phi-scan: warning: ${w}\n`);
   const stateDir = resolveStateDir(flags.state, process.env);
   const key = await resolveKey(stateDir, process.env);
-  // One report, or (--config outputs) several: each format to its own file or stdout.
-  const sinks = [];
+  // One report, or (--config outputs) several: each format to its own file or stdout. jsonl
+  // streams as the scan goes; the rendered formats are rendered from the state store after it:
+  // the run's messages, or (--config outputs: a scheduled scan) the store's current picture.
+  const sinks: Sink[] = [];
+  const rendered: { format: RenderedFormat; out: TextOutput; toStdout: boolean }[] = [];
   for (const output of flags.outputs ?? [{ ...(flags.format ? { format: flags.format } : {}), ...(flags.out !== undefined ? { out: flags.out } : {}) }]) {
     const toFile = output.out !== undefined && output.out !== '-';
     const format: Format = output.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
-    const stream = toFile ? createWriteStream(output.out as string, { mode: 0o600 }) : process.stdout;
-    if (toFile) {
-      await new Promise<void>((resolve, reject) => {
-        stream.once('open', () => resolve());
-        stream.once('error', (err) => reject(new ScanError('usage', `--out ${output.out}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
-      });
-    }
-    sinks.push(createSink(format, textOutput(stream, toFile)));
+    const out = toFile ? await openOutFile(output.out as string, '--out ') : textOutput(process.stdout, false);
+    if (format === 'jsonl') sinks.push(createSink(format, out));
+    else rendered.push({ format, out, toStdout: !toFile });
   }
+  const explanations = rendered.some((r) => r.format === 'json') ? explanationCollector() : undefined;
+  if (explanations) sinks.push(explanations.sink);
+  const scope = (runId: number): ReportScope => (flags.outputs ? { kind: 'picture', asOf: runId } : { kind: 'run', run: runId });
   const graph = await graphOptions(sources, flags);
   const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
+  let progressCleared = false;
+  const clearProgress = (): void => {
+    if (progressCleared) return;
+    progressCleared = true;
+    progress?.done();
+    if (queued && flags.progress && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  };
   // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
@@ -261,12 +275,20 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
     if (abort.signal.aborted) store.setStatus('aborted');
     // Written completely: the queued scan's jobs and results in Redis can go.
     else await queued?.done();
+    // The progress line goes before any report is written (it shares the terminal).
+    clearProgress();
+    for (const r of rendered) {
+      await writeReport(store.db, r.format, r.out, scope(store.runId), {
+        table: tableOptions(r.toStdout, flags.color),
+        ...(explanations ? { explain: explanations.explain } : {}),
+      });
+      await r.out.end();
+    }
     return result.exitCode;
   } finally {
+    clearProgress();
     await queued?.coordinator.close();
-    if (queued && flags.progress && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     store.dispose();
-    progress?.done();
     if (graph.stats) process.stderr.write(graphSummary(graph.stats));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -281,7 +303,16 @@ function quietOnClosedStdout(): void {
   });
 }
 
+/** The table fitted to the terminal it goes to (COLUMNS, else the tty's width; 100 in a file or pipe). */
+function tableOptions(toStdout: boolean, colorFlag: boolean | undefined): TableOptions {
+  const tty = toStdout && process.stdout.isTTY === true;
+  const columns = Number(process.env.COLUMNS);
+  const width = Number.isInteger(columns) && columns > 0 ? columns : tty ? process.stdout.columns || 80 : 100;
+  return { width, color: useColor(process.env, tty, colorFlag) };
+}
+
 interface ReportFlags {
+  color?: boolean;
   format: ReportFormat;
   out?: string;
   state?: string;
@@ -300,7 +331,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
     const toFile = flags.out !== undefined && flags.out !== '-';
     if (!toFile) quietOnClosedStdout();
     const out = toFile ? await openOutFile(flags.out as string) : textOutput(process.stdout, false);
-    await writeReport(db, flags.format, out, flags.run);
+    await writeReport(db, flags.format, out, flags.run, { table: tableOptions(!toFile, flags.color) });
     await out.end();
     return EXIT.clean;
   } finally {
@@ -309,11 +340,11 @@ async function runReport(flags: ReportFlags): Promise<number> {
 }
 
 /** Opens a file for writing (mode 0600, it lists masked PHI locations), as a TextOutput. */
-async function openOutFile(file: string): Promise<ReturnType<typeof textOutput>> {
+async function openOutFile(file: string, prefix = ''): Promise<TextOutput> {
   const stream = createWriteStream(file, { mode: 0o600 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(new ScanError('usage', `${file}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
+    stream.once('error', (err) => reject(new ScanError('usage', `${prefix}${file}: cannot write (${(err as { code?: string }).code ?? 'I/O error'})`)));
   });
   return textOutput(stream, true);
 }
@@ -439,6 +470,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--no-progress', 'no progress line on stderr')
+    .option('--no-color', 'no colour in the table (also NO_COLOR; FORCE_COLOR forces it)')
     .option('--users <list>', 'graph: only these users (UPNs or ids), comma-separated, or @FILE with one a line')
     .option('--group <id>', 'graph: only the user members (transitive) of this group')
     .option('--include-hidden-folders', 'graph: also scan hidden mail folders')
@@ -471,11 +503,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('report')
-    .description('print the state store\'s current picture (or as of --run): jsonl records, json summary with breach sizing, csv remediation list, html')
+    .description('print the state store\'s current picture (or as of --run): jsonl records, or the report (json, csv remediation list, html page, table)')
     .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('jsonl'))
     .option('--run <id>', 'the picture as of this run (default: the latest)', positiveInt)
     .option('--out <file>', 'write the report to a file instead of stdout')
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .option('--no-color', 'no colour in the table (also NO_COLOR; FORCE_COLOR forces it)')
     .action(async (flags: ReportFlags) => setExit(await runReport(flags)));
 
   program
