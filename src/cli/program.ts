@@ -19,7 +19,7 @@ import { useColor, type TableOptions } from '../sinks/table.js';
 import type { Sink } from '../sinks/types.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
-import { progressReporter } from './progress.js';
+import { estimateTotalBytes, progressReporter } from './progress.js';
 import { loadScanConfig } from './config.js';
 import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
 import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
@@ -193,7 +193,11 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
   if (explanations) sinks.push(explanations.sink);
   const scope = (runId: number): ReportScope => (flags.outputs ? { kind: 'picture', asOf: runId } : { kind: 'run', run: runId });
   const graph = await graphOptions(sources, flags);
-  const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
+  // The total size, when known, is counted while the scan starts (a percentage and time left once it is).
+  let totalBytes: number | undefined;
+  const showProgress = flags.progress && process.stderr.isTTY;
+  if (showProgress && !queueUrlGiven(flags)) void estimateTotalBytes(sources, flags.sinceLast).then((n) => (totalBytes = n));
+  const progress = showProgress ? progressReporter(process.stderr, () => totalBytes) : undefined;
   let progressCleared = false;
   const clearProgress = (): void => {
     if (progressCleared) return;
@@ -293,6 +297,10 @@ async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+function queueUrlGiven(flags: ScanFlags): boolean {
+  return resolveRedisUrl(flags.queue, process.env) !== undefined;
 }
 
 /** `phi-scan report | head`: a reader that stops early is not an error. */

@@ -41,6 +41,13 @@ function fit(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, Math.max(0, n - 1))}…`;
 }
 
+/** Cuts the middle out, so a distinguishing end (`… (mbox)`, a domain) stays visible. */
+function fitMiddle(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const head = Math.ceil((n - 1) / 2);
+  return `${s.slice(0, head)}…${s.slice(s.length - (n - 1 - head))}`;
+}
+
 /** Words wrapped to `width`, continuation lines indented by `indent`. */
 function wrap(text: string, width: number, indent = ''): string[] {
   const lines: string[] = [];
@@ -121,6 +128,8 @@ export function renderTable(model: ReportModel, options: TableOptions): string {
       l = layout(l.cols, Infinity, compactW - cut);
       const rest = total(l) - width;
       if (rest > 0) l = layout(l.cols, Math.max(10, (l.widths[0] ?? 0) - rest), compactW - cut);
+      // Very narrow: the categories go (the summary below names them).
+      if (total(l) > width) l = layout([...base, errorsCol], Math.max(10, (l.widths[0] ?? 0) - (total(l) - width) + compactW + 2));
     }
   }
   const { cols, widths } = l;
@@ -129,7 +138,7 @@ export function renderTable(model: ReportModel, options: TableOptions): string {
       .map((c, i) => {
         const w = widths[i] ?? 0;
         const col = cols[i] as Column;
-        const text = fit(c, w);
+        const text = i === 0 ? fitMiddle(c, w) : fit(c, w);
         const padded = col.left ? text.padEnd(i === cells.length - 1 ? 0 : w) : text.padStart(w);
         return paint(padded, styles[i]);
       })
