@@ -129,7 +129,10 @@ export function renderTable(model: ReportModel, options: TableOptions): string {
       const rest = total(l) - width;
       if (rest > 0) l = layout(l.cols, Math.max(10, (l.widths[0] ?? 0) - rest), compactW - cut);
       // Very narrow: the categories go (the summary below names them).
-      if (total(l) > width) l = layout([...base, errorsCol], Math.max(10, (l.widths[0] ?? 0) - (total(l) - width) + compactW + 2));
+      if (total(l) > width) {
+        const bare = layout([...base, errorsCol]);
+        l = layout(bare.cols, Math.max(10, (bare.widths[0] ?? 0) - (total(bare) - width)));
+      }
     }
   }
   const { cols, widths } = l;
