@@ -1,0 +1,131 @@
+/**
+ * The report model from the state store: a run's view against the picture, completeness from
+ * whatever counts exist (errors by code and kind, interrupted runs, mixed thresholds), actions
+ * per action and owner, categories ordered by what matters.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Category, Confidence, Finding } from '../../src/model/finding.js';
+import type { ProblemCode } from '../../src/model/problem.js';
+import type { ScanSummary } from '../../src/sinks/types.js';
+import { reportModel } from '../../src/state/picture.js';
+import { openStateStore, type StateStore } from '../../src/state/store.js';
+import { tempDir } from '../helpers/cli.js';
+
+const RULE: Record<Category, string> = {
+  ssn: 'ssn',
+  'medicare-id': 'mbi',
+  'date-of-birth': 'date-of-birth',
+  'date-of-death': 'date-of-death',
+  insurance: 'member-id',
+  'medical-record-number': 'mrn',
+  'health-condition': 'icd10',
+};
+
+const finding = (category: Category, fingerprint: string): Finding => ({
+  rule: RULE[category],
+  category,
+  confidence: 'high',
+  score: 0.9,
+  location: 'body',
+  masked: '•••-••-0000',
+  fingerprint,
+  why: { pattern: 'p', verdict: 'valid', baseScore: 0.9, score: 0.9 },
+});
+
+const ctx = (mailbox: string) => ({ source: 'mbox:x', mailbox, folder: 'INBOX', locator: `x/${mailbox}@0` });
+
+function open(file: string, minConfidence: Confidence = 'medium'): StateStore {
+  return openStateStore(file, { sources: ['mbox:x'], sinceLast: true, minConfidence });
+}
+
+async function message(store: StateStore, mailbox: string, id: string, findings: Finding[]): Promise<void> {
+  await store.write({ type: 'message', context: ctx(mailbox), outcome: { messageId: `<${id}@x>`, date: '2024-03-04T09:15:00.000Z', maskedSubject: 's', findings, problems: [] } });
+}
+
+async function error(store: StateStore, mailbox: string, code: ProblemCode): Promise<void> {
+  await store.write({ type: 'error', record: { type: 'error', source: 'mbox:x', mailbox, folder: 'INBOX', location: 'attachment:a.pdf', error: `${code} (test)`, code } });
+}
+
+const summary = (errors: number): ScanSummary => ({
+  sources: ['mbox:x'],
+  startedAt: '',
+  finishedAt: new Date().toISOString(),
+  minConfidence: 'medium',
+  mailboxes: [],
+  messages: 0,
+  messagesWithPhi: 0,
+  errors,
+  bytes: 0,
+});
+
+describe('report model', () => {
+  it('a run view counts only that run; the picture counts every latest scan', async () => {
+    const file = path.join(tempDir(), 'state.db');
+    const one = open(file);
+    await message(one, 'alice', 'a1', [finding('ssn', 'f1'), finding('health-condition', 'h1')]);
+    await message(one, 'alice', 'a2', [finding('date-of-birth', 'd1')]);
+    await message(one, 'bob', 'b1', [finding('ssn', 'f2')]);
+    await one.close(summary(0));
+    one.dispose();
+    const two = open(file);
+    await message(two, 'bob', 'b2', [finding('medicare-id', 'm1'), finding('date-of-birth', 'd2')]);
+    await message(two, 'bob', 'b3', []);
+    await two.close(summary(0));
+    const run = reportModel(two.db, { kind: 'run', run: two.runId });
+    const picture = reportModel(two.db, { kind: 'picture' });
+    expect(run.title).toMatch(/^Run #2 .*: the messages this run scanned$/);
+    expect(picture.title).toMatch(/^State picture as of run #2 /);
+    expect(run.totals).toMatchObject({ mailboxes: 1, messages: 2, messagesWithPhi: 1, individuals: 1 });
+    expect(picture.totals).toMatchObject({ mailboxes: 2, messages: 5, messagesWithPhi: 4, individuals: 3, mailboxesWithPhi: 2 });
+    // Actions per action and per owner (mailbox).
+    expect(picture.actions.map((a) => [a.action, a.messages, a.owners])).toEqual([
+      ['secure-portal-and-delete', 2, 2],
+      ['delete', 1, 1],
+      ['review', 1, 1],
+    ]);
+    expect(picture.mailboxes.find((m) => m.mailbox === 'alice')?.actions).toEqual({ 'secure-portal-and-delete': 1, delete: 0, review: 1 });
+    // Identifiers before dates before health terms.
+    expect(picture.categories.map((c) => c.category)).toEqual(['ssn', 'medicare-id', 'date-of-birth', 'health-condition']);
+    expect(picture.categories.find((c) => c.category === 'date-of-birth')).toMatchObject({ findings: 2, messages: 2, label: 'Date of birth' });
+    expect(picture.trend.map((t) => [t.run, t.messages, t.messagesWithPhi])).toEqual([
+      [1, 3, 3],
+      [2, 5, 4],
+    ]);
+    expect(picture.completeness).toMatchObject({ complete: true, errors: 0, interruptedRuns: [], minConfidence: ['medium'] });
+    two.dispose();
+  });
+
+  it('completeness: errors by code and kind, interrupted runs, mixed thresholds', async () => {
+    const file = path.join(tempDir(), 'state.db');
+    const one = open(file, 'high');
+    await message(one, 'alice', 'a1', [finding('ssn', 'f1')]);
+    await error(one, 'alice', 'oversize');
+    await error(one, 'alice', 'encrypted');
+    await error(one, 'alice', 'read-failed');
+    await one.close(summary(3));
+    one.dispose();
+    // A run killed before it finished (its status stays "running").
+    const two = open(file, 'medium');
+    await message(two, 'bob', 'b1', [finding('ssn', 'f2')]);
+    two.dispose();
+    const three = open(file, 'medium');
+    const m = reportModel(three.db, 2);
+    expect(m.completeness.complete).toBe(false);
+    expect(m.completeness.errors).toBe(3);
+    expect(m.completeness.failed).toBe(1);
+    expect(m.completeness.notReadByDesign).toBe(2);
+    expect(m.completeness.byCode.map((b) => [b.code, b.kind, b.count])).toEqual([
+      ['encrypted', 'not-read-by-design', 1],
+      ['oversize', 'not-read-by-design', 1],
+      ['read-failed', 'failed', 1],
+    ]);
+    expect(m.completeness.firstErrors.map((e) => e.code)).toEqual(['oversize', 'encrypted', 'read-failed']);
+    expect(m.completeness.interruptedRuns.map((r) => [r.id, r.status])).toEqual([[2, 'running']]);
+    expect(m.completeness.minConfidence).toEqual(['high', 'medium']);
+    // A run's own view: run 1 finished, with its errors; run 2 was interrupted.
+    expect(reportModel(three.db, { kind: 'run', run: 1 }).completeness).toMatchObject({ errors: 3, interruptedRuns: [], minConfidence: ['high'] });
+    expect(reportModel(three.db, { kind: 'run', run: 2 }).completeness).toMatchObject({ errors: 0, complete: false, interruptedRuns: [{ id: 2 }] });
+    three.dispose();
+  });
+});
