@@ -129,3 +129,22 @@ describe('report model', () => {
     three.dispose();
   });
 });
+
+describe('createSink (library, no state database)', () => {
+  it('renders a rendered format from an in-memory store of the run', async () => {
+    const { createSink } = await import('../../src/sinks/index.js');
+    let text = '';
+    let ended = false;
+    const sink = createSink('json', { write: async (t) => void (text += t), end: async () => void (ended = true) });
+    await sink.write({ type: 'message', context: ctx('alice'), outcome: { messageId: '<a@x>', date: null, maskedSubject: 's', findings: [finding('ssn', 'f1')], problems: [] } });
+    await sink.write({ type: 'mailbox', record: { type: 'mailbox', source: 'mbox:x', mailbox: 'alice', messages: 1, messagesWithPhi: 1, byCategory: { ssn: 1 }, errors: 0 } });
+    await sink.close({ ...summary(0), sources: ['mbox:x'], minConfidence: 'high', startedAt: '2026-01-02T03:04:05.000Z' });
+    expect(ended).toBe(true);
+    const doc = JSON.parse(text) as { scope: unknown; title: string; totals: { messagesWithPhi: number }; completeness: { minConfidence: string[] }; messages: { findingDetails: { why?: unknown }[] }[] };
+    expect(doc.scope).toEqual({ kind: 'run', run: 1 });
+    expect(doc.title).toBe('Run #1 (2026-01-02 03:04 UTC): the messages this run scanned');
+    expect(doc.totals.messagesWithPhi).toBe(1);
+    expect(doc.completeness.minConfidence).toEqual(['high']);
+    expect(doc.messages[0]?.findingDetails[0]?.why).toMatchObject({ pattern: 'p' });
+  });
+});
