@@ -29,6 +29,7 @@ import {
   type ReportScope,
   type TrendPoint,
 } from '../sinks/model.js';
+import type { Statement } from 'better-sqlite3';
 import type { StateDb } from './store.js';
 
 export { HHS_THRESHOLD, type Action, type MailboxSummary, type RemediationRow, type ReportScope };
@@ -698,9 +699,11 @@ export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, now
 
 /** The findings of one message in scope, for the json report (masked values and fingerprints only). */
 export function messageFindings(db: StateDb): (source: string, mailbox: string, folder: string, messageId: string) => FindingDetail[] {
-  const q = db.prepare(`SELECT f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint
+  // Prepared on first use: temp.picture exists only once a picture was built (not for an empty store).
+  let q: Statement<unknown[]> | undefined;
+  const prepare = (): Statement<unknown[]> => (q ??= db.prepare(`SELECT f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint
     FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN sources s ON s.id = mb.source_id
     JOIN temp.picture p ON p.message = m.id JOIN findings f ON f.message = m.id AND f.run_id = p.run_id
-    WHERE s.spec = ? AND mb.name = ? AND m.folder = ? AND m.message_id = ? ORDER BY f.id`);
-  return (source, mailbox, folder, messageId) => q.all(source, mailbox, folder, messageId) as FindingDetail[];
+    WHERE s.spec = ? AND mb.name = ? AND m.folder = ? AND m.message_id = ? ORDER BY f.id`));
+  return (source, mailbox, folder, messageId) => prepare().all(source, mailbox, folder, messageId) as FindingDetail[];
 }

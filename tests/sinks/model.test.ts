@@ -148,3 +148,19 @@ describe('createSink (library, no state database)', () => {
     expect(doc.messages[0]?.findingDetails[0]?.why).toMatchObject({ pattern: 'p' });
   });
 });
+
+describe('an empty store', () => {
+  it('renders every format without a run: named as empty, nothing invented', async () => {
+    const { openStateDb } = await import('../../src/state/store.js');
+    const { writeReport, REPORT_FORMATS } = await import('../../src/state/report.js');
+    const db = openStateDb(path.join(tempDir(), 'state.db'), { create: true });
+    for (const format of REPORT_FORMATS) {
+      let text = '';
+      await writeReport(db, format, { write: async (t) => void (text += t), end: async () => undefined });
+      if (format === 'jsonl') expect(text).toBe('');
+      else if (format === 'csv') expect(text.split('\r\n').filter((l) => l !== '').length).toBe(1);
+      else expect(text, format).toMatch(/Empty state store: no scan recorded yet/);
+    }
+    db.close();
+  });
+});
