@@ -149,6 +149,16 @@ describe('report --format html in headless Chromium', () => {
     expect(Object.fromEntries(Object.entries(m.actions).map(([k, v]) => [k, number(v)]))).toEqual(Object.fromEntries(json.actions.map((a) => [a.action, a.messages])));
   });
 
+  it('prints: a PDF of several pages, kept as an artefact', { timeout: 120_000 }, () => {
+    if (!requireOrSkip('chromium (Debian package)', chromium !== undefined)) return;
+    mkdirSync(ARTEFACTS, { recursive: true });
+    const pdf = path.join(ARTEFACTS, 'report.pdf');
+    chrome([`--print-to-pdf=${pdf}`, '--no-pdf-header-footer', `file://${file}`]);
+    const bytes = readFileSync(pdf).toString('latin1');
+    expect(bytes.startsWith('%PDF')).toBe(true);
+    expect(bytes.match(/\/Type\s*\/Page[^s]/g)?.length ?? 0).toBeGreaterThan(2);
+  });
+
   it('self-contained and masked: no script, no external resource, no raw identifier (subjects included)', () => {
     const html = readFileSync(file, 'utf8');
     expect(html).not.toMatch(/<script|<link|<iframe|<img|@import|url\(/i);
