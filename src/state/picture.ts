@@ -29,7 +29,6 @@ import {
   type ReportScope,
   type TrendPoint,
 } from '../sinks/model.js';
-import type { Statement } from 'better-sqlite3';
 import type { StateDb } from './store.js';
 
 export { HHS_THRESHOLD, type Action, type MailboxSummary, type RemediationRow, type ReportScope };
@@ -424,18 +423,25 @@ export function summarize(db: StateDb, asOf?: number | ReportScope): Picture {
 
 /** One row per message holding PHI as of `asOf`, grouped by mailbox (its owner acts on it). */
 export function* remediationRows(db: StateDb, asOf?: number | ReportScope): Generator<RemediationRow> {
+  for (const e of remediationEntries(db, asOf)) yield e.row;
+}
+
+/** The remediation rows with the message's key and the run of its scan in the picture (for its findings). */
+export function* remediationEntries(db: StateDb, asOf?: number | ReportScope): Generator<{ row: RemediationRow; message: number; run: number }> {
   const scope = toScope(asOf);
   const run = scopeRun(db, scope);
   if (run === undefined) return;
   buildPicture(db, scope, run);
   const rows = db.prepare(`
-    SELECT s.spec AS source, mb.name AS mailbox, m.folder, m.date, m.message_id, m.masked_subject, m.locator, sc.findings, sc.categories,
+    SELECT p.message AS id, p.run_id, s.spec AS source, mb.name AS mailbox, m.folder, m.date, m.message_id, m.masked_subject, m.locator, sc.findings, sc.categories,
       (SELECT count(DISTINCT f.fingerprint) FROM findings f WHERE f.message = p.message AND f.run_id = p.run_id AND ${DIRECT_SQL}) AS direct,
       (SELECT count(DISTINCT f.fingerprint) FROM findings f WHERE f.message = p.message AND f.run_id = p.run_id AND f.category = 'date-of-birth') AS dob
     FROM temp.picture p JOIN scans sc ON sc.message = p.message AND sc.run_id = p.run_id
     JOIN messages m ON m.id = p.message JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN sources s ON s.id = mb.source_id
     WHERE sc.findings > 0 ORDER BY s.spec, mb.name, m.folder, m.id`);
   for (const r of rows.iterate() as IterableIterator<{
+    id: number;
+    run_id: number;
     source: string;
     mailbox: string;
     folder: string;
@@ -449,7 +455,7 @@ export function* remediationRows(db: StateDb, asOf?: number | ReportScope): Gene
     dob: number;
   }>) {
     const categories = splitCategories(r.categories);
-    yield {
+    const row: RemediationRow = {
       source: r.source,
       mailbox: r.mailbox,
       folder: r.folder,
@@ -462,6 +468,7 @@ export function* remediationRows(db: StateDb, asOf?: number | ReportScope): Gene
       action: recommendedAction(categories, r.direct > 0),
       locator: r.locator,
     };
+    yield { row, message: r.id, run: r.run_id };
   }
 }
 
@@ -697,13 +704,8 @@ export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, now
   };
 }
 
-/** The findings of one message in scope, for the json report (masked values and fingerprints only). */
-export function messageFindings(db: StateDb): (source: string, mailbox: string, folder: string, messageId: string) => FindingDetail[] {
-  // Prepared on first use: temp.picture exists only once a picture was built (not for an empty store).
-  let q: Statement<unknown[]> | undefined;
-  const prepare = (): Statement<unknown[]> => (q ??= db.prepare(`SELECT f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint
-    FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN sources s ON s.id = mb.source_id
-    JOIN temp.picture p ON p.message = m.id JOIN findings f ON f.message = m.id AND f.run_id = p.run_id
-    WHERE s.spec = ? AND mb.name = ? AND m.folder = ? AND m.message_id = ? ORDER BY f.id`));
-  return (source, mailbox, folder, messageId) => prepare().all(source, mailbox, folder, messageId) as FindingDetail[];
+/** The findings of one message's scan (masked values and fingerprints only), by the keys remediationEntries gives. */
+export function messageFindings(db: StateDb): (message: number, run: number) => FindingDetail[] {
+  const q = db.prepare('SELECT location, rule, category, confidence, masked, fingerprint FROM findings WHERE message = ? AND run_id = ? ORDER BY id');
+  return (message, run) => q.all(message, run) as FindingDetail[];
 }

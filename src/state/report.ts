@@ -10,7 +10,7 @@ import { writeJson, type JsonMessage } from '../sinks/json.js';
 import type { FindingDetail, RemediationRow, ReportScope } from '../sinks/model.js';
 import type { TextOutput } from '../sinks/output.js';
 import { renderTable, type TableOptions } from '../sinks/table.js';
-import { errorRecords, messageFindings, pictureRecords, remediationRows, reportModel } from './picture.js';
+import { errorRecords, messageFindings, pictureRecords, remediationEntries, remediationRows, reportModel } from './picture.js';
 import type { StateDb } from './store.js';
 
 export const REPORT_FORMATS = ['jsonl', 'json', 'csv', 'html', 'table'] as const;
@@ -48,12 +48,12 @@ export async function writeReport(db: StateDb, format: ReportFormat, out: TextOu
     case 'json': {
       const model = reportModel(db, scope);
       const errors = errorRecords(db, model.scope);
-      const rows = remediationRows(db, model.scope);
+      const entries = remediationEntries(db, model.scope);
       const findings = messageFindings(db);
       const explain = options.explain;
       const messages = (function* (): Generator<JsonMessage> {
-        for (const r of rows) {
-          const details = findings(r.source, r.mailbox, r.folder, r.messageId);
+        for (const { row: r, message, run } of entries) {
+          const details = findings(message, run);
           yield { ...r, findingDetails: explain ? details.map((f) => ({ ...f, ...explain(r, f) })) : details };
         }
       })();
