@@ -14,11 +14,15 @@ import { DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_THREAD_MEMORY_MB, scan } from '../p
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
 import type { Rule } from '../rules/compile.js';
 import { checkExamples, describeFailure } from '../rules/examples.js';
-import { FORMATS, createSink, type Format } from '../sinks/index.js';
-import { openPrivateOutput, textOutput } from '../sinks/output.js';
+import { FORMATS, createSink, type Format, type RenderedFormat } from '../sinks/index.js';
+import { openPrivateOutput, textOutput, type TextOutput } from '../sinks/output.js';
+import { explanationCollector } from '../sinks/explain.js';
+import type { ReportScope } from '../sinks/model.js';
+import { useColor, type TableOptions } from '../sinks/table.js';
+import type { Sink } from '../sinks/types.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
-import { progressReporter } from './progress.js';
+import { estimateTotalBytes, progressReporter } from './progress.js';
 import { loadScanConfig } from './config.js';
 import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
 import { acquireScanLock } from '../state/lock.js';
@@ -77,6 +81,8 @@ function userExampleWarnings(rules: readonly Rule[]): string[] {
 }
 
 interface ScanFlags {
+  /** --no-color */
+  color?: boolean;
   format?: Format;
   out?: string;
   rules?: string[];
@@ -216,15 +222,35 @@ async function runScanLocked(
   lock: Awaited<ReturnType<typeof acquireScanLock>>,
 ): Promise<number> {
   const suppress = await loadSuppressions(flags.ignoreFile);
-  // One report, or (--config outputs) several: each format to its own file or stdout.
-  const sinks = [];
+  // One report, or (--config outputs) several: each format to its own file or stdout. jsonl
+  // streams as the scan goes; the rendered formats are rendered from the state store after it:
+  // the run's messages, or (--config outputs: a scheduled scan) the store's current picture.
+  const sinks: Sink[] = [];
+  const rendered: { format: RenderedFormat; out: TextOutput; toStdout: boolean }[] = [];
   for (const output of flags.outputs ?? [{ ...(flags.format ? { format: flags.format } : {}), ...(flags.out !== undefined ? { out: flags.out } : {}) }]) {
     const toFile = output.out !== undefined && output.out !== '-';
     const format: Format = output.format ?? (!toFile && process.stdout.isTTY ? 'table' : 'jsonl');
-    sinks.push(createSink(format, toFile ? await openPrivateOutput(output.out as string) : textOutput(process.stdout, false, true)));
+    // stdout: a reader that went away drops what is left (the run is marked output-closed).
+    const out = toFile ? await openPrivateOutput(output.out as string) : textOutput(process.stdout, false, true);
+    if (format === 'jsonl') sinks.push(createSink(format, out));
+    else rendered.push({ format, out, toStdout: !toFile });
   }
+  const explanations = rendered.some((r) => r.format === 'json') ? explanationCollector() : undefined;
+  if (explanations) sinks.push(explanations.sink);
+  const scope = (runId: number): ReportScope => (flags.outputs ? { kind: 'picture', asOf: runId } : { kind: 'run', run: runId });
   const graph = await graphOptions(sources, flags);
-  const progress = flags.progress && process.stderr.isTTY ? progressReporter(process.stderr) : undefined;
+  // The total size, when known, is counted while the scan starts (a percentage and time left once it is).
+  let totalBytes: number | undefined;
+  const showProgress = flags.progress && process.stderr.isTTY;
+  if (showProgress && !queueUrlGiven(flags)) void estimateTotalBytes(sources, flags.sinceLast).then((n) => (totalBytes = n));
+  const progress = showProgress ? progressReporter(process.stderr, () => totalBytes) : undefined;
+  let progressCleared = false;
+  const clearProgress = (): void => {
+    if (progressCleared) return;
+    progressCleared = true;
+    progress?.done();
+    if (queued && flags.progress && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  };
   // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
   const abort = new AbortController();
   const onSignal = (): void => abort.abort('signal');
@@ -305,16 +331,34 @@ async function runScanLocked(
     if (suppress && suppress.suppressed() > 0) process.stderr.write(`phi-scan: ${suppress.suppressed()} findings suppressed by ${suppress.file}\n`);
     // Written completely: the queued scan's jobs and results in Redis can go.
     if (!abort.signal.aborted) await queued?.done();
+    // The progress line goes before any report is written (it shares the terminal).
+    clearProgress();
+    // What the store does not hold: --strict, and the mailboxes the run stopped in (marked *).
+    const facts = {
+      strict: result.summary.strict,
+      partlyRead: new Set(result.summary.mailboxes.filter((m) => m.interrupted).map((m) => `${m.source}\0${m.mailbox}`)),
+    };
+    for (const r of rendered) {
+      await writeReport(store.db, r.format, r.out, scope(store.runId), {
+        table: tableOptions(r.toStdout, flags.color),
+        scan: facts,
+        ...(explanations ? { explain: explanations.explain } : {}),
+      });
+      await r.out.end();
+    }
     return result.exitCode;
   } finally {
+    clearProgress();
     await queued?.coordinator.close();
-    if (queued && flags.progress && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     store.dispose();
-    progress?.done();
     if (graph.stats) process.stderr.write(graphSummary(graph.stats));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+function queueUrlGiven(flags: ScanFlags): boolean {
+  return resolveRedisUrl(flags.queue, process.env) !== undefined;
 }
 
 /**
@@ -328,7 +372,16 @@ export function quietOnClosedStdout(status: number = EXIT.clean): void {
   });
 }
 
+/** The table fitted to the terminal it goes to (COLUMNS, else the tty's width; 100 in a file or pipe). */
+function tableOptions(toStdout: boolean, colorFlag: boolean | undefined): TableOptions {
+  const tty = toStdout && process.stdout.isTTY === true;
+  const columns = Number(process.env.COLUMNS);
+  const width = Number.isInteger(columns) && columns > 0 ? columns : tty ? process.stdout.columns || 80 : 100;
+  return { width, color: useColor(process.env, tty, colorFlag) };
+}
+
 interface ReportFlags {
+  color?: boolean;
   format: ReportFormat;
   out?: string;
   state?: string;
@@ -347,7 +400,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
     const toFile = flags.out !== undefined && flags.out !== '-';
     if (!toFile) quietOnClosedStdout();
     const out = toFile ? await openOutFile(flags.out as string) : textOutput(process.stdout, false);
-    await writeReport(db, flags.format, out, flags.run);
+    await writeReport(db, flags.format, out, flags.run, { table: tableOptions(!toFile, flags.color) });
     await out.end();
     return EXIT.clean;
   } finally {
@@ -419,6 +472,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--strict', 'items not read by design (images without text, legacy .doc, unsupported attachments) make the scan incomplete (exit 3)', false)
     .option('--no-progress', 'no progress line on stderr')
     .option('--ignore-file <file>', `reviewed findings to leave out: FINGERPRINT MESSAGE-ID REASON a line, * for any (default: ./${DEFAULT_IGNORE_FILE} when present)`)
+    .option('--no-color', 'no colour in the table (also NO_COLOR; FORCE_COLOR forces it)')
     .option('--users <list>', 'graph: only these users (UPNs or ids), comma-separated, or @FILE with one a line')
     .option('--group <id>', 'graph: only the user members (transitive) of this group')
     .option('--include-hidden-folders', 'graph: also scan hidden mail folders')
@@ -453,11 +507,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('report')
-    .description('print the state store\'s current picture (or as of --run): jsonl records, json summary with breach sizing, csv remediation list, html')
+    .description('print the state store\'s current picture (or as of --run): jsonl records, or the report (json, csv remediation list, html page, table)')
     .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('jsonl'))
     .option('--run <id>', 'the picture as of this run (default: the latest)', positiveInt)
     .option('--out <file>', 'write the report to a file instead of stdout')
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .option('--no-color', 'no colour in the table (also NO_COLOR; FORCE_COLOR forces it)')
     .action(async (flags: ReportFlags) => setExit(await runReport(flags)));
 
   program

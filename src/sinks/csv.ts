@@ -1,10 +1,9 @@
 /**
- * `--format csv`: a remediation list, one row per message with PHI, ready for a spreadsheet
- * or a ticket system. The subject is included only with every candidate identifier masked.
+ * `--format csv`: the remediation list, one row per message holding PHI, ready for a spreadsheet
+ * or a ticket system — the same columns from `scan` (the run's messages) and `report` (the state
+ * picture). The subject is included only as redacted by the engine.
  */
-import { confidenceRank, type Confidence } from '../model/finding.js';
-import type { Sink } from './types.js';
-import type { TextOutput } from './output.js';
+import type { RemediationRow } from './model.js';
 
 export const CSV_COLUMNS = [
   'source',
@@ -12,10 +11,11 @@ export const CSV_COLUMNS = [
   'folder',
   'date',
   'messageId',
-  'subject',
+  'maskedSubject',
   'categories',
   'findings',
-  'highestConfidence',
+  'individuals',
+  'action',
   'locator',
 ] as const;
 
@@ -27,39 +27,21 @@ export function csvField(value: string | number | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function csvSink(out: TextOutput): Sink {
-  let headerWritten = false;
-  const header = async (): Promise<void> => {
-    if (headerWritten) return;
-    headerWritten = true;
-    await out.write(`${CSV_COLUMNS.join(',')}\r\n`);
-  };
-  return {
-    async write(event) {
-      await header();
-      if (event.type !== 'message' || event.outcome.findings.length === 0) return;
-      const { context, outcome } = event;
-      const highest = outcome.findings.reduce<Confidence>(
-        (best, f) => (confidenceRank(f.confidence) > confidenceRank(best) ? f.confidence : best),
-        'low',
-      );
-      const row = [
-        context.source,
-        context.mailbox,
-        context.folder,
-        outcome.date,
-        outcome.messageId,
-        outcome.maskedSubject,
-        [...new Set(outcome.findings.map((f) => f.category))].sort().join(';'),
-        outcome.findings.length,
-        highest,
-        context.locator,
-      ];
-      await out.write(`${row.map(csvField).join(',')}\r\n`);
-    },
-    async close() {
-      await header();
-      await out.end();
-    },
-  };
+export const csvHeader = (): string => `${CSV_COLUMNS.join(',')}\r\n`;
+
+export function csvLine(r: RemediationRow): string {
+  const cells: (string | number | null)[] = [
+    r.source,
+    r.mailbox,
+    r.folder,
+    r.date,
+    r.messageId,
+    r.maskedSubject,
+    r.categories.join(';'),
+    r.findings,
+    r.individuals,
+    r.action,
+    r.locator,
+  ];
+  return `${cells.map(csvField).join(',')}\r\n`;
 }

@@ -1,131 +1,208 @@
 /**
- * `--format table`: the per-mailbox summary a person takes in at a glance, worst first.
+ * `--format table`: the per-mailbox summary a person takes in at a glance, worst first, fitted
+ * to the terminal's width (80 columns too), then what to do and whether the picture is complete.
  * Counts only: no identifiers, masked or not.
  */
-import { CATEGORIES, type Category } from '../model/finding.js';
-import { SKIPPED_DESCRIPTION } from '../model/problem.js';
-import type { MailboxRecord, Sink, ScanSummary } from './types.js';
-import type { TextOutput } from './output.js';
+import {
+  CATEGORY_SHORT,
+  HHS_THRESHOLD,
+  completenessSentence,
+  interruptedSentence,
+  percent,
+  plural,
+  type MailboxSummary,
+  type ReportModel,
+  skippedSentence,
+} from './model.js';
 import { stripControls } from '../findings/names.js';
 
-const CATEGORY_HEADINGS: Record<Category, string> = {
-  ssn: 'SSN',
-  'medicare-id': 'Medicare',
-  'date-of-birth': 'DOB',
-  'date-of-death': 'DOD',
-  insurance: 'Insurance',
-  'medical-record-number': 'MRN',
-  'health-condition': 'Health',
-};
-
-function totalFindings(m: MailboxRecord): number {
-  return Object.values(m.byCategory).reduce((a, b) => a + (b ?? 0), 0);
+export interface TableOptions {
+  /** Columns available (a terminal's width; 100 when not a terminal). */
+  readonly width: number;
+  readonly color: boolean;
 }
 
-/** Worst first: most messages with PHI, then most findings, then name. */
-export function rankMailboxes(mailboxes: readonly MailboxRecord[]): MailboxRecord[] {
-  return [...mailboxes].sort(
-    (a, b) =>
-      b.messagesWithPhi - a.messagesWithPhi ||
-      totalFindings(b) - totalFindings(a) ||
-      (a.mailbox < b.mailbox ? -1 : a.mailbox > b.mailbox ? 1 : 0),
-  );
+/** Errors named one by one under the table; the rest are counted. */
+const ERRORS_LISTED = 5;
+
+/**
+ * Colour on a terminal unless NO_COLOR is set (no-color.org) or --no-color was given;
+ * FORCE_COLOR (not 0/false) turns it on for pipes.
+ */
+export function useColor(env: NodeJS.ProcessEnv, isTTY: boolean, flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined) return !['0', 'false'].includes(env.FORCE_COLOR);
+  return isTTY;
 }
 
-/** Distinct individuals (breach sizing, see state/picture.ts): per `source\0mailbox`, and overall. */
-export interface Individuals {
-  readonly byMailbox: ReadonlyMap<string, number>;
-  readonly overall: number;
+const SGR = { bold: '1', red: '31', yellow: '33', green: '32', dim: '2' } as const;
+type Style = keyof typeof SGR;
+
+/** Cuts a string to `n` characters, marking the cut with `…`. */
+function fit(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, Math.max(0, n - 1))}…`;
 }
 
-/** HHS breach notification threshold (45 CFR 164.408(b)). */
-const HHS_THRESHOLD = 500;
-
-export function renderTable(summary: ScanSummary, individuals?: Individuals): string {
-  const rows = rankMailboxes(summary.mailboxes);
-  const shownCategories = CATEGORIES.filter((c) => rows.some((r) => (r.byCategory[c] ?? 0) > 0));
-  const people = (r: MailboxRecord): number => individuals?.byMailbox.get(`${r.source}\0${r.mailbox}`) ?? 0;
-  const showSkipped = summary.skipped > 0;
-  const header = [
-    'Mailbox',
-    'Messages',
-    'With PHI',
-    '%',
-    ...shownCategories.map((c) => CATEGORY_HEADINGS[c]),
-    ...(individuals ? ['People'] : []),
-    'Errors',
-    ...(showSkipped ? ['Not read'] : []),
-  ];
-  const body = rows.map((r) => [
-    // Names from files and folders (a state database of an earlier version too): no control sequences on a terminal.
-    // Partly read mailboxes are marked with * (the line below the table says why).
-    `${stripControls(summary.sources.length > 1 && new Set(summary.mailboxes.map((m) => m.mailbox)).size < summary.mailboxes.length ? `${r.mailbox} (${r.source})` : r.mailbox)}${r.interrupted ? ' *' : ''}`,
-    String(r.messages),
-    String(r.messagesWithPhi),
-    r.messages > 0 ? `${Math.round((100 * r.messagesWithPhi) / r.messages)}%` : '-',
-    ...shownCategories.map((c) => String(r.byCategory[c] ?? 0)),
-    ...(individuals ? [`${people(r)}${people(r) >= HHS_THRESHOLD ? '!' : ''}`] : []),
-    String(r.errors),
-    ...(showSkipped ? [String(r.skipped)] : []),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
-
-  const withPhi = rows.filter((r) => r.messagesWithPhi > 0).length;
-  const pct = summary.messages > 0 ? ` (${((100 * summary.messagesWithPhi) / summary.messages).toFixed(1)}%)` : '';
-  out.push('');
-  out.push(
-    `${summary.messages} messages in ${rows.length} mailbox${rows.length === 1 ? '' : 'es'} scanned; ` +
-      `${summary.messagesWithPhi} hold PHI at ${summary.minConfidence} confidence or above${pct}, in ${withPhi} mailbox${withPhi === 1 ? '' : 'es'}.`,
-  );
-  if (summary.status === 'interrupted') {
-    out.push(
-      `INTERRUPTED: the scan was stopped (${summary.stoppedBy === 'output-closed' ? 'its output was closed' : 'SIGINT/SIGTERM'}) before it ended; ` +
-        'these counts cover only what was read (mailboxes marked * were partly read). Run it again with --since-last to finish.',
-    );
-  }
-  if (summary.errors > 0) {
-    out.push(`${summary.errors} item${summary.errors === 1 ? '' : 's'} could not be read: the scan is incomplete (see --format jsonl for the error records).`);
-  }
-  if (summary.skipped > 0) {
-    out.push(
-      `${summary.skipped} item${summary.skipped === 1 ? '' : 's'} ${SKIPPED_DESCRIPTION}` +
-        (summary.strict ? ': with --strict, the scan is incomplete.' : '; not an error (--strict makes them one).'),
-    );
-  }
-  out.push('Category columns count findings: distinct identifiers per message location.');
-  if (individuals) {
-    const over = rows.filter((r) => people(r) >= HHS_THRESHOLD).length;
-    out.push(
-      `People: distinct individuals by SSN, Medicare ID or member ID; ${individuals.overall} across all mailboxes. ` +
-        `${over} mailbox${over === 1 ? '' : 'es'} at or over the HHS ${HHS_THRESHOLD}-individual threshold (marked !).`,
-    );
-  }
-  return `${out.join('\n')}\n`;
+/** Cuts the middle out, so a distinguishing end (`… (mbox)`, a domain) stays visible. */
+function fitMiddle(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const head = Math.ceil((n - 1) / 2);
+  return `${s.slice(0, head)}…${s.slice(s.length - (n - 1 - head))}`;
 }
 
-export function tableSink(out: TextOutput): Sink {
-  // Only the fingerprints of direct identifiers are kept (16 hex characters each), to count people.
-  const byMailbox = new Map<string, Set<string>>();
-  const overall = new Set<string>();
-  return {
-    write(event) {
-      if (event.type !== 'message') return;
-      for (const f of event.outcome.findings) {
-        if (!(f.category === 'ssn' || f.category === 'medicare-id' || (f.category === 'insurance' && f.rule.includes('member')))) continue;
-        const key = `${event.context.source}\0${event.context.mailbox}`;
-        let set = byMailbox.get(key);
-        if (!set) byMailbox.set(key, (set = new Set()));
-        set.add(`${f.category}:${f.fingerprint}`);
-        overall.add(`${f.category}:${f.fingerprint}`);
-      }
-    },
-    async close(summary) {
-      const counts = new Map([...byMailbox].map(([k, v]) => [k, v.size]));
-      await out.write(renderTable(summary, { byMailbox: counts, overall: overall.size }));
-      await out.end();
-    },
+/** Words wrapped to `width`, continuation lines indented by `indent`. */
+function wrap(text: string, width: number, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+interface Column {
+  readonly head: string;
+  readonly left?: boolean;
+  readonly cell: (m: MailboxSummary) => string;
+  readonly style?: (m: MailboxSummary) => Style | undefined;
+}
+
+export function renderTable(model: ReportModel, options: TableOptions): string {
+  const width = Math.max(40, options.width);
+  const paint = (s: string, style: Style | undefined): string => (options.color && style ? `\x1b[${SGR[style]}m${s}\x1b[0m` : s);
+  const rows = model.mailboxes;
+  const shown = model.categories.map((c) => c.category);
+  // A mailbox name shared by two sources is told apart by the source kind, else the whole source.
+  const count = (f: (m: MailboxSummary) => string): Map<string, number> => {
+    const n = new Map<string, number>();
+    for (const r of rows) n.set(f(r), (n.get(f(r)) ?? 0) + 1);
+    return n;
   };
+  const byName = count((m) => m.mailbox);
+  const kind = (m: MailboxSummary): string => `${m.mailbox} (${m.source.split(':')[0]})`;
+  const byKind = count(kind);
+  // Names from files and folders (a state database of an earlier version too): no control
+  // sequences on a terminal. Partly read mailboxes are marked * (the banner says why).
+  const name = (m: MailboxSummary): string =>
+    stripControls((byName.get(m.mailbox) ?? 0) < 2 ? m.mailbox : (byKind.get(kind(m)) ?? 0) < 2 ? kind(m) : `${m.mailbox} (${m.source})`) +
+    (m.interrupted ? ' *' : '');
+  // The HHS marker has its own character after the number, so numbers stay right-aligned.
+  const people: Column = {
+    head: 'People ',
+    cell: (m) => `${m.estimatedIndividuals}${m.overThreshold ? '!' : ' '}`,
+    style: (m) => (m.overThreshold ? 'red' : undefined),
+  };
+  const base: Column[] = [
+    { head: 'Mailbox', left: true, cell: name },
+    { head: 'Messages', cell: (m) => String(m.messages) },
+    { head: 'With PHI', cell: (m) => String(m.messagesWithPhi), style: (m) => (m.messagesWithPhi > 0 ? 'red' : undefined) },
+    { head: '%', cell: (m) => percent(m.messagesWithPhi, m.messages) },
+    people,
+  ];
+  // Errors: items that failed; Not read: items not read by design (a column only when there are some).
+  const failedCol: Column = { head: 'Errors', cell: (m) => String(m.errors), style: (m) => (m.errors > 0 ? 'yellow' : undefined) };
+  const skippedCol: Column = { head: 'Not read', cell: (m) => String(m.skipped) };
+  const errorCols: Column[] = rows.some((m) => m.skipped > 0) ? [failedCol, skippedCol] : [failedCol];
+  const perCategory: Column[] = shown.map((c) => ({ head: CATEGORY_SHORT[c], cell: (m) => String(m.byCategory[c] ?? 0) }));
+  const compact: Column = {
+    head: 'Categories',
+    left: true,
+    cell: (m) =>
+      shown
+        .filter((c) => (m.byCategory[c] ?? 0) > 0)
+        .map((c) => CATEGORY_SHORT[c])
+        .join(' '),
+  };
+  const layout = (cols: Column[], maxFirst = Infinity, maxCompact = Infinity): { cols: Column[]; widths: number[] } => {
+    const widths = cols.map((c, i) => {
+      const w = Math.max(c.head.length, ...rows.map((r) => c.cell(r).length));
+      return i === 0 ? Math.min(w, Math.max(c.head.length, maxFirst)) : c === compact ? Math.min(w, Math.max(c.head.length, maxCompact)) : w;
+    });
+    return { cols, widths };
+  };
+  const total = (l: { widths: number[] }): number => l.widths.reduce((a, b) => a + b, 0) + 2 * (l.widths.length - 1);
+  // Widest first: a column per category; else one column naming them; then shorter names.
+  let l = layout([...base, ...perCategory, ...errorCols]);
+  if (total(l) > width) {
+    l = layout([...base, ...errorCols, compact]);
+    if (total(l) > width) {
+      const over = total(l) - width;
+      const compactW = l.widths[l.widths.length - 1] ?? 0;
+      const cut = Math.min(over, Math.max(0, compactW - 10));
+      l = layout(l.cols, Infinity, compactW - cut);
+      const rest = total(l) - width;
+      if (rest > 0) l = layout(l.cols, Math.max(10, (l.widths[0] ?? 0) - rest), compactW - cut);
+      // Very narrow: the categories go (the summary below names them).
+      if (total(l) > width) {
+        const bare = layout([...base, ...errorCols]);
+        l = layout(bare.cols, Math.max(10, (bare.widths[0] ?? 0) - (total(bare) - width)));
+      }
+    }
+  }
+  const { cols, widths } = l;
+  const line = (cells: string[], styles: (Style | undefined)[] = []): string =>
+    cells
+      .map((c, i) => {
+        const w = widths[i] ?? 0;
+        const col = cols[i] as Column;
+        const text = i === 0 ? fitMiddle(c, w) : fit(c, w);
+        const padded = col.left ? text.padEnd(i === cells.length - 1 ? 0 : w) : text.padStart(w);
+        return paint(padded, styles[i]);
+      })
+      .join('  ')
+      .trimEnd();
+  const out: string[] = [];
+  out.push(paint(fit(model.title, width), 'bold'));
+  out.push('');
+  const say = (text: string, style?: Style): void => {
+    for (const w of wrap(text, width, '  ')) out.push(paint(w, style));
+  };
+  // First, when the run did not end: every figure below is partial.
+  if (model.interrupted) {
+    say(interruptedSentence(model.interrupted, model.scope), 'yellow');
+    out.push('');
+  }
+  out.push(paint(line(cols.map((c) => c.head)).padEnd(0), 'bold'));
+  out.push(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) out.push(line(cols.map((c) => c.cell(r)), cols.map((c) => c.style?.(r))));
+  if (rows.length === 0) out.push('(no mailboxes)');
+  out.push('');
+
+  const t = model.totals;
+  const threshold = model.completeness.minConfidence.join('/') || 'the';
+  say(
+    `${plural(t.messages, 'message')} in ${plural(t.mailboxes, 'mailbox', 'mailboxes')}; ` +
+      `${plural(t.messagesWithPhi, 'message')} ${t.messagesWithPhi === 1 ? 'holds' : 'hold'} PHI (${percent(t.messagesWithPhi, t.messages)}) ` +
+      `in ${plural(t.mailboxesWithPhi, 'mailbox', 'mailboxes')}, at ${threshold} confidence or above.`,
+  );
+  say(
+    `People: ${plural(t.estimatedIndividuals, 'individual')} (estimate): ${t.individuals.toLocaleString('en-US')} by SSN, Medicare ID or member ID` +
+      `${t.dobOnlyIndividuals > 0 ? `, ${t.dobOnlyIndividuals.toLocaleString('en-US')} by date of birth only` : ''}; ` +
+      `${plural(t.mailboxesOverThreshold, 'mailbox', 'mailboxes')} at or over the HHS ${HHS_THRESHOLD}-individual threshold${t.mailboxesOverThreshold > 0 ? ' (marked !)' : ''}.`,
+    t.mailboxesOverThreshold > 0 ? 'red' : undefined,
+  );
+  const todo = model.actions.filter((a) => a.messages > 0);
+  if (todo.length > 0) {
+    say(`To do: ${todo.map((a) => `${a.label.toLowerCase()}: ${plural(a.messages, 'message')} (${plural(a.owners, 'owner')})`).join('; ')}.`);
+  }
+  const c = model.completeness;
+  say(completenessSentence(c), c.complete ? 'green' : 'yellow');
+  if (c.skipped > 0) say(skippedSentence(c), c.strict ? 'yellow' : undefined);
+  const unread = c.errors + c.skipped;
+  if (unread > 0) {
+    say(`Errors by kind: ${c.byCode.map((b) => `${b.code} ${b.count}${b.severity === 'skipped' ? ' (by design)' : ''}`).join(', ')}.`);
+    out.push(unread > ERRORS_LISTED ? `First ${ERRORS_LISTED} errors:` : unread === 1 ? 'The error:' : 'Errors:');
+    for (const e of c.firstErrors.slice(0, ERRORS_LISTED)) {
+      const where = [e.mailbox, e.folder].filter((x) => x !== undefined).join('/');
+      out.push(fit(stripControls(`  ${where || e.source}${e.location ? ` ${e.location}` : ''} [${e.code}]: ${e.error}`), width));
+    }
+    if (unread > ERRORS_LISTED) say(`  …and ${plural(unread - ERRORS_LISTED, 'more error')}: every one in --format json or jsonl.`, 'dim');
+  }
+  say('Category columns count findings: distinct identifiers per message location.', 'dim');
+  return `${out.join('\n')}\n`;
 }

@@ -13,25 +13,42 @@ import type { Category, Confidence } from '../model/finding.js';
 import { CATEGORIES } from '../model/finding.js';
 import type { ErrorRecord, FindingRecord, MailboxRecord, MessageRecord } from '../sinks/types.js';
 import { severityOf, type ProblemCode } from '../model/problem.js';
+import {
+  ACTIONS,
+  ACTION_LABELS,
+  CATEGORY_LABELS,
+  HHS_THRESHOLD,
+  REPORT_CATEGORY_ORDER,
+  readableDate,
+  type Action,
+  type FindingDetail,
+  type MailboxSummary,
+  type RemediationRow,
+  type ReportModel,
+  type ReportScope,
+  type ScanFacts,
+  type TrendPoint,
+  type UnfinishedRun,
+} from '../sinks/model.js';
 import type { StateDb } from './store.js';
 
-/** HHS breach notification: 500 or more individuals (45 CFR 164.408(b)). */
-export const HHS_THRESHOLD = 500;
+export { HHS_THRESHOLD, type Action, type MailboxSummary, type RemediationRow, type ReportScope, type UnfinishedRun };
+
+/** `asOf` (a run id, or undefined for the latest) as a picture scope; a scope as it is. */
+function toScope(s: number | ReportScope | undefined): ReportScope {
+  if (typeof s === 'object') return s;
+  return s === undefined ? { kind: 'picture' } : { kind: 'picture', asOf: s };
+}
+
+/** The run a scope's figures are as of (picture) or of (run); undefined for an empty store. */
+export function scopeRun(db: StateDb, scope: ReportScope): number | undefined {
+  return scope.kind === 'run' ? scope.run : (scope.asOf ?? latestRunId(db));
+}
 
 /** Findings that identify one person by themselves; a member-ID rule is recognised by its id. */
 const DIRECT_SQL = "(f.category IN ('ssn', 'medicare-id') OR (f.category = 'insurance' AND f.rule LIKE '%member%'))";
 
-export interface RunRow {
-  readonly id: number;
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly status: string;
-  readonly sources: string[];
-  readonly sinceLast: boolean;
-  readonly messages: number | null;
-  readonly messagesWithPhi: number | null;
-  readonly errors: number | null;
-}
+export type RunRow = import('../sinks/model.js').RunSummary;
 
 export function listRuns(db: StateDb): RunRow[] {
   const rows = db.prepare('SELECT * FROM runs ORDER BY id').all() as {
@@ -41,6 +58,7 @@ export function listRuns(db: StateDb): RunRow[] {
     status: string;
     sources: string;
     since_last: number;
+    min_confidence: string;
     messages: number | null;
     messages_with_phi: number | null;
     errors: number | null;
@@ -53,6 +71,7 @@ export function listRuns(db: StateDb): RunRow[] {
     status: r.status === 'aborted' ? 'interrupted' : r.status,
     sources: JSON.parse(r.sources) as string[],
     sinceLast: r.since_last === 1,
+    minConfidence: r.min_confidence,
     messages: r.messages,
     messagesWithPhi: r.messages_with_phi,
     errors: r.errors,
@@ -60,19 +79,11 @@ export function listRuns(db: StateDb): RunRow[] {
 }
 
 /**
- * The run a picture is as of, when it did not end normally: `interrupted` (SIGINT/SIGTERM, or its
- * output was closed) or `unfinished` (still running, or killed). Its mailboxes hold only what it
- * read; a `--since-last` scan finishes them. Undefined for a run that ended (complete or incomplete).
+ * The run a picture is as of (or a run's own view), when it did not end normally: `interrupted`
+ * (SIGINT/SIGTERM, or its output was closed) or `unfinished` (still running, or killed). Its
+ * mailboxes hold only what it read; a `--since-last` scan finishes them. Undefined for a run
+ * that ended (complete or incomplete).
  */
-export interface UnfinishedRun {
-  readonly type: 'run';
-  readonly run: number;
-  readonly status: 'interrupted' | 'unfinished';
-  readonly stoppedBy?: 'signal' | 'output-closed';
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-}
-
 export function unfinishedRun(db: StateDb, asOf?: number): UnfinishedRun | undefined {
   const id = asOf ?? latestRunId(db);
   if (id === undefined) return undefined;
@@ -91,48 +102,15 @@ export function latestRunId(db: StateDb): number | undefined {
 }
 
 /**
- * Fills the temporary table `picture(message, run_id)`: each message's latest scan in a run
- * up to `asOf`. Temporary tables live outside the database file, so this works read-only.
+ * Fills the temporary table `picture(message, run_id)`: for a picture, each message's latest
+ * scan in a run up to `asOf`; for a run, the messages that run scanned. Temporary tables live
+ * outside the database file, so this works read-only.
  */
-function buildPicture(db: StateDb, asOf: number): void {
+function buildPicture(db: StateDb, scope: ReportScope, run: number): void {
   db.exec('DROP TABLE IF EXISTS temp.picture');
   db.exec('CREATE TEMP TABLE picture (message INTEGER PRIMARY KEY, run_id INTEGER NOT NULL)');
-  db.prepare('INSERT INTO temp.picture SELECT message, max(run_id) FROM scans WHERE run_id <= ? GROUP BY message').run(asOf);
-}
-
-export interface MailboxSummary {
-  readonly source: string;
-  readonly mailbox: string;
-  readonly messages: number;
-  readonly messagesWithPhi: number;
-  readonly byCategory: Partial<Record<Category, number>>;
-  /** Items that failed (severity `failed`). */
-  readonly errors: number;
-  /** Items not read by design (severity `skipped`). */
-  readonly skipped: number;
-  /** Distinct direct identifiers (SSN, Medicare ID, member ID). */
-  readonly individuals: number;
-  /** Distinct dates of birth in messages without a direct identifier (an estimate). */
-  readonly dobOnlyIndividuals: number;
-  readonly estimatedIndividuals: number;
-  /** At or over the HHS 500-individual threshold. */
-  readonly overThreshold: boolean;
-}
-
-export type Action = 'secure-portal-and-delete' | 'delete' | 'review';
-
-export interface RemediationRow {
-  readonly source: string;
-  readonly mailbox: string;
-  readonly folder: string;
-  readonly date: string | null;
-  readonly messageId: string;
-  readonly maskedSubject: string | null;
-  readonly categories: Category[];
-  readonly findings: number;
-  readonly individuals: number;
-  readonly action: Action;
-  readonly locator: string;
+  if (scope.kind === 'run') db.prepare('INSERT INTO temp.picture SELECT message, run_id FROM scans WHERE run_id = ?').run(run);
+  else db.prepare('INSERT INTO temp.picture SELECT message, max(run_id) FROM scans WHERE run_id <= ? GROUP BY message').run(run);
 }
 
 /**
@@ -197,11 +175,12 @@ export type PictureRecord = FindingRecord | MessageRecord | MailboxRecord | Erro
  * record counting every distinct message scanned to date. Order: source, mailbox, folder, then
  * the order messages were first met in (source order), so a resumed scan reads the same.
  */
-export function* pictureRecords(db: StateDb, asOf?: number): Generator<PictureRecord> {
-  const run = asOf ?? latestRunId(db);
+export function* pictureRecords(db: StateDb, asOf?: number | ReportScope): Generator<PictureRecord> {
+  const scope = toScope(asOf);
+  const run = scopeRun(db, scope);
   if (run === undefined) return;
-  buildPicture(db, run);
-  const mailboxes = mailboxesAsOf(db, run);
+  buildPicture(db, scope, run);
+  const mailboxes = mailboxesAsOf(db, scope, run);
   // One query per mailbox, messages joined with their findings (not a query per message).
   const rows = db.prepare(`
     SELECT m.id, m.folder, m.message_id, m.date, p.run_id, s.findings, s.categories,
@@ -269,7 +248,7 @@ export function* pictureRecords(db: StateDb, asOf?: number): Generator<PictureRe
     }
     if (current) yield* endMessage(current);
     // Errors about a folder or the whole mailbox (not one message), from the latest run that scanned it.
-    for (const e of unitErrors(db, mb.id, run)) {
+    for (const e of unitErrors(db, mb.id, scope, run)) {
       count1(e.code);
       yield errorRecord(mb, e);
     }
@@ -308,7 +287,18 @@ function errorRecord(
   };
 }
 
-function mailboxesAsOf(db: StateDb, run: number): MailboxRow[] {
+function mailboxesAsOf(db: StateDb, scope: ReportScope, run: number): MailboxRow[] {
+  if (scope.kind === 'run') {
+    return db
+      .prepare(
+        `SELECT mb.id, s.spec AS source, mb.name FROM mailboxes mb JOIN sources s ON s.id = mb.source_id
+         WHERE EXISTS (SELECT 1 FROM run_mailboxes r WHERE r.mailbox_id = mb.id AND r.run_id = ?)
+            OR EXISTS (SELECT 1 FROM errors e WHERE e.mailbox_id = mb.id AND e.run_id = ?)
+            OR EXISTS (SELECT 1 FROM temp.picture p JOIN messages m ON m.id = p.message WHERE m.mailbox_id = mb.id)
+         ORDER BY s.spec, mb.name`,
+      )
+      .all(run, run) as MailboxRow[];
+  }
   return db
     .prepare(
       `SELECT mb.id, s.spec AS source, mb.name FROM mailboxes mb JOIN sources s ON s.id = mb.source_id
@@ -332,9 +322,10 @@ function messageErrorCounts(db: StateDb): Map<string, number> {
 function unitErrors(
   db: StateDb,
   mailbox: number,
+  scope: ReportScope,
   run: number,
 ): { folder: string | null; message_id: string | null; location: string | null; code: ProblemCode; error: string }[] {
-  const last = db
+  const last = scope.kind === 'run' ? { r: run } : db
     .prepare(
       `SELECT max(run_id) AS r FROM (SELECT run_id FROM run_mailboxes WHERE mailbox_id = ? AND run_id <= ?
        UNION SELECT run_id FROM errors WHERE mailbox_id = ? AND run_id <= ?)`,
@@ -346,9 +337,10 @@ function unitErrors(
     .all(mailbox, last.r) as { folder: string | null; message_id: string | null; location: string | null; code: ProblemCode; error: string }[];
 }
 
-/** Per-mailbox totals with breach sizing, as of run `asOf` (default: the latest). */
-export function summarize(db: StateDb, asOf?: number): Picture {
-  const run = asOf ?? latestRunId(db);
+/** Per-mailbox totals with breach sizing, as of run `asOf` (default: the latest), or of a scope. */
+export function summarize(db: StateDb, asOf?: number | ReportScope): Picture {
+  const scope = toScope(asOf);
+  const run = scopeRun(db, scope);
   const summaries: MailboxSummary[] = [];
   let messages = 0;
   let messagesWithPhi = 0;
@@ -357,7 +349,7 @@ export function summarize(db: StateDb, asOf?: number): Picture {
   }
   // The same counts as the `mailbox` records of pictureRecords, by aggregate queries (a report
   // over a million findings must not build a million objects to count them).
-  buildPicture(db, run);
+  buildPicture(db, scope, run);
   const counts = new Map(
     (
       db
@@ -390,12 +382,13 @@ export function summarize(db: StateDb, asOf?: number): Picture {
     if (!t) messageErrors.set(r.id, (t = { failed: 0, skipped: 0 }));
     tally(t, r.code, r.n);
   }
-  for (const mb of mailboxesAsOf(db, run)) {
+  const actions = actionCounts(db);
+  for (const mb of mailboxesAsOf(db, scope, run)) {
     const c = counts.get(mb.id);
     const byCategory: MailboxRecord['byCategory'] = {};
     for (const r of categoryCounts) if (r.id === mb.id) byCategory[r.category] = r.n;
     const errors = { ...(messageErrors.get(mb.id) ?? { failed: 0, skipped: 0 }) };
-    for (const e of unitErrors(db, mb.id, run)) tally(errors, e.code, 1);
+    for (const e of unitErrors(db, mb.id, scope, run)) tally(errors, e.code, 1);
     messages += c?.n ?? 0;
     messagesWithPhi += c?.phi ?? 0;
     summaries.push({
@@ -410,6 +403,7 @@ export function summarize(db: StateDb, asOf?: number): Picture {
       dobOnlyIndividuals: 0,
       estimatedIndividuals: 0,
       overThreshold: false,
+      actions: actions.get(mb.id) ?? { 'secure-portal-and-delete': 0, delete: 0, review: 0 },
     });
   }
   const direct = new Map(
@@ -465,18 +459,26 @@ export function summarize(db: StateDb, asOf?: number): Picture {
 }
 
 /** One row per message holding PHI as of `asOf`, grouped by mailbox (its owner acts on it). */
-export function* remediationRows(db: StateDb, asOf?: number): Generator<RemediationRow> {
-  const run = asOf ?? latestRunId(db);
+export function* remediationRows(db: StateDb, asOf?: number | ReportScope): Generator<RemediationRow> {
+  for (const e of remediationEntries(db, asOf)) yield e.row;
+}
+
+/** The remediation rows with the message's key and the run of its scan in the picture (for its findings). */
+export function* remediationEntries(db: StateDb, asOf?: number | ReportScope): Generator<{ row: RemediationRow; message: number; run: number }> {
+  const scope = toScope(asOf);
+  const run = scopeRun(db, scope);
   if (run === undefined) return;
-  buildPicture(db, run);
+  buildPicture(db, scope, run);
   const rows = db.prepare(`
-    SELECT s.spec AS source, mb.name AS mailbox, m.folder, m.date, m.message_id, m.masked_subject, m.locator, sc.findings, sc.categories,
+    SELECT p.message AS id, p.run_id, s.spec AS source, mb.name AS mailbox, m.folder, m.date, m.message_id, m.masked_subject, m.locator, sc.findings, sc.categories,
       (SELECT count(DISTINCT f.fingerprint) FROM findings f WHERE f.message = p.message AND f.run_id = p.run_id AND ${DIRECT_SQL}) AS direct,
       (SELECT count(DISTINCT f.fingerprint) FROM findings f WHERE f.message = p.message AND f.run_id = p.run_id AND f.category = 'date-of-birth') AS dob
     FROM temp.picture p JOIN scans sc ON sc.message = p.message AND sc.run_id = p.run_id
     JOIN messages m ON m.id = p.message JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN sources s ON s.id = mb.source_id
     WHERE sc.findings > 0 ORDER BY s.spec, mb.name, m.folder, m.id`);
   for (const r of rows.iterate() as IterableIterator<{
+    id: number;
+    run_id: number;
     source: string;
     mailbox: string;
     folder: string;
@@ -490,7 +492,7 @@ export function* remediationRows(db: StateDb, asOf?: number): Generator<Remediat
     dob: number;
   }>) {
     const categories = splitCategories(r.categories);
-    yield {
+    const row: RemediationRow = {
       source: r.source,
       mailbox: r.mailbox,
       folder: r.folder,
@@ -503,6 +505,7 @@ export function* remediationRows(db: StateDb, asOf?: number): Generator<Remediat
       action: recommendedAction(categories, r.direct > 0),
       locator: r.locator,
     };
+    yield { row, message: r.id, run: r.run_id };
   }
 }
 
@@ -547,4 +550,211 @@ export function diffRuns(db: StateDb, a: number, b: number): DiffRow[] {
   for (const [id, cats] of after) if (!before.has(id)) add(id, cats, 'added');
   for (const [id, cats] of before) if (!after.has(id)) add(id, cats, 'resolved');
   return [...out.values()].sort((x, y) => (x.source + x.mailbox < y.source + y.mailbox ? -1 : 1));
+}
+
+/** Messages holding PHI per mailbox and recommended action, from the current temp.picture. */
+function actionCounts(db: StateDb): Map<number, Record<Action, number>> {
+  // Grouped by category set and "has a direct identifier": a few rows, each given its action by
+  // recommendedAction (the rule lives there only).
+  const rows = db
+    .prepare(
+      `SELECT m.mailbox_id AS id, sc.categories, EXISTS (SELECT 1 FROM findings f WHERE f.message = p.message AND f.run_id = p.run_id AND ${DIRECT_SQL}) AS direct, count(*) AS n
+       FROM temp.picture p JOIN scans sc ON sc.message = p.message AND sc.run_id = p.run_id JOIN messages m ON m.id = p.message
+       WHERE sc.findings > 0 GROUP BY 1, 2, 3`,
+    )
+    .all() as { id: number; categories: string; direct: number; n: number }[];
+  const out = new Map<number, Record<Action, number>>();
+  for (const r of rows) {
+    let counts = out.get(r.id);
+    if (!counts) out.set(r.id, (counts = { 'secure-portal-and-delete': 0, delete: 0, review: 0 }));
+    counts[recommendedAction(splitCategories(r.categories), r.direct === 1)] += r.n;
+  }
+  return out;
+}
+
+type ErrorRow = { id: number; source: string; mailbox: string | null; folder: string | null; message_id: string | null; location: string | null; code: ProblemCode; error: string };
+
+/**
+ * Every error record in scope, ordered by id: those of the messages in the picture, those about
+ * a folder or mailbox (from the latest run that scanned it), and those about a whole source
+ * (from the latest run of that source). Call after buildPicture.
+ */
+function scopeErrors(db: StateDb, scope: ReportScope, run: number): ErrorRow[] {
+  const cols = 'e.id, e.source, mb.name AS mailbox, e.folder, e.message_id, e.location, e.code, e.error';
+  const messageErrors = db
+    .prepare(`SELECT ${cols} FROM temp.picture p JOIN errors e ON e.message = p.message AND e.run_id = p.run_id LEFT JOIN mailboxes mb ON mb.id = e.mailbox_id`)
+    .all() as ErrorRow[];
+  const unit: ErrorRow[] = [];
+  for (const mb of mailboxesAsOf(db, scope, run)) {
+    for (const e of db
+      .prepare(`SELECT ${cols} FROM errors e JOIN mailboxes mb ON mb.id = e.mailbox_id WHERE e.mailbox_id = ? AND e.message IS NULL AND e.run_id = ?`)
+      .all(mb.id, unitErrorRun(db, mb.id, scope, run) ?? -1) as ErrorRow[]) {
+      unit.push(e);
+    }
+  }
+  const sourceErrors = (
+    scope.kind === 'run'
+      ? db.prepare(`SELECT ${cols} FROM errors e LEFT JOIN mailboxes mb ON mb.id = e.mailbox_id WHERE e.mailbox_id IS NULL AND e.run_id = ?`).all(run)
+      : db
+          .prepare(
+            `SELECT ${cols} FROM errors e LEFT JOIN mailboxes mb ON mb.id = e.mailbox_id WHERE e.mailbox_id IS NULL AND e.run_id = (
+               SELECT max(r.id) FROM runs r WHERE r.id <= ? AND EXISTS (SELECT 1 FROM json_each(r.sources) j WHERE j.value = e.source))`,
+          )
+          .all(run)
+  ) as ErrorRow[];
+  return [...messageErrors, ...unit, ...sourceErrors].sort((a, b) => a.id - b.id);
+}
+
+function unitErrorRun(db: StateDb, mailbox: number, scope: ReportScope, run: number): number | undefined {
+  if (scope.kind === 'run') return run;
+  const last = db
+    .prepare(
+      `SELECT max(run_id) AS r FROM (SELECT run_id FROM run_mailboxes WHERE mailbox_id = ? AND run_id <= ?
+       UNION SELECT run_id FROM errors WHERE mailbox_id = ? AND run_id <= ?)`,
+    )
+    .get(mailbox, run, mailbox, run) as { r: number | null };
+  return last.r ?? undefined;
+}
+
+function toErrorRecord(e: ErrorRow): ErrorRecord {
+  return {
+    type: 'error',
+    source: e.source,
+    ...(e.mailbox !== null ? { mailbox: e.mailbox } : {}),
+    ...(e.folder !== null ? { folder: e.folder } : {}),
+    ...(e.message_id !== null ? { messageId: e.message_id } : {}),
+    ...(e.location !== null ? { location: e.location } : {}),
+    error: e.error,
+    code: e.code,
+    severity: severityOf(e.code),
+  };
+}
+
+/** Error records in scope (see scopeErrors), for the json report. */
+export function errorRecords(db: StateDb, scope: ReportScope): ErrorRecord[] {
+  const run = scopeRun(db, scope);
+  if (run === undefined) return [];
+  buildPicture(db, scope, run);
+  return scopeErrors(db, scope, run).map(toErrorRecord);
+}
+
+/** Errors listed by name in the table and page; the json report has them all. */
+export const FIRST_ERRORS = 10;
+/** Runs shown in the trend chart. */
+export const TREND_RUNS = 20;
+
+/** Messages known and messages holding PHI after each of the last runs up to `upTo`. */
+function trend(db: StateDb, runs: readonly RunRow[]): TrendPoint[] {
+  const q = db.prepare(`SELECT count(*) AS messages, coalesce(sum(s.findings > 0), 0) AS withPhi
+    FROM (SELECT message, max(run_id) AS r FROM scans WHERE run_id <= ? GROUP BY message) p
+    JOIN scans s ON s.message = p.message AND s.run_id = p.r`);
+  return runs.slice(-TREND_RUNS).map((r) => {
+    const c = q.get(r.id) as { messages: number; withPhi: number };
+    return { run: r.id, date: r.startedAt, messages: c.messages, messagesWithPhi: c.withPhi };
+  });
+}
+
+/** The one model every report format renders (sinks/model.ts), for a run or the state picture. */
+export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, facts: ScanFacts = {}, now: Date = new Date()): ReportModel {
+  const scope = toScope(scopeOrAsOf);
+  const picture = summarize(db, scope);
+  const run = picture.asOf;
+  const strict = facts.strict === true;
+  const runs = listRuns(db).filter((r) => run === undefined || r.id <= run);
+  const thisRun = runs.find((r) => r.id === run);
+  const partly = facts.partlyRead;
+  const mailboxes = partly && partly.size > 0
+    ? picture.mailboxes.map((m) => (partly.has(`${m.source}\0${m.mailbox}`) ? { ...m, interrupted: true as const } : m))
+    : picture.mailboxes;
+  // temp.picture is the scope's (summarize built it).
+  const byCategory = new Map<Category, { findings: number; messages: number }>();
+  for (const m of mailboxes) {
+    for (const [c, n] of Object.entries(m.byCategory) as [Category, number][]) {
+      const e = byCategory.get(c) ?? { findings: 0, messages: 0 };
+      e.findings += n;
+      byCategory.set(c, e);
+    }
+  }
+  let minConfidence: string[] = [];
+  let errors: ErrorRow[] = [];
+  let interrupted: RunRow[] = [];
+  if (run !== undefined) {
+    const sets = db.prepare('SELECT sc.categories, count(*) AS n FROM temp.picture p JOIN scans sc ON sc.message = p.message AND sc.run_id = p.run_id WHERE sc.findings > 0 GROUP BY 1').all() as {
+      categories: string;
+      n: number;
+    }[];
+    for (const s of sets) for (const c of splitCategories(s.categories)) (byCategory.get(c) as { messages: number }).messages += s.n;
+    const contributing = new Set((db.prepare('SELECT DISTINCT run_id AS r FROM temp.picture').all() as { r: number }[]).map((r) => r.r));
+    errors = scopeErrors(db, scope, run);
+    minConfidence = [...new Set(runs.filter((r) => contributing.has(r.id)).map((r) => r.minConfidence))].sort();
+    if (minConfidence.length === 0 && thisRun) minConfidence = [thisRun.minConfidence];
+    const finished = (r: RunRow): boolean => r.status === 'complete' || r.status === 'incomplete';
+    if (scope.kind === 'run') interrupted = thisRun && !finished(thisRun) ? [thisRun] : [];
+    else {
+      const lastFinished = Math.max(0, ...runs.filter(finished).map((r) => r.id));
+      interrupted = runs.filter((r) => !finished(r) && (r.id > lastFinished || contributing.has(r.id)));
+    }
+  }
+  const byCode = new Map<string, number>();
+  for (const e of errors) byCode.set(e.code, (byCode.get(e.code) ?? 0) + 1);
+  // One classification of codes (model/problem.ts): failed first, then by count.
+  const codes = [...byCode]
+    .map(([code, count]) => ({ code, severity: severityOf(code), count }))
+    .sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'failed' ? -1 : 1) || b.count - a.count || (a.code < b.code ? -1 : 1));
+  const failed = codes.filter((c) => c.severity === 'failed').reduce((n, c) => n + c.count, 0);
+  const skipped = errors.length - failed;
+  // The first errors listed by name: failed ones first (what to fix), each group in record order.
+  const firstErrors = [...errors.filter((e) => severityOf(e.code) === 'failed'), ...errors.filter((e) => severityOf(e.code) === 'skipped')].slice(0, FIRST_ERRORS);
+  const actions = ACTIONS.map((action) => ({
+    action,
+    label: ACTION_LABELS[action],
+    messages: mailboxes.reduce((n, m) => n + m.actions[action], 0),
+    owners: mailboxes.filter((m) => m.actions[action] > 0).length,
+  }));
+  const when = thisRun ? ` (${readableDate(thisRun.startedAt)})` : '';
+  const title =
+    run === undefined
+      ? 'Empty state store: no scan recorded yet'
+      : scope.kind === 'run'
+        ? `Run #${run}${when}: the messages this run scanned`
+        : `State picture as of run #${run}${when}: each message's latest scan`;
+  return {
+    scope,
+    interrupted: run === undefined ? undefined : unfinishedRun(db, run),
+    run,
+    title,
+    generatedAt: now.toISOString(),
+    totals: {
+      mailboxes: mailboxes.length,
+      mailboxesWithPhi: mailboxes.filter((m) => m.messagesWithPhi > 0).length,
+      messages: picture.totals.messages,
+      messagesWithPhi: picture.totals.messagesWithPhi,
+      findings: [...byCategory.values()].reduce((n, c) => n + c.findings, 0),
+      individuals: picture.totals.individuals,
+      dobOnlyIndividuals: picture.totals.dobOnlyIndividuals,
+      estimatedIndividuals: picture.totals.estimatedIndividuals,
+      mailboxesOverThreshold: picture.totals.mailboxesOverThreshold,
+    },
+    categories: REPORT_CATEGORY_ORDER.filter((c) => byCategory.has(c)).map((c) => ({ category: c, label: CATEGORY_LABELS[c], ...(byCategory.get(c) as { findings: number; messages: number }) })),
+    actions,
+    mailboxes,
+    completeness: {
+      complete: failed === 0 && (!strict || skipped === 0) && interrupted.length === 0 && minConfidence.length <= 1,
+      errors: failed,
+      skipped,
+      strict,
+      byCode: codes,
+      firstErrors: firstErrors.map(toErrorRecord),
+      interruptedRuns: interrupted.map((r) => ({ id: r.id, startedAt: r.startedAt, status: r.status })),
+      minConfidence,
+    },
+    runs,
+    trend: trend(db, runs),
+  };
+}
+
+/** The findings of one message's scan (masked values and fingerprints only), by the keys remediationEntries gives. */
+export function messageFindings(db: StateDb): (message: number, run: number) => FindingDetail[] {
+  const q = db.prepare('SELECT location, rule, category, confidence, masked, fingerprint FROM findings WHERE message = ? AND run_id = ? ORDER BY id');
+  return (message, run) => q.all(message, run) as FindingDetail[];
 }

@@ -1,83 +1,65 @@
 /**
- * `phi-scan report`: the state store's picture written as jsonl (CONTRACT.md record types),
- * json (totals, breach sizing, mailboxes ranked by exposure, runs, remediation list) or csv
- * (the remediation list, one row per message holding PHI).
+ * `phi-scan report` and the rendered formats of `scan`: every format (table, json, csv, html)
+ * is rendered from one report model (sinks/model.ts) built from the state store, for a run's
+ * messages or the store's current picture; jsonl is the contract's record stream.
  */
 import path from 'node:path';
-import { csvField } from '../sinks/csv.js';
+import { csvHeader, csvLine } from '../sinks/csv.js';
+import { renderHtml } from '../sinks/html.js';
+import { writeJson, type JsonMessage } from '../sinks/json.js';
+import type { FindingDetail, RemediationRow, ReportScope, ScanFacts } from '../sinks/model.js';
 import type { TextOutput } from '../sinks/output.js';
-import { HHS_THRESHOLD, listRuns, pictureRecords, remediationRows, summarize, unfinishedRun, type RemediationRow } from './picture.js';
+import { renderTable, type TableOptions } from '../sinks/table.js';
+import { errorRecords, messageFindings, pictureRecords, remediationEntries, remediationRows, reportModel } from './picture.js';
 import type { StateDb } from './store.js';
 
-export const REPORT_FORMATS = ['jsonl', 'json', 'csv', 'html'] as const;
+export const REPORT_FORMATS = ['jsonl', 'json', 'csv', 'html', 'table'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-export const REMEDIATION_COLUMNS = [
-  'source',
-  'mailbox',
-  'folder',
-  'date',
-  'messageId',
-  'maskedSubject',
-  'categories',
-  'findings',
-  'individuals',
-  'action',
-  'locator',
-] as const;
+/** The remediation list's columns (the csv format's). */
+export { CSV_COLUMNS as REMEDIATION_COLUMNS } from '../sinks/csv.js';
+export const remediationCsvLine = csvLine;
 
-export function remediationCsvLine(r: RemediationRow): string {
-  const cells: (string | number | null)[] = [
-    r.source,
-    r.mailbox,
-    r.folder,
-    r.date,
-    r.messageId,
-    r.maskedSubject,
-    r.categories.join(';'),
-    r.findings,
-    r.individuals,
-    r.action,
-    r.locator,
-  ];
-  return `${cells.map(csvField).join(',')}\r\n`;
+/** Extra detail a scan can add to the json format: each finding's score, part and why, as the engine gave them. */
+export type ExplainFinding = (m: RemediationRow, f: FindingDetail) => Partial<FindingDetail> | undefined;
+
+export interface ReportOptions {
+  readonly table?: TableOptions;
+  readonly explain?: ExplainFinding;
+  /** What the scan rendering the report knows beyond the store: --strict, mailboxes it stopped in. */
+  readonly scan?: ScanFacts;
 }
 
-export async function writeReport(db: StateDb, format: ReportFormat, out: TextOutput, asOf?: number): Promise<void> {
+export async function writeReport(db: StateDb, format: ReportFormat, out: TextOutput, scope?: number | ReportScope, options: ReportOptions = {}): Promise<void> {
   switch (format) {
     case 'jsonl':
-      for (const r of pictureRecords(db, asOf)) await out.write(`${JSON.stringify(r)}\n`);
+      for (const r of pictureRecords(db, scope)) await out.write(`${JSON.stringify(r)}\n`);
       return;
     case 'csv':
-      await out.write(`${REMEDIATION_COLUMNS.join(',')}\r\n`);
-      for (const r of remediationRows(db, asOf)) await out.write(remediationCsvLine(r));
+      await out.write(csvHeader());
+      for (const r of remediationRows(db, scope)) await out.write(csvLine(r));
       return;
-    case 'json': {
-      const picture = summarize(db, asOf);
-      const head = {
-        generatedAt: new Date().toISOString(),
-        run: picture.asOf ?? null,
-        threshold: HHS_THRESHOLD,
-        // The as-of run when it was interrupted or never finished (else null): the picture is partial.
-        interrupted: unfinishedRun(db, asOf) ?? null,
-        totals: picture.totals,
-        mailboxes: picture.mailboxes,
-        runs: listRuns(db).filter((r) => picture.asOf === undefined || r.id <= picture.asOf),
-      };
-      // The remediation list is streamed row by row: memory stays bounded however many there are.
-      const text = JSON.stringify(head, null, 2);
-      await out.write(`${text.slice(0, -2)},\n  "remediation": [`);
-      let first = true;
-      for (const r of remediationRows(db, asOf)) {
-        await out.write(`${first ? '' : ','}\n    ${JSON.stringify(r)}`);
-        first = false;
-      }
-      await out.write(`${first ? '' : '\n  '}]\n}\n`);
+    case 'table':
+      await out.write(renderTable(reportModel(db, scope, options.scan), options.table ?? { width: 100, color: false }));
+      return;
+    case 'html': {
+      const model = reportModel(db, scope, options.scan);
+      await out.write(renderHtml(model, remediationRows(db, model.scope)));
       return;
     }
-    case 'html': {
-      const { renderHtmlReport } = await import('./html-report.js');
-      await out.write(renderHtmlReport(db, asOf));
+    case 'json': {
+      const model = reportModel(db, scope, options.scan);
+      const errors = errorRecords(db, model.scope);
+      const entries = remediationEntries(db, model.scope);
+      const findings = messageFindings(db);
+      const explain = options.explain;
+      const messages = (function* (): Generator<JsonMessage> {
+        for (const { row: r, message, run } of entries) {
+          const details = findings(message, run);
+          yield { ...r, findingDetails: explain ? details.map((f) => ({ ...f, ...explain(r, f) })) : details };
+        }
+      })();
+      await writeJson(model, messages, errors, out);
       return;
     }
   }
@@ -120,7 +102,7 @@ export async function writeRemediationPerOwner(
       const name = ownerFileName(r.mailbox, taken);
       const csv = await open(path.join(dir, `${name}.csv`));
       const json = await open(path.join(dir, `${name}.json`));
-      await csv.write(`${REMEDIATION_COLUMNS.join(',')}\r\n`);
+      await csv.write(csvHeader());
       await json.write('[');
       current = { key, csv, json, rows: 0 };
       written.push({ mailbox: r.mailbox, source: r.source, file: name, rows: 0 });

@@ -57,7 +57,8 @@ export function openStateDb(file: string, options: { create: boolean; readonly?:
     throw new ScanError('config', `${file}: no state database yet (phi-scan scan creates it; --state / PHI_SCAN_STATE name where)`);
   }
   try {
-    if (options.create) {
+    // ':memory:' (a library sink rendering a format) is no file: nothing to create or tighten.
+    if (options.create && file !== ':memory:') {
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       privateDbFiles(file);
     }

@@ -19,6 +19,38 @@ describe('progress line', () => {
     expect(written.at(-1)).toBe('\r\x1b[K');
   });
 
+  it('adds the percentage and the time left when the total size is known; never 100% before the end', () => {
+    const { stream, written } = fakeTty();
+    let total: number | undefined;
+    const p = progressReporter(stream, () => total);
+    p.update({ messages: 10, bytes: 1_000_000, mailbox: 'a', elapsedMs: 1000 });
+    expect(written.at(-1)).not.toMatch(/%/);
+    total = 4_000_000;
+    const later = Date.now;
+    Date.now = () => later() + 1000;
+    try {
+      p.update({ messages: 20, bytes: 1_000_000, mailbox: 'a', elapsedMs: 10_000 });
+      expect(written.at(-1)).toBe('\r25% scanning a: 20 messages, 1.0 MB, 2 msg/s, 30s left\x1b[K');
+      Date.now = () => later() + 2000;
+      p.update({ messages: 1, bytes: 9_000_000, mailbox: 'a', elapsedMs: 100_000 });
+      expect(written.at(-1)).toMatch(/^\r99% scanning a: 1 message, 9\.0 MB, .* 1s left/);
+    } finally {
+      Date.now = later;
+    }
+  });
+
+  it('estimates the total only for file sources scanned in full', async () => {
+    const { estimateTotalBytes } = await import('../../src/cli/progress.js');
+    const path = await import('node:path');
+    const { statSync } = await import('node:fs');
+    const { ROOT } = await import('../helpers/cli.js');
+    const mbox = path.join(ROOT, 'fixtures', 'demo', 'mbox');
+    const size = (await import('node:fs')).readdirSync(mbox).reduce((n, f) => n + statSync(path.join(mbox, f)).size, 0);
+    expect(await estimateTotalBytes([`mbox:${mbox}`], false)).toBe(size);
+    expect(await estimateTotalBytes([`mbox:${mbox}`], true)).toBeUndefined();
+    expect(await estimateTotalBytes([`mbox:${mbox}`, 'imaps://u@h'], false)).toBeUndefined();
+  });
+
   it('prints nothing at the end when it never showed anything', () => {
     const { stream, written } = fakeTty();
     progressReporter(stream).done();
@@ -43,5 +75,20 @@ describe('progress on a real terminal', () => {
     expect(tty).toContain(' messages, ');
     const piped = await runCli(['scan', source, '--out', out, '--format', 'jsonl']);
     expect(piped.stderr).toBe('');
+  });
+
+  it('is cleared before the table is written to the same terminal', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { CLI, ROOT, tempDir } = await import('../helpers/cli.js');
+    if (!existsSync('/usr/bin/script')) return;
+    const source = `mbox:${path.join(ROOT, 'fixtures', 'demo', 'mbox')}`;
+    const cmd = `PHI_SCAN_KEY=progress-test-key-123456 PHI_SCAN_STATE=${tempDir()} COLUMNS=100 ${process.execPath} ${CLI} scan ${source} --format table --no-color`;
+    const tty = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' }).stdout;
+    expect(tty).toContain('msg/s');
+    // The table starts on a cleared line, never glued to the progress line.
+    expect(tty).not.toMatch(/msg\/s[^\r\n]*(?:Run #|Mailbox)/);
+    expect(tty).toMatch(/\r\x1b\[KRun #1 /);
   });
 });

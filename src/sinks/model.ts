@@ -1,0 +1,268 @@
+/**
+ * The one report model every format (table, json, csv, html) is rendered from, so the same
+ * question gets the same answer whichever format asks it. It is built from the state store
+ * (state/picture.ts `reportModel`) for one of two scopes, always named in the output:
+ * - `run`: the messages one run scanned (what `scan --format …` shows);
+ * - `picture`: the store's current picture, each message's latest scan (what `report` and
+ *   `scan --config` outputs show).
+ * Counts only and masked values: nothing here holds an identifier.
+ */
+import type { Category, Confidence } from '../model/finding.js';
+import { SKIPPED_DESCRIPTION, type Severity } from '../model/problem.js';
+import type { ErrorRecord } from './types.js';
+
+export type ReportScope = { readonly kind: 'run'; readonly run: number } | { readonly kind: 'picture'; readonly asOf?: number };
+
+/** HHS breach notification: 500 or more individuals (45 CFR 164.408(b)). */
+export const HHS_THRESHOLD = 500;
+
+/** Categories in the order that matters to a reader: identifiers first, then dates, then health terms. */
+export const REPORT_CATEGORY_ORDER: readonly Category[] = [
+  'ssn',
+  'medicare-id',
+  'insurance',
+  'medical-record-number',
+  'date-of-birth',
+  'date-of-death',
+  'health-condition',
+];
+
+export const CATEGORY_LABELS: Record<Category, string> = {
+  ssn: 'Social Security number',
+  'medicare-id': 'Medicare ID',
+  insurance: 'Insurance member ID',
+  'medical-record-number': 'Medical record number',
+  'date-of-birth': 'Date of birth',
+  'date-of-death': 'Date of death',
+  'health-condition': 'Health condition',
+};
+
+/** Short column headings for narrow tables. */
+export const CATEGORY_SHORT: Record<Category, string> = {
+  ssn: 'SSN',
+  'medicare-id': 'Medicare',
+  insurance: 'Insurance',
+  'medical-record-number': 'MRN',
+  'date-of-birth': 'DOB',
+  'date-of-death': 'DOD',
+  'health-condition': 'Health',
+};
+
+export type Action = 'secure-portal-and-delete' | 'delete' | 'review';
+export const ACTIONS: readonly Action[] = ['secure-portal-and-delete', 'delete', 'review'];
+export const ACTION_LABELS: Record<Action, string> = {
+  'secure-portal-and-delete': 'Move to the secure portal, then delete from mail',
+  delete: 'Delete from mail',
+  review: 'Review (dates or health terms only)',
+};
+
+export const ACTION_SHORT: Record<Action, string> = {
+  'secure-portal-and-delete': 'Portal, then delete',
+  delete: 'Delete',
+  review: 'Review',
+};
+
+/** Categories in REPORT_CATEGORY_ORDER. */
+export function ordered(categories: readonly Category[]): Category[] {
+  return REPORT_CATEGORY_ORDER.filter((c) => categories.includes(c));
+}
+
+/**
+ * The run a picture is as of (or a run's own view) when it did not end normally: `interrupted`
+ * (SIGINT/SIGTERM, or its output was closed: `stoppedBy`) or `unfinished` (still running, or
+ * killed). Also the last record of `report --format jsonl` for such a picture.
+ */
+export interface UnfinishedRun {
+  readonly type: 'run';
+  readonly run: number;
+  readonly status: 'interrupted' | 'unfinished';
+  readonly stoppedBy?: 'signal' | 'output-closed';
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+}
+
+/**
+ * What only the scan that renders a report knows (not in the state store): `--strict`, and the
+ * mailboxes it stopped in before their end (marked `*` in the table). A report from the store
+ * alone (`phi-scan report`) has neither.
+ */
+export interface ScanFacts {
+  readonly strict?: boolean;
+  /** Mailboxes the run stopped in before their end, as `source\0mailbox`. */
+  readonly partlyRead?: ReadonlySet<string>;
+}
+
+export interface MailboxSummary {
+  readonly source: string;
+  readonly mailbox: string;
+  readonly messages: number;
+  readonly messagesWithPhi: number;
+  /** Findings per category (only categories that occur). */
+  readonly byCategory: Partial<Record<Category, number>>;
+  /** Items that failed (severity `failed`, model/problem.ts): the `errors` of the mailbox record. */
+  readonly errors: number;
+  /** Items not read by design (severity `skipped`). */
+  readonly skipped: number;
+  /** Present (true) when the run stopped before this mailbox was read to its end. */
+  readonly interrupted?: true;
+  /** Distinct direct identifiers (SSN, Medicare ID, member ID). */
+  readonly individuals: number;
+  /** Distinct dates of birth in messages without a direct identifier (an estimate). */
+  readonly dobOnlyIndividuals: number;
+  readonly estimatedIndividuals: number;
+  /** At or over the HHS 500-individual threshold. */
+  readonly overThreshold: boolean;
+  /** Messages holding PHI per recommended action. */
+  readonly actions: Record<Action, number>;
+}
+
+export interface RunSummary {
+  readonly id: number;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly status: string;
+  readonly sources: string[];
+  readonly sinceLast: boolean;
+  readonly minConfidence: string;
+  readonly messages: number | null;
+  readonly messagesWithPhi: number | null;
+  readonly errors: number | null;
+}
+
+export interface Completeness {
+  /**
+   * True when no item failed, no run in scope was interrupted and one threshold was used; items
+   * not read by design (`skipped`) leave it complete unless `strict` (CONTRACT.md exit status).
+   */
+  readonly complete: boolean;
+  /** Items that failed (severity `failed`), as `errors` counts in every record. */
+  readonly errors: number;
+  /** Items not read by design (severity `skipped`). */
+  readonly skipped: number;
+  /** `--strict` (known to the scan that renders; false for a report from the store). */
+  readonly strict: boolean;
+  /** Error records per code, most first, each with its severity (model/problem.ts severityOf). */
+  readonly byCode: readonly { readonly code: string; readonly severity: Severity; readonly count: number }[];
+  /** The first error records, failed before skipped (context and reason, never content). */
+  readonly firstErrors: readonly ErrorRecord[];
+  /** Runs that never finished (killed, aborted) whose messages are in scope, or after the last finished run. */
+  readonly interruptedRuns: readonly { readonly id: number; readonly startedAt: string; readonly status: string }[];
+  /** The confidence threshold(s) of the runs the figures come from (more than one: mixed). */
+  readonly minConfidence: readonly string[];
+}
+
+export interface TrendPoint {
+  readonly run: number;
+  /** When the run started (ISO). */
+  readonly date: string;
+  readonly messages: number;
+  readonly messagesWithPhi: number;
+}
+
+export interface ReportModel {
+  readonly scope: ReportScope;
+  /** The scope's run when it was interrupted or never finished: the figures hold only what it read. */
+  readonly interrupted: UnfinishedRun | undefined;
+  /** The run the figures are as of (picture) or of (run); undefined: an empty store. */
+  readonly run: number | undefined;
+  /** "Run #7 (2026-12-06 02:30 UTC): the messages it scanned" / "State picture as of run #7 …". */
+  readonly title: string;
+  readonly generatedAt: string;
+  readonly totals: {
+    readonly mailboxes: number;
+    readonly mailboxesWithPhi: number;
+    readonly messages: number;
+    readonly messagesWithPhi: number;
+    readonly findings: number;
+    readonly individuals: number;
+    readonly dobOnlyIndividuals: number;
+    readonly estimatedIndividuals: number;
+    readonly mailboxesOverThreshold: number;
+  };
+  /** Findings and messages per category, in REPORT_CATEGORY_ORDER, only those that occur. */
+  readonly categories: readonly { readonly category: Category; readonly label: string; readonly findings: number; readonly messages: number }[];
+  /** Messages holding PHI per recommended action, and how many mailboxes (owners) have some. */
+  readonly actions: readonly { readonly action: Action; readonly label: string; readonly messages: number; readonly owners: number }[];
+  /** Ranked by exposure: most individuals, then most messages with PHI. */
+  readonly mailboxes: readonly MailboxSummary[];
+  readonly completeness: Completeness;
+  readonly runs: readonly RunSummary[];
+  /** Messages known and holding PHI after each of the last runs (state picture). */
+  readonly trend: readonly TrendPoint[];
+}
+
+/** One message holding PHI: what its owner acts on. */
+export interface RemediationRow {
+  readonly source: string;
+  readonly mailbox: string;
+  readonly folder: string;
+  readonly date: string | null;
+  readonly messageId: string;
+  readonly maskedSubject: string | null;
+  readonly categories: Category[];
+  readonly findings: number;
+  readonly individuals: number;
+  readonly action: Action;
+  readonly locator: string;
+}
+
+/** A finding of a message in the json report; score, part and why only when the scan that made it is this process. */
+export interface FindingDetail {
+  readonly location: string;
+  readonly rule: string;
+  readonly category: Category;
+  readonly confidence: Confidence;
+  readonly masked: string;
+  readonly fingerprint: string;
+  readonly part?: string;
+  readonly score?: number;
+  readonly why?: unknown;
+}
+
+/** "1 message", "2 messages"; irregular plurals given. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** `2019-03-02T10:11:12.000Z` → `2019-03-02 10:11 UTC`; anything else as it is. */
+export function readableDate(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  return m ? `${m[1]} ${m[2]} UTC` : iso;
+}
+
+export function percent(part: number, whole: number): string {
+  if (whole === 0) return '-';
+  const p = (100 * part) / whole;
+  return p > 0 && p < 1 ? '<1%' : `${Math.round(p)}%`;
+}
+
+/** The one-sentence state of completeness every format prints. */
+export function completenessSentence(c: Completeness): string {
+  if (c.complete) return `Complete: every message in scope was read, at ${c.minConfidence.join('/')} confidence or above.`;
+  const parts: string[] = [];
+  if (c.errors > 0) parts.push(`${plural(c.errors, 'item')} failed to read`);
+  if (c.strict && c.skipped > 0) parts.push(`${plural(c.skipped, 'item')} not read by design, with --strict`);
+  if (c.interruptedRuns.length > 0) parts.push(`${plural(c.interruptedRuns.length, 'run')} interrupted (#${c.interruptedRuns.map((r) => r.id).join(', #')})`);
+  const mixed = c.minConfidence.length > 1 ? `; runs used different thresholds (${c.minConfidence.join(', ')})` : '';
+  return `Incomplete: ${parts.join('; ')}${mixed}.`;
+}
+
+/** The line on items not read by design every format prints when there are some. */
+export function skippedSentence(c: Completeness): string {
+  return (
+    `${plural(c.skipped, 'item')} ${SKIPPED_DESCRIPTION}` +
+    (c.strict ? ': with --strict, the scan is incomplete.' : '; not an error (--strict makes them one).')
+  );
+}
+
+/** The banner of an interrupted or unfinished run, the same words in every format. */
+export function interruptedSentence(u: UnfinishedRun, scope: ReportScope): string {
+  if (u.status === 'unfinished') {
+    return `UNFINISHED: run #${u.run} has not finished (still running, or killed): these figures hold only what it read. Run phi-scan scan --since-last to finish it.`;
+  }
+  const why = u.stoppedBy === 'output-closed' ? 'its output was closed' : 'SIGINT/SIGTERM';
+  return scope.kind === 'run'
+    ? `INTERRUPTED: the scan was stopped (${why}) before it ended; these counts cover only what was read (mailboxes marked * were partly read). Run it again with --since-last to finish.`
+    : `INTERRUPTED: run #${u.run} was stopped (${why}) before it ended: this picture holds only what it read. Run phi-scan scan --since-last to finish it.`;
+}
