@@ -167,7 +167,7 @@ export function renderHtml(model: ReportModel, rows: Iterable<RemediationRow>): 
 
   // An interrupted or unfinished run first: every figure below is partial.
   const stopped = model.interrupted
-    ? `<section class="banner warn" id="interrupted" data-status="${model.interrupted.status}"${model.interrupted.stoppedBy ? ` data-stopped-by="${model.interrupted.stoppedBy}"` : ''}><p><strong>${esc(interruptedSentence(model.interrupted, model.scope))}</strong></p></section>`
+    ? `<section class="banner warn" id="interrupted" data-status="${model.interrupted.status}"${model.interrupted.stoppedBy ? ` data-stopped-by="${model.interrupted.stoppedBy}"` : ''}><p><strong>${esc(interruptedSentence(model.interrupted))}</strong></p></section>`
     : '';
   const banner = `${stopped}<section class="banner ${c.complete ? 'ok' : 'warn'}" id="completeness" data-complete="${c.complete}">
 <p><strong>${esc(completenessSentence(c))}</strong></p>

@@ -256,13 +256,17 @@ export function skippedSentence(c: Completeness): string {
   );
 }
 
-/** The banner of an interrupted or unfinished run, the same words in every format. */
-export function interruptedSentence(u: UnfinishedRun, scope: ReportScope): string {
+/**
+ * The banner of an interrupted or unfinished run, the same words in every format and scope (the
+ * scan's own outputs and `report`); `marked`: the output marks partly read mailboxes with *.
+ */
+export function interruptedSentence(u: UnfinishedRun, marked = false): string {
   if (u.status === 'unfinished') {
     return `UNFINISHED: run #${u.run} has not finished (still running, or killed): these figures hold only what it read. Run phi-scan scan --since-last to finish it.`;
   }
   const why = u.stoppedBy === 'output-closed' ? 'its output was closed' : 'SIGINT/SIGTERM';
-  return scope.kind === 'run'
-    ? `INTERRUPTED: the scan was stopped (${why}) before it ended; these counts cover only what was read (mailboxes marked * were partly read). Run it again with --since-last to finish.`
-    : `INTERRUPTED: run #${u.run} was stopped (${why}) before it ended: this picture holds only what it read. Run phi-scan scan --since-last to finish it.`;
+  return (
+    `INTERRUPTED: the scan was stopped (${why}) before it ended (run #${u.run}); these figures hold only what it read` +
+    `${marked ? ' (mailboxes marked * were partly read)' : ''}. Run it again with --since-last to finish.`
+  );
 }

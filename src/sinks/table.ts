@@ -164,7 +164,7 @@ export function renderTable(model: ReportModel, options: TableOptions): string {
   };
   // First, when the run did not end: every figure below is partial.
   if (model.interrupted) {
-    say(interruptedSentence(model.interrupted, model.scope), 'yellow');
+    say(interruptedSentence(model.interrupted, rows.some((m) => m.interrupted)), 'yellow');
     out.push('');
   }
   out.push(paint(line(cols.map((c) => c.head)).padEnd(0), 'bold'));

@@ -76,6 +76,9 @@ describe('a scan interrupted by SIGINT', () => {
     expect(records.some((r) => r.type === 'mailbox' && r.interrupted === true)).toBe(true);
 
     expect(readFileSync(table, 'utf8')).toMatch(/^INTERRUPTED: the scan was stopped \(SIGINT\/SIGTERM\)/m);
+    // The mailboxes the scan stopped in are marked * in its table (the same ones as the JSONL marks).
+    const marked = records.filter((r) => r.type === 'mailbox' && r.interrupted === true).map((r) => (r as { mailbox: string }).mailbox);
+    for (const m of marked) expect(readFileSync(table, 'utf8')).toMatch(new RegExp(`^${m} \\*\\s`, 'm'));
     expect(readFileSync(html, 'utf8')).toContain('id="interrupted"');
 
     // The state store tells the same story, with the same count.
@@ -203,7 +206,7 @@ describe('output into a closed pipe', () => {
     const lines: string[] = [];
     for (let i = 0; i < 20000; i++) lines.push(`Patient SSN: ${212 + (i % 400)}-${String(10 + (i % 80)).padStart(2, '0')}-${String(1000 + (i % 9000)).padStart(4, '0')}`);
     const r = await runIntoClosedPipe(['rules', 'test', '-'], tempDir(), `${lines.join('\n')}\n`);
-    expect(r.first).toMatch(/^ssn\t/);
+    expect(r.first).toMatch(/^\d+:\d+\tssn\t/); // LINE:COLUMN first (h/repo)
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
   });
