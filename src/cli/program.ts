@@ -1,7 +1,8 @@
 /**
  * The command line: parses flags, calls the library, maps the result to an exit code.
- * Exit status (CONTRACT.md): 0 nothing found · 1 PHI found · 2 bad usage or configuration ·
- * 3 scan incomplete.
+ * Exit status (CONTRACT.md): 0 nothing found · 1 PHI found · 2 bad usage or configuration (the
+ * state database in use by another scan included) · 3 scan incomplete (an item failed; with
+ * --strict, also one not read by design) or interrupted (SIGINT/SIGTERM, closed output).
  */
 import path from 'node:path';
 import { mkdir, readFile } from 'node:fs/promises';

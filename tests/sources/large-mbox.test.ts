@@ -23,9 +23,10 @@ describe('mbox over 4 GB', () => {
       ['finding', '<second@x>', null],
       ['message', '<second@x>', null],
       ['mailbox', null, null],
+      ['run', null, null],
     ]);
     expect(records[0]?.error).toContain('4399999968 bytes');
     const again = await runCli(['scan', `mbox:${file}`, '--since-last'], { env: { PHI_SCAN_STATE: state } });
-    expect(jsonLines(again.stdout)).toEqual([expect.objectContaining({ type: 'mailbox', messages: 0 })]);
+    expect(jsonLines(again.stdout)).toEqual([expect.objectContaining({ type: 'mailbox', messages: 0 }), expect.objectContaining({ type: 'run', messages: 0 })]);
   });
 });
