@@ -96,7 +96,7 @@ describe.runIf(canMeasureRss())('fuzz mail through the CLI', () => {
     writeFileSync(file, mbox);
     const r = await runCliMeasured(['scan', `mbox:${file}`, '--format', 'jsonl', '--threads', '1']);
     expect(r.peakRssMb, `peak RSS ${r.peakRssMb} MB`).toBeLessThan(1024);
-    expect(r.seconds).toBeLessThan(45);
+    expect(r.seconds).toBeLessThan(90); // about 25 s on the 2-core machine; generous for load
     expect([1, 3]).toContain(r.code);
     const records = jsonLines(r.stdout);
     expect(records.find((x) => x.type === 'mailbox')).toMatchObject({ messages: MESSAGES });
@@ -107,5 +107,5 @@ describe.runIf(canMeasureRss())('fuzz mail through the CLI', () => {
     // no whole-message fence was needed: limits inside the extractors held
     expect(records.filter((x) => x.type === 'error' && (x.code === 'timeout' || x.code === 'scan-failed'))).toEqual([]);
     expect(r.stdout).not.toContain(FUZZ_BODY_SSN);
-  }, 120_000);
+  }, 150_000);
 });
