@@ -415,34 +415,34 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   }
 }
 
+/** Characters before a region a pattern's lookbehind may look at, and past it a value may reach. */
+const REGION_BEHIND = 16;
+const REGION_AHEAD = 256;
+
 /** Calls `found` with each match's value (its `value` group when the pattern names one) and where it starts. */
 function forEachMatch(regex: RegExp, text: string, regions: readonly [number, number][] | undefined, found: (start: number, value: string) => void): void {
-  const report = (m: RegExpExecArray): void => {
+  const report = (m: RegExpExecArray, base: number): void => {
     const span = m.indices?.groups?.value;
-    if (span) found(span[0], m.groups?.value ?? '');
-    else found(m.index, m[0]);
+    if (span) found(base + span[0], m.groups?.value ?? '');
+    else found(base + m.index, m[0]);
   };
   if (!regions) {
     regex.lastIndex = 0;
-    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) report(m);
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) report(m, 0);
     return;
   }
-  // One forward scan: a match found past a region's end is kept for the regions after it, so
-  // a text with many keywords and few values is not searched again from every region.
-  let next: RegExpExecArray | null | undefined;
+  // Each region is searched in a slice of the text around it: a pattern that finds nothing
+  // after a label (a plan name, a person's name) must not read the rest of the text from every
+  // label. Regions are merged and in order, so the slices do not overlap by more than their margins.
   let from = 0;
   for (const [start, end] of regions) {
-    if (next === undefined || (next !== null && next.index < start)) {
-      regex.lastIndex = Math.max(start, from);
-      next = regex.exec(text);
+    const base = Math.max(0, start - REGION_BEHIND);
+    const slice = text.slice(base, Math.min(text.length, end + REGION_AHEAD));
+    regex.lastIndex = Math.max(start, from) - base;
+    for (let m = regex.exec(slice); m !== null && base + m.index <= end; m = regex.exec(slice)) {
+      report(m, base);
+      from = base + m.index + m[0].length;
     }
-    while (next !== null && next.index <= end) {
-      report(next);
-      from = next.index + next[0].length;
-      regex.lastIndex = from;
-      next = regex.exec(text);
-    }
-    if (next === null) return;
   }
 }
 
@@ -603,7 +603,9 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     const minScore = LEVELS.find((l) => l.level === min)?.min ?? LOW;
     const pre = prescanner.scan(segment.text);
     // Only negative labels and no shape: no pattern can run and no term can match (most items).
-    if (!pre.maybePositive && !pre.anyShape && !unshaped.some((p) => mayMatch(p, undefined, pre))) return [];
+    // (scanAll, for `rules test` and rule examples, also reads items that only context rules answer.)
+    const worthReading = pre.maybePositive || (includeContext && pre.keywords.positives.length > 0);
+    if (!worthReading && !pre.anyShape && !unshaped.some((p) => mayMatch(p, undefined, pre))) return [];
     const facts = new SegmentFacts(pre.text, pre.keywords, index, pre.maybeDisclaimer);
     const candidates = candidatesOf(facts, pre);
     if (candidates.length === 0) return []; // most items of a mailbox

@@ -24,6 +24,8 @@ export interface Rule {
   readonly detector: Detector;
   readonly role: 'identifier' | 'health' | 'context';
   readonly signals: ReadonlySet<Signal>;
+  /** Its keywords alone make an item worth reading (see the schema). */
+  readonly gate: boolean;
   readonly patterns: readonly CompiledPattern[];
   /** Keywords are canonical: lower case, one space between words (see `canonicalWord`). */
   readonly context?: {
@@ -190,6 +192,7 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
       detector,
       role: rule.role,
       signals: new Set(rule.signals),
+      gate: rule.gate,
       patterns,
       ...(rule.context
         ? {

@@ -93,6 +93,12 @@ export const RuleFileSchema = z.strictObject({
    * reported when corroborated. `context`: never reported, only corroborates (NPI, DEA, payers).
    */
   role: z.enum(['identifier', 'health', 'context']).default('identifier'),
+  /**
+   * Whether this rule's keywords alone make an item worth reading. `false` for rules that only
+   * ever back up others (names after `Name:`, `Mr.`, `Re:`; plan names): their words are in most
+   * mail, and an item that holds nothing else is skipped at once, as before they existed.
+   */
+  gate: z.boolean().default(true),
   /** What this rule's hits tell the other rules of the same item. */
   signals: z.array(z.enum(SIGNALS)).default([]),
   patterns: z.array(PatternSchema).default([]),
