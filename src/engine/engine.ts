@@ -715,14 +715,17 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       const facts = new SegmentFacts(text, pre.keywords, index, pre.maybeDisclaimer);
       const spans: { start: number; end: number; masked: string }[] = [];
       rules.forEach((rule, ruleIndex) => {
-        if (rule.role !== 'identifier') return; // conditions and provider IDs are not what a subject must hide
+        // Conditions and provider IDs are not what a subject must hide; identifiers and people's names are.
+        if (rule.role !== 'identifier' && !rule.signals.has('person')) return;
         const words = facts.words(ruleIndex);
         const hasKeyword = words.strong.length > 0 || words.weak.length > 0;
         for (const { pattern, bit, source } of (plans[ruleIndex] as (typeof plans)[number]).patterns) {
           // A date or an ID shape without its label is not an identifier: "invoice 2024-05-01" stays.
           if (source.requirement !== 'none' && !hasKeyword) continue;
           if (!mayMatch(pattern, bit, pre)) continue;
-          forEachMatch(pattern.regex, text, undefined, (start, match) => {
+          // A name is any capitalized word: only where its label puts it (`Re: Last, First`, `Mrs. Last`).
+          const regions = rule.signals.has('person') ? regionsFor(rule, ruleIndex, facts, index, 'label') : undefined;
+          forEachMatch(pattern.regex, text, regions, (start, match) => {
             const normalized = rule.detector.normalize(match, env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.
             if (rule.detector.check(normalized, env).kind === 'invalid' && !/^\d{3}\D?\d{2}\D?\d{4}$/.test(match)) return;
