@@ -7,6 +7,7 @@ import { hcpcsDetector } from './hcpcs.js';
 import { icd10Detector } from './icd10.js';
 import { memberIdDetector } from './member-id.js';
 import { mrnDetector } from './mrn.js';
+import { personNameDetector } from './person-name.js';
 import { rxBinDetector, rxPcnDetector } from './rx-card.js';
 import { termDetector } from './term.js';
 import { mbiDetector } from './mbi.js';
@@ -31,6 +32,7 @@ const DETECTORS: readonly Detector[] = [
   termDetector,
   npiDetector,
   deaDetector,
+  personNameDetector,
 ];
 
 export const detectorsById: ReadonlyMap<string, Detector> = new Map(DETECTORS.map((d) => [d.id, d]));

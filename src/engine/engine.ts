@@ -41,6 +41,8 @@ export function levelOf(score: number): Confidence | undefined {
 }
 
 const MEDIUM = 0.6;
+/** How close a person's name must be to tie a value to them (about three lines of mail). */
+const PERSON_REACH = 250;
 const LOW = 0.3;
 
 export interface EngineHit {
@@ -96,6 +98,12 @@ const LABEL_ON_LINE_ABOVE = /^[ \t]*[:#.-]?[ \t]*\r?\n[ \t>]*$/;
 
 /** Per-segment facts computed at most once, and only when a candidate needs them. */
 class SegmentFacts {
+  /**
+   * Per rule, the starts of keywords that label a placeholder or invalid value ("Test record:
+   * SSN 999-99-9999"): that keyword belongs to the placeholder and is no nearby keyword for a
+   * control number on the next line.
+   */
+  readonly spent: (Set<number> | undefined)[] = [];
   private tablesCache: TableBlock[] | undefined;
   private disclaimersCache: { start: number; end: number }[] | undefined;
   private byRule: (RuleWords | undefined)[] | undefined;
@@ -283,12 +291,61 @@ function labelBefore(hits: readonly KeywordHit[], text: string, start: number, w
   return !gap.includes('\n') || LABEL_ON_LINE_ABOVE.test(gap) ? h : undefined;
 }
 
-function nearby(hits: readonly KeywordHit[], start: number, end: number, window: number): KeywordHit | undefined {
-  // The first hit that ends at or after start - window, if it starts before end + window.
-  const i = lastEndingBefore(hits, start - window - 1) + 1;
-  const h = hits[i];
-  return h && h.start <= end + window ? h : undefined;
+function nearby(hits: readonly KeywordHit[], start: number, end: number, window: number, spent: ReadonlySet<number> | undefined): KeywordHit | undefined {
+  // The first hit that ends at or after start - window, if it starts before end + window, and
+  // is not spent on a placeholder of its own.
+  for (let i = lastEndingBefore(hits, start - window - 1) + 1; i < hits.length; i++) {
+    const h = hits[i] as KeywordHit;
+    if (h.start > end + window) return undefined;
+    if (!spent?.has(h.start)) return h;
+  }
+  return undefined;
 }
+
+/** How far from a value a `sameLine` negative label is looked for (on its line). */
+const SAME_LINE_REACH = 120;
+
+/** A negative label of `sameLine` on the line of [start, end), at most SAME_LINE_REACH away. */
+function negativeOnLine(hits: readonly KeywordHit[], words: ReadonlySet<string>, text: string, start: number, end: number): KeywordHit | undefined {
+  if (words.size === 0) return undefined;
+  const from = Math.max(0, start - SAME_LINE_REACH);
+  const to = Math.min(text.length, end + SAME_LINE_REACH);
+  const before = text.lastIndexOf('\n', start - 1);
+  const lineStart = before < from ? from : before + 1;
+  let lineEnd = text.indexOf('\n', end);
+  if (lineEnd === -1 || lineEnd > to) lineEnd = to;
+  for (let i = lastEndingBefore(hits, lineStart) + 1; i < hits.length; i++) {
+    const h = hits[i] as KeywordHit;
+    if (h.start >= lineEnd) break;
+    if (words.has(h.word)) return h;
+  }
+  return undefined;
+}
+
+/**
+ * A term written in Title Case and followed by `&` or another capitalized word is part of a
+ * name, not a condition: "Northwind Home Oxygen & Mobility", "Cedar Sleep Apnea Center".
+ * Upper-case abbreviations (COPD, CPAP) and lower-case terms are never names.
+ */
+export function partOfAName(text: string, start: number, end: number): boolean {
+  const first = text.charCodeAt(start);
+  if (first < 65 || first > 90) return false;
+  let lower = false;
+  for (let i = start + 1; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 97 && c <= 122) lower = true;
+    else if (c === 32 && i + 1 < end && !(text.charCodeAt(i + 1) >= 65 && text.charCodeAt(i + 1) <= 90)) return false;
+  }
+  if (!lower) return false;
+  let i = end;
+  while (i < text.length && text.charCodeAt(i) === 32) i++;
+  if (i === end) return false;
+  const next = text.charCodeAt(i);
+  if (next === 38) return true; // &
+  if (next >= 65 && next <= 90) return i + 1 < text.length && text.charCodeAt(i + 1) >= 97 && text.charCodeAt(i + 1) <= 122;
+  return false;
+}
+
 
 /** A negative label shortly before the value on the same line. */
 function negativeBefore(hits: readonly KeywordHit[], text: string, start: number, window: number): KeywordHit | undefined {
@@ -318,8 +375,10 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   // window after its end, for values up to 64 characters long (nearby).
   const labelReach = ctx.labelWindow;
   const sources: { readonly count: number; start(i: number): number; end(i: number): number }[] = [
-    { count: words.strong.length, start: (i) => (words.strong[i] as KeywordHit).start, end: (i) => (words.strong[i] as KeywordHit).end + labelReach },
-    { count: words.weak.length, start: (i) => (words.weak[i] as KeywordHit).start, end: (i) => (words.weak[i] as KeywordHit).end + labelReach },
+    // A labelled value starts after its label: searching from the label's end keeps a value
+    // pattern from swallowing the label itself (`Pt Delphine Oakhurst` is not a name starting at `Pt`).
+    { count: words.strong.length, start: (i) => (words.strong[i] as KeywordHit).end, end: (i) => (words.strong[i] as KeywordHit).end + labelReach },
+    { count: words.weak.length, start: (i) => (words.weak[i] as KeywordHit).end, end: (i) => (words.weak[i] as KeywordHit).end + labelReach },
   ];
   if (requirement === 'context') {
     sources.push({
@@ -357,34 +416,34 @@ function regionsFor(rule: Rule, ruleIndex: number, facts: SegmentFacts, index: K
   }
 }
 
+/** Characters before a region a pattern's lookbehind may look at, and past it a value may reach. */
+const REGION_BEHIND = 16;
+const REGION_AHEAD = 256;
+
 /** Calls `found` with each match's value (its `value` group when the pattern names one) and where it starts. */
 function forEachMatch(regex: RegExp, text: string, regions: readonly [number, number][] | undefined, found: (start: number, value: string) => void): void {
-  const report = (m: RegExpExecArray): void => {
+  const report = (m: RegExpExecArray, base: number): void => {
     const span = m.indices?.groups?.value;
-    if (span) found(span[0], m.groups?.value ?? '');
-    else found(m.index, m[0]);
+    if (span) found(base + span[0], m.groups?.value ?? '');
+    else found(base + m.index, m[0]);
   };
   if (!regions) {
     regex.lastIndex = 0;
-    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) report(m);
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) report(m, 0);
     return;
   }
-  // One forward scan: a match found past a region's end is kept for the regions after it, so
-  // a text with many keywords and few values is not searched again from every region.
-  let next: RegExpExecArray | null | undefined;
+  // Each region is searched in a slice of the text around it: a pattern that finds nothing
+  // after a label (a plan name, a person's name) must not read the rest of the text from every
+  // label. Regions are merged and in order, so the slices do not overlap by more than their margins.
   let from = 0;
   for (const [start, end] of regions) {
-    if (next === undefined || (next !== null && next.index < start)) {
-      regex.lastIndex = Math.max(start, from);
-      next = regex.exec(text);
+    const base = Math.max(0, start - REGION_BEHIND);
+    const slice = text.slice(base, Math.min(text.length, end + REGION_AHEAD));
+    regex.lastIndex = Math.max(start, from) - base;
+    for (let m = regex.exec(slice); m !== null && base + m.index <= end; m = regex.exec(slice)) {
+      report(m, base);
+      from = base + m.index + m[0].length;
     }
-    while (next !== null && next.index <= end) {
-      report(next);
-      from = next.index + next[0].length;
-      regex.lastIndex = from;
-      next = regex.exec(text);
-    }
-    if (next === null) return;
   }
 }
 
@@ -444,9 +503,14 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     if (isInsideBlob(facts.text, start, end)) return;
     const normalized = rule.detector.normalize(match, env);
     const verdict = rule.detector.check(normalized, env);
-    if (verdict.kind === 'invalid') return;
-    const keys = rule.detector.allowKeys?.(normalized) ?? [normalized];
-    if (keys.some((k) => rule.allow.has(k))) return;
+    const keys = verdict.kind === 'invalid' ? [] : (rule.detector.allowKeys?.(normalized) ?? [normalized]);
+    if (verdict.kind === 'invalid' || keys.some((k) => rule.allow.has(k))) {
+      if (rule.context) {
+        const label = labelBefore(facts.words(ruleIndex).strong, facts.text, start, rule.context.labelWindow);
+        if (label) (facts.spent[ruleIndex] ??= new Set()).add(label.start);
+      }
+      return;
+    }
     const cand: Candidate = {
       rule,
       ruleIndex,
@@ -494,7 +558,10 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         forEachMatch(pattern.regex, text, regions, (start, match) => consider(out, facts, rule, ruleIndex, source, start, match));
       }
       if (plan.dictionary) {
-        for (const h of words.term) consider(out, facts, rule, ruleIndex, plan.dictionary, h.start, text.slice(h.start, h.end));
+        for (const h of words.term) {
+          if (rule.role === 'health' && partOfAName(text, h.start, h.end)) continue;
+          consider(out, facts, rule, ruleIndex, plan.dictionary, h.start, text.slice(h.start, h.end));
+        }
       }
     }
     return out;
@@ -516,13 +583,19 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         if (header) cand.label = { word: header, weak: false };
         else if (weakHeader) cand.label = { word: weakHeader, weak: true };
       }
-      if (!cand.label) cand.near = nearby(words.strong, start, end, rule.context.window)?.word;
+      if (!cand.label) cand.near = nearby(words.strong, start, end, rule.context.window, facts.spent[ruleIndex])?.word;
     }
-    if (rule.negative && (!cand.label || rule.negative.strong)) {
+    // A weak label (`born`, `group`) does not override a negative one (`baby ... born on`).
+    if (rule.negative && (!cand.label || cand.label.weak || rule.negative.strong)) {
       const neg =
         negativeBefore(facts.negatives(ruleIndex), text, start, rule.negative.window)?.word ??
         (facts.anyOnHeaderLine(facts.negatives(ruleIndex)) ? headerMatches(facts.headerCell(start), rule.negative.words, index) : undefined);
       if (neg) cand.negative = neg;
+    }
+    // Words that redefine the value wherever they sit on its line, even after a strong label.
+    if (rule.negative && !cand.negative && rule.negative.sameLine.size > 0) {
+      const neg = negativeOnLine(facts.negatives(ruleIndex), rule.negative.sameLine, text, start, end);
+      if (neg) cand.negative = neg.word;
     }
   };
 
@@ -540,17 +613,22 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     const minScore = LEVELS.find((l) => l.level === min)?.min ?? LOW;
     const pre = prescanner.scan(segment.text);
     // Only negative labels and no shape: no pattern can run and no term can match (most items).
-    if (!pre.maybePositive && !pre.anyShape && !unshaped.some((p) => mayMatch(p, undefined, pre))) return [];
+    // (scanAll, for `rules test` and rule examples, also reads items that only context rules answer.)
+    const worthReading = pre.maybePositive || (includeContext && pre.keywords.positives.length > 0);
+    if (!worthReading && !pre.anyShape && !unshaped.some((p) => mayMatch(p, undefined, pre))) return [];
     const facts = new SegmentFacts(pre.text, pre.keywords, index, pre.maybeDisclaimer);
     const candidates = candidatesOf(facts, pre);
     if (candidates.length === 0) return []; // most items of a mailbox
 
     // What each rule found that can corroborate the others in this item.
     const signalsByRule = new Map<number, Set<Signal>>();
+    // Where names are: a name ties a value to a person only nearby (a news story names many people).
+    const personAt: number[] = [];
     for (const c of candidates) {
       if (c.rule.signals.size === 0) continue;
       const threshold = c.rule.role === 'identifier' ? MEDIUM : LOW;
       if (preScore(c) + 1e-9 < threshold) continue;
+      if (c.rule.signals.has('person')) personAt.push(c.start);
       const set = signalsByRule.get(c.ruleIndex) ?? new Set<Signal>();
       for (const s of c.rule.signals) set.add(s);
       signalsByRule.set(c.ruleIndex, set);
@@ -571,8 +649,9 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     for (const c of candidates) {
       if (c.rule.role === 'context' && !includeContext) continue;
       const others = signalsOfOthers(c.ruleIndex);
+      const backs = (sig: Signal): boolean => (sig === 'person' ? personAt.some((p) => Math.abs(p - c.start) <= PERSON_REACH) : others.has(sig));
       const corr = c.rule.corroboration;
-      if (corr && corr.requires.length > 0 && !corr.requires.some((s) => others.has(s))) continue;
+      if (corr && corr.requires.length > 0 && !corr.requires.some(backs)) continue;
       let score = preScore(c);
       let label = c.label;
       if (label?.weak) {
@@ -580,14 +659,14 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         // another patient identifier: health words in a news story do not make "born Dec. 22, 1961"
         // a patient's birth date.
         const ctx = c.rule.context;
-        if (ctx && ctx.weakConfirmedBy.some((sig) => others.has(sig))) score += ctx.labelBoost;
+        if (ctx && ctx.weakConfirmedBy.some(backs)) score += ctx.labelBoost;
         else {
           label = undefined;
           if (c.requirement !== 'none' && !c.near) continue;
           if (c.near && c.rule.context) score += c.rule.context.nearBoost;
         }
       }
-      const corroboratedBy: Signal[] = [];
+      const corroboratedBy: ('identifier' | 'health' | 'insurance')[] = [];
       // Corroboration never rescues a value that a negative label says is something else.
       if (corr && !c.negative) {
         for (const s of ['identifier', 'health', 'insurance'] as const) {
@@ -650,14 +729,17 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
       const facts = new SegmentFacts(text, pre.keywords, index, pre.maybeDisclaimer);
       const spans: { start: number; end: number; masked: string }[] = [];
       rules.forEach((rule, ruleIndex) => {
-        if (rule.role !== 'identifier') return; // conditions and provider IDs are not what a subject must hide
+        // Conditions and provider IDs are not what a subject must hide; identifiers and people's names are.
+        if (rule.role !== 'identifier' && !rule.signals.has('person')) return;
         const words = facts.words(ruleIndex);
         const hasKeyword = words.strong.length > 0 || words.weak.length > 0;
         for (const { pattern, bit, source } of (plans[ruleIndex] as (typeof plans)[number]).patterns) {
           // A date or an ID shape without its label is not an identifier: "invoice 2024-05-01" stays.
           if (source.requirement !== 'none' && !hasKeyword) continue;
           if (!mayMatch(pattern, bit, pre)) continue;
-          forEachMatch(pattern.regex, text, undefined, (start, match) => {
+          // A name is any capitalized word: only where its label puts it (`Re: Last, First`, `Mrs. Last`).
+          const regions = rule.signals.has('person') ? regionsFor(rule, ruleIndex, facts, index, 'label') : undefined;
+          forEachMatch(pattern.regex, text, regions, (start, match) => {
             const normalized = rule.detector.normalize(match, env);
             // Only what could be an identifier: `URGENT` is shaped like an MRN but has no digits.
             if (rule.detector.check(normalized, env).kind === 'invalid' && !/^\d{3}\D?\d{2}\D?\d{4}$/.test(match)) return;

@@ -67,6 +67,8 @@ export interface KeywordIndex {
   readonly owners: ReadonlyMap<string, readonly { rule: number; kind: KeywordKind; word: string }[]>;
   /** The canonical words that are more than a negative label to some rule (a context word or a term). */
   readonly positive: ReadonlySet<string>;
+  /** The positive words of rules that gate (`Rule.gate`): only these make an item worth reading. */
+  readonly gating: ReadonlySet<string>;
   /** Canonical word → per rule (by index), the negative label of that rule it is, if any. */
   readonly negativeOf: ReadonlyMap<string, readonly (string | undefined)[]>;
 }
@@ -168,13 +170,14 @@ export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {
     owners.set(w, [...longest.values()]);
   }
   const positive = new Set([...owners].filter(([, os]) => os.some((o) => o.kind !== 'negative')).map(([w]) => w));
+  const gating = new Set([...owners].filter(([, os]) => os.some((o) => o.kind !== 'negative' && (rules[o.rule] as Rule).gate)).map(([w]) => w));
   const negativeOf = new Map<string, (string | undefined)[]>();
   for (const [w, os] of owners) {
     const byRule = new Array<string | undefined>(rules.length);
     for (const o of os) if (o.kind === 'negative') byRule[o.rule] = o.word;
     if (os.some((o) => o.kind === 'negative')) negativeOf.set(w, byRule);
   }
-  return { byFirstWord, buckets, owners, positive, negativeOf };
+  return { byFirstWord, buckets, owners, positive, gating, negativeOf };
 }
 
 /**

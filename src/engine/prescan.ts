@@ -23,9 +23,10 @@ export interface Prescan {
   /** The same hits, as arrays (what the engine reads). */
   readonly keywords: HitList;
   /**
-   * False when no keyword but negative labels can be in `text` (most items of a mailbox hold
-   * `call`, `price`, `fax`, and no context word): then no rule has a label, a nearby keyword or a
-   * dictionary term, and `hits` need not be confirmed at all.
+   * False when no keyword but negative labels and words of rules that do not gate (`Name:`,
+   * `Mr.`, `Re:`) can be in `text` (most items of a mailbox hold `call`, `price`, `fax`, and no
+   * context word): then no rule that could report has a label, a nearby keyword or a dictionary
+   * term, and `hits` need not be confirmed at all.
    */
   readonly maybePositive: boolean;
   /** Did any shape occur? */
@@ -157,7 +158,7 @@ function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton): P
       const low = Number(mask & 0xffffffffn);
       const high = Number(mask >> 32n);
       const hits = findKeywords(index, text);
-      return new Prescanned(text, () => hitList(hits, index), hits.some((h) => index.positive.has(h.word)), low, high);
+      return new Prescanned(text, () => hitList(hits, index), hits.some((h) => index.gating.has(h.word)), low, high);
     },
   };
 }
@@ -219,7 +220,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       const bytes = Buffer.from(`${(c.parts as readonly string[]).join('\u0001')}\u0000`, 'latin1');
       const head = Buffer.alloc(12);
       head.writeInt32LE(keywords.push(c.word) - 1, 0);
-      head.writeInt32LE(index.positive.has(c.word) ? 1 : 0, 4);
+      head.writeInt32LE(index.gating.has(c.word) ? 1 : 0, 4);
       head.writeInt32LE(bytes.length, 8);
       return Buffer.concat([head, bytes]);
     });
@@ -268,7 +269,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     const bucket = BUCKETS_AT + 2 * bucketOf(key);
     memory.writeUInt16LE(memory.readUInt16LE(bucket) === 0 ? lists.length : SHARED_BUCKET, bucket);
     writeFollowers(memory, LISTS_AT + LIST_BYTES * (lists.length - 1), candidates);
-    if (candidates.some((c) => index.positive.has(c.word))) memory.writeUInt32LE(1, LISTS_AT + LIST_BYTES * (lists.length - 1) + 36);
+    if (candidates.some((c) => index.gating.has(c.word))) memory.writeUInt32LE(1, LISTS_AT + LIST_BYTES * (lists.length - 1) + 36);
     memory.writeUInt32LE(markers, LISTS_AT + LIST_BYTES * (lists.length - 1) + 44);
     const one = fast.get(lists.length - 1);
     if (one) {

@@ -25,6 +25,8 @@ export interface Rule {
   readonly detector: Detector;
   readonly role: 'identifier' | 'health' | 'context';
   readonly signals: ReadonlySet<Signal>;
+  /** Its keywords alone make an item worth reading (see the schema). */
+  readonly gate: boolean;
   readonly patterns: readonly CompiledPattern[];
   /** Keywords are canonical: lower case, one space between words (see `canonicalWord`). */
   readonly context?: {
@@ -36,7 +38,14 @@ export interface Rule {
     readonly window: number;
     readonly nearBoost: number;
   };
-  readonly negative?: { readonly words: ReadonlySet<string>; readonly window: number; readonly penalty: number; readonly strong: boolean };
+  readonly negative?: {
+    readonly words: ReadonlySet<string>;
+    readonly window: number;
+    readonly penalty: number;
+    readonly strong: boolean;
+    /** Negative labels that count anywhere on the value's line (also in `words`). */
+    readonly sameLine: ReadonlySet<string>;
+  };
   readonly dictionary?: { readonly terms: ReadonlySet<string>; readonly score: number };
   readonly corroboration?: { readonly identifier: number; readonly health: number; readonly insurance: number; readonly requires: readonly Signal[] };
   readonly allow: ReadonlySet<string>;
@@ -184,6 +193,7 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
       detector,
       role: rule.role,
       signals: new Set(rule.signals),
+      gate: rule.gate,
       patterns,
       ...(rule.context
         ? {
@@ -199,7 +209,15 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
           }
         : {}),
       ...(rule.negative
-        ? { negative: { words: words(rule.negative.words), window: rule.negative.window, penalty: rule.negative.penalty, strong: rule.negative.strong } }
+        ? {
+            negative: {
+              words: words([...rule.negative.words, ...rule.negative.sameLine]),
+              window: rule.negative.window,
+              penalty: rule.negative.penalty,
+              strong: rule.negative.strong,
+              sameLine: words(rule.negative.sameLine),
+            },
+          }
         : {}),
       ...(rule.dictionary.length > 0 ? { dictionary: { terms: words(rule.dictionary), score: rule.dictionaryScore } } : {}),
       ...(rule.corroboration ? { corroboration: rule.corroboration } : {}),

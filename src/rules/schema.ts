@@ -37,7 +37,7 @@ export const ContextSchema = z.strictObject({
    */
   weakWords: z.array(z.string().min(1)).default([]),
   /** What confirms a weak label: another rule's patient identifier by default; insurance rules add payers and card blocks. */
-  weakConfirmedBy: z.array(z.enum(['identifier', 'health', 'insurance'])).default(['identifier']),
+  weakConfirmedBy: z.array(z.enum(['identifier', 'health', 'insurance', 'person'])).default(['identifier']),
 });
 
 export const NegativeSchema = z.strictObject({
@@ -48,9 +48,19 @@ export const NegativeSchema = z.strictObject({
   penalty: Score.default(0.3),
   /** Also when a label of the rule is closer (`liability policy number`): the value is something else. */
   strong: z.boolean().default(false),
+  /**
+   * Words that say the value is something else wherever they sit on its line, before or after
+   * (`MRN 4412339 - Material Return Number`: the acronym is defined as something else). They are
+   * negative labels too (listed in `words` or not).
+   */
+  sameLine: z.array(z.string().min(1)).default([]),
 });
 
-export const SIGNALS = ['identifier', 'health', 'insurance'] as const;
+/**
+ * `person`: a person's name where mail names the one the PHI is about (`Patient:`, `Re: Last,
+ * First`, `Mrs. Oakhurst`): never reported, it ties conditions and weakly labelled dates to someone.
+ */
+export const SIGNALS = ['identifier', 'health', 'insurance', 'person'] as const;
 export type Signal = (typeof SIGNALS)[number];
 
 export const CorroborationSchema = z.strictObject({
@@ -89,6 +99,12 @@ export const RuleFileSchema = z.strictObject({
    * reported when corroborated. `context`: never reported, only corroborates (NPI, DEA, payers).
    */
   role: z.enum(['identifier', 'health', 'context']).default('identifier'),
+  /**
+   * Whether this rule's keywords alone make an item worth reading. `false` for rules that only
+   * ever back up others (names after `Name:`, `Mr.`, `Re:`; plan names): their words are in most
+   * mail, and an item that holds nothing else is skipped at once, as before they existed.
+   */
+  gate: z.boolean().default(true),
   /** What this rule's hits tell the other rules of the same item. */
   signals: z.array(z.enum(SIGNALS)).default([]),
   patterns: z.array(PatternSchema).default([]),

@@ -153,6 +153,25 @@ describe('context details', () => {
     expect(engine.redact('Re: invoice 2024-05-01 for order 88123')).toBe('Re: invoice 2024-05-01 for order 88123');
     expect(engine.redact('Re: DOB 03/14/1952, SSN 536-90-4399')).toBe('Re: DOB ••/••/1952, SSN •••-••-4399');
   });
+  it('redact masks a person named by a label or title, whole (Detection 2: names in subjects)', () => {
+    expect(engine.redact('Re: Thistlewood, Rosalind')).toBe('Re: •••••••••••, ••••••••');
+    expect(engine.redact('Oxygen order for Mrs. Thistlewood')).toBe('Oxygen order for Mrs. •••••••••••');
+    expect(engine.redact('Patient: Rosalind Thistlewood (new referral)')).toBe('Patient: •••••••• ••••••••••• (new referral)');
+    expect(engine.redact('Re: Budget Review')).toBe('Re: Budget Review');
+  });
+  it('a keyword that labels a placeholder is no nearby keyword for a number on the next line', () => {
+    const found = scanText('TEST PATIENT, DO NOT SHIP. SSN: 999-99-9999\nInterchange control # 889345567');
+    expect(found.filter((f) => f.rule === 'ssn')).toEqual([]);
+  });
+  it('a name ties a condition to a person only nearby (PERSON_REACH)', () => {
+    expect(scanText('Patient: Rosalind Thistlewood\nHer Inogen One G5 keeps alarming.').some((f) => f.category === 'health-condition')).toBe(true);
+    const far = `Patient: Rosalind Thistlewood\n${'Unrelated text about the weather and the office party. '.repeat(10)}\nInogen units ship Friday.`;
+    expect(scanText(far).some((f) => f.category === 'health-condition')).toBe(false);
+  });
+  it('a Title Case term inside an organization name is not a condition', () => {
+    expect(scanText('MBI 3K97W25HN61\nNorthwind Home Oxygen & Mobility').some((f) => f.category === 'health-condition')).toBe(false);
+    expect(scanText('MBI 3K97W25HN61, on home oxygen 2 L/min').some((f) => f.category === 'health-condition')).toBe(true);
+  });
 });
 
 describe('linear time on adversarial input', () => {
