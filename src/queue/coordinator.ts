@@ -96,7 +96,10 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       // in flight (Exchange's per-mailbox limit) hold however many workers there are.
       const jobs: JobData[] = [];
       for (const [i, { unit: given, spec, after }] of work.entries()) {
-        const unit = { ...given, id: o.unitId(given.id) };
+        // `origin` (an archive's raw path) only tells same-named archives apart here, before the
+        // jobs are made: it never goes to Redis.
+        const { origin: _origin, ...named } = given;
+        const unit = { ...named, id: o.unitId(given.id) };
         const last = jobs[jobs.length - 1];
         const lastUnit = last?.units[last.units.length - 1]?.unit;
         if (last && spec.startsWith('graph:') && last.spec === spec && lastUnit?.mailbox === unit.mailbox) {
