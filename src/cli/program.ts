@@ -28,7 +28,8 @@ import { loadScanConfig } from './config.js';
 import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
 import { acquireScanLock } from '../state/lock.js';
 import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
-import { latestRunId } from '../state/picture.js';
+import { latestRunId, suppressedInScope } from '../state/picture.js';
+import { applySuppressions } from '../state/suppress.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
 import { resolveRedisUrl } from '../queue/redis.js';
@@ -387,6 +388,7 @@ interface ReportFlags {
   out?: string;
   state?: string;
   run?: number;
+  ignoreFile?: string;
 }
 
 async function runReport(flags: ReportFlags): Promise<number> {
@@ -400,9 +402,14 @@ async function runReport(flags: ReportFlags): Promise<number> {
     }
     const toFile = flags.out !== undefined && flags.out !== '-';
     if (!toFile) quietOnClosedStdout();
+    // The same ignore file and default as scan: an entry added since the scan takes effect now.
+    const suppress = await loadSuppressions(flags.ignoreFile);
+    if (suppress) applySuppressions(db, suppress);
     const out = toFile ? await openOutFile(flags.out as string) : textOutput(process.stdout, false);
     await writeReport(db, flags.format, out, flags.run, { table: tableOptions(!toFile, flags.color) });
     await out.end();
+    const dropped = suppress ? suppressedInScope(db, flags.run) : undefined;
+    if (dropped && dropped.findings > 0) process.stderr.write(`phi-scan: ${dropped.findings} findings suppressed by ${dropped.file}\n`);
     return EXIT.clean;
   } finally {
     db.close();
@@ -513,6 +520,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--run <id>', 'the picture as of this run (default: the latest)', positiveInt)
     .option('--out <file>', 'write the report to a file instead of stdout')
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .option('--ignore-file <file>', `reviewed findings to leave out, as scan does (default: ./${DEFAULT_IGNORE_FILE} when present)`)
     .option('--no-color', 'no colour in the table (also NO_COLOR; FORCE_COLOR forces it)')
     .action(async (flags: ReportFlags) => setExit(await runReport(flags)));
 

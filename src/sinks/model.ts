@@ -189,6 +189,11 @@ export interface ReportModel {
   readonly runs: readonly RunSummary[];
   /** Messages known and holding PHI after each of the last runs (state picture). */
   readonly trend: readonly TrendPoint[];
+  /**
+   * When an ignore file was applied (`--ignore-file`, or ./.phi-scanignore): the findings of this
+   * scope it left out of every figure above, and the file. Absent when none was.
+   */
+  readonly suppressed?: { readonly file: string; readonly findings: number };
 }
 
 /** One message holding PHI: what its owner acts on. */
