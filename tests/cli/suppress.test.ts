@@ -90,7 +90,7 @@ describe('scan --ignore-file', () => {
 
 describe('report and diff --ignore-file (an entry added after the scan takes effect at once)', () => {
   // Raw values planted in the mailbox: no output, and not the ignore file, may hold them.
-  const RAW = ['489-36-8350', '489368350', '514-14-8905', '514148905'];
+  const RAW = ['489-36-8350', '489368350', '514-14-8905', '514148905', '03/14/1957'];
   const outputs: string[] = [];
   const cli = async (args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<CliResult> => {
     const r = await runCli(args, options);
@@ -98,10 +98,10 @@ describe('report and diff --ignore-file (an entry added after the scan takes eff
     return r;
   };
   interface JsonReport {
-    totals: { messages: number; messagesWithPhi: number; findings: number; individuals: number };
+    totals: { messages: number; messagesWithPhi: number; findings: number; individuals: number; dobOnlyIndividuals: number };
     categories: { category: string; findings: number; messages: number }[];
     mailboxes: { actions: Record<string, number>; byCategory: Record<string, number> }[];
-    messages: { messageId: string; individuals: number }[];
+    messages: { messageId: string; individuals: number; categories: string[]; findings: number; action: string; findingDetails: { category: string }[] }[];
     suppressed: { file: string; findings: number } | null;
   }
   const json = (stdout: string): JsonReport => JSON.parse(stdout) as JsonReport;
@@ -184,6 +184,24 @@ describe('report and diff --ignore-file (an entry added after the scan takes eff
     expect(reviewed.code).toBe(0);
     expect(jsonLines(reviewed.stdout).filter((x) => x.type === 'added')).toEqual([]);
     expect(reviewed.stderr).toBe('phi-scan: 1 findings of the picture as of run 2 suppressed by .phi-scanignore\n');
+  });
+
+  it('a message that keeps some findings: its categories, action and breach sizing are recomputed without the others', { timeout: 240_000 }, async () => {
+    const dir = tempDir();
+    const env = { PHI_SCAN_STATE: tempDir() };
+    const file = path.join(dir, 'box.mbox');
+    writeFileSync(file, msg('d', 'Patient SSN: 489-36-8350, DOB: 03/14/1957'));
+    const scan = await cli(['scan', `mbox:${file}`, '--format', 'jsonl'], { env, cwd: dir });
+    const found = jsonLines(scan.stdout).filter((r) => r.type === 'finding') as { category: string; fingerprint: string }[];
+    expect(found.map((f) => f.category).sort()).toEqual(['date-of-birth', 'ssn']);
+    const before = json((await cli(['report', '--format', 'json'], { env, cwd: dir })).stdout);
+    expect(before.totals).toMatchObject({ findings: 2, individuals: 1 });
+    // The SSN's fingerprint anywhere: the DOB stays, so the message still holds PHI, as a DOB-only one.
+    writeFileSync(path.join(dir, '.phi-scanignore'), `${found.find((f) => f.category === 'ssn')?.fingerprint}  *  QA test patient\n`);
+    const r = json((await cli(['report', '--format', 'json'], { env, cwd: dir })).stdout);
+    expect(r.totals).toMatchObject({ messagesWithPhi: 1, findings: 1, individuals: 0, dobOnlyIndividuals: 1 });
+    expect(r.messages.map((m) => [m.categories, m.findings, m.action, m.findingDetails.map((f) => f.category)])).toEqual([[['date-of-birth'], 1, 'review', ['date-of-birth']]]);
+    expect(r.suppressed).toEqual({ file: '.phi-scanignore', findings: 1 });
   });
 
   it('no output and no ignore file holds a planted raw value', () => {
