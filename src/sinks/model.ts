@@ -243,6 +243,11 @@ export function percent(part: number, whole: number): string {
 }
 
 /** The one-sentence state of completeness every format prints. */
+/** The note of an applied ignore file, the same words in the table and the page. */
+export function suppressedSentence(s: { readonly file: string; readonly findings: number }): string {
+  return `Reviewed and suppressed: ${plural(s.findings, 'finding')} listed in ${s.file} ${s.findings === 1 ? 'is' : 'are'} left out of these figures.`;
+}
+
 export function completenessSentence(c: Completeness): string {
   if (c.complete) return `Complete: every message in scope was read, at ${c.minConfidence.join('/')} confidence or above.`;
   const parts: string[] = [];

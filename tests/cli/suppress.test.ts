@@ -147,6 +147,8 @@ describe('report and diff --ignore-file (an entry added after the scan takes eff
       const out = await cli(['report', '--format', format], { env, cwd: dir });
       expect(out.code).toBe(0);
       expect(out.stderr).toBe('phi-scan: 1 findings suppressed by .phi-scanignore\n');
+      // The table and the page handed to people say it too, next to the figures.
+      if (format !== 'csv') expect(out.stdout).toContain('Reviewed and suppressed: 1 finding listed in .phi-scanignore is left out of these figures.');
       if (rows) {
         expect(out.stdout).toContain(rows[0]);
         expect(out.stdout).not.toContain(rows[1]);
