@@ -419,7 +419,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
 /** Opens a file for writing (mode 0600, no symlink: it lists masked PHI locations), as a TextOutput. */
 const openOutFile = openPrivateOutput;
 
-async function runRemediate(flags: { outDir: string; state?: string; run?: number }): Promise<number> {
+async function runRemediate(flags: { outDir: string; state?: string; run?: number; ignoreFile?: string }): Promise<number> {
   const stateDir = resolveStateDir(flags.state, process.env);
   const file = stateDbPath(flags.state, process.env, stateDir);
   const db = openStateDb(file, { create: false });
@@ -432,7 +432,12 @@ async function runRemediate(flags: { outDir: string; state?: string; run?: numbe
     } catch (err) {
       throw new ScanError('usage', `--out-dir ${flags.outDir}: cannot create (${(err as { code?: string }).code ?? 'I/O error'})`);
     }
+    // The remediation list is report's: the same ignore file leaves the same findings out.
+    const suppress = await loadSuppressions(flags.ignoreFile);
+    if (suppress) applySuppressions(db, suppress);
     const written = await writeRemediationPerOwner(db, flags.outDir, openOutFile, flags.run);
+    const dropped = suppress ? suppressedInScope(db, flags.run) : undefined;
+    if (dropped && dropped.findings > 0) process.stderr.write(`phi-scan: ${dropped.findings} findings suppressed by ${dropped.file}\n`);
     quietOnClosedStdout(EXIT.clean);
     // One line per owner on stdout (counts and file names only), for the ticket glue.
     for (const w of written) process.stdout.write(`${JSON.stringify({ type: 'remediation', ...w, csv: `${w.file}.csv`, json: `${w.file}.json` })}\n`);
@@ -530,7 +535,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--out-dir <dir>', 'folder for the per-owner files (created, files mode 0600)')
     .option('--run <id>', 'as of this run (default: the latest)', positiveInt)
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
-    .action(async (flags: { outDir: string; state?: string; run?: number }) => setExit(await runRemediate(flags)));
+    .option('--ignore-file <file>', `reviewed findings to leave out, as scan does (default: ./${DEFAULT_IGNORE_FILE} when present)`)
+    .action(async (flags: { outDir: string; state?: string; run?: number; ignoreFile?: string }) => setExit(await runRemediate(flags)));
 
   registerRuns(program, setExit);
   registerDiff(program, setExit);

@@ -1,5 +1,5 @@
 /** Suppression by an ignore file (fingerprint and/or message, with a reason), as gitleaks users know it. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSuppressions } from '../../src/findings/suppress.js';
@@ -154,6 +154,17 @@ describe('report and diff --ignore-file (an entry added after the scan takes eff
         expect(out.stdout).not.toContain(rows[1]);
       }
     }
+
+    // remediate (the remediation list per owner) is the same list: <a> is not in it.
+    const outDir = path.join(dir, 'owners');
+    const remediate = await cli(['remediate', '--out-dir', outDir], { env, cwd: dir });
+    expect(remediate.code).toBe(0);
+    expect(remediate.stderr).toBe('phi-scan: 1 findings suppressed by .phi-scanignore\n');
+    expect(jsonLines(remediate.stdout)).toEqual([expect.objectContaining({ type: 'remediation', rows: 1 })]);
+    const ownerCsv = readFileSync(path.join(outDir, 'box.csv'), 'utf8');
+    outputs.push(ownerCsv);
+    expect(ownerCsv).toContain('<b@x>');
+    expect(ownerCsv).not.toContain('<a@x>');
 
     // --ignore-file names another file instead of the default: <b> all suppressed, <a> back.
     const other = path.join(dir, 'other.ignore');
