@@ -339,6 +339,7 @@ async function runScanLocked(
     const facts = {
       strict: result.summary.strict,
       partlyRead: new Set(result.summary.mailboxes.filter((m) => m.interrupted).map((m) => `${m.source}\0${m.mailbox}`)),
+      ...(suppress ? { suppressed: { file: suppress.file, findings: suppress.suppressed() } } : {}),
     };
     for (const r of rendered) {
       await writeReport(store.db, r.format, r.out, scope(store.runId), {

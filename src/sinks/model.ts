@@ -90,6 +90,8 @@ export interface ScanFacts {
   readonly strict?: boolean;
   /** Mailboxes the run stopped in before their end, as `source\0mailbox`. */
   readonly partlyRead?: ReadonlySet<string>;
+  /** The scan's ignore file and the findings it dropped before storing them (so the store cannot count them). */
+  readonly suppressed?: { readonly file: string; readonly findings: number };
 }
 
 export interface MailboxSummary {

@@ -700,7 +700,8 @@ export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, fac
     }
   }
   let minConfidence: string[] = [];
-  const suppressed = run === undefined ? undefined : suppressedInPicture(db);
+  // Applied when reading (report), or told by the scan that dropped them before storing.
+  const suppressed = (run === undefined ? undefined : suppressedInPicture(db)) ?? facts.suppressed;
   let errors: ErrorRow[] = [];
   let interrupted: RunRow[] = [];
   if (run !== undefined) {

@@ -66,6 +66,9 @@ describe('scan --ignore-file', () => {
     const records = jsonLines(second.stdout);
     expect(records.filter((r) => r.type === 'finding')).toEqual([]);
     expect(records.find((r) => r.type === 'mailbox')).toMatchObject({ messages: 2, messagesWithPhi: 0 });
+    // The scan's own json says so too (the store never held them, so it is the scan's count).
+    const asJson = await runCli(['scan', `mbox:${file}`, '--format', 'json', '--ignore-file', ignore], { env: { PHI_SCAN_STATE: tempDir() } });
+    expect((JSON.parse(asJson.stdout) as { suppressed: unknown }).suppressed).toEqual({ file: ignore, findings: findings.length });
     // The state store holds what the scan reported: report after it shows no PHI.
     const report = await runCli(['report'], { env: { PHI_SCAN_STATE: state } });
     expect(jsonLines(report.stdout).filter((r) => r.type === 'finding')).toEqual([]);
