@@ -6,9 +6,11 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { resolveStateDir } from '../findings/key.js';
+import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
 import { ScanError } from '../shared/errors.js';
 import { textOutput } from '../sinks/output.js';
-import { diffRuns, latestRunId } from '../state/picture.js';
+import { diffRuns, latestRunId, suppressedInScope } from '../state/picture.js';
+import { applySuppressions } from '../state/suppress.js';
 import { openStateDb, stateDbPath, type StateDb } from '../state/store.js';
 import { EXIT, positiveInt, quietOnClosedStdout } from './program.js';
 
@@ -41,7 +43,7 @@ function detailLookup(db: StateDb): (source: string, mailbox: string, folder: st
   };
 }
 
-export async function runDiff(a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }): Promise<number> {
+export async function runDiff(a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table'; ignoreFile?: string }): Promise<number> {
   const stateDir = resolveStateDir(flags.state, process.env);
   const file = stateDbPath(flags.state, process.env, stateDir);
   const db = openStateDb(file, { create: false });
@@ -52,6 +54,9 @@ export async function runDiff(a: number, b: number, flags: { state?: string; for
     if (a > b) {
       process.stderr.write(`phi-scan: warning: run ${a} is later than run ${b}: "new" is what run ${b} had and run ${a} no longer has (did you mean diff ${b} ${a}?)\n`);
     }
+    // As scan and report: findings an ignore file lists are left out of both pictures (state/suppress.ts).
+    const suppress = await loadSuppressions(flags.ignoreFile);
+    if (suppress) applySuppressions(db, suppress);
     const rows = diffRuns(db, a, b);
     const detail = detailLookup(db);
     quietOnClosedStdout();
@@ -77,6 +82,8 @@ export async function runDiff(a: number, b: number, flags: { state?: string; for
       }
     }
     if (flags.format === 'table' && rows.length === 0) await out.write(`no change in messages holding PHI between run ${a} and run ${b}\n`);
+    const dropped = suppress ? suppressedInScope(db, b) : undefined;
+    if (dropped && dropped.findings > 0) process.stderr.write(`phi-scan: ${dropped.findings} findings of the picture as of run ${b} suppressed by ${dropped.file}\n`);
     return added > 0 ? EXIT.phiFound : EXIT.clean;
   } finally {
     db.close();
@@ -91,5 +98,6 @@ export function registerDiff(program: Command, setExit: (code: number) => void):
     .argument('<runB>', 'the later run id', positiveInt)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl']).default('table'))
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
-    .action(async (a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table' }) => setExit(await runDiff(a, b, flags)));
+    .option('--ignore-file <file>', `reviewed findings to leave out, as scan does (default: ./${DEFAULT_IGNORE_FILE} when present)`)
+    .action(async (a: number, b: number, flags: { state?: string; format: 'jsonl' | 'table'; ignoreFile?: string }) => setExit(await runDiff(a, b, flags)));
 }

@@ -28,7 +28,8 @@ import { loadScanConfig } from './config.js';
 import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
 import { acquireScanLock } from '../state/lock.js';
 import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
-import { latestRunId } from '../state/picture.js';
+import { latestRunId, suppressedInScope } from '../state/picture.js';
+import { applySuppressions } from '../state/suppress.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
 import type { GraphSourceOptions } from '../sources/graph/options.js';
 import { resolveRedisUrl } from '../queue/redis.js';
@@ -338,6 +339,7 @@ async function runScanLocked(
     const facts = {
       strict: result.summary.strict,
       partlyRead: new Set(result.summary.mailboxes.filter((m) => m.interrupted).map((m) => `${m.source}\0${m.mailbox}`)),
+      ...(suppress ? { suppressed: { file: suppress.file, findings: suppress.suppressed() } } : {}),
     };
     for (const r of rendered) {
       await writeReport(store.db, r.format, r.out, scope(store.runId), {
@@ -387,6 +389,7 @@ interface ReportFlags {
   out?: string;
   state?: string;
   run?: number;
+  ignoreFile?: string;
 }
 
 async function runReport(flags: ReportFlags): Promise<number> {
@@ -400,9 +403,14 @@ async function runReport(flags: ReportFlags): Promise<number> {
     }
     const toFile = flags.out !== undefined && flags.out !== '-';
     if (!toFile) quietOnClosedStdout();
+    // The same ignore file and default as scan: an entry added since the scan takes effect now.
+    const suppress = await loadSuppressions(flags.ignoreFile);
+    if (suppress) applySuppressions(db, suppress);
     const out = toFile ? await openOutFile(flags.out as string) : textOutput(process.stdout, false);
     await writeReport(db, flags.format, out, flags.run, { table: tableOptions(!toFile, flags.color) });
     await out.end();
+    const dropped = suppress ? suppressedInScope(db, flags.run) : undefined;
+    if (dropped && dropped.findings > 0) process.stderr.write(`phi-scan: ${dropped.findings} findings suppressed by ${dropped.file}\n`);
     return EXIT.clean;
   } finally {
     db.close();
@@ -412,7 +420,7 @@ async function runReport(flags: ReportFlags): Promise<number> {
 /** Opens a file for writing (mode 0600, no symlink: it lists masked PHI locations), as a TextOutput. */
 const openOutFile = openPrivateOutput;
 
-async function runRemediate(flags: { outDir: string; state?: string; run?: number }): Promise<number> {
+async function runRemediate(flags: { outDir: string; state?: string; run?: number; ignoreFile?: string }): Promise<number> {
   const stateDir = resolveStateDir(flags.state, process.env);
   const file = stateDbPath(flags.state, process.env, stateDir);
   const db = openStateDb(file, { create: false });
@@ -425,7 +433,12 @@ async function runRemediate(flags: { outDir: string; state?: string; run?: numbe
     } catch (err) {
       throw new ScanError('usage', `--out-dir ${flags.outDir}: cannot create (${(err as { code?: string }).code ?? 'I/O error'})`);
     }
+    // The remediation list is report's: the same ignore file leaves the same findings out.
+    const suppress = await loadSuppressions(flags.ignoreFile);
+    if (suppress) applySuppressions(db, suppress);
     const written = await writeRemediationPerOwner(db, flags.outDir, openOutFile, flags.run);
+    const dropped = suppress ? suppressedInScope(db, flags.run) : undefined;
+    if (dropped && dropped.findings > 0) process.stderr.write(`phi-scan: ${dropped.findings} findings suppressed by ${dropped.file}\n`);
     quietOnClosedStdout(EXIT.clean);
     // One line per owner on stdout (counts and file names only), for the ticket glue.
     for (const w of written) process.stdout.write(`${JSON.stringify({ type: 'remediation', ...w, csv: `${w.file}.csv`, json: `${w.file}.json` })}\n`);
@@ -513,6 +526,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--run <id>', 'the picture as of this run (default: the latest)', positiveInt)
     .option('--out <file>', 'write the report to a file instead of stdout')
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .option('--ignore-file <file>', `reviewed findings to leave out, as scan does (default: ./${DEFAULT_IGNORE_FILE} when present)`)
     .option('--no-color', 'no colour in the table (also NO_COLOR; FORCE_COLOR forces it)')
     .action(async (flags: ReportFlags) => setExit(await runReport(flags)));
 
@@ -522,7 +536,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--out-dir <dir>', 'folder for the per-owner files (created, files mode 0600)')
     .option('--run <id>', 'as of this run (default: the latest)', positiveInt)
     .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
-    .action(async (flags: { outDir: string; state?: string; run?: number }) => setExit(await runRemediate(flags)));
+    .option('--ignore-file <file>', `reviewed findings to leave out, as scan does (default: ./${DEFAULT_IGNORE_FILE} when present)`)
+    .action(async (flags: { outDir: string; state?: string; run?: number; ignoreFile?: string }) => setExit(await runRemediate(flags)));
 
   registerRuns(program, setExit);
   registerDiff(program, setExit);

@@ -30,8 +30,8 @@ export type Suppression = z.infer<typeof Entry> & { readonly line: number };
 export interface Suppressions {
   readonly file: string;
   readonly entries: readonly Suppression[];
-  /** The findings of one message that no entry suppresses. */
-  keep(messageId: string, findings: readonly Finding[]): Finding[];
+  /** The findings of one message that no entry suppresses (a scan's, or rows of the state store). */
+  keep<F extends Pick<Finding, 'fingerprint'>>(messageId: string, findings: readonly F[]): F[];
   /** Findings `keep` has dropped so far (for the one-line note after a scan). */
   suppressed(): number;
 }

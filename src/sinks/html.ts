@@ -21,6 +21,7 @@ import {
   type ReportModel,
   type TrendPoint,
   skippedSentence,
+  suppressedSentence,
 } from './model.js';
 
 const esc = (s: string | number | null | undefined): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -172,6 +173,7 @@ export function renderHtml(model: ReportModel, rows: Iterable<RemediationRow>): 
   const banner = `${stopped}<section class="banner ${c.complete ? 'ok' : 'warn'}" id="completeness" data-complete="${c.complete}">
 <p><strong>${esc(completenessSentence(c))}</strong></p>
 <p>Confidence threshold of these figures: <strong>${esc(threshold)}</strong> or above. ${c.errors > 0 ? `Items failed to read: <strong data-figure="errors">${num(c.errors)}</strong>.` : '<span data-figure="errors" hidden>0</span>'} ${c.skipped > 0 ? `<span data-figure="skipped">${esc(skippedSentence(c))}</span>` : '<span data-figure="skipped" hidden>0</span>'}</p>
+${model.suppressed && model.suppressed.findings > 0 ? `<p data-figure="suppressed" data-count="${model.suppressed.findings}">${esc(suppressedSentence(model.suppressed))}</p>` : ''}
 ${c.byCode.length > 0 ? `<ul>${c.byCode.map((b) => `<li>${esc(b.code)}: ${num(b.count)}${b.severity === 'skipped' ? ' <span class="muted">(not read by design)</span>' : ' <span class="muted">(failed)</span>'}</li>`).join('')}</ul>` : ''}
 ${c.interruptedRuns.length > 0 ? `<p>Interrupted runs: ${c.interruptedRuns.map((r) => `#${r.id} (${esc(readableDate(r.startedAt))}, ${esc(r.status)})`).join(', ')}. Messages they did not reach are missing until the next <code>scan --since-last</code>.</p>` : ''}
 ${c.firstErrors.length > 0 ? `<p class="small">First ${plural(c.firstErrors.length, 'item')} not read:</p><ul class="small">${c.firstErrors.map((e) => `<li>${esc([e.mailbox, e.folder].filter((x) => x !== undefined).join(' / ') || e.source)}${e.location ? ` — ${esc(e.location)}` : ''}: ${esc(e.error)} <span class="muted">[${esc(e.code)}]</span></li>`).join('')}</ul>` : ''}

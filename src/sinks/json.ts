@@ -29,6 +29,8 @@ export async function writeJson(model: ReportModel, messages: Iterable<JsonMessa
     mailboxes: model.mailboxes,
     runs: model.runs,
     trend: model.trend,
+    // Findings an ignore file left out of every figure above ({ file, findings }); null when none was applied.
+    suppressed: model.suppressed ?? null,
   };
   const text = JSON.stringify(head, null, 2);
   await out.write(`${text.slice(0, -2)},\n  "messages": [`);

@@ -90,6 +90,8 @@ export interface ScanFacts {
   readonly strict?: boolean;
   /** Mailboxes the run stopped in before their end, as `source\0mailbox`. */
   readonly partlyRead?: ReadonlySet<string>;
+  /** The scan's ignore file and the findings it dropped before storing them (so the store cannot count them). */
+  readonly suppressed?: { readonly file: string; readonly findings: number };
 }
 
 export interface MailboxSummary {
@@ -189,6 +191,11 @@ export interface ReportModel {
   readonly runs: readonly RunSummary[];
   /** Messages known and holding PHI after each of the last runs (state picture). */
   readonly trend: readonly TrendPoint[];
+  /**
+   * When an ignore file was applied (`--ignore-file`, or ./.phi-scanignore): the findings of this
+   * scope it left out of every figure above, and the file. Absent when none was.
+   */
+  readonly suppressed?: { readonly file: string; readonly findings: number };
 }
 
 /** One message holding PHI: what its owner acts on. */
@@ -238,6 +245,11 @@ export function percent(part: number, whole: number): string {
 }
 
 /** The one-sentence state of completeness every format prints. */
+/** The note of an applied ignore file, the same words in the table and the page. */
+export function suppressedSentence(s: { readonly file: string; readonly findings: number }): string {
+  return `Reviewed and suppressed: ${plural(s.findings, 'finding')} listed in ${s.file} ${s.findings === 1 ? 'is' : 'are'} left out of these figures.`;
+}
+
 export function completenessSentence(c: Completeness): string {
   if (c.complete) return `Complete: every message in scope was read, at ${c.minConfidence.join('/')} confidence or above.`;
   const parts: string[] = [];

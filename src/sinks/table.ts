@@ -13,6 +13,7 @@ import {
   type MailboxSummary,
   type ReportModel,
   skippedSentence,
+  suppressedSentence,
 } from './model.js';
 import { stripControls } from '../findings/names.js';
 
@@ -193,6 +194,7 @@ export function renderTable(model: ReportModel, options: TableOptions): string {
   const c = model.completeness;
   say(completenessSentence(c), c.complete ? 'green' : 'yellow');
   if (c.skipped > 0) say(skippedSentence(c), c.strict ? 'yellow' : undefined);
+  if (model.suppressed && model.suppressed.findings > 0) say(stripControls(suppressedSentence(model.suppressed)));
   const unread = c.errors + c.skipped;
   if (unread > 0) {
     say(`Errors by kind: ${c.byCode.map((b) => `${b.code} ${b.count}${b.severity === 'skipped' ? ' (by design)' : ''}`).join(', ')}.`);

@@ -31,6 +31,7 @@ import {
   type UnfinishedRun,
 } from '../sinks/model.js';
 import type { StateDb } from './store.js';
+import { suppressionFile } from './suppress.js';
 
 export { HHS_THRESHOLD, type Action, type MailboxSummary, type RemediationRow, type ReportScope, type UnfinishedRun };
 
@@ -654,6 +655,29 @@ function trend(db: StateDb, runs: readonly RunRow[]): TrendPoint[] {
   });
 }
 
+/**
+ * Findings of the scope an ignore file left out (state/suppress.ts), with the file; undefined
+ * when none was applied to this connection. Call after buildPicture.
+ */
+function suppressedInPicture(db: StateDb): { file: string; findings: number } | undefined {
+  const file = suppressionFile(db);
+  if (file === undefined) return undefined;
+  const n = db
+    .prepare('SELECT count(*) AS n FROM temp.suppressed x JOIN main.findings f ON f.id = x.finding JOIN temp.picture p ON p.message = f.message AND p.run_id = f.run_id')
+    .get() as { n: number };
+  return { file, findings: n.n };
+}
+
+/** Findings of a scope that the applied ignore file left out (for the note on stderr); undefined without one. */
+export function suppressedInScope(db: StateDb, scopeOrAsOf?: number | ReportScope): { file: string; findings: number } | undefined {
+  const scope = toScope(scopeOrAsOf);
+  const run = scopeRun(db, scope);
+  if (suppressionFile(db) === undefined) return undefined;
+  if (run === undefined) return { file: suppressionFile(db) as string, findings: 0 };
+  buildPicture(db, scope, run);
+  return suppressedInPicture(db);
+}
+
 /** The one model every report format renders (sinks/model.ts), for a run or the state picture. */
 export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, facts: ScanFacts = {}, now: Date = new Date()): ReportModel {
   const scope = toScope(scopeOrAsOf);
@@ -676,6 +700,8 @@ export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, fac
     }
   }
   let minConfidence: string[] = [];
+  // Applied when reading (report), or told by the scan that dropped them before storing.
+  const suppressed = (run === undefined ? undefined : suppressedInPicture(db)) ?? facts.suppressed;
   let errors: ErrorRow[] = [];
   let interrupted: RunRow[] = [];
   if (run !== undefined) {
@@ -750,6 +776,7 @@ export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, fac
     },
     runs,
     trend: trend(db, runs),
+    ...(suppressed ? { suppressed } : {}),
   };
 }
 

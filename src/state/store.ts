@@ -51,6 +51,11 @@ function codeOf(err: unknown): string {
 }
 
 /** Opens (creating when asked) the database and brings its schema up to date. */
+/** A scan's `categories` column: the distinct categories of its findings, sorted, comma-joined. */
+export function categoriesKey(findings: readonly { readonly category: string }[]): string {
+  return [...new Set(findings.map((f) => f.category))].sort().join(',');
+}
+
 export function openStateDb(file: string, options: { create: boolean; readonly?: boolean } = { create: true }): StateDb {
   let db: StateDb;
   if (!options.create && !existsSync(file)) {
@@ -221,7 +226,7 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
 
   const writeMessage = (context: MessageContext, outcome: MessageOutcome): void => {
     const mailbox = mailboxId(context.source, context.mailbox);
-    const categories = [...new Set(outcome.findings.map((f) => f.category))].sort().join(',');
+    const categories = categoriesKey(outcome.findings);
     const id = (
       q.message.get({
         mailbox,
