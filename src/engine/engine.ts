@@ -532,10 +532,22 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     out.push(cand);
   };
 
-  const candidatesOf = (facts: SegmentFacts, pre: Prescan): Candidate[] => {
-    const text = facts.text;
+  // Context rules that do not gate (names, titles: words in most mail) only back up what other
+  // rules find, so they are looked for last, and only where another rule found something.
+  const backupOnly = rules.map((r) => r.role === 'context' && !r.gate);
+  const firstPass = rules.map((_, i) => i).filter((i) => !backupOnly[i]);
+  const secondPass = rules.map((_, i) => i).filter((i) => backupOnly[i]);
+
+  const candidatesOf = (facts: SegmentFacts, pre: Prescan, includeBackups: boolean): Candidate[] => {
     const out: Candidate[] = [];
-    for (let ruleIndex = 0; ruleIndex < rules.length; ruleIndex++) {
+    candidatesFor(firstPass, facts, pre, out);
+    if (out.length > 0 || includeBackups) candidatesFor(secondPass, facts, pre, out);
+    return out;
+  };
+
+  const candidatesFor = (ruleIndexes: readonly number[], facts: SegmentFacts, pre: Prescan, out: Candidate[]): void => {
+    const text = facts.text;
+    for (const ruleIndex of ruleIndexes) {
       const rule = rules[ruleIndex] as Rule;
       const words = facts.words(ruleIndex);
       // Without one of the rule's keywords there is no label, no nearby word and no labelled column.
@@ -564,7 +576,6 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
         }
       }
     }
-    return out;
   };
 
   const applyContext = (cand: Candidate, facts: SegmentFacts): void => {
@@ -617,7 +628,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     const worthReading = pre.maybePositive || (includeContext && pre.keywords.positives.length > 0);
     if (!worthReading && !pre.anyShape && !unshaped.some((p) => mayMatch(p, undefined, pre))) return [];
     const facts = new SegmentFacts(pre.text, pre.keywords, index, pre.maybeDisclaimer);
-    const candidates = candidatesOf(facts, pre);
+    const candidates = candidatesOf(facts, pre, includeContext);
     if (candidates.length === 0) return []; // most items of a mailbox
 
     // What each rule found that can corroborate the others in this item.
