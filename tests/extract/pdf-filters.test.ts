@@ -146,6 +146,21 @@ describe('PDF streams behind expanding filters are bounded by the inflation budg
     expect(r.problems.map((p) => [p.code, p.message])).toEqual([LIMIT_MESSAGE(10 * 1024 * 1024)]);
   });
 
+  it.each([
+    ['BrotliDecode (no bounded decoder here)', '/Filter /BrotliDecode', "pdf: a stream's filters (BrotliDecode) cannot be checked for size; not read"],
+    ['a filter array with a number in it', '/Filter [/LZW 5]', 'pdf: a stream names a filter that cannot be read, its size cannot be checked; not read'],
+  ])('%s: refused, not handed to pdf.js', async (_label, dict, message) => {
+    const r = await extract(pdfWithStream(dict, runLengthBomb(1)));
+    expect(r.problems.map((p) => [p.code, p.message])).toEqual([['corrupt-attachment', message]]);
+  });
+
+  it('the stream scan stays linear: 300,000 `stream` keywords with no dictionary', async () => {
+    const started = Date.now();
+    const r = await extract(Buffer.concat([pdfWithStream('/Filter /RL', runLengthBomb(1)), b('1 0 obj\nstream\n'.repeat(300_000))]));
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.segments.map((s) => s.text.trim())).toContain('Quarterly letter.');
+  });
+
   it('a predictor between two expanding filters cannot be checked: refused, not handed to pdf.js', async () => {
     const r = await extract(pdfWithStream('/Filter [/LZW /RL] /DecodeParms [<< /Predictor 12 /Columns 4 >> null]', lzwPack(lzwCodes(runLengthBomb(1)))));
     expect(r.problems.map((p) => [p.code, p.message])).toEqual([['corrupt-attachment', "pdf: a stream's filters (predictor) cannot be checked for size; not read"]]);
