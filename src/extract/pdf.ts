@@ -110,10 +110,10 @@ class ObjectFinder {
 function chainedStream(buf: Buffer, lowest: number, at: number, start: number, objects: ObjectFinder): { steps: ReturnType<typeof filterChain> & object; end: number } | undefined {
   if (buf.toString('latin1', Math.max(0, at - 3), at) === 'end') return undefined;
   // only what follows the previous stream is searched: linear over the file
-  const objAt = buf.subarray(lowest, at).lastIndexOf('obj');
-  const dictAt = buf.indexOf('<<', lowest + Math.max(0, objAt));
-  if (dictAt < 0 || dictAt >= at) return undefined;
-  const dict = readPdfValue(buf.subarray(dictAt, at).toString('latin1'), 0).value;
+  const window = buf.subarray(lowest, at);
+  const dictAt = window.indexOf('<<', Math.max(0, window.lastIndexOf('obj')));
+  if (dictAt < 0) return undefined;
+  const dict = readPdfValue(window.subarray(dictAt).toString('latin1'), 0).value;
   if (!(dict instanceof Map)) return undefined;
   const steps = filterChain(dict, objects.resolve);
   if (steps === undefined) throw new ExtractError('corrupt-attachment', 'pdf: a stream names a filter that cannot be read, its size cannot be checked; not read');
