@@ -110,11 +110,8 @@ class ObjectFinder {
 function chainedStream(buf: Buffer, lowest: number, at: number, start: number, objects: ObjectFinder): { steps: ReturnType<typeof filterChain> & object; end: number } | undefined {
   if (buf.toString('latin1', Math.max(0, at - 3), at) === 'end') return undefined;
   // only what follows the previous stream is searched: linear over the file
-  const window = buf.subarray(lowest, at);
-  const dictAt = window.indexOf('<<', Math.max(0, window.lastIndexOf('obj')));
-  if (dictAt < 0) return undefined;
-  const dict = readPdfValue(window.subarray(dictAt).toString('latin1'), 0).value;
-  if (!(dict instanceof Map)) return undefined;
+  const dict = streamDict(buf.subarray(lowest, at).toString('latin1'));
+  if (dict === undefined) return undefined;
   const steps = filterChain(dict, objects.resolve);
   if (steps === undefined) throw new ExtractError('corrupt-attachment', 'pdf: a stream names a filter that cannot be read, its size cannot be checked; not read');
   const checked = steps.some((s, i) => s.name !== 'FlateDecode' ? EXPANDING.has(s.name) : i > 0) || steps.some((s) => s.name === 'BrotliDecode');
@@ -127,6 +124,25 @@ function chainedStream(buf: Buffer, lowest: number, at: number, start: number, o
     return { steps, end: /^\s*endstream/.test(after) ? start + length : Math.max(start + length, byKeyword) };
   }
   return { steps, end: byKeyword };
+}
+
+/**
+ * The dictionary right before a `stream` keyword (`text` ends there): the value after one of the
+ * last 8 `obj` keywords that ends just before the keyword (an `obj` inside a string of the
+ * dictionary does not), else the one after the last `obj`.
+ */
+function streamDict(text: string): ReadonlyMap<string, PdfValue> | undefined {
+  let fallback: PdfValue | undefined;
+  let at = text.length;
+  for (let tries = 0; tries < 8; tries++) {
+    at = text.lastIndexOf('obj', at - 1);
+    if (at < 0) break;
+    const { value, end } = readPdfValue(text, at + 3);
+    fallback ??= value;
+    if (value instanceof Map && /^\s*$/.test(text.slice(end))) return value;
+  }
+  if (fallback === undefined) fallback = readPdfValue(text, Math.max(0, text.indexOf('<<'))).value;
+  return fallback instanceof Map ? fallback : undefined;
 }
 
 /** Decodes one stream's data through its chain, charging every expanding step's output to the budget. */

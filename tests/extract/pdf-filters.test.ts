@@ -141,6 +141,7 @@ describe('PDF streams behind expanding filters are bounded by the inflation budg
     ['LZW then Flate', '/Filter [/LZWDecode /FlateDecode]', lzwPack(lzwCodes(deflateSync(Buffer.alloc(mb20 * 1024 * 1024, 0x20))))],
     ['ASCIIHex then Flate (no zlib header in the file)', '/Filter [/AHx /Fl]', asciiHex(deflateSync(Buffer.alloc(mb20 * 1024 * 1024, 0x20)))],
     ['RunLength, filter given by reference', '/Filter 3 0 R', runLengthBomb(mb20)],
+    ['RunLength, a decoy `obj <<` inside a string of the dictionary', '/Foo (1 0 obj << /Filter /Fake >>) /Filter /RL', runLengthBomb(mb20)],
   ])('%s: a 20 MiB stream is refused under a 10 MiB budget', async (label, dict, data) => {
     const pdfBytes = label.includes('reference') ? b(pdfWithStream(dict, data).toString('latin1').replace('3 0 obj\n<< /Type /Font', '99 0 obj\n/RunLengthDecode\nendobj\n3 0 obj\n<< /Type /Font').replace(dict, '/Filter 99 0 R')) : pdfWithStream(dict, data);
     const r = await extract(pdfBytes, { maxInflatedBytes: 10 * 1024 * 1024 });
