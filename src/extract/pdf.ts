@@ -5,6 +5,7 @@
  */
 import { constants, createInflate } from 'node:zlib';
 import { ExtractError, OutOfTime, type ExtractContext } from './context.js';
+import { chainStages, DamagedFlate, EXPANDING, filterChain, readPdfValue, UncheckableChain, type PdfValue } from './pdf-filters.js';
 
 /** Pixels of one image pdf.js may decode (to tell image-only pages); larger ones are skipped. */
 const MAX_IMAGE_PIXELS = 40_000_000;
@@ -49,13 +50,21 @@ const STREAM = Buffer.from('stream');
  */
 export async function checkPdfStreams(bytes: Uint8Array, ctx: ExtractContext): Promise<void> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const objects = new ObjectFinder(buf);
   let from = 0;
   for (let at = buf.indexOf(STREAM, from); at >= 0; at = buf.indexOf(STREAM, from)) {
+    const dictFrom = from;
     from = at + STREAM.length;
     let start = from;
     if (buf[start] === 0x0d) start++;
     if (buf[start] === 0x0a) start++;
     if (start === from) continue; // `endstream`, or the word inside some text
+    const chained = chainedStream(buf, dictFrom, at, start, objects);
+    if (chained !== undefined) {
+      countChain(buf.subarray(start, chained.end), chained.steps, ctx);
+      from = Math.max(from, chained.end);
+      continue;
+    }
     const cmf = buf[start] ?? 0;
     const flg = buf[start + 1] ?? 0;
     if ((cmf & 0x0f) !== 8 || ((cmf << 8) | flg) % 31 !== 0 || (flg & 0x20) !== 0) continue;
@@ -68,6 +77,90 @@ export async function checkPdfStreams(bytes: Uint8Array, ctx: ExtractContext): P
     // far back): past that point the size is unknown, so a damaged FlateDecode stream is refused
     if (damaged && declaresFlate(buf, at)) throw new ExtractError('corrupt-attachment', 'pdf: a compressed stream is damaged, its size cannot be checked; not read');
     from = Math.max(from, start + consumed);
+  }
+}
+
+const ENDSTREAM = Buffer.from('endstream');
+
+/** Finds `N G obj` in the file (one pass, on the first reference), to resolve references in stream dictionaries. */
+class ObjectFinder {
+  private offsets: Map<string, number> | undefined;
+  private text: string | undefined;
+  constructor(private readonly buf: Buffer) {}
+  resolve = (v: PdfValue | undefined, depth = 0): PdfValue | undefined => {
+    if (typeof v !== 'object' || v === null || !('ref' in v) || depth > 8) return v;
+    this.text ??= this.buf.toString('latin1');
+    if (this.offsets === undefined) {
+      this.offsets = new Map();
+      // the last definition wins, as in pdf.js's rebuilt cross-reference table
+      for (const m of this.text.matchAll(/(?<![0-9])(\d+)\s+(\d+)\s+obj\b/g)) this.offsets.set(`${m[1]} ${m[2]}`, m.index + m[0].length);
+    }
+    const at = this.offsets.get(v.ref);
+    return at === undefined ? null : this.resolve(readPdfValue(this.text.slice(at, at + 4096), 0).value, depth + 1);
+  };
+}
+
+/**
+ * The filter chain of the stream whose `stream` keyword is at `at`, when it is one the zlib
+ * pass cannot check on its own: any LZW, RunLength or ASCII85 step, or FlateDecode behind
+ * another filter (its data then does not start with a zlib header). `end` is where pdf.js
+ * takes its data to end: at /Length when `endstream` follows it, else at the first `endstream`
+ * (the further of the two when they disagree, so that nothing is left uncounted).
+ */
+function chainedStream(buf: Buffer, lowest: number, at: number, start: number, objects: ObjectFinder): { steps: ReturnType<typeof filterChain> & object; end: number } | undefined {
+  if (buf.toString('latin1', Math.max(0, at - 3), at) === 'end') return undefined;
+  // only what follows the previous stream is searched: linear over the file
+  const dict = streamDict(buf.subarray(lowest, at).toString('latin1'));
+  if (dict === undefined) return undefined;
+  const steps = filterChain(dict, objects.resolve);
+  if (steps === undefined) throw new ExtractError('corrupt-attachment', 'pdf: a stream names a filter that cannot be read, its size cannot be checked; not read');
+  const checked = steps.some((s, i) => s.name !== 'FlateDecode' ? EXPANDING.has(s.name) : i > 0) || steps.some((s) => s.name === 'BrotliDecode');
+  if (!checked) return undefined;
+  const found = buf.indexOf(ENDSTREAM, start);
+  const byKeyword = found < 0 ? buf.length : found;
+  const length = objects.resolve(dict.get('Length'));
+  if (typeof length === 'number' && Number.isInteger(length) && length >= 0 && start + length <= buf.length) {
+    const after = buf.subarray(start + length, start + length + 64).toString('latin1');
+    return { steps, end: /^\s*endstream/.test(after) ? start + length : Math.max(start + length, byKeyword) };
+  }
+  return { steps, end: byKeyword };
+}
+
+/**
+ * The dictionary right before a `stream` keyword (`text` ends there): the value after one of the
+ * last 8 `obj` keywords that ends just before the keyword (an `obj` inside a string of the
+ * dictionary does not), else the one after the last `obj`.
+ */
+function streamDict(text: string): ReadonlyMap<string, PdfValue> | undefined {
+  let fallback: PdfValue | undefined;
+  let at = text.length;
+  for (let tries = 0; tries < 8; tries++) {
+    at = text.lastIndexOf('obj', at - 1);
+    if (at < 0) break;
+    const { value, end } = readPdfValue(text, at + 3);
+    fallback ??= value;
+    if (value instanceof Map && /^\s*$/.test(text.slice(end))) return value;
+  }
+  if (fallback === undefined) fallback = readPdfValue(text, Math.max(0, text.indexOf('<<'))).value;
+  return fallback instanceof Map ? fallback : undefined;
+}
+
+/** Decodes one stream's data through its chain, charging every expanding step's output to the budget. */
+function countChain(data: Buffer, steps: NonNullable<ReturnType<typeof filterChain>>, ctx: ExtractContext): void {
+  try {
+    const chain = chainStages(steps, (n) => {
+      if (!ctx.inTime('pdf')) throw new OutOfTime();
+      ctx.reserve(n, 'pdf');
+    });
+    for (let at = 0; at < data.length; at += 64 * 1024) {
+      if (!ctx.inTime('pdf')) throw new OutOfTime();
+      chain.push(data.subarray(at, at + 64 * 1024));
+    }
+    chain.end();
+  } catch (err) {
+    if (err instanceof DamagedFlate) throw new ExtractError('corrupt-attachment', 'pdf: a compressed stream is damaged, its size cannot be checked; not read');
+    if (err instanceof UncheckableChain) throw new ExtractError('corrupt-attachment', `pdf: a stream's filters (${err.message}) cannot be checked for size; not read`);
+    throw err;
   }
 }
 
