@@ -3,10 +3,11 @@
  * not expand it after `maildir:`), and the common wrong inputs said clearly instead of surfacing
  * as a parse failure deep in a source: a gzip file, an mbox given to `eml:`.
  */
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ScanError } from '../shared/errors.js';
+import { readHead } from '../sources/files.js';
 
 const FILE_SCHEMES = ['mbox', 'maildir', 'eml', 'pst'] as const;
 type FileScheme = (typeof FILE_SCHEMES)[number];
@@ -18,16 +19,6 @@ export function expandHome(spec: string, home: string = os.homedir()): string {
   return `${m[1]}:${home}${m[3] ?? ''}`;
 }
 
-async function head(file: string, bytes: number): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
 
 const isGzip = (b: Buffer): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 /** An mbox From_ line: `From sender date`, as mbox.ts recognises a file. */
@@ -57,7 +48,7 @@ export async function checkSource(spec: string): Promise<string[]> {
   if (isFile) {
     let first: Buffer;
     try {
-      first = await head(target, 4096);
+      first = await readHead(target, 4096);
     } catch {
       return [];
     }
