@@ -271,21 +271,9 @@ function sortKeys(o: MailboxRecord['byCategory']): MailboxRecord['byCategory'] {
   return out;
 }
 
-function errorRecord(
-  mb: MailboxRow,
-  e: { folder: string | null; message_id: string | null; location: string | null; code: ProblemCode; error: string },
-): ErrorRecord {
-  return {
-    type: 'error',
-    source: mb.source,
-    mailbox: mb.name,
-    ...(e.folder !== null ? { folder: e.folder } : {}),
-    ...(e.message_id !== null ? { messageId: e.message_id } : {}),
-    ...(e.location !== null ? { location: e.location } : {}),
-    error: e.error,
-    code: e.code,
-    severity: severityOf(e.code),
-  };
+/** An error row of a mailbox as a record (one shape of error record: toErrorRecord). */
+function errorRecord(mb: MailboxRow, e: Omit<ErrorRow, 'id' | 'source' | 'mailbox'>): ErrorRecord {
+  return toErrorRecord({ ...e, id: 0, source: mb.source, mailbox: mb.name });
 }
 
 function mailboxesAsOf(db: StateDb, scope: ReportScope, run: number): MailboxRow[] {
