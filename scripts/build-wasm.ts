@@ -1,18 +1,26 @@
 /**
  * `npm run wasm`: compiles src/engine/wasm/prescan.wat into src/engine/wasm/prescan-binary.ts
- * (base64, so the compiled package needs no asset copying and no WebAssembly tool). The test
- * tests/engine/prescan.test.ts fails when the committed binary is not what the .wat compiles to.
+ * (base64, so the compiled package needs no asset copying and no WebAssembly tool). The .wat is
+ * a template: each `{NAME}` is a value of the memory layout table (src/engine/wasm/layout.ts),
+ * the one source prescan.ts also reads. The test tests/engine/prescan.test.ts fails when the
+ * committed binary is not what the .wat compiles to.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
+import { substituteLayout } from '../src/engine/wasm/layout.js';
 
 export const WAT_FILE = fileURLToPath(new URL('../src/engine/wasm/prescan.wat', import.meta.url));
 export const BINARY_FILE = fileURLToPath(new URL('../src/engine/wasm/prescan-binary.ts', import.meta.url));
 
-export async function compileWat(): Promise<Uint8Array> {
+/** The .wat as assembled: the template with the layout's values. */
+export function watSource(template = readFileSync(WAT_FILE, 'utf8'), layout?: Parameters<typeof substituteLayout>[1]): string {
+  return substituteLayout(template, layout);
+}
+
+export async function compileWat(source = watSource()): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat('prescan.wat', readFileSync(WAT_FILE, 'utf8'));
+  const module = wabt.parseWat('prescan.wat', source);
   try {
     module.validate();
     return module.toBinary({ write_debug_names: false }).buffer;

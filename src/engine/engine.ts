@@ -26,11 +26,43 @@ import { createCandidateFinder } from './candidates.js';
 import { SegmentFacts } from './context.js';
 import { hitsOf, type EngineHit } from './findings.js';
 import { createRedactor } from './redact.js';
+import type { PrescanFallback } from './prescan.js';
+import { PRESCAN_LAYOUT } from './wasm/layout.js';
 
 export { LEVELS, levelOf } from './scoring.js';
 export { partOfAName } from './context.js';
 export { unglue } from './redact.js';
 export type { EngineHit } from './findings.js';
+export type { PrescanFallback } from './prescan.js';
+
+/**
+ * Something a person running a scan should know about the engine itself (never about the
+ * mail): given once, when the engine is made. Carries a code and a reason, no value.
+ */
+export interface EngineWarning {
+  /** The WebAssembly prescan is off: the same findings come from the JavaScript one, slower. */
+  readonly code: 'prescan-javascript';
+  readonly reason: PrescanFallback;
+  /** One line for a person. */
+  readonly message: string;
+}
+
+const FALLBACK_WHY: Readonly<Record<PrescanFallback, string>> = {
+  'no-webassembly': 'this Node.js runs without WebAssembly (--jitless?)',
+  'module-failed': 'its WebAssembly module did not load',
+  'marker-prefix': 'the disclaimer prefix is not eight characters long',
+  'too-many-keyword-lists': `the rules' keywords start with more than ${PRESCAN_LAYOUT.WORD_SLOTS / 2} different words`,
+  'long-first-word': 'a keyword of the rules starts with a word of 64 characters or more',
+  'unicode-spaces': 'normalization keeps more than one Unicode space',
+};
+
+function prescanWarning(reason: PrescanFallback): EngineWarning {
+  return {
+    code: 'prescan-javascript',
+    reason,
+    message: `the fast (WebAssembly) prescan is off because ${FALLBACK_WHY[reason]}: findings are the same, the scan is slower`,
+  };
+}
 
 export interface Engine {
   /** Reported findings (identifiers and corroborated health context) at or above `min` (default `low`). */
@@ -39,6 +71,8 @@ export interface Engine {
   scanAll(segment: Segment, min?: Confidence): EngineHit[];
   /** The text with every identifier candidate masked, whatever its context (subjects, attachment names); SSN shapes even when invalid. */
   redact(text: string): string;
+  /** What the engine found about itself when made (see EngineWarning); empty when all is well. */
+  readonly warnings: readonly EngineWarning[];
 }
 
 export interface EngineOptions {
@@ -46,12 +80,17 @@ export interface EngineOptions {
   readonly today?: Date;
   /** The prescan in JavaScript instead of WebAssembly (tests compare the two). */
   readonly javascriptPrescan?: boolean;
+  /** Called once per warning when the engine is made (the same as `warnings`), e.g. to print it. */
+  readonly onWarning?: (warning: EngineWarning) => void;
 }
 
 export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
   const index = buildKeywordIndex(rules);
   const env: DetectorEnv = { today: options.today ?? new Date() };
   const finder = createCandidateFinder(rules, index, env, { javascriptPrescan: options.javascriptPrescan === true });
+  // Asked-for JavaScript (tests, benchmarks) is no warning; a silent fallback would be.
+  const warnings = finder.prescanner.fallback ? [prescanWarning(finder.prescanner.fallback)] : [];
+  for (const w of warnings) options.onWarning?.(w);
 
   const evaluate = (segment: Segment, includeContext: boolean, min: Confidence): EngineHit[] => {
     const pre = finder.prescanner.scan(segment.text);
@@ -66,5 +105,6 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     scan: (segment, min = 'low') => evaluate(segment, false, min),
     scanAll: (segment, min = 'low') => evaluate(segment, true, min),
     redact: createRedactor(rules, index, env, finder),
+    warnings,
   };
 }

@@ -9,6 +9,9 @@
  */
 import type { Rule } from '../rules/compile.js';
 import { wordSource } from '../rules/compile.js';
+import { PRESCAN_LAYOUT } from './wasm/layout.js';
+
+const { HASH_LOW_MULTIPLIER, HASH_HIGH_MULTIPLIER, BUCKET_SHIFT, WORD_SLOT_SHIFT } = PRESCAN_LAYOUT;
 
 export type KeywordKind = 'strong' | 'weak' | 'negative' | 'term';
 
@@ -98,7 +101,7 @@ const BUCKETS = 65536;
  * hash; keywordIn tells them apart. 30 bits, so map keys stay small integers (V8 Smis).
  */
 export function mixWord(low: number, high: number, length: number): number {
-  return (Math.imul(low, 0x9e3779b1) ^ Math.imul(high ^ length, 0x85ebca6b)) >>> 2;
+  return (Math.imul(low, HASH_LOW_MULTIPLIER) ^ Math.imul(high ^ length, HASH_HIGH_MULTIPLIER)) >>> 2;
 }
 
 /** The hash of a word of lower-case letters and digits (see `mixWord`). */
@@ -114,12 +117,12 @@ export function hashWord(word: string): number {
 
 /** A hash's bucket: its top 16 bits, where the multiplies of `mixWord` have mixed every character. */
 export function bucketOf(key: number): number {
-  return key >>> 14;
+  return key >>> (BUCKET_SHIFT - 2); // the key is the 32-bit hash shifted by 2
 }
 
-/** A hash's first slot in a table of 4,096 (the prescan's, see wasm/prescan.wat). */
+/** A hash's first slot in the prescan's table of WORD_SLOTS (see wasm/layout.ts). */
 export function slotOf(key: number): number {
-  return Math.imul(key, 0x9e3779b1) >>> 20;
+  return Math.imul(key, HASH_LOW_MULTIPLIER) >>> WORD_SLOT_SHIFT;
 }
 
 export function buildKeywordIndex(rules: readonly Rule[]): KeywordIndex {

@@ -13,6 +13,7 @@ import { bucketOf, findKeywords, hashWord, hitList, keywordIn, slotOf, type Cand
 import { DISCLAIMER_TRIGGERS } from './text.js';
 import { normalizeText, replacement, SPECIAL } from './normalize.js';
 import { shapesIn, type ShapeAutomaton } from './shapes.js';
+import { PRESCAN_LAYOUT } from './wasm/layout.js';
 import { PRESCAN_WASM } from './wasm/prescan-binary.js';
 
 export interface Prescan {
@@ -37,10 +38,21 @@ export interface Prescan {
   hasShape(bit: number): boolean;
 }
 
+/** Why the WebAssembly pass could not be used and the JavaScript one runs instead (same answers, slower). */
+export type PrescanFallback =
+  | 'no-webassembly' // the runtime has none (node --jitless)
+  | 'module-failed' // the module did not compile or instantiate
+  | 'marker-prefix' // DISCLAIMER_TRIGGERS' prefix is not eight characters long
+  | 'too-many-keyword-lists' // more first words of keywords than half the word slots
+  | 'long-first-word' // a keyword's first word of 64 characters or more
+  | 'unicode-spaces'; // normalization keeps more than one Unicode space
+
 export interface Prescanner {
   scan(text: string): Prescan;
   /** Whether the WebAssembly pass is in use (false: the JavaScript fallback). */
   readonly native: boolean;
+  /** Why the JavaScript pass runs though it was not asked for; undefined when it was, or when WebAssembly runs. */
+  readonly fallback?: PrescanFallback;
   /** Bytes of WebAssembly memory held now (0 for the fallback). */
   memoryBytes(): number;
 }
@@ -62,20 +74,14 @@ interface Exports {
   words(text: number, from: number, n: number, hits: number, cap: number, digitWords: number): void;
 }
 
-// Memory layout (bytes): the tables at the fixed offsets prescan.wat expects, then the
-// automaton and the word hits, then the text, last so it can grow with the memory.
-const INFO_AT = 0;
-const RESULTS_AT = 512;
-const ANCHORS_AT = 576;
-const BYTE_MASKS_AT = 608;
-const WORDS_AT = 1024;
-const WORD_SLOTS = 4096;
-const BUCKETS_AT = WORDS_AT + 8 * WORD_SLOTS;
-const SHARED_BUCKET = 0xffff;
-const MAP_AT = BUCKETS_AT + 2 * 65536;
-const LISTS_AT = MAP_AT + 2 * 65536;
-const LIST_BYTES = 64;
+// Memory layout (bytes, wasm/layout.ts, the table prescan.wat is assembled with): the tables at
+// fixed offsets, then the automaton and the word hits, then the text, last so it can grow with
+// the memory.
+const L = PRESCAN_LAYOUT;
+const { INFO_AT, ANCHORS_AT, ANCHOR_NIBBLES_AT, BYTE_MASKS_AT, WORDS_AT, WORD_SLOTS, BUCKETS_AT, SHARED_BUCKET, MAP_AT, LISTS_AT, LIST_BYTES } = L;
 const PROGRAMS_AT = LISTS_AT + LIST_BYTES * (WORD_SLOTS / 2);
+/** An i32 result of prescan.wat, read through an Int32Array of the memory. */
+const i32 = (at: number): number => at >> 2;
 /** Word hits handed over per call; a text with more goes on from where the call stopped. */
 const HIT_CAP = 8192;
 const PAGE = 65536;
@@ -148,9 +154,10 @@ function disclaimerKeys(): number[] | undefined {
 }
 
 /** The same answers without WebAssembly. */
-function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton): Prescanner {
+function javascriptPrescanner(index: KeywordIndex, automaton: ShapeAutomaton, fallback?: PrescanFallback): Prescanner {
   return {
     native: false,
+    ...(fallback ? { fallback } : {}),
     memoryBytes: () => 0,
     scan(input: string): Prescan {
       const text = normalizeText(input);
@@ -175,31 +182,32 @@ function writeFollowers(memory: Buffer, at: number, candidates: readonly Candida
     for (const c of codes) if (c < 128) memory[at + offset + (c >> 3)] = (memory[at + offset + (c >> 3)] as number) | (1 << (c & 7));
   };
   for (const cand of candidates) {
-    if (cand.parts?.length === 1) memory.writeUInt32LE(1, at);
-    else if (cand.parts !== undefined) set(20, (cand.parts[1] as string).charCodeAt(0));
+    if (cand.parts?.length === 1) memory.writeUInt32LE(1, at + L.LIST_WHOLE_WORD);
+    else if (cand.parts !== undefined) set(L.LIST_FOLLOWS_SEPARATED, (cand.parts[1] as string).charCodeAt(0));
     else if (cand.follow === -1) {
-      set(4, cand.followSpace as number);
-      set(20, cand.followSpace as number);
-    } else if (cand.follow !== undefined) set(4, cand.follow);
-    else memory.writeUInt32LE(1, at); // not described: anything may follow
+      set(L.LIST_FOLLOWS, cand.followSpace as number);
+      set(L.LIST_FOLLOWS_SEPARATED, cand.followSpace as number);
+    } else if (cand.follow !== undefined) set(L.LIST_FOLLOWS, cand.follow);
+    else memory.writeUInt32LE(1, at + L.LIST_WHOLE_WORD); // not described: anything may follow
   }
 }
 
 export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton, options: { javascript?: boolean } = {}): Prescanner {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (options.javascript || !wasm) return javascriptPrescanner(index, automaton);
+  if (options.javascript) return javascriptPrescanner(index, automaton);
+  if (!wasm) return javascriptPrescanner(index, automaton, 'no-webassembly');
   let module: object;
   let exports: Exports;
   try {
     module = new wasm.Module(Buffer.from(PRESCAN_WASM, 'base64'));
     exports = new wasm.Instance(module, {}).exports as Exports;
   } catch {
-    return javascriptPrescanner(index, automaton);
+    return javascriptPrescanner(index, automaton, 'module-failed');
   }
   // Keywords of letters and digits, by list, as the programs prescan.wat confirms them with.
   // The words the engine asks about without keywords (disclaimers'), as marker bits of lists.
   const markerKeys = disclaimerKeys();
-  if (!markerKeys) return javascriptPrescanner(index, automaton);
+  if (!markerKeys) return javascriptPrescanner(index, automaton, 'marker-prefix');
   const entries = new Map<number, { candidates: readonly Candidate[]; markers: number }>();
   for (const [key, candidates] of index.byFirstWord) entries.set(key, { candidates, markers: 0 });
   for (const key of markerKeys) entries.set(key, { candidates: entries.get(key)?.candidates ?? [], markers: DISCLAIMER_MARKER });
@@ -218,10 +226,10 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     if (only?.parts?.length === 1 && (only.parts[0] as string).length <= 8) fast.set(programs.length, { id: keywords.length, word: only.parts[0] as string });
     const records = candidates.map((c) => {
       const bytes = Buffer.from(`${(c.parts as readonly string[]).join('\u0001')}\u0000`, 'latin1');
-      const head = Buffer.alloc(12);
+      const head = Buffer.alloc(L.PROGRAM_HEAD_BYTES);
       head.writeInt32LE(keywords.push(c.word) - 1, 0);
-      head.writeInt32LE(index.gating.has(c.word) ? 1 : 0, 4);
-      head.writeInt32LE(bytes.length, 8);
+      head.writeInt32LE(index.gating.has(c.word) ? 1 : 0, L.PROGRAM_POSITIVE);
+      head.writeInt32LE(bytes.length, L.PROGRAM_LENGTH);
       return Buffer.concat([head, bytes]);
     });
     programs.push(Buffer.concat([...records, Buffer.from([0xff, 0xff, 0xff, 0xff])]));
@@ -232,7 +240,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   const states = automaton.acceptLow.length;
   const transitionsAt = acceptAt + 8 * states;
   const hitsAt = align(transitionsAt + 2 * automaton.transitions.length, 8);
-  const textAt = align(hitsAt + 12 * HIT_CAP, 16);
+  const textAt = align(hitsAt + L.HIT_BYTES * HIT_CAP, 16);
 
   // Views of the memory, made again only when it grows (growing replaces its buffer).
   let memory = Buffer.from(exports.memory.buffer);
@@ -251,35 +259,36 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   // Every non-ASCII character: class 0 (entry 128 is already 0).
   // The anchors by their two nibbles (prescan.wat's anchorBits): per low nibble, the high ones in the set.
   for (let c = 0; c < 128; c++) if (automaton.anchors[c]) memory[ANCHORS_AT + (c & 15)] = (memory[ANCHORS_AT + (c & 15)] as number) | (1 << (c >> 4));
-  for (let high = 0; high < 8; high++) memory[ANCHORS_AT + 16 + high] = 1 << high;
+  for (let high = 0; high < 8; high++) memory[ANCHOR_NIBBLES_AT + high] = 1 << high;
   // Per length 0-8, the mask of that many low bytes (a word's first eight characters).
   for (let length = 0; length <= 8; length++) memory.writeBigUInt64LE((1n << BigInt(8 * length)) - 1n, BYTE_MASKS_AT + 8 * length);
   // Keywords' first words: hash → list, in the open-addressing table prescan.wat probes.
   const lists: (readonly Candidate[])[] = [];
   let programAt = PROGRAMS_AT;
   for (const [key, { candidates, markers }] of entries) {
-    if (lists.length >= WORD_SLOTS / 2) return javascriptPrescanner(index, automaton); // keep probes short
+    if (lists.length >= WORD_SLOTS / 2) return javascriptPrescanner(index, automaton, 'too-many-keyword-lists'); // keep probes short
     // prescan.wat skips words of 64 characters or more
-    if (candidates.some((c) => (c.parts?.[0]?.length ?? c.firstEnd ?? 0) >= 64)) return javascriptPrescanner(index, automaton);
+    if (candidates.some((c) => (c.parts?.[0]?.length ?? c.firstEnd ?? 0) >= 64)) return javascriptPrescanner(index, automaton, 'long-first-word');
     lists.push(candidates);
     let slot = slotOf(key);
     while (memory.readUInt32LE(WORDS_AT + 8 * slot) !== 0) slot = (slot + 1) % WORD_SLOTS;
     memory.writeUInt32LE(key + 1, WORDS_AT + 8 * slot);
-    memory.writeUInt32LE(lists.length, WORDS_AT + 8 * slot + 4);
+    memory.writeUInt32LE(lists.length, L.WORD_LIST_AT + 8 * slot);
     const bucket = BUCKETS_AT + 2 * bucketOf(key);
     memory.writeUInt16LE(memory.readUInt16LE(bucket) === 0 ? lists.length : SHARED_BUCKET, bucket);
-    writeFollowers(memory, LISTS_AT + LIST_BYTES * (lists.length - 1), candidates);
-    if (candidates.some((c) => index.gating.has(c.word))) memory.writeUInt32LE(1, LISTS_AT + LIST_BYTES * (lists.length - 1) + 36);
-    memory.writeUInt32LE(markers, LISTS_AT + LIST_BYTES * (lists.length - 1) + 44);
+    const entry = LISTS_AT + LIST_BYTES * (lists.length - 1);
+    writeFollowers(memory, entry, candidates);
+    if (candidates.some((c) => index.gating.has(c.word))) memory.writeUInt32LE(1, entry + L.LIST_POSITIVE);
+    memory.writeUInt32LE(markers, entry + L.LIST_MARKERS);
     const one = fast.get(lists.length - 1);
     if (one) {
-      Buffer.from(one.word, 'latin1').copy(memory, LISTS_AT + LIST_BYTES * (lists.length - 1) + 48);
-      memory.writeUInt32LE(one.word.length, LISTS_AT + LIST_BYTES * (lists.length - 1) + 56);
-      memory.writeUInt32LE(one.id, LISTS_AT + LIST_BYTES * (lists.length - 1) + 60);
+      Buffer.from(one.word, 'latin1').copy(memory, entry + L.LIST_FAST_WORD);
+      memory.writeUInt32LE(one.word.length, entry + L.LIST_FAST_LENGTH);
+      memory.writeUInt32LE(one.id, entry + L.LIST_FAST_ID);
     }
     const program = programs[lists.length - 1];
     if (program) {
-      memory.writeUInt32LE(programAt, LISTS_AT + LIST_BYTES * (lists.length - 1) + 40);
+      memory.writeUInt32LE(programAt, entry + L.LIST_PROGRAM);
       program.copy(memory, programAt);
       programAt += program.length;
     }
@@ -290,8 +299,8 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
   // them (keywords.ts's maybeSeparator), which prescan.wat checks against the one it is given.
   const keptSpaces: number[] = [];
   for (let c = 128; c < 65536; c++) if (map[c] === c && /\s/.test(String.fromCharCode(c))) keptSpaces.push(c);
-  if (keptSpaces.length > 1) return javascriptPrescanner(index, automaton);
-  memory.writeUInt32LE(keptSpaces[0] ?? 0x10000, RESULTS_AT + 36); // 0x10000: no character
+  if (keptSpaces.length > 1) return javascriptPrescanner(index, automaton, 'unicode-spaces');
+  memory.writeUInt32LE(keptSpaces[0] ?? 0x10000, L.KEPT_SPACE_AT); // 0x10000: no character
   for (let s = 0; s < states; s++) {
     memory.writeUInt32LE(acceptLow[s] as number, acceptAt + 8 * s);
     memory.writeUInt32LE(acceptHigh[s] as number, acceptAt + 8 * s + 4);
@@ -323,14 +332,14 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
     const positives: number[] = [];
     let lastEnd = 0;
     for (;;) {
-      const count = words32[(RESULTS_AT >> 2) + 4] as number;
-      for (let k = 0, at = hitsAt >> 2; k < count; k++, at += 3) {
+      const count = words32[i32(L.WORDS_WRITTEN_AT)] as number;
+      for (let k = 0, at = i32(hitsAt); k < count; k++, at += L.HIT_BYTES >> 2) {
         const start = words32[at] as number;
         if (start < lastEnd) continue; // inside the keyword just found, as the JavaScript walk skips it
-        const code = words32[at + 1] as number;
+        const code = words32[at + (L.HIT_CODE >> 2)] as number;
         // < 0: found by prescan.wat; > 0: a list with punctuation for keywordIn
         if (code < 0) {
-          lastEnd = words32[at + 2] as number;
+          lastEnd = words32[at + (L.HIT_END >> 2)] as number;
           if (positiveKeyword[-1 - code] === 1) positives.push(found.length);
           starts.push(start);
           ends.push(lastEnd);
@@ -345,7 +354,7 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
           found.push(hit.word);
         }
       }
-      const resume = words32[(RESULTS_AT >> 2) + 5] as number;
+      const resume = words32[i32(L.RESUME_AT)] as number;
       if (resume >= n) return { starts, ends, words: found, positives };
       exports.words(textAt, resume, n, hitsAt, HIT_CAP, digitWords);
     }
@@ -362,17 +371,17 @@ export function createPrescanner(index: KeywordIndex, automaton: ShapeAutomaton,
       let text = input;
       n = exports.normalize(textAt, n);
       // Dashes, spaces, zero-width characters normalized: the text the patterns see changed too.
-      if (words32[(RESULTS_AT >> 2) + 2] === 1) {
+      if (words32[i32(L.TEXT_CHANGED_AT)] === 1) {
         text = memory.toString('utf16le', textAt, textAt + 2 * n);
         memory.fill(0, textAt + 2 * n, textAt + 2 * n + PADDING);
       }
       exports.shapes(textAt, n, transitionsAt, classCount, acceptAt, automaton.gated ? 1 : 0, automaton.reach, automaton.digitReach);
       exports.words(textAt, 0, n, hitsAt, HIT_CAP, digitWords);
-      const low = (words32[RESULTS_AT >> 2] as number) >>> 0;
-      const high = (words32[(RESULTS_AT >> 2) + 1] as number) >>> 0;
-      const complete = (words32[(RESULTS_AT >> 2) + 5] as number) >= n;
-      const maybePositive = !complete || (words32[(RESULTS_AT >> 2) + 3] as number) > 0;
-      const maybeDisclaimer = !complete || ((words32[(RESULTS_AT >> 2) + 8] as number) & DISCLAIMER_MARKER) !== 0;
+      const low = (words32[i32(L.SHAPES_SEEN_AT)] as number) >>> 0;
+      const high = (words32[i32(L.SHAPES_SEEN_AT) + 1] as number) >>> 0;
+      const complete = (words32[i32(L.RESUME_AT)] as number) >= n;
+      const maybePositive = !complete || (words32[i32(L.POSITIVE_WORDS_AT)] as number) > 0;
+      const maybeDisclaimer = !complete || ((words32[i32(L.MARKERS_SEEN_AT)] as number) & DISCLAIMER_MARKER) !== 0;
       const scan = ++scans;
       // The word hits stay in memory until the next scan; asked for later, they are found again.
       const confirm = (): HitList => (scan === scans ? confirmHits(text, n) : hitList(findKeywords(index, text), index));

@@ -2,47 +2,28 @@
 ;; because a JavaScript loop over a string's characters runs at 100-200 MB/s on the machines we
 ;; measure on. Texts are UTF-16 code units, as JavaScript strings hold them.
 ;;
-;; Tables, at fixed offsets from address 0 (written by prescan.ts):
-;;      0  info: per ASCII character, an i16: its class in the shape automaton × 2 (a byte
-;;         offset in a row of transitions); entry 128 for every non-ASCII character (class 0)
-;;    512  results: i64 shapes seen, i32 text changed by normalize, i32 words written that start
-;;         more than a negative label, i32 words written, i32 resume; 536, 540: what $confirm
-;;         found (keyword id, more than a negative label); 544: marker bits seen; 548: the one
-;;         non-ASCII space that normalization leaves (U+1680), a separator between keyword words
-;;    608  9 i64: per length 0-8, the mask of that many low bytes
-;;    576  anchors (the shape automaton's gate): 16 bytes, per low nibble of an ASCII character
-;;         the high nibbles (as bits) whose characters are anchors; 592: 16 bytes, per high
-;;         nibble 0-7 its bit, 0 for 8-15
-;;   1024  words: 4,096 slots of (hash + 1, list), open addressing from slotOf(hash): the hashes
-;;         of keywords' first words, and which list of keywords starting with it (0 = empty slot)
-;;  33792  buckets: 65,536 i16, by bucket (bucketOf): the list of keywords whose first word
-;;         hashes there, 0 for none (most words: let go after one load), 0xffff when two lists
-;;         share the bucket (the table above tells them apart)
-;; 164864  map: per UTF-16 code unit, what normalization makes of it (0: dropped; below 128 unused)
-;; 295936  lists: per list of keywords, 64 bytes: i32 1 when one of them is a whole word (any
-;;         character may follow), 128 bits: the ASCII characters that may come right after the
-;;         first word, 128 bits: those that may come after one to three separators (space,
-;;         tab, line breaks, `_`, `-`), i32 1 when one of them is more than a negative label,
-;;         i32 where its program is (0: JavaScript confirms the list: a keyword has punctuation),
-;;         i32 marker bits: words the engine asks about without a keyword (a disclaimer's);
-;;         when the list is one keyword of one word of at most eight characters (most negative
-;;         labels: `call`, `fax`): i64 its characters as bytes, i32 its length, i32 its id
-;; then    programs (prescan.ts writes them after the lists): per keyword of a list, longest
-;;         first, i32 its id, i32 1 when it is more than a negative label, i32 n, n bytes: its
-;;         words in lower case, 1 between two words, 0 at the end; an id of -1 ends the list
+;; This file is a template: each name in braces is a value of the layout table src/engine/wasm/layout.ts
+;; (memory offsets, sizes, hashing constants), substituted by `npm run wasm`
+;; (scripts/build-wasm.ts) before assembling; prescan.ts writes the tables with the same table.
+;; No layout number is written here (tests/engine/prescan-layout.test.ts checks it).
+;; The tables (layout.ts says what each holds), at fixed offsets from address 0: INFO_AT,
+;; RESULTS_AT (the *_AT results), ANCHORS_AT, BYTE_MASKS_AT, WORDS_AT, BUCKETS_AT, MAP_AT,
+;; LISTS_AT; then the programs (per keyword of a list, longest first, i32 its id, i32 1 when it
+;; is more than a negative label, i32 n, n bytes: its words in lower case, 1 between two words,
+;; 0 at the end; an id of -1 ends the list), the automaton, the word hits and the text.
 (module
   (memory (export "memory") 1)
 
   ;; The list of keywords whose first word has this hash, + 1; 0 when none.
   (func $lookup (param $key i32) (result i32)
     (local $slot i32) (local $stored i32)
-    (local.set $slot (i32.shr_u (i32.mul (local.get $key) (i32.const 0x9e3779b1)) (i32.const 20)))
+    (local.set $slot (i32.shr_u (i32.mul (local.get $key) (i32.const {HASH_LOW_MULTIPLIER})) (i32.const {WORD_SLOT_SHIFT})))
     (loop $probe
-      (local.set $stored (i32.load offset=1024 (i32.shl (local.get $slot) (i32.const 3))))
+      (local.set $stored (i32.load offset={WORDS_AT} (i32.shl (local.get $slot) (i32.const 3))))
       (if (i32.eqz (local.get $stored)) (then (return (i32.const 0))))
       (if (i32.eq (local.get $stored) (i32.add (local.get $key) (i32.const 1)))
-        (then (return (i32.load offset=1028 (i32.shl (local.get $slot) (i32.const 3))))))
-      (local.set $slot (i32.and (i32.add (local.get $slot) (i32.const 1)) (i32.const 4095)))
+        (then (return (i32.load offset={WORD_LIST_AT} (i32.shl (local.get $slot) (i32.const 3))))))
+      (local.set $slot (i32.and (i32.add (local.get $slot) (i32.const 1)) (i32.const {WORD_SLOT_MASK})))
       (br $probe))
     (i32.const 0))
 
@@ -51,12 +32,12 @@
   ;; a non-ASCII character or the end of the text is left to JavaScript.
   (func $follows (param $list i32) (param $at i32) (param $end i32) (result i32)
     (local $entry i32) (local $c i32) (local $separators i32)
-    (local.set $entry (i32.add (i32.const 295936) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 64))))
-    (if (i32.load (local.get $entry)) (then (return (i32.const 1))))
+    (local.set $entry (i32.add (i32.const {LISTS_AT}) (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const {LIST_BYTES}))))
+    (if (i32.load offset={LIST_WHOLE_WORD} (local.get $entry)) (then (return (i32.const 1))))
     (if (i32.ge_u (local.get $at) (local.get $end)) (then (return (i32.const 1))))
     (local.set $c (i32.load16_u (local.get $at)))
     (if (i32.ge_u (local.get $c) (i32.const 128)) (then (return (i32.const 1))))
-    (if (i32.and (i32.load8_u offset=4 (i32.add (local.get $entry) (i32.shr_u (local.get $c) (i32.const 3))))
+    (if (i32.and (i32.load8_u offset={LIST_FOLLOWS} (i32.add (local.get $entry) (i32.shr_u (local.get $c) (i32.const 3))))
                  (i32.shl (i32.const 1) (i32.and (local.get $c) (i32.const 7))))
       (then (return (i32.const 1))))
     (block $stop
@@ -72,21 +53,21 @@
         (br $skip)))
     (if (i32.eqz (local.get $separators)) (then (return (i32.const 0))))
     (i32.ne (i32.const 0)
-      (i32.and (i32.load8_u offset=20 (i32.add (local.get $entry) (i32.shr_u (local.get $c) (i32.const 3))))
+      (i32.and (i32.load8_u offset={LIST_FOLLOWS_SEPARATED} (i32.add (local.get $entry) (i32.shr_u (local.get $c) (i32.const 3))))
                (i32.shl (i32.const 1) (i32.and (local.get $c) (i32.const 7))))))
 
   ;; What keywords.ts's wordsAt does, for the keywords of a list whose program is at $program,
   ;; at the word starting at address $at: each word of a keyword in any case, up to three
   ;; separators between words, no letter or digit after the last. Returns the address after the
-  ;; first (longest) that matches, with its id at 536 and whether it is more than a negative
-  ;; label at 540; 0 when none matches. A non-ASCII character separates words only when it is
-  ;; the one Unicode space normalization keeps (at 548, from prescan.ts: U+1680).
+  ;; first (longest) that matches, with its id at CONFIRMED_ID_AT and whether it is more than a
+  ;; negative label at CONFIRMED_POSITIVE_AT; 0 when none matches. A non-ASCII character separates words only when it is
+  ;; the one Unicode space normalization keeps (at KEPT_SPACE_AT, from prescan.ts: U+1680).
   (func $confirm (param $program i32) (param $at i32) (result i32)
     (local $q i32) (local $pos i32) (local $b i32) (local $c i32) (local $separators i32)
     (block $none
       (loop $keyword
         (br_if $none (i32.lt_s (i32.load (local.get $program)) (i32.const 0)))
-        (local.set $q (i32.add (local.get $program) (i32.const 12)))
+        (local.set $q (i32.add (local.get $program) (i32.const {PROGRAM_HEAD_BYTES})))
         (local.set $pos (local.get $at))
         (block $fail
           (loop $byte
@@ -98,8 +79,8 @@
               (then
                 (br_if $fail (i32.lt_u (i32.sub (i32.or (local.get $c) (i32.const 0x20)) (i32.const 0x61)) (i32.const 26)))
                 (br_if $fail (i32.lt_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 10)))
-                (i32.store offset=536 (i32.const 0) (i32.load (local.get $program)))
-                (i32.store offset=540 (i32.const 0) (i32.load offset=4 (local.get $program)))
+                (i32.store offset={CONFIRMED_ID_AT} (i32.const 0) (i32.load (local.get $program)))
+                (i32.store offset={CONFIRMED_POSITIVE_AT} (i32.const 0) (i32.load offset={PROGRAM_POSITIVE} (local.get $program)))
                 (return (local.get $pos))))
             (if (i32.eq (local.get $b) (i32.const 1))
               (then
@@ -110,7 +91,7 @@
                     (br_if $stop (i32.eqz (i32.or
                       (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 95)))
                               (i32.or (i32.eq (local.get $c) (i32.const 45)) (i32.lt_u (i32.sub (local.get $c) (i32.const 9)) (i32.const 5))))
-                      (i32.eq (local.get $c) (i32.load offset=548 (i32.const 0))))))
+                      (i32.eq (local.get $c) (i32.load offset={KEPT_SPACE_AT} (i32.const 0))))))
                     (local.set $separators (i32.add (local.get $separators) (i32.const 1)))
                     (local.set $pos (i32.add (local.get $pos) (i32.const 2)))
                     (local.set $c (i32.load16_u (local.get $pos)))
@@ -121,7 +102,7 @@
               (select (i32.or (local.get $c) (i32.const 0x20)) (local.get $c) (i32.lt_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26)))))
             (local.set $pos (i32.add (local.get $pos) (i32.const 2)))
             (br $byte)))
-        (local.set $program (i32.add (local.get $program) (i32.add (i32.const 12) (i32.load offset=8 (local.get $program)))))
+        (local.set $program (i32.add (local.get $program) (i32.add (i32.const {PROGRAM_HEAD_BYTES}) (i32.load offset={PROGRAM_LENGTH} (local.get $program)))))
         (br $keyword)))
     (i32.const 0))
 
@@ -153,8 +134,8 @@
     (local.get $letterBits))
 
   ;; Bit i set when character $at + i (of 64) is in the anchor set: ASCII only, by its two
-  ;; nibbles (576: per low nibble, the high nibbles that are in the set; 592: per high nibble
-  ;; 0-7 its bit, 0 above).
+  ;; nibbles (ANCHORS_AT: per low nibble, the high nibbles that are in the set;
+  ;; ANCHOR_NIBBLES_AT: per high nibble 0-7 its bit, 0 above).
   (func $anchorBits (param $at i32) (result i64)
     (local $bits i64) (local $k i32) (local $v v128)
     (loop $quarter
@@ -163,8 +144,8 @@
         (i64.shl
           (i64.extend_i32_u (i8x16.bitmask (i8x16.ne
             (v128.and
-              (i8x16.swizzle (v128.load offset=576 (i32.const 0)) (v128.and (local.get $v) (i8x16.splat (i32.const 15))))
-              (i8x16.swizzle (v128.load offset=592 (i32.const 0)) (i8x16.shr_u (local.get $v) (i32.const 4))))
+              (i8x16.swizzle (v128.load offset={ANCHORS_AT} (i32.const 0)) (v128.and (local.get $v) (i8x16.splat (i32.const 15))))
+              (i8x16.swizzle (v128.load offset={ANCHOR_NIBBLES_AT} (i32.const 0)) (i8x16.shr_u (local.get $v) (i32.const 4))))
             (v128.const i64x2 0 0))))
           (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
       (local.set $at (i32.add (local.get $at) (i32.const 32)))
@@ -205,7 +186,7 @@
     (local.get $out))
 
   ;; Runs the shape automaton (src/engine/shapes.ts) over the text at $text ($n code units) and
-  ;; stores the mask of the shapes seen at 512. Entries of $transitions (16 bits) are where the
+  ;; stores the mask of the shapes seen at SHAPES_SEEN_AT. Entries of $transitions (16 bits) are where the
   ;; next state's row starts (next state × class count × 2 bytes), plus 1 when the next state
   ;; completes shapes, whose mask is at $accept + 8 × state; the info table holds each
   ;; character's class × 2. With $gated, every match of every shape has a digit at most $digitReach characters
@@ -257,7 +238,7 @@
             ;; $row and the info table are byte offsets: one add, one load, one and a character
             ;; (the info table's entry 128 stands for every non-ASCII character)
             (local.set $entry (i32.load16_u (i32.add (i32.add (local.get $transitions) (local.get $row))
-              (i32.load16_u (i32.shl (select (local.get $c) (i32.const 128) (i32.lt_u (local.get $c) (i32.const 128))) (i32.const 1))))))
+              (i32.load16_u offset={INFO_AT} (i32.shl (select (local.get $c) (i32.const 128) (i32.lt_u (local.get $c) (i32.const 128))) (i32.const 1))))))
             (local.set $row (i32.and (local.get $entry) (i32.const -2)))
             (if (i32.and (local.get $entry) (i32.const 1))
               (then
@@ -268,17 +249,17 @@
             (br $feed)))
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
         (br $block)))
-    (i64.store offset=512 (i32.const 0) (local.get $mask)))
+    (i64.store offset={SHAPES_SEEN_AT} (i32.const 0) (local.get $mask)))
 
   ;; Hashes each word (a run of ASCII letters and digits) of the text at $text ($n code units),
   ;; from index $from (a word's start; words starting with a digit are let go when $digitWords
   ;; is 0, as no keyword starts with one), as keywords.ts's hashWord does: its first eight
   ;; characters in lower case and its length. For each word that is some keywords' first word,
   ;; writes to $hits, up to $cap: (start, -1 - id, end) of the keyword found there (see
-  ;; $confirm), or (start, list + 1, 0) for JavaScript to confirm. Stores at 528 how many, at 532
-  ;; where the first word left out starts ($n when none was), for the next call, and at 524 how
-  ;; many are (or may be) more than a negative label (without one, no rule has a label, a nearby
-  ;; word or a term in the text, and the engine needs no keyword at all), and at 544 the marker
+  ;; $confirm), or (start, list + 1, 0) for JavaScript to confirm. Stores at WORDS_WRITTEN_AT how
+  ;; many, at RESUME_AT where the first word left out starts ($n when none was), for the next
+  ;; call, and at POSITIVE_WORDS_AT how many are (or may be) more than a negative label (without one, no rule has a label, a nearby
+  ;; word or a term in the text, and the engine needs no keyword at all), and at MARKERS_SEEN_AT the marker
   ;; bits of the lists its words hashed to (all bits when a word was too long to hash), over all
   ;; calls for the text.
   (func (export "words") (param $text i32) (param $from i32) (param $n i32) (param $hits i32) (param $cap i32) (param $digitWords i32)
@@ -325,32 +306,32 @@
                         (v128.load (i32.add (local.get $text) (i32.shl (local.get $start) (i32.const 1))))
                         (v128.const i64x2 0 0)))
                       (i64.const 0x2020202020202020))
-              ;; (at 608: per length up to 8, the mask of that many bytes)
-              (i64.load offset=608 (i32.shl (select (local.get $len) (i32.const 8) (i32.lt_u (local.get $len) (i32.const 8))) (i32.const 3)))))
+              ;; (at BYTE_MASKS_AT: per length up to 8, the mask of that many bytes)
+              (i64.load offset={BYTE_MASKS_AT} (i32.shl (select (local.get $len) (i32.const 8) (i32.lt_u (local.get $len) (i32.const 8))) (i32.const 3)))))
             (local.set $h (i32.xor
-              (i32.mul (i32.wrap_i64 (local.get $x)) (i32.const 0x9e3779b1))
-              (i32.mul (i32.xor (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 32))) (local.get $len)) (i32.const 0x85ebca6b))))
+              (i32.mul (i32.wrap_i64 (local.get $x)) (i32.const {HASH_LOW_MULTIPLIER}))
+              (i32.mul (i32.xor (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 32))) (local.get $len)) (i32.const {HASH_HIGH_MULTIPLIER}))))
             ;; the list of the word's bucket: not checked against the word's whole hash, since
             ;; what follows compares the keywords themselves with the text
-            (local.set $list (i32.load16_u offset=33792 (i32.shl (i32.shr_u (local.get $h) (i32.const 16)) (i32.const 1))))
+            (local.set $list (i32.load16_u offset={BUCKETS_AT} (i32.shl (i32.shr_u (local.get $h) (i32.const {BUCKET_SHIFT})) (i32.const 1))))
             (if (local.get $list)
               (then
-                (if (i32.eq (local.get $list) (i32.const 0xffff))
+                (if (i32.eq (local.get $list) (i32.const {SHARED_BUCKET}))
                   (then (local.set $list (call $lookup (i32.shr_u (local.get $h) (i32.const 2))))))
                 (if (local.get $list)
                   (then
-                    (local.set $entry (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const 64)))
-                    (local.set $markers (i32.or (local.get $markers) (i32.load offset=295980 (local.get $entry))))
+                    (local.set $entry (i32.mul (i32.sub (local.get $list) (i32.const 1)) (i32.const {LIST_BYTES})))
+                    (local.set $markers (i32.or (local.get $markers) (i32.load offset={LISTS_MARKERS_AT} (local.get $entry))))
                     (block $skip
-                      (local.set $positive (i32.load offset=295972 (local.get $entry)))
-                      (local.set $fastLength (i32.load offset=295992 (local.get $entry)))
+                      (local.set $positive (i32.load offset={LISTS_POSITIVE_AT} (local.get $entry)))
+                      (local.set $fastLength (i32.load offset={LISTS_FAST_LENGTH_AT} (local.get $entry)))
                       (if (local.get $fastLength)
                         (then
                           ;; the list is one keyword, one word of at most eight characters: it is
                           ;; this word exactly or not at all (the word ends at a boundary)
                           (br_if $skip (i32.or (i32.ne (local.get $fastLength) (local.get $len))
-                                               (i64.ne (i64.load offset=295984 (local.get $entry)) (local.get $x))))
-                          (local.set $code (i32.sub (i32.const -1) (i32.load offset=295996 (local.get $entry))))
+                                               (i64.ne (i64.load offset={LISTS_FAST_WORD_AT} (local.get $entry)) (local.get $x))))
+                          (local.set $code (i32.sub (i32.const -1) (i32.load offset={LISTS_FAST_ID_AT} (local.get $entry))))
                           (local.set $hitEnd (i32.add (local.get $start) (local.get $len))))
                         (else
                           (br_if $skip (i32.eqz (call $follows (local.get $list)
@@ -358,25 +339,25 @@
                             (local.get $end))))
                           (local.set $code (local.get $list))
                           (local.set $hitEnd (i32.const 0))
-                          (local.set $program (i32.load offset=295976 (local.get $entry)))
+                          (local.set $program (i32.load offset={LISTS_PROGRAM_AT} (local.get $entry)))
                           (if (local.get $program)
                             (then
                               (local.set $matched (call $confirm (local.get $program) (i32.add (local.get $text) (i32.shl (local.get $start) (i32.const 1)))))
                               (br_if $skip (i32.eqz (local.get $matched)))
                               (if (i32.ne (local.get $matched) (i32.const 1))
                                 (then
-                                  (local.set $code (i32.sub (i32.const -1) (i32.load offset=536 (i32.const 0))))
-                                  (local.set $positive (i32.load offset=540 (i32.const 0)))
+                                  (local.set $code (i32.sub (i32.const -1) (i32.load offset={CONFIRMED_ID_AT} (i32.const 0))))
+                                  (local.set $positive (i32.load offset={CONFIRMED_POSITIVE_AT} (i32.const 0)))
                                   (local.set $hitEnd (i32.shr_u (i32.sub (local.get $matched) (local.get $text)) (i32.const 1)))))))))
                       (if (i32.ge_u (local.get $count) (local.get $cap))
                         (then
                           ;; full: the words from here on wait for the next call
                           (local.set $resume (local.get $start))
                           (br $done)))
-                      (local.set $record (i32.add (local.get $hits) (i32.mul (local.get $count) (i32.const 12))))
+                      (local.set $record (i32.add (local.get $hits) (i32.mul (local.get $count) (i32.const {HIT_BYTES}))))
                       (i32.store (local.get $record) (local.get $start))
-                      (i32.store offset=4 (local.get $record) (local.get $code))
-                      (i32.store offset=8 (local.get $record) (local.get $hitEnd))
+                      (i32.store offset={HIT_CODE} (local.get $record) (local.get $code))
+                      (i32.store offset={HIT_END} (local.get $record) (local.get $hitEnd))
                       (local.set $count (i32.add (local.get $count) (i32.const 1)))
                       (local.set $positives (i32.add (local.get $positives) (local.get $positive))))))))
             (local.set $starts (i64.and (local.get $starts) (i64.sub (local.get $starts) (i64.const 1))))
@@ -384,11 +365,11 @@
         (local.set $p (local.get $nextP))
         (local.set $carry (local.get $nextCarry))
         (br $block)))
-    (i32.store offset=532 (i32.const 0) (local.get $resume))
-    (i32.store offset=528 (i32.const 0) (local.get $count))
-    (i32.store offset=524 (i32.const 0) (local.get $positives))
-    (i32.store offset=544 (i32.const 0)
-      (select (local.get $markers) (i32.or (local.get $markers) (i32.load offset=544 (i32.const 0))) (i32.eqz (local.get $from)))))
+    (i32.store offset={RESUME_AT} (i32.const 0) (local.get $resume))
+    (i32.store offset={WORDS_WRITTEN_AT} (i32.const 0) (local.get $count))
+    (i32.store offset={POSITIVE_WORDS_AT} (i32.const 0) (local.get $positives))
+    (i32.store offset={MARKERS_SEEN_AT} (i32.const 0)
+      (select (local.get $markers) (i32.or (local.get $markers) (i32.load offset={MARKERS_SEEN_AT} (i32.const 0))) (i32.eqz (local.get $from)))))
 
   ;; Normalizes the text at $text ($n code units) in place (src/engine/normalize.ts) and
   ;; returns its new length; the results say whether it changed. Most texts hold nothing to
@@ -397,7 +378,7 @@
     (local $read i32) (local $write i32) (local $end i32) (local $c i32) (local $stop i32) (local $low v128) (local $high v128)
     (local.set $read (local.get $text))
     (local.set $end (i32.add (local.get $text) (i32.shl (local.get $n) (i32.const 1))))
-    (i32.store offset=520 (i32.const 0) (i32.const 0))
+    (i32.store offset={TEXT_CHANGED_AT} (i32.const 0) (i32.const 0))
     ;; up to the first character that normalization changes, 16 at a time while all are ASCII
     ;; (the text is followed by zeros, so the last 16 may run past its end)
     (block $found
@@ -414,11 +395,11 @@
           (local.set $c (i32.load16_u (local.get $read)))
           (if (i32.ge_u (local.get $c) (i32.const 128))
             (then
-              (br_if $found (i32.ne (i32.load16_u offset=164864 (i32.shl (local.get $c) (i32.const 1))) (local.get $c)))))
+              (br_if $found (i32.ne (i32.load16_u offset={MAP_AT} (i32.shl (local.get $c) (i32.const 1))) (local.get $c)))))
           (local.set $read (i32.add (local.get $read) (i32.const 2)))
           (br_if $each (i32.lt_u (local.get $read) (local.get $stop))))
         (br $look)))
-    (i32.store offset=520 (i32.const 0) (i32.const 1))
+    (i32.store offset={TEXT_CHANGED_AT} (i32.const 0) (i32.const 1))
     ;; from there on, each character rewritten (zero-width ones and the like dropped)
     (local.set $write (local.get $read))
     (block $done
@@ -440,7 +421,7 @@
         (local.set $read (i32.add (local.get $read) (i32.const 2)))
         (if (i32.ge_u (local.get $c) (i32.const 128))
           (then
-            (local.set $c (i32.load16_u offset=164864 (i32.shl (local.get $c) (i32.const 1))))
+            (local.set $c (i32.load16_u offset={MAP_AT} (i32.shl (local.get $c) (i32.const 1))))
             (br_if $next (i32.eqz (local.get $c)))))
         (i32.store16 (local.get $write) (local.get $c))
         (local.set $write (i32.add (local.get $write) (i32.const 2)))
