@@ -8,6 +8,7 @@ import { icd10Detector } from './icd10.js';
 import { memberIdDetector } from './member-id.js';
 import { mrnDetector } from './mrn.js';
 import { personNameDetector } from './person-name.js';
+import { personListedDetector } from './person-listed.js';
 import { rxBinDetector, rxPcnDetector } from './rx-card.js';
 import { termDetector } from './term.js';
 import { mbiDetector } from './mbi.js';
@@ -33,6 +34,7 @@ const DETECTORS: readonly Detector[] = [
   npiDetector,
   deaDetector,
   personNameDetector,
+  personListedDetector,
 ];
 
 export const detectorsById: ReadonlyMap<string, Detector> = new Map(DETECTORS.map((d) => [d.id, d]));

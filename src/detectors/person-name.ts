@@ -8,7 +8,7 @@
 import type { Detector } from './types.js';
 
 /** Words that follow `Patient:`, `Name:` or `Re:` in mail and are not names. */
-const NOT_NAMES = new Set(
+export const NOT_NAMES: ReadonlySet<string> = new Set(
   (
     'a an the this that these those our your his her their my its please thanks thank hello hi dear re fw fwd ' +
     'patient patients name names pt subscriber member insured beneficiary resident client family ' +
