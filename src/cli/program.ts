@@ -37,6 +37,7 @@ import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
 import { registerDiff } from './diff.js';
 import { checkSource, expandHome } from './inputs.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
+import { registerEdm } from './edm.js';
 import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
 import { packageVersion } from './version.js';
@@ -117,6 +118,8 @@ interface ScanFlags {
   queue?: string;
   /** `--ignore-file FILE` (default ./.phi-scanignore when present): reviewed findings left out. */
   ignoreFile?: string;
+  /** `--edm FILE`: the patient roster (phi-scan edm build). */
+  edm?: string;
   /** From --config: several reports in one run. */
   outputs?: { format?: Format; out?: string }[];
 }
@@ -318,6 +321,7 @@ async function runScanLocked(
       maxMessageBytes: flags.maxMessageSize,
       maxNestingDepth: flags.maxDepth,
       limits,
+      ...(flags.edm !== undefined ? { edm: path.resolve(expandHome(flags.edm)) } : {}),
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
       imap: imapOptions,
       sinks: [...sinks, store],
@@ -496,6 +500,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--exclude-folders <glob>', 'IMAP: skip folders matching these globs (comma-separated or repeated)', collect)
     .option('--imap-connections <n>', 'IMAP: connections open at once to one server (default: 4)', positiveInt)
     .option('--imap-timeout <seconds>', 'IMAP: seconds to wait for a connection, the greeting or a reply (default: 60)', positiveInt)
+    .option('--edm <file>', 'a patient roster built by `phi-scan edm build`: matching values are high confidence and people are counted by roster row')
     .option('--queue <url>', 'run the scan on queue workers through Redis: redis://HOST[:PORT][/DB] or rediss:// (default $PHI_SCAN_REDIS_URL; a password only there)')
     .action(async (sources: string[], flags: ScanFlags, cmd: Command) => {
       const resolved = await withConfig(sources.map((s) => expandHome(s)), flags, cmd);
@@ -543,6 +548,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerDiff(program, setExit);
 
   registerRules(program, setExit);
+  registerEdm(program, setExit);
   return program;
 }
 

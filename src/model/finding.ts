@@ -46,4 +46,6 @@ export interface Finding {
   readonly masked: string;
   readonly fingerprint: string;
   readonly why: Explanation;
+  /** The roster line this value matches (`scan --edm`, edm/); absent without a roster or a match. */
+  readonly rosterRow?: number;
 }

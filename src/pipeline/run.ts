@@ -25,6 +25,8 @@ import type { ExtractLimits } from '../extract/context.js';
 import { createScanner, type MessageScanner } from './scanner.js';
 import { redactPath, scanUnit, type UnitEvent, type UnitScanContext } from './unit.js';
 import { maskSource } from '../findings/names.js';
+import { edmFor } from '../edm/edm.js';
+import { ScanError } from '../shared/errors.js';
 
 export interface ScanOptions extends ThreadOptions {
   readonly sources: readonly string[];
@@ -63,6 +65,8 @@ export interface ScanOptions extends ThreadOptions {
   readonly orderBudgetBytes?: number;
   /** Reviewed findings to leave out of every sink and count (an ignore file, findings/suppress.ts). */
   readonly suppress?: Suppressions;
+  /** `--edm FILE`: the patient roster as keyed fingerprints (edm/edm.ts). */
+  readonly edm?: string;
 }
 
 /** Units to run elsewhere, with the checkpoint each resumes after. */
@@ -209,6 +213,11 @@ function withSafeNames(unit: SourceUnit, redact: (text: string) => string): Sour
 
 export async function scan(options: ScanOptions): Promise<ScanResult> {
   const startedAt = new Date();
+  if (options.edm !== undefined) {
+    // A roster that cannot be read or was built with another key stops the scan before it starts.
+    if (options.remote) throw new ScanError('config', '--edm with --queue: queue workers do not load a roster yet; scan without --queue');
+    edmFor(options.edm, options.key);
+  }
   // Worker threads build their own engines: all judge dates against the same "today".
   const engine = createEngine(options.rules, options.key, { today: startedAt });
   const unitProblems: { source: Source; problem: UnitProblem }[] = [];
@@ -220,7 +229,12 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
     rules: options.rules,
     key: options.key,
     today: startedAt,
-    options: { minConfidence: options.minConfidence, maxNestingDepth: options.maxNestingDepth, ...(options.limits ? { limits: options.limits } : {}) },
+    options: {
+      minConfidence: options.minConfidence,
+      maxNestingDepth: options.maxNestingDepth,
+      ...(options.limits ? { limits: options.limits } : {}),
+      people: { key: options.key, today: startedAt, ...(options.edm !== undefined ? { edm: options.edm } : {}) },
+    },
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     messageTimeoutMs: options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS,
     threadMemoryMb: options.threadMemoryMb ?? DEFAULT_THREAD_MEMORY_MB,

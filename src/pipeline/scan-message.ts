@@ -9,6 +9,8 @@ import type { Engine } from '../engine/engine.js';
 import type { ExtractLimits } from '../extract/context.js';
 import { headerFields, isoDate, parseMessage, syntheticMessageId } from '../parse/mime.js';
 import { maskLocation, maskPath } from '../findings/names.js';
+import { messagePeople, type PeopleOptions } from '../people/message.js';
+import type { PersonRecord } from '../people/records.js';
 
 export interface MessageOutcome {
   readonly messageId: string;
@@ -18,12 +20,16 @@ export interface MessageOutcome {
   /** At or above the threshold, one per location, rule and value; in order of appearance. */
   readonly findings: Finding[];
   readonly problems: Problem[];
+  /** The people the message is about, as records of keyed fingerprints (people/records.ts); when asked for. */
+  readonly people?: PersonRecord[];
 }
 
 export interface MessageScanOptions {
   readonly minConfidence: Confidence;
   readonly maxNestingDepth: number;
   readonly limits?: Partial<ExtractLimits>;
+  /** Records of people (breach sizing in people) and the roster match; needs the fingerprint key. */
+  readonly people?: PeopleOptions;
 }
 
 /** What scanning needs of a RawMessage: all a worker thread receives. */
@@ -65,12 +71,12 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
     }
     return safe;
   };
+  const people = options.people ? messagePeople(engine, options.people) : undefined;
   for (const segment of parsed.segments) {
-    for (const { finding } of engine.scan(
-      // a part names a sheet or a page; sheet names come from senders, like file names
-      { ...segment, location: safeLocation(segment.location), ...(segment.part !== undefined ? { part: safeName(segment.part) } : {}) },
-      options.minConfidence,
-    )) {
+    // a part names a sheet or a page; sheet names come from senders, like file names
+    const safe = { ...segment, location: safeLocation(segment.location), ...(segment.part !== undefined ? { part: safeName(segment.part) } : {}) };
+    const hits = people ? people.segment(safe, engine.scan(safe, people.scanMin(options.minConfidence)), options.minConfidence) : engine.scan(safe, options.minConfidence);
+    for (const { finding } of hits) {
       // One finding per distinct identifier per location: the text and HTML bodies of one
       // message, or a subject repeated in a body, are the same location or value.
       const key = `${finding.location}\0${finding.rule}\0${finding.fingerprint}`;
@@ -86,5 +92,6 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
     // Problem text is built from fixed words and declared names (a Content-Type, a member name):
     // masked like a name before it leaves, whatever the reader that wrote it.
     problems: parsed.problems.map((p) => ({ ...p, message: safeName(p.message), ...(p.location !== undefined ? { location: safeLocation(p.location) } : {}) })),
+    ...(people ? { people: people.finish() } : {}),
   };
 }

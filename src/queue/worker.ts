@@ -113,7 +113,8 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     const token = randomBytes(8).toString('hex');
     const { source, unitIds } = await sourceFor(data);
     const slot = await limitSlot(redis, data);
-    const ctx: UnitScanContext = { engine, options: data.settings, budget, parseLimit, window: MESSAGE_CONCURRENCY };
+    // People records need the key, which never travels in a job: this worker's own (checked equal above).
+    const ctx: UnitScanContext = { engine, options: { ...data.settings, people: { key: o.key } }, budget, parseLimit, window: MESSAGE_CONCURRENCY };
     let scanned = 0;
     let flushed = false;
     o.log(`phi-scan: worker: job ${job.id ?? '?'} started (attempt ${job.attemptsMade + 1})`);

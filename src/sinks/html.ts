@@ -9,6 +9,8 @@ import {
   ACTION_SHORT,
   CATEGORY_LABELS,
   HHS_THRESHOLD,
+  peopleSentence,
+  thresholdSentence,
   REPORT_CATEGORY_ORDER,
   completenessSentence,
   interruptedSentence,
@@ -182,7 +184,7 @@ ${c.firstErrors.length > 0 ? `<p class="small">First ${plural(c.firstErrors.leng
   const kpis = `<div class="kpis">
 <div class="kpi"><b data-figure="mailboxesWithPhi">${num(t.mailboxesWithPhi)}</b><span>of ${plural(t.mailboxes, 'mailbox', 'mailboxes')} hold PHI</span></div>
 <div class="kpi"><b data-figure="messagesWithPhi">${num(t.messagesWithPhi)}</b><span>of ${plural(t.messages, 'message')} hold PHI (${percent(t.messagesWithPhi, t.messages)}); ${plural(t.findings, 'finding')}</span></div>
-<div class="kpi"><b data-figure="estimatedIndividuals">${num(t.estimatedIndividuals)}</b><span>people (estimate): ${num(t.individuals)} by SSN, Medicare or member ID, ${num(t.dobOnlyIndividuals)} by date of birth only</span></div>
+<div class="kpi${t.overThreshold ? ' alert' : ''}"><b data-figure="estimatedIndividuals">${num(t.estimatedIndividuals)}</b><span>${esc(peopleSentence(t).replace(/^People: [^(]*/, 'people '))} ${esc(thresholdSentence(t))}.</span></div>
 <div class="kpi${t.mailboxesOverThreshold > 0 ? ' alert' : ''}"><b data-figure="mailboxesOverThreshold">${num(t.mailboxesOverThreshold)}</b><span>mailboxes at or over the HHS ${HHS_THRESHOLD}-individual breach threshold</span></div>
 </div>`;
 

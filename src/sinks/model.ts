@@ -7,7 +7,9 @@
  *   `scan --config` outputs show).
  * Counts only and masked values: nothing here holds an identifier.
  */
-import type { Category, Confidence } from '../model/finding.js';
+import { CATEGORIES, type Category, type Confidence } from '../model/finding.js';
+import { CATEGORY_FACTS } from '../people/facts.js';
+import type { PeopleExplanation, PeopleParts } from '../people/count.js';
 import { SKIPPED_DESCRIPTION, type Severity } from '../model/problem.js';
 import type { ErrorRecord } from './types.js';
 
@@ -27,26 +29,11 @@ export const REPORT_CATEGORY_ORDER: readonly Category[] = [
   'health-condition',
 ];
 
-export const CATEGORY_LABELS: Record<Category, string> = {
-  ssn: 'Social Security number',
-  'medicare-id': 'Medicare ID',
-  insurance: 'Insurance member ID',
-  'medical-record-number': 'Medical record number',
-  'date-of-birth': 'Date of birth',
-  'date-of-death': 'Date of death',
-  'health-condition': 'Health condition',
-};
+/** Headings of the categories, from the one table of category facts (people/facts.ts). */
+export const CATEGORY_LABELS = Object.fromEntries(CATEGORIES.map((c) => [c, CATEGORY_FACTS[c].label])) as Record<Category, string>;
 
 /** Short column headings for narrow tables. */
-export const CATEGORY_SHORT: Record<Category, string> = {
-  ssn: 'SSN',
-  'medicare-id': 'Medicare',
-  insurance: 'Insurance',
-  'medical-record-number': 'MRN',
-  'date-of-birth': 'DOB',
-  'date-of-death': 'DOD',
-  'health-condition': 'Health',
-};
+export const CATEGORY_SHORT = Object.fromEntries(CATEGORIES.map((c) => [c, CATEGORY_FACTS[c].short])) as Record<Category, string>;
 
 export type Action = 'secure-portal-and-delete' | 'delete' | 'review';
 export const ACTIONS: readonly Action[] = ['secure-portal-and-delete', 'delete', 'review'];
@@ -107,13 +94,15 @@ export interface MailboxSummary {
   readonly skipped: number;
   /** Present (true) when the run stopped before this mailbox was read to its end. */
   readonly interrupted?: true;
-  /** Distinct direct identifiers (SSN, Medicare ID, member ID). */
+  /** People (clusters of records linked by shared identifiers, people/count.ts): roster + direct + nameDob. */
   readonly individuals: number;
-  /** Distinct dates of birth in messages without a direct identifier (an estimate). */
+  /** Distinct dates of birth of records with nothing else, not seen with a counted person (an estimate). */
   readonly dobOnlyIndividuals: number;
   readonly estimatedIndividuals: number;
   /** At or over the HHS 500-individual threshold. */
   readonly overThreshold: boolean;
+  /** The parts the count is made of. */
+  readonly people: PeopleParts;
   /** Messages holding PHI per recommended action. */
   readonly actions: Record<Action, number>;
 }
@@ -180,6 +169,12 @@ export interface ReportModel {
     readonly dobOnlyIndividuals: number;
     readonly estimatedIndividuals: number;
     readonly mailboxesOverThreshold: number;
+    /** Tenant-wide parts: each person counted once across mailboxes and sources. */
+    readonly people: PeopleParts;
+    /** The tenant-wide estimate is at or over the HHS threshold. */
+    readonly overThreshold: boolean;
+    /** How the tenant-wide count was made (clusters, what linked them): counts only. */
+    readonly explanation: PeopleExplanation;
   };
   /** Findings and messages per category, in REPORT_CATEGORY_ORDER, only those that occur. */
   readonly categories: readonly { readonly category: Category; readonly label: string; readonly findings: number; readonly messages: number }[];
@@ -242,6 +237,28 @@ export function percent(part: number, whole: number): string {
   if (whole === 0) return '-';
   const p = (100 * part) / whole;
   return p > 0 && p < 1 ? '<1%' : `${Math.round(p)}%`;
+}
+
+/**
+ * The people line every format prints: the tenant-wide estimate (each person once across
+ * mailboxes), its parts, and the HHS flag on that number.
+ */
+export function peopleSentence(t: ReportModel['totals']): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const parts: string[] = [];
+  if (t.people.roster > 0) parts.push(`${n(t.people.roster)} on the patient roster`);
+  parts.push(`${n(t.people.direct)} by SSN, Medicare ID or member ID`);
+  if (t.people.nameDob > 0) parts.push(`${n(t.people.nameDob)} by name and date of birth`);
+  if (t.dobOnlyIndividuals > 0) parts.push(`${n(t.dobOnlyIndividuals)} by date of birth only`);
+  return `People: ${plural(t.estimatedIndividuals, 'individual')} (estimate, each counted once across mailboxes): ${parts.join(', ')}.`;
+}
+
+/** The HHS line: the tenant-wide number against the threshold, then how many mailboxes reach it alone. */
+export function thresholdSentence(t: ReportModel['totals']): string {
+  return (
+    `All mailboxes together: ${t.overThreshold ? 'at or over' : 'below'} the HHS ${HHS_THRESHOLD}-individual threshold; ` +
+    `${plural(t.mailboxesOverThreshold, 'mailbox', 'mailboxes')} at or over it alone`
+  );
 }
 
 /** The one-sentence state of completeness every format prints. */

@@ -6,6 +6,8 @@
 import {
   CATEGORY_SHORT,
   HHS_THRESHOLD,
+  peopleSentence,
+  thresholdSentence,
   completenessSentence,
   interruptedSentence,
   percent,
@@ -182,10 +184,12 @@ export function renderTable(model: ReportModel, options: TableOptions): string {
       `in ${plural(t.mailboxesWithPhi, 'mailbox', 'mailboxes')}, at ${threshold} confidence or above.`,
   );
   say(
-    `People: ${plural(t.estimatedIndividuals, 'individual')} (estimate): ${t.individuals.toLocaleString('en-US')} by SSN, Medicare ID or member ID` +
-      `${t.dobOnlyIndividuals > 0 ? `, ${t.dobOnlyIndividuals.toLocaleString('en-US')} by date of birth only` : ''}; ` +
-      `${plural(t.mailboxesOverThreshold, 'mailbox', 'mailboxes')} at or over the HHS ${HHS_THRESHOLD}-individual threshold${t.mailboxesOverThreshold > 0 ? ' (marked !)' : ''}.`,
-    t.mailboxesOverThreshold > 0 ? 'red' : undefined,
+    peopleSentence(t),
+    t.overThreshold ? 'red' : undefined,
+  );
+  say(
+    `${thresholdSentence(t)}${t.mailboxesOverThreshold > 0 ? ' (marked !)' : ''}.`,
+    t.mailboxesOverThreshold > 0 || t.overThreshold ? 'red' : undefined,
   );
   const todo = model.actions.filter((a) => a.messages > 0);
   if (todo.length > 0) {

@@ -26,6 +26,8 @@ export interface FindingRecord {
   confidence: Confidence;
   masked: string;
   fingerprint: string;
+  /** The patient roster line the value matched (`scan --edm`); absent otherwise. */
+  rosterRow?: number;
 }
 
 export interface MessageRecord {
@@ -145,6 +147,7 @@ export function findingRecord(context: MessageContext, messageId: string, f: Fin
     confidence: f.confidence,
     masked: f.masked,
     fingerprint: f.fingerprint,
+    ...(f.rosterRow !== undefined ? { rosterRow: f.rosterRow } : {}),
   };
 }
 

@@ -100,4 +100,33 @@ export const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  // 2 (helper people: breach sizing in people): each finding's identity (people/facts.ts, saved
+  // with it so counts never read rule ids) and the roster line it matched (scan --edm); the
+  // people of each message scan as records of keyed fingerprints (people/records.ts).
+  `
+  ALTER TABLE findings ADD COLUMN identity TEXT NOT NULL DEFAULT 'context';
+  ALTER TABLE findings ADD COLUMN roster_row INTEGER;
+  -- Findings stored before identities were saved: as the counts of that version read them.
+  UPDATE findings SET identity = CASE
+    WHEN category IN ('ssn', 'medicare-id') OR (category = 'insurance' AND rule LIKE '%member%') THEN 'direct'
+    WHEN category = 'medical-record-number' THEN 'link'
+    WHEN category = 'date-of-birth' THEN 'quasi'
+    ELSE 'context' END;
+  -- A message scan whose people were worked out (its records may be none); scans without a row
+  -- here (older versions, library scans without a key) count each direct identifier as a person.
+  CREATE TABLE people_scans (
+    message INTEGER NOT NULL REFERENCES messages(id),
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    records INTEGER NOT NULL,
+    PRIMARY KEY (message, run_id)
+  ) WITHOUT ROWID;
+  -- One row per key of a record: kind:fingerprint (keyed HMACs, never a value), e:LINE a roster line.
+  CREATE TABLE person_keys (
+    message INTEGER NOT NULL,
+    run_id INTEGER NOT NULL,
+    record INTEGER NOT NULL,
+    key TEXT NOT NULL
+  );
+  CREATE INDEX person_keys_message ON person_keys(message, run_id);
+  `,
 ];

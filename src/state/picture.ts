@@ -32,6 +32,8 @@ import {
 } from '../sinks/model.js';
 import type { StateDb } from './store.js';
 import { suppressionFile } from './suppress.js';
+import { DIRECT_FINDING_SQL } from '../people/facts.js';
+import { countPeople, sumParts, type KeyRow, type PeopleExplanation, type PeopleParts } from '../people/count.js';
 
 export { HHS_THRESHOLD, type Action, type MailboxSummary, type RemediationRow, type ReportScope, type UnfinishedRun };
 
@@ -46,8 +48,8 @@ export function scopeRun(db: StateDb, scope: ReportScope): number | undefined {
   return scope.kind === 'run' ? scope.run : (scope.asOf ?? latestRunId(db));
 }
 
-/** Findings that identify one person by themselves; a member-ID rule is recognised by its id. */
-const DIRECT_SQL = "(f.category IN ('ssn', 'medicare-id') OR (f.category = 'insurance' AND f.rule LIKE '%member%'))";
+/** Findings that identify one person by themselves: the identity stored with each (people/facts.ts). */
+const DIRECT_SQL = `(${DIRECT_FINDING_SQL})`;
 
 export type RunRow = import('../sinks/model.js').RunSummary;
 
@@ -148,6 +150,7 @@ interface JoinedRow {
   confidence: string | null;
   masked: string | null;
   fingerprint: string | null;
+  roster_row: number | null;
 }
 
 function splitCategories(s: string): Category[] {
@@ -165,6 +168,11 @@ export interface Picture {
     readonly dobOnlyIndividuals: number;
     readonly estimatedIndividuals: number;
     readonly mailboxesOverThreshold: number;
+    /** The parts of `individuals` and `dobOnlyIndividuals` (people/count.ts). */
+    readonly people: PeopleParts;
+    /** The tenant-wide estimate at or over the HHS threshold (people counted once across mailboxes). */
+    readonly overThreshold: boolean;
+    readonly explanation: PeopleExplanation;
   };
 }
 
@@ -185,7 +193,7 @@ export function* pictureRecords(db: StateDb, asOf?: number | ReportScope): Gener
   // One query per mailbox, messages joined with their findings (not a query per message).
   const rows = db.prepare(`
     SELECT m.id, m.folder, m.message_id, m.date, p.run_id, s.findings, s.categories,
-      f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint
+      f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, f.roster_row
     FROM messages m JOIN temp.picture p ON p.message = m.id JOIN scans s ON s.message = m.id AND s.run_id = p.run_id
     LEFT JOIN findings f ON f.message = m.id AND f.run_id = p.run_id
     WHERE m.mailbox_id = ? ORDER BY m.folder, m.id, f.id`);
@@ -244,6 +252,7 @@ export function* pictureRecords(db: StateDb, asOf?: number | ReportScope): Gener
           confidence: r.confidence as Confidence,
           masked: r.masked as string,
           fingerprint: r.fingerprint as string,
+          ...(r.roster_row !== null ? { rosterRow: r.roster_row } : {}),
         };
       }
     }
@@ -334,7 +343,12 @@ export function summarize(db: StateDb, asOf?: number | ReportScope): Picture {
   let messages = 0;
   let messagesWithPhi = 0;
   if (run === undefined) {
-    return { asOf: undefined, mailboxes: [], totals: { messages: 0, messagesWithPhi: 0, individuals: 0, dobOnlyIndividuals: 0, estimatedIndividuals: 0, mailboxesOverThreshold: 0 } };
+    const none = countPeople([]);
+    return {
+      asOf: undefined,
+      mailboxes: [],
+      totals: { messages: 0, messagesWithPhi: 0, individuals: 0, dobOnlyIndividuals: 0, estimatedIndividuals: 0, mailboxesOverThreshold: 0, people: none.total, overThreshold: false, explanation: none.explanation },
+    };
   }
   // The same counts as the `mailbox` records of pictureRecords, by aggregate queries (a report
   // over a million findings must not build a million objects to count them).
@@ -392,59 +406,67 @@ export function summarize(db: StateDb, asOf?: number | ReportScope): Picture {
       dobOnlyIndividuals: 0,
       estimatedIndividuals: 0,
       overThreshold: false,
+      people: NO_PEOPLE,
       actions: actions.get(mb.id) ?? { 'secure-portal-and-delete': 0, delete: 0, review: 0 },
     });
   }
-  const direct = new Map(
-    (
-      db
-        .prepare(
-          `SELECT s.spec AS source, mb.name AS mailbox, count(DISTINCT f.fingerprint) AS n
-           FROM temp.picture p JOIN findings f ON f.message = p.message AND f.run_id = p.run_id
-           JOIN messages m ON m.id = p.message JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN sources s ON s.id = mb.source_id
-           WHERE ${DIRECT_SQL} GROUP BY mb.id`,
-        )
-        .all() as { source: string; mailbox: string; n: number }[]
-    ).map((r) => [`${r.source}\0${r.mailbox}`, r.n]),
-  );
-  const dobOnlySql = `FROM temp.picture p JOIN findings f ON f.message = p.message AND f.run_id = p.run_id
-    JOIN messages m ON m.id = p.message JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN sources s ON s.id = mb.source_id
-    WHERE f.category = 'date-of-birth' AND NOT EXISTS (
-      SELECT 1 FROM findings f2 WHERE f2.message = p.message AND f2.run_id = p.run_id
-      AND (f2.category IN ('ssn', 'medicare-id') OR (f2.category = 'insurance' AND f2.rule LIKE '%member%')))`;
-  const dobOnly = new Map(
-    (db.prepare(`SELECT s.spec AS source, mb.name AS mailbox, count(DISTINCT f.fingerprint) AS n ${dobOnlySql} GROUP BY mb.id`).all() as {
-      source: string;
-      mailbox: string;
-      n: number;
-    }[]).map((r) => [`${r.source}\0${r.mailbox}`, r.n]),
-  );
+  const people = countPeople(personKeyRows(db));
+  const ids = new Map(mailboxesAsOf(db, scope, run).map((mb) => [`${mb.source}\0${mb.name}`, mb.id]));
   const mailboxes = summaries
     .map((s) => {
-      const individuals = direct.get(`${s.source}\0${s.mailbox}`) ?? 0;
-      const dob = dobOnly.get(`${s.source}\0${s.mailbox}`) ?? 0;
-      return { ...s, individuals, dobOnlyIndividuals: dob, estimatedIndividuals: individuals + dob, overThreshold: individuals + dob >= HHS_THRESHOLD };
+      const parts = people.byMailbox.get(ids.get(`${s.source}\0${s.mailbox}`) ?? -1) ?? NO_PEOPLE;
+      const individuals = sumParts(parts);
+      return { ...s, individuals, dobOnlyIndividuals: parts.dobOnly, estimatedIndividuals: individuals + parts.dobOnly, overThreshold: individuals + parts.dobOnly >= HHS_THRESHOLD, people: parts };
     })
     // Ranked by exposure: most individuals first, then most messages with PHI.
     .sort((a, b) => b.estimatedIndividuals - a.estimatedIndividuals || b.messagesWithPhi - a.messagesWithPhi || (a.mailbox < b.mailbox ? -1 : 1));
-  const overallDirect = (
-    db.prepare(`SELECT count(DISTINCT f.fingerprint) AS n FROM temp.picture p JOIN findings f ON f.message = p.message AND f.run_id = p.run_id WHERE ${DIRECT_SQL}`).get() as {
-      n: number;
-    }
-  ).n;
-  const overallDob = (db.prepare(`SELECT count(DISTINCT f.fingerprint) AS n ${dobOnlySql}`).get() as { n: number }).n;
+  const overall = sumParts(people.total);
   return {
     asOf: run,
     mailboxes,
     totals: {
       messages,
       messagesWithPhi,
-      individuals: overallDirect,
-      dobOnlyIndividuals: overallDob,
-      estimatedIndividuals: overallDirect + overallDob,
+      individuals: overall,
+      dobOnlyIndividuals: people.total.dobOnly,
+      estimatedIndividuals: overall + people.total.dobOnly,
       mailboxesOverThreshold: mailboxes.filter((m) => m.overThreshold).length,
+      people: people.total,
+      overThreshold: overall + people.total.dobOnly >= HHS_THRESHOLD,
+      explanation: people.explanation,
     },
   };
+}
+
+const NO_PEOPLE: PeopleParts = { roster: 0, direct: 0, nameDob: 0, dobOnly: 0 };
+
+/**
+ * The person keys of the picture's message scans (call after buildPicture). A scan stored
+ * without its people (a version before breach sizing in people, or a library scan without a
+ * key) gives each direct identifier a record of its own, and its birth dates when it has no
+ * direct identifier: the count that version made. Keys of findings an ignore file leaves out
+ * are left out too.
+ */
+function* personKeyRows(db: StateDb): Generator<KeyRow> {
+  const suppressed = suppressionFile(db) !== undefined
+    ? `AND NOT EXISTS (SELECT 1 FROM temp.suppressed x JOIN main.findings sf ON sf.id = x.finding
+         WHERE sf.message = k.message AND sf.run_id = k.run_id AND sf.fingerprint = substr(k.key, 3))`
+    : '';
+  const noPeople = 'NOT EXISTS (SELECT 1 FROM people_scans ps WHERE ps.message = p.message AND ps.run_id = p.run_id)';
+  const q = db.prepare(`
+    SELECT m.mailbox_id AS mailbox, k.message, k.record, k.key FROM temp.picture p
+      JOIN person_keys k ON k.message = p.message AND k.run_id = p.run_id JOIN messages m ON m.id = p.message
+      WHERE 1 ${suppressed}
+    UNION ALL
+    SELECT m.mailbox_id, f.message, -f.id, (CASE f.category WHEN 'ssn' THEN 's:' WHEN 'medicare-id' THEN 'm:' ELSE 'i:' END) || f.fingerprint
+      FROM temp.picture p JOIN findings f ON f.message = p.message AND f.run_id = p.run_id JOIN messages m ON m.id = p.message
+      WHERE ${DIRECT_FINDING_SQL} AND ${noPeople}
+    UNION ALL
+    SELECT m.mailbox_id, f.message, -f.id, 'd:' || f.fingerprint
+      FROM temp.picture p JOIN findings f ON f.message = p.message AND f.run_id = p.run_id JOIN messages m ON m.id = p.message
+      WHERE f.category = 'date-of-birth' AND ${noPeople}
+        AND NOT EXISTS (SELECT 1 FROM findings f2 WHERE f2.message = p.message AND f2.run_id = p.run_id AND f2.identity = 'direct')`);
+  yield* q.iterate() as IterableIterator<KeyRow>;
 }
 
 /** One row per message holding PHI as of `asOf`, grouped by mailbox (its owner acts on it). */
@@ -461,6 +483,9 @@ export function* remediationEntries(db: StateDb, asOf?: number | ReportScope): G
   const rows = db.prepare(`
     SELECT p.message AS id, p.run_id, s.spec AS source, mb.name AS mailbox, m.folder, m.date, m.message_id, m.masked_subject, m.locator, sc.findings, sc.categories,
       (SELECT count(DISTINCT f.fingerprint) FROM findings f WHERE f.message = p.message AND f.run_id = p.run_id AND ${DIRECT_SQL}) AS direct,
+      (SELECT CASE WHEN EXISTS (SELECT 1 FROM people_scans ps WHERE ps.message = p.message AND ps.run_id = p.run_id)
+        THEN (SELECT count(DISTINCT k.record) FROM person_keys k WHERE k.message = p.message AND k.run_id = p.run_id AND substr(k.key, 1, 1) IN ('s', 'm', 'i', 'n', 'e'))
+        END) AS people,
       (SELECT count(DISTINCT f.fingerprint) FROM findings f WHERE f.message = p.message AND f.run_id = p.run_id AND f.category = 'date-of-birth') AS dob
     FROM temp.picture p JOIN scans sc ON sc.message = p.message AND sc.run_id = p.run_id
     JOIN messages m ON m.id = p.message JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN sources s ON s.id = mb.source_id
@@ -478,6 +503,7 @@ export function* remediationEntries(db: StateDb, asOf?: number | ReportScope): G
     findings: number;
     categories: string;
     direct: number;
+    people: number | null;
     dob: number;
   }>) {
     const categories = splitCategories(r.categories);
@@ -490,7 +516,8 @@ export function* remediationEntries(db: StateDb, asOf?: number | ReportScope): G
       maskedSubject: r.masked_subject,
       categories,
       findings: r.findings,
-      individuals: r.direct > 0 ? r.direct : r.dob,
+      // The people of the message (its records), else (stored without them) its distinct direct identifiers.
+      individuals: r.people !== null && r.people > 0 ? r.people : r.direct > 0 ? r.direct : r.dob,
       action: recommendedAction(categories, r.direct > 0),
       locator: r.locator,
     };
@@ -748,6 +775,9 @@ export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, fac
       dobOnlyIndividuals: picture.totals.dobOnlyIndividuals,
       estimatedIndividuals: picture.totals.estimatedIndividuals,
       mailboxesOverThreshold: picture.totals.mailboxesOverThreshold,
+      people: picture.totals.people,
+      overThreshold: picture.totals.overThreshold,
+      explanation: picture.totals.explanation,
     },
     categories: REPORT_CATEGORY_ORDER.filter((c) => byCategory.has(c)).map((c) => ({ category: c, label: CATEGORY_LABELS[c], ...(byCategory.get(c) as { findings: number; messages: number }) })),
     actions,

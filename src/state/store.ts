@@ -25,6 +25,10 @@ import { ScanError } from '../shared/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { ensurePrivateFile } from '../sinks/output.js';
 import { isNameDigest, nameDigest } from '../findings/fingerprint.js';
+import { identityOf } from '../people/facts.js';
+
+/** What a person key may be (people/records.ts): a kind and a keyed fingerprint, or a roster line. Anything else is not stored. */
+const PERSON_KEY = /^(?:[smirnd]:[0-9a-f]{16}|e:\d{1,10})$/;
 
 export type StateDb = Database.Database;
 
@@ -182,8 +186,12 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     clearFindings: db.prepare('DELETE FROM findings WHERE message = ? AND run_id = ?'),
     clearErrors: db.prepare('DELETE FROM errors WHERE message = ? AND run_id = ?'),
     finding: db.prepare(
-      'INSERT INTO findings (message, run_id, location, rule, category, confidence, masked, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO findings (message, run_id, location, rule, category, confidence, masked, fingerprint, identity, roster_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    clearPeople: db.prepare('DELETE FROM person_keys WHERE message = ? AND run_id = ?'),
+    peopleScan: db.prepare('INSERT OR REPLACE INTO people_scans (message, run_id, records) VALUES (?, ?, ?)'),
+    clearPeopleScan: db.prepare('DELETE FROM people_scans WHERE message = ? AND run_id = ?'),
+    personKey: db.prepare('INSERT INTO person_keys (message, run_id, record, key) VALUES (?, ?, ?, ?)'),
     error: db.prepare(
       'INSERT INTO errors (run_id, mailbox_id, source, folder, message, message_id, location, code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -245,7 +253,16 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     q.clearFindings.run(id, runId);
     q.clearErrors.run(id, runId);
     q.scan.run(id, runId, outcome.findings.length, categories);
-    for (const f of outcome.findings) q.finding.run(id, runId, f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint);
+    for (const f of outcome.findings) {
+      q.finding.run(id, runId, f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, identityOf(f.rule, f.category), f.rosterRow ?? null);
+    }
+    q.clearPeople.run(id, runId);
+    if (outcome.people) {
+      q.peopleScan.run(id, runId, outcome.people.length);
+      outcome.people.forEach((r, record) => {
+        for (const k of r.keys) if (PERSON_KEY.test(k)) q.personKey.run(id, runId, record, k);
+      });
+    } else q.clearPeopleScan.run(id, runId);
     lastMessage = { key: `${mailbox}\0${context.folder}\0${outcome.messageId}`, id };
     txMessages++;
   };

@@ -17,6 +17,7 @@ function mailbox(name: string, messages: number, withPhi: number, people: number
     dobOnlyIndividuals: 0,
     estimatedIndividuals: people,
     overThreshold: people >= 500,
+    people: { roster: 0, direct: people, nameDob: 0, dobOnly: 0 },
     actions: { 'secure-portal-and-delete': withPhi, delete: 0, review: 0 },
   };
 }
@@ -39,6 +40,9 @@ function model(mailboxes: MailboxSummary[], errors: ErrorRecord[] = []): ReportM
       dobOnlyIndividuals: 0,
       estimatedIndividuals: sum((m) => m.estimatedIndividuals),
       mailboxesOverThreshold: mailboxes.filter((m) => m.overThreshold).length,
+      people: { roster: 0, direct: sum((m) => m.individuals), nameDob: 0, dobOnly: 0 },
+      overThreshold: sum((m) => m.estimatedIndividuals) >= 500,
+      explanation: { records: 0, clusters: 0, counted: 0, acrossMessages: 0, acrossMailboxes: 0, sharedKeys: { ssn: 0, medicareId: 0, memberId: 0, recordNumber: 0, nameDob: 0, rosterRow: 0 }, rosterRowsMerged: 0 },
     },
     categories: (['ssn', 'medicare-id', 'insurance', 'medical-record-number', 'date-of-birth', 'date-of-death', 'health-condition'] as const).map((c) => ({ category: c, label: c, findings: 1, messages: 1 })),
     actions: [{ action: 'secure-portal-and-delete', label: 'Move to the secure portal, then delete from mail', messages: sum((m) => m.messagesWithPhi), owners: 1 }],
@@ -64,9 +68,9 @@ describe('table', () => {
   it('pluralises every count (1 message holds, 2 messages hold, 1 mailbox, 1 owner)', () => {
     const one = renderTable(model([mailbox('a', 1, 1, 1)]), { width: 200, color: false });
     expect(one).toContain('1 message in 1 mailbox; 1 message holds PHI (100%) in 1 mailbox, at medium confidence or above.');
-    expect(one).toContain('People: 1 individual (estimate)');
+    expect(one).toContain('People: 1 individual (estimate, each counted once across mailboxes)');
     expect(one).toContain(': 1 message (1 owner)');
-    expect(one).toContain('0 mailboxes at or over the HHS 500-individual threshold.');
+    expect(one).toContain('All mailboxes together: below the HHS 500-individual threshold; 0 mailboxes at or over it alone.');
     const two = renderTable(model([mailbox('a', 3, 2, 2), mailbox('b', 2, 0, 0)]), { width: 200, color: false });
     expect(two).toContain('5 messages in 2 mailboxes; 2 messages hold PHI (40%) in 1 mailbox,');
   });
@@ -83,7 +87,7 @@ describe('table', () => {
     // And the Errors column lines up with its heading.
     expect(big.length).toBe(header.length);
     expect(small.length).toBe(header.length);
-    expect(out).toContain('1 mailbox at or over the HHS 500-individual threshold (marked !).');
+    expect(out).toContain('All mailboxes together: at or over the HHS 500-individual threshold; 1 mailbox at or over it alone (marked !).');
   });
 
   it('fits the width it is given, 80 columns included, however long the names', () => {
