@@ -21,6 +21,7 @@ import { archiveRemediation } from '../remediate/archive.js';
 import { ACTIONS, buildPlan, readPlan, validKeyword, type Plan, type RemediationAction } from '../remediate/plan.js';
 import { runPlan, undoLog, type StepRecord, type TargetFactory, type UndoFactory } from '../remediate/run.js';
 import { imapRemediation, imapUndo } from '../sources/imap/write.js';
+import { graphRemediation, graphUndo } from '../sources/graph/write.js';
 
 const EXIT = { clean: 0, usage: 2, incomplete: 3 } as const;
 
@@ -114,6 +115,7 @@ function targets(flags: RemediateFlags): TargetFactory {
   return (source, ctx) => {
     if (/^imaps?:\/\//i.test(source)) return imapRemediation(source, ctx, { env: process.env, ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}) });
     if (/^(mbox|maildir|eml):/.test(source)) return archiveRemediation(source, ctx);
+    if (source.startsWith('graph://')) return graphRemediation(source, ctx, { env: process.env });
     return undefined;
   };
 }
@@ -121,6 +123,7 @@ function targets(flags: RemediateFlags): TargetFactory {
 function undoTargets(flags: RemediateFlags): UndoFactory {
   return (source) => {
     if (/^imaps?:\/\//i.test(source)) return imapUndo(source, { env: process.env, ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}) });
+    if (source.startsWith('graph://')) return graphUndo(source, { env: process.env });
     return undefined;
   };
 }

@@ -26,8 +26,9 @@ const Place = z.strictObject({
   /** IMAP: the folder's UIDVALIDITY and the message's UID there (undo needs both). */
   uidValidity: z.string().optional(),
   uid: z.number().int().optional(),
-  /** Graph: the message id there. */
+  /** Graph: the message id there, and its folder's id (a move gives the message a new id). */
   id: z.string().optional(),
+  folderId: z.string().optional(),
   /** Archives: the copy written. */
   file: z.string().optional(),
 });
