@@ -5,7 +5,7 @@
  * --strict, also one not read by design) or interrupted (SIGINT/SIGTERM, closed output).
  */
 import path from 'node:path';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONFIDENCES, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
@@ -27,7 +27,7 @@ import { estimateTotalBytes, progressReporter } from './progress.js';
 import { loadScanConfig } from './config.js';
 import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
 import { acquireScanLock } from '../state/lock.js';
-import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
+import { REPORT_FORMATS, writeReport, type ReportFormat } from '../state/report.js';
 import { latestRunId, suppressedInScope } from '../state/picture.js';
 import { applySuppressions } from '../state/suppress.js';
 import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
@@ -35,6 +35,7 @@ import type { GraphSourceOptions } from '../sources/graph/options.js';
 import { resolveRedisUrl } from '../queue/redis.js';
 import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
 import { registerDiff } from './diff.js';
+import { registerRemediate } from './remediate.js';
 import { checkSource, expandHome } from './inputs.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
 import { registerEdm } from './edm.js';
@@ -424,34 +425,6 @@ async function runReport(flags: ReportFlags): Promise<number> {
 /** Opens a file for writing (mode 0600, no symlink: it lists masked PHI locations), as a TextOutput. */
 const openOutFile = openPrivateOutput;
 
-async function runRemediate(flags: { outDir: string; state?: string; run?: number; ignoreFile?: string }): Promise<number> {
-  const stateDir = resolveStateDir(flags.state, process.env);
-  const file = stateDbPath(flags.state, process.env, stateDir);
-  const db = openStateDb(file, { create: false });
-  try {
-    if (flags.run !== undefined && !db.prepare('SELECT 1 FROM runs WHERE id = ?').get(flags.run)) {
-      throw new ScanError('usage', `--run ${flags.run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
-    }
-    try {
-      await mkdir(flags.outDir, { recursive: true, mode: 0o700 });
-    } catch (err) {
-      throw new ScanError('usage', `--out-dir ${flags.outDir}: cannot create (${(err as { code?: string }).code ?? 'I/O error'})`);
-    }
-    // The remediation list is report's: the same ignore file leaves the same findings out.
-    const suppress = await loadSuppressions(flags.ignoreFile);
-    if (suppress) applySuppressions(db, suppress);
-    const written = await writeRemediationPerOwner(db, flags.outDir, openOutFile, flags.run);
-    const dropped = suppress ? suppressedInScope(db, flags.run) : undefined;
-    if (dropped && dropped.findings > 0) process.stderr.write(`phi-scan: ${dropped.findings} findings suppressed by ${dropped.file}\n`);
-    quietOnClosedStdout(EXIT.clean);
-    // One line per owner on stdout (counts and file names only), for the ticket glue.
-    for (const w of written) process.stdout.write(`${JSON.stringify({ type: 'remediation', ...w, csv: `${w.file}.csv`, json: `${w.file}.json` })}\n`);
-    return EXIT.clean;
-  } finally {
-    db.close();
-  }
-}
-
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('phi-scan')
     .description('Find protected health information (PHI) in mailboxes and mail archives.')
@@ -535,15 +508,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-color', 'no colour in the table (also NO_COLOR; FORCE_COLOR forces it)')
     .action(async (flags: ReportFlags) => setExit(await runReport(flags)));
 
-  program
-    .command('remediate')
-    .description('write the remediation list per mailbox owner: one NAME.csv and NAME.json per mailbox holding PHI')
-    .requiredOption('--out-dir <dir>', 'folder for the per-owner files (created, files mode 0600)')
-    .option('--run <id>', 'as of this run (default: the latest)', positiveInt)
-    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
-    .option('--ignore-file <file>', `reviewed findings to leave out, as scan does (default: ./${DEFAULT_IGNORE_FILE} when present)`)
-    .action(async (flags: { outDir: string; state?: string; run?: number; ignoreFile?: string }) => setExit(await runRemediate(flags)));
-
+  registerRemediate(program, setExit);
   registerRuns(program, setExit);
   registerDiff(program, setExit);
 

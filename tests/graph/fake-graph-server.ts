@@ -23,6 +23,8 @@ export interface FakeMessage {
   /** Creation order across the tenant: a delta round returns what was created after its token. */
   readonly seq: number;
   deletedSeq?: number;
+  /** Outlook categories (message-update PATCH sets them). */
+  categories?: string[];
 }
 export interface FakeFolder {
   readonly id: string;
@@ -155,6 +157,10 @@ export class FakeGraph {
   private server: Server | undefined;
   private origin = '';
   private readonly tokens = new Set<string>();
+  /** Tokens of apps granted Mail.ReadWrite: the only ones a write is accepted from (403 otherwise). */
+  private readonly writeTokens = new Set<string>();
+  /** Other app registrations of the tenant holding Mail.ReadWrite: client id → secret. */
+  private readonly writeApps = new Map<string, string>();
   private readonly inFlight = new Map<string, number>();
   private seq = 0;
   private ids = 0;
@@ -199,6 +205,14 @@ export class FakeGraph {
       PHI_SCAN_GRAPH_ENDPOINT: this.origin,
       ...extra,
     };
+  }
+
+  /** A second app registration with the Mail.ReadWrite application permission (remediation). */
+  addWriteApp(): { clientId: string; secret: string } {
+    const clientId = `99999999-8888-7777-6666-${randomBytes(6).toString('hex')}`;
+    const secret = `fake-write-secret-${randomBytes(8).toString('hex')}`;
+    this.writeApps.set(clientId, secret);
+    return { clientId, secret };
   }
 
   // ---------------------------------------------------------------- tenant data
@@ -296,7 +310,10 @@ export class FakeGraph {
     }
     const graphPath = url.pathname.slice('/v1.0'.length);
     if (req.method === 'POST' && graphPath === '/$batch') return this.send(res, record, this.batch(record, body));
-    if (req.method !== 'GET') return this.send(res, record, graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'));
+    const method = req.method ?? 'GET';
+    if (!['GET', 'POST', 'PATCH', 'DELETE'].includes(method)) return this.send(res, record, graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'));
+    // An app with Mail.Read only: every write is refused, as Exchange does.
+    if (method !== 'GET' && !this.writeTokens.has(token)) return this.send(res, record, graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'));
 
     const mailbox = this.mailboxOf(graphPath);
     const limit = this.options.mailboxConcurrency ?? 4;
@@ -311,7 +328,7 @@ export class FakeGraph {
       this.maxInFlightPerMailbox = Math.max(this.maxInFlightPerMailbox, n);
     }
     try {
-      const reply = this.route(graphPath, url.searchParams, req.headers);
+      const reply = method === 'GET' ? this.route(graphPath, url.searchParams, req.headers) : this.writeRoute(method, graphPath, body);
       if (reply.bytes && fault === undefined && this.random() < this.faults.dropRate / 2) reply.dropMidBody = true;
       // Hold the mailbox slot while the response is being written (latency included).
       if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
@@ -354,14 +371,16 @@ export class FakeGraph {
     record.status = reply.status;
     const headers: Record<string, string> = { ...(reply.headers ?? {}) };
     let payload: Buffer;
-    if (reply.bytes) {
+    if (reply.status === 204) {
+      payload = Buffer.alloc(0);
+    } else if (reply.bytes) {
       payload = reply.bytes;
       headers['Content-Type'] ??= 'text/plain';
     } else {
       payload = Buffer.from(JSON.stringify(reply.json ?? {}));
       headers['Content-Type'] ??= 'application/json';
     }
-    headers['Content-Length'] = String(payload.length);
+    if (reply.status !== 204) headers['Content-Length'] = String(payload.length);
     res.writeHead(reply.status, headers);
     if (reply.dropMidBody && payload.length > 1) {
       record.fault = 'drop-mid-body';
@@ -401,7 +420,9 @@ export class FakeGraph {
       json: { error, error_description: `AADSTS${code}: ${text}\r\nTrace ID: x\r\nCorrelation ID: y\r\nTimestamp: ${new Date().toISOString()}`, error_codes: [code] },
     });
     if (form.get('grant_type') !== 'client_credentials') return fail(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
-    if (form.get('client_id') !== this.clientId) return fail(400, 'unauthorized_client', 700016, 'Application was not found in the directory.');
+    const clientId = form.get('client_id') ?? '';
+    const writeSecret = this.writeApps.get(clientId);
+    if (clientId !== this.clientId && writeSecret === undefined) return fail(400, 'unauthorized_client', 700016, 'Application was not found in the directory.');
     if (!(form.get('scope') ?? '').split(' ').every((s) => s.endsWith('/.default'))) {
       return fail(400, 'invalid_scope', 1002012, 'The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.');
     }
@@ -410,11 +431,12 @@ export class FakeGraph {
       if (!this.verifyAssertion(assertion, `${base}/oauth2/v2.0/token`)) return fail(401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
     } else if (form.get('client_secret') === null) {
       return fail(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-    } else if (form.get('client_secret') !== this.secret) {
+    } else if (form.get('client_secret') !== (writeSecret ?? this.secret)) {
       return fail(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
     }
     const token = `fake-at-${randomBytes(24).toString('base64url')}`;
     this.tokens.add(token);
+    if (writeSecret !== undefined) this.writeTokens.add(token);
     return { status: 200, json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token } };
   }
 
@@ -569,6 +591,25 @@ export class FakeGraph {
       if (!f) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
       return this.delta(user, f, q, headers);
     }
+    // message-get: the properties asked for with $select.
+    if ((m = /^messages\/([^/]+)$/.exec(rest))) {
+      const found = this.findMessage(user, decodeURIComponent(m[1] ?? ''));
+      return found ? { status: 200, json: select(messageJson(found.msg, found.folder), q.get('$select')) } : graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    }
+    // message list of a folder, with the $filter on internetMessageId that remediation uses.
+    if ((m = /^mailFolders\/([^/]+)\/messages$/.exec(rest))) {
+      const f = this.findFolder(user, decodeURIComponent(m[1] ?? ''));
+      if (!f) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+      const filter = q.get('$filter');
+      let wanted: string | undefined;
+      if (filter !== null) {
+        const fm = /^internetMessageId eq '((?:[^']|'')*)'$/.exec(filter);
+        if (!fm) return graphError(400, 'ErrorInvalidUrlQueryFilter', 'The query filter contains one or more invalid nodes.');
+        wanted = (fm[1] ?? '').replace(/''/g, "'");
+      }
+      const live = f.messages.filter((x) => x.deletedSeq === undefined && (wanted === undefined || x.internetMessageId === wanted));
+      return { status: 200, json: { value: live.map((x) => select(messageJson(x, f), q.get('$select'))) } };
+    }
     if ((m = /^(?:mailFolders\/[^/]+\/)?messages\/([^/]+)\/\$value$/.exec(rest))) {
       const id = decodeURIComponent(m[1] ?? '');
       for (const f of allFolders(user.root)) {
@@ -578,6 +619,78 @@ export class FakeGraph {
       return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     }
     return graphError(400, 'BadRequest', `Resource not found for the segment '${rest.split('/')[0] ?? ''}'.`);
+  }
+
+  private findMessage(user: FakeUser, id: string): { msg: FakeMessage; folder: FakeFolder } | undefined {
+    for (const folder of allFolders(user.root)) {
+      const msg = folder.messages.find((x) => x.id === id && x.deletedSeq === undefined);
+      if (msg) return { msg, folder };
+    }
+    return undefined;
+  }
+
+  /** A move as Exchange does it: gone from the source folder (delta @removed), a new item with a new id in the destination. */
+  private moveMessage(msg: FakeMessage, to: FakeFolder): FakeMessage {
+    msg.deletedSeq = ++this.seq;
+    const moved: FakeMessage = { id: exchangeId('msg', String(++this.ids)), mime: msg.mime, internetMessageId: msg.internetMessageId, seq: ++this.seq, ...(msg.categories ? { categories: [...msg.categories] } : {}) };
+    to.messages.push(moved);
+    return moved;
+  }
+
+  /**
+   * The write endpoints remediation uses, as documented (learn.microsoft.com/graph/api):
+   * message-move (POST …/messages/{id}/move {destinationId}: 201 and the moved message, with a
+   * new id), message-update (PATCH …/messages/{id}: 200), message-delete (DELETE: 204; the item
+   * goes to Deleted Items), user-post-mailfolders and mailfolder-post-childfolders (POST: 201;
+   * 409 ErrorFolderExists for a name taken among the siblings).
+   */
+  private writeRoute(method: string, p: string, body: string): Reply {
+    const m0 = /^\/users\/([^/]+)\/(.*)$/.exec(p);
+    const user = m0 ? this.findUser(decodeURIComponent(m0[1] ?? '')) : undefined;
+    if (!m0 || !user) return graphError(404, 'ErrorInvalidUser', 'The requested user is invalid.');
+    if (user.mailbox !== 'ok') return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    const rest = m0[2] ?? '';
+    let json: Record<string, unknown> = {};
+    try {
+      json = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    } catch {
+      return graphError(400, 'RequestBodyRead', 'Invalid JSON in the request body.');
+    }
+    const notFound = graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    let m: RegExpExecArray | null;
+    if (method === 'POST' && (rest === 'mailFolders' || (m = /^mailFolders\/([^/]+)\/childFolders$/.exec(rest)))) {
+      const parent = rest === 'mailFolders' ? user.root : this.findFolder(user, decodeURIComponent((/^mailFolders\/([^/]+)/.exec(rest) ?? [])[1] ?? ''));
+      if (!parent) return notFound;
+      const name = json.displayName;
+      if (typeof name !== 'string' || name === '') return graphError(400, 'ErrorInvalidRequest', 'displayName is required.');
+      if (parent.children.some((c) => c.displayName.toLowerCase() === name.toLowerCase())) return graphError(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
+      const f = this.newFolder(name, user.id, parent.id, { hidden: json.isHidden === true });
+      parent.children.push(f);
+      return { status: 201, json: this.folderJson(f, new URLSearchParams()) };
+    }
+    if ((m = /^messages\/([^/]+)\/move$/.exec(rest)) && method === 'POST') {
+      const found = this.findMessage(user, decodeURIComponent(m[1] ?? ''));
+      const to = typeof json.destinationId === 'string' ? this.findFolder(user, json.destinationId) : undefined;
+      if (!found || !to) return notFound;
+      const moved = this.moveMessage(found.msg, to);
+      return { status: 201, json: messageJson(moved, to) };
+    }
+    if ((m = /^messages\/([^/]+)$/.exec(rest))) {
+      const found = this.findMessage(user, decodeURIComponent(m[1] ?? ''));
+      if (!found) return notFound;
+      if (method === 'PATCH') {
+        if (json.categories !== undefined) {
+          if (!Array.isArray(json.categories) || !json.categories.every((c) => typeof c === 'string')) return graphError(400, 'ErrorInvalidRequest', 'categories is a collection of strings.');
+          found.msg.categories = [...(json.categories as string[])];
+        }
+        return { status: 200, json: messageJson(found.msg, found.folder) };
+      }
+      if (method === 'DELETE') {
+        this.moveMessage(found.msg, this.findFolder(user, 'deleteditems') as FakeFolder);
+        return { status: 204 };
+      }
+    }
+    return graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
   }
 
   private delta(user: FakeUser, f: FakeFolder, q: URLSearchParams, headers: IncomingMessage['headers']): Reply {
@@ -622,6 +735,10 @@ export class FakeGraph {
     }
     return { status: 200, json, headers: prefer ? { 'Preference-Applied': `odata.maxpagesize=${state.size}` } : {} };
   }
+}
+
+function messageJson(m: FakeMessage, f: FakeFolder): Record<string, unknown> {
+  return { '@odata.type': '#microsoft.graph.message', id: m.id, internetMessageId: m.internetMessageId, parentFolderId: f.id, subject: '(subject)', categories: m.categories ?? [] };
 }
 
 export function allFolders(root: FakeFolder): FakeFolder[] {

@@ -1,0 +1,225 @@
+/**
+ * `phi-scan remediate`: the per-owner remediation lists (`--out-dir`, as before), and acting on
+ * them: a plan from the state store (`--run`) or a reviewed plan file (`--plan`), dry run by
+ * default (`--apply` acts), an audit log (`--log`), `--verify-log LOG` and `--undo LOG`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { createEngine } from '../engine/engine.js';
+import { resolveKey, resolveStateDir } from '../findings/key.js';
+import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
+import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
+import { ScanError } from '../shared/errors.js';
+import { openPrivateOutput } from '../sinks/output.js';
+import { latestRunId, suppressedInScope } from '../state/picture.js';
+import { writeRemediationPerOwner } from '../state/report.js';
+import { openStateDb, stateDbPath } from '../state/store.js';
+import { applySuppressions } from '../state/suppress.js';
+import { AuditLog, verifyLog } from '../remediate/audit.js';
+import { archiveRemediation } from '../remediate/archive.js';
+import { ACTIONS, buildPlan, readPlan, validKeyword, type Plan, type RemediationAction } from '../remediate/plan.js';
+import { runPlan, undoLog, type StepRecord, type TargetFactory, type UndoFactory } from '../remediate/run.js';
+import { imapRemediation, imapUndo } from '../sources/imap/write.js';
+import { graphRemediation, graphUndo } from '../sources/graph/write.js';
+
+const EXIT = { clean: 0, usage: 2, incomplete: 3 } as const;
+
+export interface RemediateFlags {
+  outDir?: string;
+  state?: string;
+  run?: number;
+  ignoreFile?: string;
+  action?: RemediationAction;
+  plan?: string;
+  mailbox?: string[];
+  to?: string;
+  keyword?: string;
+  planOut?: string;
+  apply?: boolean;
+  log?: string;
+  accounts?: string;
+  rules?: string[];
+  verifyLog?: string;
+  undo?: string;
+}
+
+function checkRun(db: ReturnType<typeof openStateDb>, run: number | undefined, file: string): void {
+  if (run !== undefined && !db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run)) {
+    throw new ScanError('usage', `--run ${run}: no such run in ${file} (latest: ${latestRunId(db) ?? 'none'})`);
+  }
+}
+
+/** The list mode of 0.x: one NAME.csv and NAME.json per mailbox owner. */
+async function writeLists(flags: RemediateFlags & { outDir: string }): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const file = stateDbPath(flags.state, process.env, stateDir);
+  const db = openStateDb(file, { create: false });
+  try {
+    checkRun(db, flags.run, file);
+    try {
+      await mkdir(flags.outDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new ScanError('usage', `--out-dir ${flags.outDir}: cannot create (${(err as { code?: string }).code ?? 'I/O error'})`);
+    }
+    // The remediation list is report's: the same ignore file leaves the same findings out.
+    const suppress = await loadSuppressions(flags.ignoreFile);
+    if (suppress) applySuppressions(db, suppress);
+    const written = await writeRemediationPerOwner(db, flags.outDir, openPrivateOutput, flags.run);
+    const dropped = suppress ? suppressedInScope(db, flags.run) : undefined;
+    if (dropped && dropped.findings > 0) process.stderr.write(`phi-scan: ${dropped.findings} findings suppressed by ${dropped.file}\n`);
+    // One line per owner on stdout (counts and file names only), for the ticket glue.
+    for (const w of written) process.stdout.write(`${JSON.stringify({ type: 'remediation', ...w, csv: `${w.file}.csv`, json: `${w.file}.json` })}\n`);
+    return EXIT.clean;
+  } finally {
+    db.close();
+  }
+}
+
+/** The plan: from a reviewed file, or built from the store's picture as of --run. */
+async function planFor(flags: RemediateFlags, stateDir: string): Promise<Plan> {
+  if (flags.plan !== undefined) {
+    if (flags.run !== undefined) throw new ScanError('usage', 'give --plan FILE or --run ID, not both');
+    const plan = await readPlan(flags.plan);
+    if (flags.action !== undefined && flags.action !== plan.action) throw new ScanError('usage', `--action ${flags.action}: the plan says ${plan.action}`);
+    const only = flags.mailbox && flags.mailbox.length > 0 ? new Set(flags.mailbox) : undefined;
+    return only ? { ...plan, items: plan.items.filter((i) => only.has(i.mailbox)) } : plan;
+  }
+  if (flags.action === undefined) throw new ScanError('usage', 'remediate: give --action move|tag|delete (with --run ID or --plan FILE), or --out-dir DIR for the lists');
+  if (flags.keyword !== undefined && !validKeyword(flags.keyword)) throw new ScanError('usage', `--keyword: not an IMAP keyword (letters, digits, $ and - without spaces or ( ) { % * " \\ ])`);
+  const file = stateDbPath(flags.state, process.env, stateDir);
+  const db = openStateDb(file, { create: false });
+  try {
+    checkRun(db, flags.run, file);
+    const run = flags.run ?? latestRunId(db);
+    if (run === undefined) throw new ScanError('usage', `${file}: no scan recorded yet`);
+    const suppress = await loadSuppressions(flags.ignoreFile);
+    if (suppress) applySuppressions(db, suppress);
+    return buildPlan(db, {
+      run,
+      action: flags.action,
+      ...(flags.mailbox ? { mailboxes: flags.mailbox } : {}),
+      ...(flags.to !== undefined ? { to: flags.to } : {}),
+      ...(flags.keyword !== undefined ? { keyword: flags.keyword } : {}),
+    });
+  } finally {
+    db.close();
+  }
+}
+
+function emitLine(r: object): void {
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+function targets(flags: RemediateFlags): TargetFactory {
+  return (source, ctx) => {
+    if (/^imaps?:\/\//i.test(source)) return imapRemediation(source, ctx, { env: process.env, ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}) });
+    if (/^(mbox|maildir|eml):/.test(source)) return archiveRemediation(source, ctx);
+    if (source.startsWith('graph://')) return graphRemediation(source, ctx, { env: process.env });
+    return undefined;
+  };
+}
+
+function undoTargets(flags: RemediateFlags): UndoFactory {
+  return (source) => {
+    if (/^imaps?:\/\//i.test(source)) return imapUndo(source, { env: process.env, ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}) });
+    if (source.startsWith('graph://')) return graphUndo(source, { env: process.env });
+    return undefined;
+  };
+}
+
+function summary(counts: Record<StepRecord['status'], number>, apply: boolean): string {
+  const parts = apply
+    ? [`${counts.done} done`, `${counts['already-done']} already done`, `${counts.skipped} skipped`, `${counts.failed} failed`]
+    : [`${counts['would-act']} would be acted on`, `${counts['already-done']} already done`, `${counts.skipped} would be skipped`, `${counts.failed} could not be verified`];
+  return parts.join(', ');
+}
+
+async function runActions(flags: RemediateFlags): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const key = await resolveKey(stateDir, process.env);
+  const plan = await planFor(flags, stateDir);
+  const apply = flags.apply === true;
+  // The plan as built is kept (0600): what was reviewed, or what a dry run would do.
+  if (flags.plan === undefined) {
+    const out = flags.planOut ?? path.join(stateDir, 'plans', `plan-run${plan.run}-${plan.action}-${plan.createdAt.replace(/[:.]/g, '')}.json`);
+    await mkdir(path.dirname(out), { recursive: true, mode: 0o700 });
+    await writeFile(out, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600, flag: 'w' });
+    process.stderr.write(`phi-scan: plan of ${plan.items.length} messages written to ${out}\n`);
+  }
+  const { rules } = await loadRules(flags.rules && flags.rules.length > 0 ? flags.rules.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d)) : [BUNDLED_RULES_DIR]);
+  const engine = createEngine(rules, key);
+  const logFile = flags.log ?? path.join(stateDir, 'remediation-log.jsonl');
+  const log = apply ? AuditLog.open(logFile, key) : undefined;
+  try {
+    const { counts } = await runPlan(plan, { engine, plan, apply }, targets(flags), log, emitLine);
+    process.stderr.write(`phi-scan: ${apply ? '' : 'dry run (nothing changed; --apply acts): '}${summary(counts, apply)}${log ? `; audit log ${logFile}` : ''}\n`);
+    return counts.failed > 0 ? EXIT.incomplete : EXIT.clean;
+  } finally {
+    log?.close();
+  }
+}
+
+async function runVerifyLog(file: string, flags: RemediateFlags): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const key = await resolveKey(stateDir, process.env);
+  const v = verifyLog(file, key);
+  emitLine({ type: 'audit-log', ok: v.ok, entries: v.entries.length, problems: v.problems, openIntents: v.openIntents, unendedSessions: v.unendedSessions.length });
+  if (!v.ok) for (const p of v.problems) process.stderr.write(`phi-scan: ${file}: ${p}\n`);
+  else {
+    const notes = [
+      ...(v.openIntents.length > 0 ? [`${v.openIntents.length} actions begun with no outcome logged (a killed run; the next --apply verifies them): entries ${v.openIntents.join(', ')}`] : []),
+      ...(v.unendedSessions.length > 0 ? [`${v.unendedSessions.length} runs without an end entry (killed)`] : []),
+    ];
+    process.stderr.write(`phi-scan: ${file}: chain intact, ${v.entries.length} entries${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n`);
+  }
+  return v.ok ? EXIT.clean : EXIT.incomplete;
+}
+
+async function runUndo(file: string, flags: RemediateFlags): Promise<number> {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const key = await resolveKey(stateDir, process.env);
+  const apply = flags.apply === true;
+  const { counts } = await undoLog(file, key, apply, undoTargets(flags), emitLine);
+  process.stderr.write(`phi-scan: undo ${apply ? '' : 'dry run (nothing changed; --apply acts): '}${summary(counts, apply)}\n`);
+  return counts.failed > 0 ? EXIT.incomplete : EXIT.clean;
+}
+
+export async function runRemediate(flags: RemediateFlags): Promise<number> {
+  const modes = [flags.outDir !== undefined, flags.action !== undefined || flags.plan !== undefined, flags.verifyLog !== undefined, flags.undo !== undefined].filter(Boolean).length;
+  if (modes > 1) throw new ScanError('usage', 'remediate: give one of --out-dir (lists), --action/--plan (act), --verify-log, --undo');
+  if (flags.verifyLog !== undefined) return runVerifyLog(flags.verifyLog, flags);
+  if (flags.undo !== undefined) return runUndo(flags.undo, flags);
+  if (flags.outDir !== undefined) return writeLists({ ...flags, outDir: flags.outDir });
+  return runActions(flags);
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ScanError('usage', 'must be a whole number of 1 or more');
+  return n;
+};
+
+export function registerRemediate(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('remediate')
+    .description('act on the messages holding PHI: lists per owner (--out-dir), or a plan to move, tag or delete them (dry run unless --apply), with an audit log')
+    .option('--out-dir <dir>', 'write the remediation list per mailbox owner: NAME.csv and NAME.json (files mode 0600)')
+    .option('--run <id>', 'as of this run (default: the latest)', positiveInt)
+    .option('--state <path>', 'state folder or .db file; default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
+    .option('--ignore-file <file>', `reviewed findings to leave out, as scan does (default: ./${DEFAULT_IGNORE_FILE} when present)`)
+    .addOption(new Option('--action <action>', 'move (to a quarantine folder; archives: clean and quarantine copies), tag (IMAP keyword), delete').choices(ACTIONS))
+    .option('--plan <file>', 'act on this reviewed plan file (written by a dry run)')
+    .option('--mailbox <name>', 'only this mailbox (repeatable)', collect)
+    .option('--to <folder>', 'move: the quarantine folder (IMAP; created if missing; default PHI-Quarantine) or, for archives, the output folder')
+    .option('--keyword <keyword>', 'tag: the IMAP keyword to set (default $PHI)')
+    .option('--plan-out <file>', 'where to write the plan (default: STATE/plans/)')
+    .option('--apply', 'act (default: a dry run that changes nothing)', false)
+    .option('--log <file>', 'the audit log to append to (default: STATE/remediation-log.jsonl)')
+    .option('--accounts <file>', 'IMAP: the accounts file the scan used (imap[s]://HOST sources)')
+    .option('--rules <dir>', 'rules folder(s) for re-verification, as scan used (repeatable; default builtin)', collect)
+    .option('--verify-log <log>', 'check an audit log\'s chain (edited, deleted or reordered entries)')
+    .option('--undo <log>', 'undo the actions an audit log shows done (moves back, keywords removed); dry run unless --apply')
+    .action(async (flags: RemediateFlags) => setExit(await runRemediate(flags)));
+}

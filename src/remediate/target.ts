@@ -1,0 +1,59 @@
+/**
+ * What a source must do to take part in remediation: find a planned message again and re-scan
+ * it (verify), then act on it, and undo an action it logged. One implementation per kind of
+ * source (IMAP, Graph, archives); the run in run.ts drives them and writes the audit log.
+ */
+import type { Engine } from '../engine/engine.js';
+import { scanMessage } from '../pipeline/scan-message.js';
+import type { Place } from './audit.js';
+import type { Plan, PlanItem } from './plan.js';
+
+export type Verdict =
+  /** Found, unchanged, still holding every finding of the plan: it may be acted on. */
+  | { readonly status: 'ok' }
+  /** The action is already done (a second --apply, or a run killed after acting): where it is now. */
+  | { readonly status: 'already-done'; readonly to?: Place }
+  /** Not acted on: gone, changed, no longer holding the plan's findings, or not supported. */
+  | { readonly status: 'skip'; readonly reason: string };
+
+export interface ActResult {
+  readonly from: Place;
+  readonly to?: Place;
+}
+
+export interface RemediationTarget {
+  verify(item: PlanItem): Promise<Verdict>;
+  act(item: PlanItem): Promise<ActResult>;
+  close(): Promise<void>;
+}
+
+/** Undo of one logged action: where the message went back to. */
+export interface UndoTarget {
+  undo(entry: { readonly action: string; readonly mailbox: string; readonly from: Place; readonly to?: Place; readonly keyword?: string }): Promise<{ readonly to: Place }>;
+  close(): Promise<void>;
+}
+
+export interface RescanContext {
+  readonly engine: Engine;
+  /** move/tag/delete, the destination and keyword: from the plan. */
+  readonly plan: Plan;
+  /** False for a dry run: nothing may change (IMAP EXAMINE, no CREATE). */
+  readonly apply: boolean;
+}
+
+/**
+ * Re-scans a message's bytes and says whether it is still the planned one: the same Message-ID
+ * and every planned finding's fingerprint found again. At `low`, so a finding the scan reported
+ * is found whatever threshold that scan used.
+ */
+export async function stillHolds(ctx: RescanContext, item: PlanItem, bytes: Uint8Array): Promise<Verdict> {
+  const outcome = await scanMessage({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), size: bytes.byteLength }, ctx.engine, {
+    minConfidence: 'low',
+    maxNestingDepth: 5,
+  });
+  if (outcome.messageId !== item.messageId) return { status: 'skip', reason: 'changed: another message is at this place (Message-ID differs)' };
+  const found = new Set(outcome.findings.map((f) => f.fingerprint));
+  const missing = item.fingerprints.filter((f) => !found.has(f)).length;
+  if (missing > 0) return { status: 'skip', reason: `changed: ${missing} of the plan's ${item.fingerprints.length} findings are no longer in the message` };
+  return { status: 'ok' };
+}

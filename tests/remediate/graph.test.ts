@@ -1,0 +1,131 @@
+/**
+ * remediate on Microsoft 365 through the fake Graph server (tests/graph/fake-graph-server.ts):
+ * move to a created folder with a 429 on the way, category, undo; the remediation app is its
+ * own registration (the scanning app's token cannot write); a dry run sends no write.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnvKey } from '../../src/findings/key.js';
+import { verifyLog } from '../../src/remediate/audit.js';
+import { TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
+import { allFolders, type FakeUser } from '../graph/fake-graph-server.js';
+import { startFake, type StartedFake } from '../graph/tenant.js';
+
+const hasOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const run = requireOrSkip('openssl (to make the fake Graph server certificate)', hasOpenssl);
+const SSNS = ['489-36-8350', '512-84-3921'];
+
+function message(id: string, body: string): Buffer {
+  return Buffer.from(
+    `From: clinic@example.org\r\nTo: billing@example.org\r\nSubject: ${id}\r\nMessage-ID: <${id}@test.example>\r\n` +
+      `Date: Mon, 4 Mar 2024 09:15:00 +0000\r\n\r\n${body}\r\n`,
+  );
+}
+
+describe.runIf(run)('remediate on Graph (fake server)', () => {
+  let s: StartedFake;
+  let alice: FakeUser;
+  let writeApp: { clientId: string; secret: string };
+  beforeAll(async () => {
+    s = await startFake({ latencyMs: 1 });
+    alice = s.fake.addUser(`alice@${s.fake.tenant}`);
+    const inbox = s.fake.folder(alice, 'Inbox');
+    s.fake.addMessage(inbox, message('g1', `Patient SSN: ${SSNS[0]} for the claim.`));
+    s.fake.addMessage(inbox, message('g2', 'Lunch on Friday?'));
+    s.fake.addMessage(inbox, message('g3', `Member SSN ${SSNS[1]} on file.`));
+    writeApp = s.fake.addWriteApp();
+  });
+  afterAll(async () => s?.fake.close());
+
+  /** folder display name → sorted Message-IDs (live messages). */
+  const contents = (): Record<string, string[]> => {
+    const out: Record<string, string[]> = {};
+    for (const f of allFolders(alice.root)) {
+      const ids = f.messages.filter((m) => m.deletedSeq === undefined).map((m) => m.internetMessageId ?? '');
+      if (ids.length > 0) out[f.displayName] = ids.sort();
+    }
+    return out;
+  };
+  const writes = (): { method: string; url: string; status: number }[] =>
+    s.fake.requests.filter((r) => r.method !== 'GET' && r.url.startsWith('/v1.0/') && !r.url.endsWith('$batch')).map((r) => ({ method: r.method, url: r.url, status: r.status }));
+
+  it('move: a dry run writes nothing; --apply creates the folder and moves each message once through a 429; again: nothing; undo moves back', { timeout: 300_000 }, async () => {
+    const state = tempDir();
+    const spec = `graph://${s.fake.tenant}/alice@${s.fake.tenant}`;
+    expect((await runCli(['scan', spec, '--format', 'jsonl'], { env: s.env({ PHI_SCAN_STATE: state }) })).code).toBe(1);
+    const env = s.env({ PHI_SCAN_STATE: state, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_ID: writeApp.clientId, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_SECRET: writeApp.secret });
+    const before = contents();
+
+    // Without the remediation app's settings: a configuration error naming them.
+    const noApp = await runCli(['remediate', '--action', 'move', '--apply', '--log', path.join(tempDir(), 'x.jsonl')], { env: s.env({ PHI_SCAN_STATE: state }) });
+    expect(noApp.code).toBe(2);
+    expect(noApp.stderr).toContain('PHI_SCAN_GRAPH_REMEDIATE_CLIENT_ID');
+    // The scanning app (Mail.Read) given as the remediation app: Exchange refuses the writes.
+    const readOnlyApp = await runCli(['remediate', '--action', 'move', '--apply', '--log', path.join(tempDir(), 'y.jsonl')], {
+      env: s.env({ PHI_SCAN_STATE: state, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_ID: s.fake.clientId, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_SECRET: s.fake.secret }),
+    });
+    expect(readOnlyApp.code).toBe(3);
+    expect(jsonLines(readOnlyApp.stdout).map((x) => x.status)).toEqual(['failed', 'failed']);
+    expect(String(jsonLines(readOnlyApp.stdout)[0]?.reason)).toContain('403 ErrorAccessDenied');
+    expect(contents()).toEqual(before);
+
+    const dir = tempDir();
+    const planFile = path.join(dir, 'plan.json');
+    const mark = s.fake.requests.length;
+    const dry = await runCli(['remediate', '--action', 'move', '--plan-out', planFile], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(jsonLines(dry.stdout).map((x) => x.status)).toEqual(['would-act', 'would-act']);
+    expect(s.fake.requests.slice(mark).filter((r) => r.method !== 'GET' && !/oauth2/.test(r.url))).toEqual([]);
+
+    const log = path.join(dir, 'audit.jsonl');
+    s.fake.forceFault('429', /\/move$/, 1);
+    const w0 = writes().length;
+    const applied = await runCli(['remediate', '--plan', planFile, '--apply', '--log', log], { env });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(jsonLines(applied.stdout).map((x) => x.status)).toEqual(['done', 'done']);
+    const w = writes().slice(w0);
+    expect(w.filter((r) => r.url.endsWith('/mailFolders')).map((r) => r.status)).toEqual([201]);
+    // The throttled move waited and went again; each message moved exactly once.
+    expect(w.filter((r) => r.url.endsWith('/move')).map((r) => r.status)).toEqual([429, 201, 201]);
+    expect(contents()).toEqual({ Inbox: ['<g2@test.example>'], 'PHI-Quarantine': ['<g1@test.example>', '<g3@test.example>'] });
+    const v = verifyLog(log, parseEnvKey(TEST_KEY));
+    expect(v.ok).toBe(true);
+    for (const t of [readFileSync(log, 'utf8'), applied.stdout, applied.stderr, readFileSync(planFile, 'utf8')]) for (const ssn of SSNS) expect(t).not.toContain(ssn);
+
+    const w1 = writes().length;
+    const again = await runCli(['remediate', '--plan', planFile, '--apply', '--log', log], { env });
+    expect(jsonLines(again.stdout).map((x) => x.status)).toEqual(['already-done', 'already-done']);
+    // A new log knows nothing: the mailbox itself shows them moved.
+    const fresh = await runCli(['remediate', '--plan', planFile, '--apply', '--log', path.join(dir, 'fresh.jsonl')], { env });
+    expect(jsonLines(fresh.stdout).map((x) => x.status)).toEqual(['already-done', 'already-done']);
+    expect(writes().length).toBe(w1);
+
+    const undone = await runCli(['remediate', '--undo', log, '--apply'], { env });
+    expect(undone.code, undone.stderr).toBe(0);
+    expect(contents()).toEqual({ Inbox: ['<g1@test.example>', '<g2@test.example>', '<g3@test.example>'] });
+  });
+
+  it('tag sets an Outlook category and undo removes it', { timeout: 240_000 }, async () => {
+    const state = tempDir();
+    const spec = `graph://${s.fake.tenant}/alice@${s.fake.tenant}`;
+    expect((await runCli(['scan', spec, '--format', 'jsonl'], { env: s.env({ PHI_SCAN_STATE: state }) })).code).toBe(1);
+    const env = s.env({ PHI_SCAN_STATE: state, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_ID: writeApp.clientId, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_SECRET: writeApp.secret });
+    const log = path.join(tempDir(), 'audit.jsonl');
+    const tagged = await runCli(['remediate', '--action', 'tag', '--keyword', 'PHI-review', '--apply', '--log', log], { env });
+    expect(tagged.code, tagged.stderr).toBe(0);
+    const cats = (): Record<string, string[]> =>
+      Object.fromEntries(s.fake.folder(alice, 'Inbox').messages.filter((m) => m.deletedSeq === undefined).map((m) => [m.internetMessageId ?? '', m.categories ?? []]));
+    expect(cats()).toEqual({ '<g1@test.example>': ['PHI-review'], '<g2@test.example>': [], '<g3@test.example>': ['PHI-review'] });
+    await runCli(['remediate', '--undo', log, '--apply'], { env });
+    expect(cats()).toEqual({ '<g1@test.example>': [], '<g2@test.example>': [], '<g3@test.example>': [] });
+  });
+});
