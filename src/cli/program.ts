@@ -100,6 +100,10 @@ interface ScanFlags {
   maxDepth: number;
   maxAttachmentSize?: number;
   attachmentTimeout?: number;
+  /** --ocr (default) / --no-ocr, --ocr-timeout, --max-ocr-pages */
+  ocr?: boolean;
+  ocrTimeout?: number;
+  maxOcrPages?: number;
   state?: string;
   progress: boolean;
   sinceLast: boolean;
@@ -279,6 +283,9 @@ async function runScanLocked(
   const limits = {
     ...(flags.maxAttachmentSize !== undefined ? { maxAttachmentBytes: flags.maxAttachmentSize } : {}),
     ...(flags.attachmentTimeout !== undefined ? { maxAttachmentMillis: flags.attachmentTimeout * 1000 } : {}),
+    ...(flags.ocr === false ? { ocr: false } : {}),
+    ...(flags.ocrTimeout !== undefined ? { maxOcrPageMillis: flags.ocrTimeout * 1000 } : {}),
+    ...(flags.maxOcrPages !== undefined ? { maxOcrPages: flags.maxOcrPages } : {}),
   };
   const queued = queueUrl
     ? await coordinatorFor({
@@ -457,6 +464,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-depth <n>', 'how deep attached messages and archives are opened', positiveInt, 5)
     .option('--max-attachment-size <size>', 'larger attachments (and archive members) are reported as errors, not read (default: 50MB)', parseSize)
     .option('--attachment-timeout <seconds>', 'time to read one attachment, archives included (default: 30)', positiveInt)
+    .option('--ocr', 'read images and PDF pages without a text layer by OCR (default)')
+    .option('--no-ocr', 'do not OCR: images and image-only PDF pages are reported as not read')
+    .option('--ocr-timeout <seconds>', 'OCR time for one page, every orientation tried included (default: 20)', positiveInt)
+    .option('--max-ocr-pages <n>', 'pages OCRed per attachment (default: 20)', positiveInt)
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)', false)
     .option('--wait-lock <seconds>', 'another scan is using the same state database: wait up to this long for it to end (default: stop at once, exit 2)', positiveInt)

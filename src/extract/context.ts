@@ -21,6 +21,14 @@ export interface ExtractLimits {
   readonly maxTextChars: number;
   /** Wall time per top-level attachment, checked between pages, entries and sheets. */
   readonly maxAttachmentMillis: number;
+  /** OCR of images and of PDF pages without a text layer (`--no-ocr`: off). */
+  readonly ocr: boolean;
+  /** Pages OCRed per attachment (TIFF pages, image-only PDF pages). */
+  readonly maxOcrPages: number;
+  /** Wall time of OCR for one page, every orientation tried included. */
+  readonly maxOcrPageMillis: number;
+  /** Pixels of one image or page, read from its header before it is decoded. */
+  readonly maxOcrPixels: number;
 }
 
 export const DEFAULT_LIMITS: ExtractLimits = {
@@ -31,6 +39,10 @@ export const DEFAULT_LIMITS: ExtractLimits = {
   maxPages: 2_000,
   maxTextChars: 20_000_000,
   maxAttachmentMillis: 30_000,
+  ocr: true,
+  maxOcrPages: 20,
+  maxOcrPageMillis: 20_000,
+  maxOcrPixels: 40_000_000,
 };
 
 /** A problem an extractor raises to stop reading one file; `code` names what happened. */

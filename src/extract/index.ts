@@ -8,6 +8,7 @@ import { safeReason } from '../shared/safe-reason.js';
 import { ExtractError, OutOfTime, type Declared, type ExtractContext } from './context.js';
 import { extractDocx } from './docx.js';
 import { extractMsg } from './msg.js';
+import { extractImage } from './ocr-pages.js';
 import { extractOdf } from './odf.js';
 import { extractPdf } from './pdf.js';
 import { extractPptx } from './pptx.js';
@@ -91,7 +92,7 @@ export async function extractAttachment(bytes: Uint8Array, ctx: ExtractContext, 
         return;
       }
       case 'image':
-        ctx.problem('no-text', `${sniffed.type}: image without text: not read`);
+        await extractImage(bytes, sniffed.type, ctx);
         return;
       case 'binary':
         ctx.problem('unsupported-attachment', `attachment type ${declared.contentType || 'unknown'} is not read by this version (not scanned)`);

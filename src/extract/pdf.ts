@@ -5,6 +5,8 @@
  */
 import { constants, createInflate } from 'node:zlib';
 import { ExtractError, OutOfTime, type ExtractContext } from './context.js';
+import { toGray, type Gray } from './image.js';
+import { ocrOnePage } from './ocr-pages.js';
 import { chainStages, DamagedFlate, EXPANDING, filterChain, readPdfValue, UncheckableChain, type PdfValue } from './pdf-filters.js';
 
 /** Pixels of one image pdf.js may decode (to tell image-only pages); larger ones are skipped. */
@@ -217,6 +219,47 @@ async function beforeDeadline<T>(work: Promise<T>, ctx: ExtractContext): Promise
   }
 }
 
+interface PdfImage {
+  readonly width?: number;
+  readonly height?: number;
+  readonly kind?: number;
+  readonly data?: Uint8Array | Uint8ClampedArray;
+}
+
+type PdfPage = Awaited<ReturnType<Awaited<ReturnType<typeof import('unpdf').getDocumentProxy>>['getPage']>>;
+type OperatorList = Awaited<ReturnType<PdfPage['getOperatorList']>>;
+
+/** pdf.js's image kinds (ImageKind): 1 bit grey (1 = white), RGB, RGBA; image masks are 1 bit too. */
+function pdfImageToGray(img: PdfImage): Gray | undefined {
+  const { width, height, data, kind } = img;
+  if (!width || !height || !data) return undefined;
+  if (kind === 2 && data.length >= width * height * 3) return toGray(width, height, data as Uint8Array, 3);
+  if (kind === 3 && data.length >= width * height * 4) return toGray(width, height, data as Uint8Array, 4);
+  const row = (width + 7) >> 3;
+  if (data.length < row * height) return undefined;
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out[y * width + x] = ((data[y * row + (x >> 3)] ?? 0) >> (7 - (x & 7))) & 1 ? 255 : 0;
+  return { width, height, data: out };
+}
+
+/** The largest image drawn on a page (a scan is one image per page), decoded by pdf.js within its size limit. */
+async function largestImage(page: PdfPage, ops: OperatorList, imageOps: ReadonlySet<number>): Promise<Gray | undefined> {
+  let best: PdfImage | undefined;
+  for (let i = 0; i < ops.fnArray.length; i++) {
+    if (!imageOps.has(ops.fnArray[i] ?? -1)) continue;
+    const arg: unknown = (ops.argsArray[i] as unknown[] | undefined)?.[0];
+    let img: unknown = arg;
+    if (typeof arg === 'string') {
+      const objs = arg.startsWith('g_') ? page.commonObjs : page.objs;
+      img = await new Promise((resolve) => objs.get(arg, resolve));
+    }
+    if (typeof img !== 'object' || img === null) continue;
+    const candidate = img as PdfImage;
+    if ((candidate.width ?? 0) * (candidate.height ?? 0) > (best?.width ?? 0) * (best?.height ?? 0)) best = candidate;
+  }
+  return best ? pdfImageToGray(best) : undefined;
+}
+
 export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promise<void> {
   await checkPdfStreams(bytes, ctx);
   pdfjs ??= import('unpdf');
@@ -226,7 +269,7 @@ export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promis
   let doc: Awaited<ReturnType<typeof unpdf.getDocumentProxy>>;
   try {
     // pdf.js takes ownership of (detaches) the buffer it is given: pass a copy
-    doc = await unpdf.getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, verbosity: 0, stopAtErrors: false, maxImageSize: MAX_IMAGE_PIXELS });
+    doc = await unpdf.getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, verbosity: 0, stopAtErrors: false, maxImageSize: Math.min(MAX_IMAGE_PIXELS, ctx.limits.maxOcrPixels), isOffscreenCanvasSupported: false, isImageDecoderSupported: false });
   } catch (err) {
     const name = err instanceof Error ? err.name : '';
     if (name === 'PasswordException') throw new ExtractError('encrypted', 'pdf: encrypted, no text extracted');
@@ -235,6 +278,9 @@ export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promis
   try {
     const pages = Math.min(doc.numPages, ctx.limits.maxPages);
     const imageOnly: number[] = [];
+    /** Image-only pages past the OCR page limit. */
+    const overOcr: number[] = [];
+    let ocred = 0;
     let failed = 0;
     let withText = 0;
     for (let n = 1; n <= pages; n++) {
@@ -245,7 +291,16 @@ export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promis
         if (text.trim().length > 0) ctx.text('text', text, `page ${n}`), withText++;
         else {
           const ops = await beforeDeadline(page.getOperatorList(), ctx);
-          if (ops.fnArray.some((op) => imageOps.has(op))) imageOnly.push(n);
+          if (ops.fnArray.some((op) => imageOps.has(op))) {
+            if (!ctx.limits.ocr) imageOnly.push(n);
+            else if (ocred >= ctx.limits.maxOcrPages) overOcr.push(n);
+            else {
+              ocred++;
+              const image = await beforeDeadline(largestImage(page, ops, imageOps), ctx);
+              if (!image) ctx.problem('corrupt-attachment', `pdf page ${n}: its image cannot be decoded; page not read`);
+              else if ((await ocrOnePage('pdf', n, () => image, ctx)) === 'none') imageOnly.push(n);
+            }
+          }
         }
         page.cleanup();
       } catch (err) {
@@ -255,10 +310,11 @@ export async function extractPdf(bytes: Uint8Array, ctx: ExtractContext): Promis
     }
     if (imageOnly.length > 0) {
       const which = imageOnly.length === doc.numPages ? 'every page is' : `${imageOnly.length} page(s) (${imageOnly.slice(0, 10).join(', ')}${imageOnly.length > 10 ? ', …' : ''}) are`;
-      ctx.problem('no-text', `pdf: ${which} an image without text: not read`);
+      ctx.problem('no-text', ctx.limits.ocr ? `pdf: ${which} an image without text (OCR found none)` : `pdf: ${which} an image without text: not read`);
     }
     // pages drawn as vector outlines or broken images: still nothing a person could check was read
-    else if (withText === 0 && failed === 0) ctx.problem('no-text', `pdf: no text layer on any of its ${doc.numPages} page(s): not read`);
+    else if (withText === 0 && failed === 0 && ocred === 0 && overOcr.length === 0) ctx.problem('no-text', `pdf: no text layer on any of its ${doc.numPages} page(s): not read`);
+    if (overOcr.length > 0) ctx.problem('attachment-limit', `pdf: ${overOcr.length} image-only page(s) (${overOcr.slice(0, 10).join(', ')}${overOcr.length > 10 ? ', …' : ''}) past the OCR page limit of ${ctx.limits.maxOcrPages}: not read`);
     if (failed > 0) ctx.problem('corrupt-attachment', `pdf: ${failed} page(s) could not be read`);
     if (doc.numPages > pages) ctx.problem('attachment-limit', `pdf: ${doc.numPages} pages, only the first ${pages} read (page limit)`);
   } finally {

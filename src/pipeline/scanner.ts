@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { Engine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
+import { closeOcr } from '../extract/ocr.js';
 import { poolWorkerUrl, startPool } from './pool.js';
 import { scanMessage, type MessageInput, type MessageOutcome, type MessageScanOptions } from './scan-message.js';
 
@@ -16,7 +17,8 @@ export interface MessageScanner {
 }
 
 export function inlineScanner(engine: Engine, options: MessageScanOptions): MessageScanner {
-  return { scan: (raw) => scanMessage(raw, engine, options), close: async () => undefined };
+  // OCR starts its engine on this thread when a page needs it: ended with the scan
+  return { scan: (raw) => scanMessage(raw, engine, options), close: closeOcr };
 }
 
 export interface ScannerSettings {
@@ -53,6 +55,9 @@ export async function createScanner(engine: Engine, settings: ScannerSettings): 
   return {
     // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
     scan: (raw) => (raw.oversize || raw.unreadable ? inline.scan(raw) : pool.scan(raw)),
-    close: () => pool.close(),
+    close: async () => {
+      await pool.close();
+      await closeOcr();
+    },
   };
 }

@@ -60,6 +60,10 @@ export const SettingsSchema = z.strictObject({
       maxPages: z.number().int().positive().optional(),
       maxTextChars: z.number().int().positive().optional(),
       maxAttachmentMillis: z.number().int().positive().optional(),
+      ocr: z.boolean().optional(),
+      maxOcrPages: z.number().int().positive().optional(),
+      maxOcrPageMillis: z.number().int().positive().optional(),
+      maxOcrPixels: z.number().int().positive().optional(),
     })
     .optional(),
   mailbox: z.string().optional(),

@@ -157,7 +157,7 @@ describe('what cannot be read is reported, with its type', () => {
     ['legacy Excel', ole([{ name: 'Workbook', data: enc('x') }]), 'x.xls', 'unsupported-attachment', /^legacy Excel \.xls/],
     ['truncated PDF', pdf([['abc']]).subarray(0, 100), 'x.pdf', 'corrupt-attachment', /^pdf: /],
     ['encrypted PDF', pdf([['abc']], { userPassword: 'pw' }), 'x.pdf', 'encrypted', /^pdf: encrypted, no text extracted$/],
-    ['image-only PDF', pdf([], { image: true }), 'x.pdf', 'no-text', /^pdf: every page is an image without text: not read$/],
+    ['image-only PDF', pdf([], { image: true }), 'x.pdf', 'no-text', /^pdf: every page is an image without text/],
     ['truncated ZIP', zipFiles([{ name: 'a.txt', data: enc('abc') }]).subarray(0, 40), 'x.zip', 'corrupt-attachment', /^zip: /],
     ['truncated TNEF', tnef('body', { name: 'a.txt', shortName: 'A.TXT', data: enc('x'.repeat(100)) }).subarray(0, 120), 'winmail.dat', 'corrupt-attachment', /^tnef: /],
     ['corrupt .msg', Buffer.concat([ole([{ name: '__substg1.0_0037001F', data: enc('s') }]).subarray(0, 600)]), 'x.msg', 'corrupt-attachment', /^msg: /],

@@ -1,0 +1,57 @@
+/**
+ * OCR through the built CLI: a faxed TIFF's planted identifiers are findings at the attachment
+ * with the page in the json detail, no planted raw value appears in any output, and `--no-ocr`
+ * gives the record an image got before OCR.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../fixtures/generate.js';
+import { encodeTiff, faxed, patient, referralPage } from '../../fixtures/ocr.js';
+import { jsonLines, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { AnyRecord } from '../helpers/records.js';
+
+const rng = new Rng('ocr-cli');
+const person = patient(rng);
+const { page, planted } = referralPage(person, 200, 'strip');
+const tiff = Buffer.from(encodeTiff([{ ...faxed(page, rng, 1), compression: 4, dpi: 200 }]));
+const mbox = `From a@example.org Mon Mar  4 09:15:00 2024\nMessage-ID: <fax@ocr.test>\nSubject: referral\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nReferral attached.\n--b\nContent-Type: image/tiff; name="fax.tif"\nContent-Disposition: attachment; filename="fax.tif"\nContent-Transfer-Encoding: base64\n\n${tiff.toString('base64').replace(/.{76}/g, '$&\n')}\n--b--\n\n`;
+
+describe('OCR through the CLI', () => {
+  let json: CliResult;
+  let jsonl: CliResult;
+  let off: CliResult;
+  beforeAll(async () => {
+    const file = path.join(tempDir(), 'fax.mbox');
+    writeFileSync(file, mbox);
+    [json, jsonl, off] = await Promise.all([
+      runCli(['scan', `mbox:${file}`, '--format', 'json']),
+      runCli(['scan', `mbox:${file}`, '--format', 'jsonl', '--threads', '0']),
+      runCli(['scan', `mbox:${file}`, '--format', 'jsonl', '--no-ocr']),
+    ]);
+  }, 120_000);
+
+  it('finds the planted identifiers at the attachment, page 1', () => {
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as { messages: { findingDetails: { location: string; part?: string; category: string }[] }[] };
+    const found = report.messages.flatMap((m) => m.findingDetails).filter((f) => f.location === 'attachment:fax.tif' && f.part === 'page 1').map((f) => f.category);
+    for (const v of planted.values.filter((x) => x.category === 'ssn' || x.category === 'medical-record-number')) expect(found).toContain(v.category);
+    const records = jsonLines(jsonl.stdout).map((x) => AnyRecord.parse(x));
+    expect(records.filter((r) => r.type === 'finding' && r.location === 'attachment:fax.tif').length).toBeGreaterThanOrEqual(3);
+    expect(records.filter((r) => r.type === 'error')).toEqual([]);
+  });
+
+  it('no planted raw value in any output', () => {
+    for (const out of [json, jsonl, off]) for (const v of planted.values) {
+      expect(out.stdout).not.toContain(v.value);
+      expect(out.stderr).not.toContain(v.value);
+    }
+    expect(jsonl.stderr).toBe('');
+  });
+
+  it('--no-ocr: the image is reported as not read, as before OCR', () => {
+    expect(off.code).toBe(0);
+    const errors = jsonLines(off.stdout).filter((r) => r.type === 'error');
+    expect(errors).toEqual([expect.objectContaining({ location: 'attachment:fax.tif', code: 'no-text', error: 'image/tiff: image without text: not read', severity: 'skipped' })]);
+  });
+});
