@@ -73,6 +73,12 @@ export function forEachMatch(regex: RegExp, text: string, regions: readonly [num
 }
 
 
+/** Is the value on the rule's allowlist (a published sample, a test number)? */
+function allowed(rule: Rule, normalized: string): boolean {
+  const keys = rule.detector.allowKeys?.(normalized) ?? [normalized];
+  return keys.some((k) => rule.allow.has(k));
+}
+
 export interface CandidateFinder {
   readonly prescanner: Prescanner;
   readonly plans: readonly RulePlan[];
@@ -119,17 +125,15 @@ export function createCandidateFinder(rules: readonly Rule[], index: KeywordInde
     if (isInsideBlob(facts.text, start, end)) return;
     const normalized = rule.detector.normalize(match, env);
     const verdict = rule.detector.check(normalized, env);
-    const keys = verdict.kind === 'invalid' ? [] : (rule.detector.allowKeys?.(normalized) ?? [normalized]);
-    if (verdict.kind === 'invalid' || keys.some((k) => rule.allow.has(k))) {
+    if (verdict.kind === 'invalid' || (rule.allow.size > 0 && allowed(rule, normalized))) {
       if (rule.context) {
         const label = labelBefore(facts.words(ruleIndex).strong, facts.text, start, rule.context.labelWindow);
         if (label) (facts.spent[ruleIndex] ??= new Set()).add(label.start);
       }
       return;
     }
-    const context = contextOf(rule, ruleIndex, start, end, facts, index);
-    if (source.requirement === 'label' && !context.label) return;
-    if (source.requirement === 'context' && !context.label && !context.near) return;
+    const context = contextOf(rule, ruleIndex, start, end, facts, index, source.requirement);
+    if (!context) return; // no label, or no label and no nearby keyword, where the pattern needs one
     const inDisclaimer = rule.role !== 'identifier' && facts.disclaimers().length > 0 && facts.inDisclaimer(start);
     if (inDisclaimer) return; // boilerplate never counts as health or insurance context
     out.push({
@@ -143,7 +147,9 @@ export function createCandidateFinder(rules: readonly Rule[], index: KeywordInde
       normalized,
       verdict: verdict.kind,
       requirement: source.requirement,
-      ...context,
+      label: context.label,
+      near: context.near,
+      negative: context.negative,
     });
   };
 

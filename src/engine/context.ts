@@ -279,12 +279,27 @@ function negativeBefore(hits: readonly KeywordHit[], text: string, start: number
   return text.slice(h.end, start).includes('\n') ? undefined : h;
 }
 
+/** Per keyword index, the words owning the keywords of each header cell seen, in order (a table has few cells, its rows many values). */
+const cellOwners = new WeakMap<KeywordIndex, Map<string, readonly string[]>>();
+const CELL_CACHE_LIMIT = 4096;
+
+function ownersOfCell(cell: string, index: KeywordIndex): readonly string[] {
+  let cache = cellOwners.get(index);
+  if (!cache) cellOwners.set(index, (cache = new Map()));
+  let owners = cache.get(cell);
+  if (!owners) {
+    const found: string[] = [];
+    for (const h of findKeywords(index, cell)) for (const o of index.owners.get(h.word) ?? []) found.push(o.word);
+    if (cache.size >= CELL_CACHE_LIMIT) cache.clear();
+    cache.set(cell, (owners = found));
+  }
+  return owners;
+}
+
 /** Does any keyword of a set occur in a table header cell? */
 function headerMatches(cell: string | undefined, words: ReadonlySet<string>, index: KeywordIndex): string | undefined {
   if (!cell) return undefined;
-  for (const h of findKeywords(index, cell)) {
-    for (const o of index.owners.get(h.word) ?? []) if (words.has(o.word)) return o.word;
-  }
+  for (const word of ownersOfCell(cell, index)) if (words.has(word)) return word;
   return undefined;
 }
 
@@ -350,8 +365,20 @@ export interface CandidateContext {
   negative?: string;
 }
 
-/** The context of a value of rule `ruleIndex` at [start, end) of the segment. */
-export function contextOf(rule: Rule, ruleIndex: number, start: number, end: number, facts: SegmentFacts, index: KeywordIndex): CandidateContext {
+/**
+ * The context of a value of rule `ruleIndex` at [start, end) of the segment; undefined when the
+ * value lacks what its pattern requires (a label, or a label or nearby keyword): then the rest
+ * of its context is not looked for.
+ */
+export function contextOf(
+  rule: Rule,
+  ruleIndex: number,
+  start: number,
+  end: number,
+  facts: SegmentFacts,
+  index: KeywordIndex,
+  requirement: 'none' | 'context' | 'label' = 'none',
+): CandidateContext | undefined {
   const found: CandidateContext = {};
   const text = facts.text;
   const words = facts.words(ruleIndex);
@@ -367,8 +394,12 @@ export function contextOf(rule: Rule, ruleIndex: number, start: number, end: num
       if (header) found.label = { word: header, weak: false };
       else if (weakHeader) found.label = { word: weakHeader, weak: true };
     }
-    if (!found.label) found.near = nearby(words.strong, start, end, rule.context.window, facts.spent[ruleIndex])?.word;
-  }
+    if (!found.label) {
+      if (requirement === 'label') return undefined;
+      found.near = nearby(words.strong, start, end, rule.context.window, facts.spent[ruleIndex])?.word;
+      if (requirement === 'context' && !found.near) return undefined;
+    }
+  } else if (requirement !== 'none') return undefined;
   // A weak label (`born`, `group`) does not override a negative one (`baby ... born on`).
   if (rule.negative && (!found.label || found.label.weak || rule.negative.strong)) {
     const neg =
