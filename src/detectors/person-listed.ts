@@ -40,9 +40,46 @@ function isWord(w: string): boolean {
   return !NOT_NAMES.has(w) && !NOT_SURNAMES.has(w);
 }
 
+/** A capitalized word (Title Case, `O'Brannigan`, `Vasquez-Ruiz`, ALL CAPS) or an initial. */
+const CAPITALIZED = /(?<![\p{L}\p{N}'’-])(?:[A-Z][A-Za-z'’-]*[A-Za-z]|[A-Z]\.?)(?![\p{L}\p{N}'’-])/gu;
+
+function check(v: string): boolean {
+  return personListedDetector.check(personListedDetector.normalize(v), { today: new Date(0) }).kind === 'valid';
+}
+
+/**
+ * Every listed name in a short text, with no context (subjects, file names): `First [M.] Last`
+ * and `Last, First`, tried at every capitalized word so "Referral Rosalind Thistlewood" finds
+ * the name after the word that is not one. Generous on purpose: it only masks.
+ */
+function findUnlabelled(text: string): { start: number; end: number }[] {
+  const words = [...text.matchAll(CAPITALIZED)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+  const found: { start: number; end: number }[] = [];
+  const gap = (a: { end: number }, b: { start: number }, sep: RegExp): boolean => sep.test(text.slice(a.end, b.start));
+  for (let i = 0; i + 1 < words.length; i++) {
+    const a = words[i] as { start: number; end: number };
+    const b = words[i + 1] as { start: number; end: number };
+    if (gap(a, b, /^ ,? ?$|^, ?$/)) {
+      const c = words[i + 2];
+      // First M. Last
+      if (c && b.end - b.start <= 2 && gap(b, c, /^ $/) && check(text.slice(a.start, c.end))) {
+        found.push({ start: a.start, end: c.end });
+        i += 2;
+        continue;
+      }
+      if (check(text.slice(a.start, b.end))) {
+        found.push({ start: a.start, end: b.end });
+        i += 1;
+      }
+    }
+  }
+  return found;
+}
+
 export const personListedDetector: Detector = {
   id: 'person-listed',
   normalize: personNameDetector.normalize,
+  findUnlabelled,
   check(v) {
     const comma = v.indexOf(',');
     const words = v.split(/[ ,]+/).filter((w) => w !== '');

@@ -20,4 +20,10 @@ export interface Detector {
   mask(match: string, normalized: string): string;
   /** Values compared with the rule's allowlist (default: the normalized value), e.g. a HICN's SSN core. */
   allowKeys?(normalized: string): readonly string[];
+  /**
+   * Where a value may stand, with no label, in a short text that is written out (a subject, an
+   * attachment or folder name): redaction only, never detection. A person's name in
+   * "Referral - Rosalind Thistlewood" has no label, yet must not be written out.
+   */
+  findUnlabelled?(text: string): readonly { readonly start: number; readonly end: number }[];
 }

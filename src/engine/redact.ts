@@ -36,6 +36,11 @@ export function createRedactor(rules: readonly Rule[], index: KeywordIndex, env:
     rules.forEach((rule, ruleIndex) => {
       // Conditions and provider IDs are not what a subject must hide; identifiers and people's names are.
       if (rule.role !== 'identifier' && !rule.signals.has('person')) return;
+      // Names with no label at all ("Referral - Rosalind Thistlewood"), where a detector can tell them.
+      for (const s of rule.detector.findUnlabelled?.(text) ?? []) {
+        const match = text.slice(s.start, s.end);
+        spans.push({ start: s.start, end: s.end, masked: rule.detector.mask(match, rule.detector.normalize(match, env)) });
+      }
       const words = facts.words(ruleIndex);
       const hasKeyword = words.strong.length > 0 || words.weak.length > 0;
       for (const { pattern, bit, source } of (finder.plans[ruleIndex] as RulePlan).patterns) {

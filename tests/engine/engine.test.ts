@@ -81,7 +81,21 @@ describe('normalization', () => {
 
 describe('redact', () => {
   it('masks every candidate, valid or not', () => {
-    expect(engine.redact('Re: J. Doe SSN 536-90-4399 / 000-12-3456 ok')).toBe('Re: J. Doe SSN •••-••-4399 / •••-••-3456 ok');
+    // J. Doe: an initial and a Census surname, a person's name (masked whole since the name lists)
+    expect(engine.redact('Re: J. Doe SSN 536-90-4399 / 000-12-3456 ok')).toBe('Re: •. ••• SSN •••-••-4399 / •••-••-3456 ok');
+  });
+
+  // Names with no label: the vendored lists (data/names/) tell them from other capitalized words.
+  it.each([
+    ['Referral - Rosalind Thistlewood', 'Referral - •••••••• •••••••••••'],
+    ['RE: Larkspur, Edmund', 'RE: ••••••••, ••••••'],
+    ['FW: Harold J. Whitcombe delivery', 'FW: •••••• •. ••••••••• delivery'],
+    ['New oxygen referral - R. Hargrove', 'New oxygen referral - •. ••••••••'],
+    ['Re: Budget Review for Houston Office', 'Re: Budget Review for Houston Office'],
+    ['Vendor update: Northwind Home Oxygen & Mobility', 'Vendor update: Northwind Home Oxygen & Mobility'],
+    ['Grant Application deadline', 'Grant Application deadline'],
+  ])('masks unlabelled names: %j', (subject, masked) => {
+    expect(engine.redact(subject)).toBe(masked);
   });
 });
 
