@@ -13,17 +13,19 @@
  * roster line), sorted: a lookup is a binary search over a typed array, and loading is one read.
  */
 import { createHmac } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
+import type { FingerprintKey } from '../findings/fingerprint.js';
 import { ssnDetector } from '../detectors/ssn.js';
 import { mbiDetector } from '../detectors/mbi.js';
 import { memberIdDetector } from '../detectors/member-id.js';
 import { dateDetector } from '../detectors/date.js';
 import { splitRow } from '../engine/tables.js';
-import { canonicalName, nameDobKey } from '../people/records.js';
+import { canonicalName } from '../people/records.js';
 import { ScanError } from '../shared/errors.js';
 
 const MAGIC = 'PHIEDM1\n';
@@ -77,9 +79,24 @@ export interface EdmBuildResult {
   readonly bytes: number;
 }
 
+/** A finding's fingerprint (findings/fingerprint.ts) as its two 32-bit halves, without hex in between. */
+function fingerprintHalves(key: FingerprintKey, category: string, normalized: string): [number, number] {
+  const d = createHmac('sha256', key).update(category).update('\0').update(normalized).digest();
+  return [d.readUInt32BE(0), d.readUInt32BE(4)];
+}
+
+/** MM/DD/YYYY and YYYY-MM-DD (what rosters hold) as the date detector's ISO form, without its general parser. */
+function rosterDate(v: string, today: Date): string {
+  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(v);
+  if (m) return `${m[3]}-${(m[1] as string).padStart(2, '0')}-${(m[2] as string).padStart(2, '0')}`;
+  m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  if (m) return v;
+  return dateDetector.normalize(v, { today });
+}
+
 /** The roster line's keys: kind → fingerprint, and what was wrong with it. */
-export function rowKeys(cells: readonly string[], columns: readonly EdmColumn[], key: FingerprintKey, today: Date): { keys: [EdmKind, string][]; bad: string[] } {
-  const keys: [EdmKind, string][] = [];
+export function rowKeys(cells: readonly string[], columns: readonly EdmColumn[], key: FingerprintKey, today: Date): { keys: [EdmKind, [number, number]][]; bad: string[] } {
+  const keys: [EdmKind, [number, number]][] = [];
   const bad: string[] = [];
   const cell = (c: EdmColumn): string | undefined => {
     const i = columns.indexOf(c);
@@ -89,30 +106,30 @@ export function rowKeys(cells: readonly string[], columns: readonly EdmColumn[],
   const ssn = cell('ssn');
   if (ssn !== undefined) {
     const n = ssnDetector.normalize(ssn);
-    if (/^\d{9}$/.test(n) && ssnDetector.check(n, { today }).kind !== 'invalid') keys.push(['s', fingerprint(key, 'ssn', n)]);
+    if (/^\d{9}$/.test(n) && ssnDetector.check(n, { today }).kind !== 'invalid') keys.push(['s', fingerprintHalves(key, 'ssn', n)]);
     else bad.push('ssn');
   }
   const mbi = cell('mbi');
   if (mbi !== undefined) {
     const n = mbiDetector.normalize(mbi);
-    if (mbiDetector.check(n, { today }).kind !== 'invalid') keys.push(['m', fingerprint(key, 'medicare-id', n)]);
+    if (mbiDetector.check(n, { today }).kind !== 'invalid') keys.push(['m', fingerprintHalves(key, 'medicare-id', n)]);
     else bad.push('mbi');
   }
   const member = cell('member_id');
   if (member !== undefined) {
     const n = memberIdDetector.normalize(member);
-    if (memberIdDetector.check(n, { today }).kind !== 'invalid') keys.push(['i', fingerprint(key, 'insurance', n)]);
+    if (memberIdDetector.check(n, { today }).kind !== 'invalid') keys.push(['i', fingerprintHalves(key, 'insurance', n)]);
     else bad.push('member_id');
   }
   const last = cell('last_name');
   const first = cell('first_name');
   const dob = cell('dob');
   if (last !== undefined && first !== undefined && dob !== undefined) {
-    const iso = dateDetector.normalize(dob, { today });
+    const iso = rosterDate(dob, today);
     const name = canonicalName(`${first} ${last}`);
     if (iso === 'invalid' || dateDetector.check(iso, { today }).kind === 'invalid') bad.push('dob');
     else if (name === '') bad.push('name');
-    else keys.push(['n', nameDobKey(key, name, iso)]);
+    else keys.push(['n', fingerprintHalves(key, 'name+dob', `${name}\0${iso}`)]);
   }
   return { keys, bad };
 }
@@ -121,37 +138,146 @@ function headerLike(cells: readonly string[], columns: readonly EdmColumn[]): bo
   return columns.every((c, i) => c === '-' || (cells[i] ?? '').trim().toLowerCase().replace(/[\s-]+/g, '_') === c);
 }
 
-/**
- * Reads the roster (CSV, comma or tab separated, an optional header line naming the columns) and
- * writes the EDM file. Bad lines are counted and named by number.
- */
-export async function buildEdm(input: string, columns: readonly EdmColumn[], key: FingerprintKey, out: string, today = new Date()): Promise<EdmBuildResult> {
+/** One part of the roster, read by one thread: its byte range and what it needs to know. */
+export interface ChunkJob {
+  readonly file: string;
+  readonly start: number;
+  /** Exclusive. */
+  readonly end: number;
+  readonly columns: readonly EdmColumn[];
+  readonly key: Uint8Array;
+  readonly today: number;
+  readonly delimiter: string;
+  /** The chunk starts at the file's first line (a header line may be there). */
+  readonly first: boolean;
+}
+
+export interface ChunkResult {
+  /** Per kind, (high, low, line) triples; lines count from the chunk's first line (1). */
+  readonly lists: Record<EdmKind, Uint32Array>;
+  readonly bad: BadRow[];
+  readonly lines: number;
+  readonly rows: number;
+}
+
+/** Reads one byte range of the roster into fingerprint triples (also run in edm/build-worker.ts). */
+export async function buildChunk(job: ChunkJob): Promise<ChunkResult> {
+  const key = Buffer.from(job.key);
+  const today = new Date(job.today);
   const lists: Record<EdmKind, number[]> = { s: [], m: [], i: [], n: [] };
   const bad: BadRow[] = [];
   let rows = 0;
   let lineNo = 0;
-  let delimiter: string | undefined;
-  const lines = createInterface({ input: createReadStream(input, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const raw of lines) {
-    lineNo++;
-    const line = lineNo === 1 ? raw.replace(/^\ufeff/, '') : raw;
-    if (line.trim() === '') continue;
-    delimiter ??= line.includes('\t') && !line.includes(',') ? '\t' : ',';
-    const cells = line.includes('"') ? splitRow(line, delimiter).cells : line.split(delimiter);
-    if (lineNo === 1 && headerLike(cells, columns)) continue;
-    if (cells.length < columns.length) {
-      bad.push({ line: lineNo, reason: `${cells.length} of ${columns.length} columns` });
-      continue;
-    }
-    const { keys, bad: wrong } = rowKeys(cells, columns, key, today);
-    if (wrong.length > 0) bad.push({ line: lineNo, reason: `not usable: ${wrong.join(', ')}` });
-    if (keys.length === 0) continue;
-    rows++;
-    for (const [kind, fp] of keys) {
-      const list = lists[kind];
-      list.push(parseInt(fp.slice(0, 8), 16), parseInt(fp.slice(8, 16), 16), lineNo);
+  const { columns, delimiter } = job;
+  if (job.end > job.start) {
+    const lines = createInterface({ input: createReadStream(job.file, { encoding: 'utf8', start: job.start, end: job.end - 1 }), crlfDelay: Infinity });
+    for await (const raw of lines) {
+      lineNo++;
+      const line = job.first && lineNo === 1 ? raw.replace(/^\ufeff/, '') : raw;
+      if (line.trim() === '') continue;
+      const cells = line.includes('"') ? splitRow(line, delimiter).cells : line.split(delimiter);
+      if (job.first && lineNo === 1 && headerLike(cells, columns)) continue;
+      if (cells.length < columns.length) {
+        bad.push({ line: lineNo, reason: `${cells.length} of ${columns.length} columns` });
+        continue;
+      }
+      const { keys, bad: wrong } = rowKeys(cells, columns, key, today);
+      if (wrong.length > 0) bad.push({ line: lineNo, reason: `not usable: ${wrong.join(', ')}` });
+      if (keys.length === 0) continue;
+      rows++;
+      for (const [kind, [hi, lo]] of keys) lists[kind].push(hi, lo, lineNo);
     }
   }
+  return { lists: { s: Uint32Array.from(lists.s), m: Uint32Array.from(lists.m), i: Uint32Array.from(lists.i), n: Uint32Array.from(lists.n) }, bad, lines: lineNo, rows };
+}
+
+/** The worker's entry point beside this file once compiled; from sources (tsx, tests) the roster is read on this thread. */
+function workerUrl(): URL | undefined {
+  return import.meta.url.endsWith('.js') ? new URL('./build-worker.js', import.meta.url) : undefined;
+}
+
+function inWorker(url: URL, job: ChunkJob): Promise<ChunkResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(url, { workerData: job });
+    w.once('message', (r: ChunkResult) => resolve(r));
+    w.once('error', reject);
+    w.once('exit', (code) => (code !== 0 ? reject(new Error(`edm build thread stopped (${code})`)) : undefined));
+  });
+}
+
+/** Byte offsets that split the file into `n` ranges, each starting at a line start. */
+function lineBoundaries(file: string, size: number, n: number): number[] {
+  const cuts = [0];
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    for (let k = 1; k < n; k++) {
+      let pos = Math.max(Math.floor((size * k) / n), cuts[cuts.length - 1] as number);
+      for (;;) {
+        const got = readSync(fd, buf, 0, buf.length, pos);
+        if (got === 0) {
+          pos = size;
+          break;
+        }
+        const nl = buf.subarray(0, got).indexOf(10);
+        if (nl !== -1) {
+          pos += nl + 1;
+          break;
+        }
+        pos += got;
+      }
+      cuts.push(pos);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  cuts.push(size);
+  return cuts;
+}
+
+/** Rosters smaller than this are read on one thread. */
+const PARALLEL_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Reads the roster (CSV, comma or tab separated, an optional header line naming the columns) and
+ * writes the EDM file. Bad lines are counted and named by number. Large rosters are read by
+ * several threads (one per core, at most 8), each a range of lines.
+ */
+export async function buildEdm(input: string, columns: readonly EdmColumn[], key: FingerprintKey, out: string, today = new Date(), chunks?: number): Promise<EdmBuildResult> {
+  const size = statSync(input).size;
+  const head = readHead(input);
+  const firstLine = head.split('\n', 1)[0] ?? '';
+  const delimiter = firstLine.includes('\t') && !firstLine.includes(',') ? '\t' : ',';
+  const url = workerUrl();
+  // `chunks` (tests): that many ranges, read on this thread when no worker file is at hand.
+  const threads = chunks ?? (url && size >= PARALLEL_BYTES ? Math.min(8, availableParallelism()) : 1);
+  const cuts = lineBoundaries(input, size, threads);
+  const jobs: ChunkJob[] = cuts.slice(0, -1).map((start, k) => ({
+    file: input,
+    start,
+    end: cuts[k + 1] as number,
+    columns,
+    key: new Uint8Array(key),
+    today: today.getTime(),
+    delimiter,
+    first: k === 0,
+  }));
+  const results = await Promise.all(jobs.map((j) => (url && threads > 1 ? inWorker(url, j) : buildChunk(j))));
+  const bad: BadRow[] = [];
+  const parts: Record<EdmKind, Uint32Array[]> = { s: [], m: [], i: [], n: [] };
+  let rows = 0;
+  let base = 0;
+  for (const r of results) {
+    for (const b of r.bad) bad.push({ line: base + b.line, reason: b.reason });
+    for (const kind of EDM_KINDS) {
+      const t = r.lists[kind];
+      for (let x = 2; x < t.length; x += 3) t[x] = (t[x] as number) + base;
+      parts[kind].push(t);
+    }
+    rows += r.rows;
+    base += r.lines;
+  }
+  const lists = Object.fromEntries(EDM_KINDS.map((k) => [k, concat(parts[k])])) as Record<EdmKind, Uint32Array>;
   const counts = { s: lists.s.length / 3, m: lists.m.length / 3, i: lists.i.length / 3, n: lists.n.length / 3 };
   const header: EdmHeader = { version: 1, keyId: edmKeyId(key), columns: [...columns], rows, badRows: bad.length, counts };
   const bytes = encode(header, lists);
@@ -159,13 +285,46 @@ export async function buildEdm(input: string, columns: readonly EdmColumn[], key
   return { rows, badRows: bad, counts, bytes: bytes.length };
 }
 
-function sortTriples(flat: readonly number[]): Uint32Array {
+function readHead(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const got = readSync(fd, buf, 0, buf.length, 0);
+    return buf.toString('utf8', 0, got).replace(/^\ufeff/, '');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function concat(arrays: readonly Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
+}
+
+function sortTriples(flat: Uint32Array): Uint32Array {
   const n = flat.length / 3;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
   const hi = (i: number): number => flat[3 * i] as number;
   const lo = (i: number): number => flat[3 * i + 1] as number;
-  order.sort((a, b) => hi(a) - hi(b) || lo(a) - lo(b));
+  // A native sort of (high half, index) pairs; runs with an equal high half (rare) by the low half.
+  const packed = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) packed[i] = (BigInt(hi(i)) << 32n) | BigInt(i);
+  packed.sort();
+  const order = new Uint32Array(n);
+  for (let k = 0; k < n; k++) order[k] = Number((packed[k] as bigint) & 0xffffffffn);
+  for (let k = 1; k < n; k++) {
+    let j = k;
+    const x = order[j] as number;
+    while (j > 0 && hi(order[j - 1] as number) === hi(x) && lo(order[j - 1] as number) > lo(x)) {
+      order[j] = order[j - 1] as number;
+      j--;
+    }
+    order[j] = x;
+  }
   const out = new Uint32Array(flat.length);
   for (let k = 0; k < n; k++) {
     const i = order[k] as number;
@@ -176,7 +335,7 @@ function sortTriples(flat: readonly number[]): Uint32Array {
   return out;
 }
 
-function encode(header: EdmHeader, lists: Record<EdmKind, number[]>): Buffer {
+function encode(header: EdmHeader, lists: Record<EdmKind, Uint32Array>): Buffer {
   let json = JSON.stringify(header);
   while ((MAGIC.length + 4 + Buffer.byteLength(json)) % 4 !== 0) json += ' ';
   const head = Buffer.alloc(MAGIC.length + 4);

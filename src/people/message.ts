@@ -66,10 +66,12 @@ export function messagePeople(engine: Engine, options: PeopleOptions): MessagePe
         out.push(...bareRosterSsns(text, hits, segment, edm, key));
         out.sort((a, b) => a.start - b.start);
       }
-      // Names only where something identifies someone: most segments never need the second pass.
-      const identifying = out.some((h) => identityOf(h.finding.rule, h.finding.category) !== 'context');
-      if (identifying) {
-        const names = engine.scanAll(segment, 'low').filter((h) => h.finding.rule.startsWith('person-'));
+      const identifying = out.filter((h) => identityOf(h.finding.rule, h.finding.category) !== 'context');
+      if (identifying.length > 0) {
+        // Names (a second engine pass) only where they can change the records: with a birth date
+        // (the name + DOB key) or with two identifiers or more (a name starts another person's record).
+        const needNames = identifying.length > 1 || identifying.some((h) => h.finding.category === 'date-of-birth');
+        const names = needNames ? engine.scanAll(segment, 'low').filter((h) => h.finding.rule.startsWith('person-')) : [];
         const all = [...out, ...names].map((h) => ({ rule: h.finding.rule, category: h.finding.category, fingerprint: h.finding.fingerprint, start: h.start, end: h.end }));
         segments.push(segmentRecords(text, all, key, today));
       }

@@ -51,7 +51,7 @@ interface Item {
 
 /** A person's name as compared: lower case, `Last, First` as `first last`, no middle initials or titles. */
 export function canonicalName(name: string): string {
-  let n = name.normalize('NFKC').toLowerCase().replace(/[’`]/g, "'").replace(/\s+/g, ' ').trim();
+  let n = (/^[\x20-\x7e]*$/.test(name) ? name : name.normalize('NFKC')).toLowerCase().replace(/[’`]/g, "'").replace(/\s+/g, ' ').trim();
   const comma = /^([^,]+),\s*(.+)$/.exec(n);
   if (comma) n = `${comma[2]} ${comma[1]}`;
   const words = n
@@ -60,7 +60,7 @@ export function canonicalName(name: string): string {
   return words.join(' ');
 }
 
-/** The name + date-of-birth key: a keyed fingerprint of the canonical name and the ISO date (edm/ builds the same). */
+/** The name + date-of-birth key: a keyed fingerprint of the canonical name and the ISO date (edm/edm.ts rowKeys builds the same). */
 export function nameDobKey(key: FingerprintKey, canonical: string, isoDob: string): string {
   return fingerprint(key, 'name+dob', `${canonical}\0${isoDob}`);
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildEdm, loadEdm, parseColumns } from '../../src/edm/edm.js';
 import { fingerprint } from '../../src/findings/fingerprint.js';
+import { canonicalName, nameDobKey } from '../../src/people/records.js';
 import { edmBuild } from '../../src/cli/edm.js';
 import { ScanError } from '../../src/shared/errors.js';
 import { tempDir } from '../helpers/cli.js';
@@ -43,6 +44,13 @@ describe('edm', () => {
     expect(edm.lookup('m', fingerprint(key, 'medicare-id', '2FH5UF6NK84'))).toBe(3);
     expect(edm.lookup('i', fingerprint(key, 'insurance', 'XQK100000001'))).toBe(2);
     expect(edm.lookup('s', fingerprint(key, 'ssn', '536904398'))).toBeUndefined();
+    // The name + DOB key is the one records make from mail (people/records.ts).
+    expect(edm.lookup('n', nameDobKey(key, canonicalName('Thistlewood, Rosalind'), '1952-03-14'))).toBe(2);
+    // Read in three ranges of lines: the same file, the same line numbers.
+    const split = path.join(dir, 'split.edm');
+    const r3 = await buildEdm(csv, parseColumns('ssn,mbi,member_id,last_name,first_name,dob'), key, split, new Date('2026-01-01'), 3);
+    expect(r3.badRows).toEqual(r.badRows);
+    expect(readFileSync(split).equals(readFileSync(out))).toBe(true);
     // Another installation's key: refused, not silently matching nothing.
     expect(() => loadEdm(out, Buffer.from('another-key-0123456789abcdef'))).toThrow(ScanError);
   });
