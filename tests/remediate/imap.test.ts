@@ -16,11 +16,12 @@ import { BUNDLED_RULES_DIR, loadRules } from '../../src/rules/load.js';
 import { imapRemediation } from '../../src/sources/imap/write.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { CLI, TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
 import { adminClient, appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 
 const HAVE_DOVECOT = requireOrSkip('dovecot (apt-get install dovecot-imapd)', dovecotInstalled());
-const USERS = { clinic: 'clinic-pw', tagger: 'tagger-pw', nomove: 'nomove-pw', killed: 'killed-pw', changed: 'changed-pw', sigkill: 'sigkill-pw', dry: 'dry-pw' };
+const USERS = { clinic: 'clinic-pw', tagger: 'tagger-pw', nomove: 'nomove-pw', killed: 'killed-pw', changed: 'changed-pw', sigkill: 'sigkill-pw', dry: 'dry-pw', flaky: 'flaky-pw' };
 /** Structurally valid, made-up SSNs: planted, and searched for in every output. */
 const SSNS = ['489-36-8350', '512-84-3921'];
 
@@ -374,5 +375,63 @@ describe.runIf(HAVE_DOVECOT)('remediate on IMAP (real Dovecot)', () => {
     const doneOnce = final.entries.filter((x) => x.event === 'done').map((x) => x.messageId);
     expect(new Set(doneOnce).size).toBe(n);
     expect(doneOnce.length).toBe(n);
+  });
+
+  it('a connection cut in the middle of --apply: reconnected, and with a second --apply every message is moved exactly once', { timeout: 300_000 }, async () => {
+    const n = 20;
+    const pad = 'Lorem ipsum dolor sit amet. '.repeat(110);
+    await appendAll(server, 'flaky', USERS.flaky, { INBOX: Array.from({ length: n }, (_, i) => message(`f${i}`, `Patient SSN: ${SSNS[i % 2]}\r\n${pad}`)) });
+    // A TCP proxy in front of Dovecot: once armed, the next connection is cut after some KB
+    // of server-to-client traffic (in the middle of the run's FETCHes).
+    let cutAfter: number | undefined;
+    let cuts = 0;
+    const proxy = net.createServer((client) => {
+      const limit = cutAfter;
+      cutAfter = undefined;
+      let bytes = 0;
+      const upstream = net.connect(server.tlsPort, '127.0.0.1');
+      client.on('data', (d) => upstream.write(d));
+      upstream.on('data', (d: Buffer) => {
+        bytes += d.length;
+        if (limit !== undefined && bytes > limit) {
+          cuts++;
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        client.write(d);
+      });
+      const end = (): void => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as net.AddressInfo).port;
+    try {
+      const state = tempDir();
+      const e = env('flaky', state);
+      expect((await runCli(['scan', `imaps://flaky@127.0.0.1:${port}`, '--format', 'jsonl'], { env: e })).code).toBe(1);
+      const log = path.join(tempDir(), 'audit.jsonl');
+      cutAfter = 30_000;
+      const first = await runCli(['remediate', '--action', 'move', '--apply', '--log', log], { env: e });
+      expect(cuts).toBe(1);
+      expect([0, 3]).toContain(first.code);
+      const second = await runCli(['remediate', '--action', 'move', '--apply', '--log', log], { env: e });
+      expect(second.code, second.stderr).toBe(0);
+      const snap = await snapshot('flaky');
+      expect(snap.INBOX ?? []).toEqual([]);
+      expect(subjects(snap['PHI-Quarantine'])).toEqual(Array.from({ length: n }, (_, i) => `f${i}`).sort());
+      const v = verifyLog(log, parseEnvKey(TEST_KEY));
+      expect(v.ok).toBe(true);
+      expect(v.openIntents).toEqual([]);
+      const done = v.entries.filter((x) => x.event === 'done').map((x) => x.messageId);
+      expect(done.length).toBe(n);
+      expect(new Set(done).size).toBe(n);
+    } finally {
+      proxy.close();
+    }
   });
 });
