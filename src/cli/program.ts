@@ -36,6 +36,7 @@ import { resolveRedisUrl } from '../queue/redis.js';
 import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
 import { registerDiff } from './diff.js';
 import { registerRemediate } from './remediate.js';
+import { markGone } from '../remediate/progress.js';
 import { checkSource, expandHome } from './inputs.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
 import { registerEdm } from './edm.js';
@@ -343,6 +344,8 @@ async function runScanLocked(
       ...(suppress ? { suppress } : {}),
     });
     if (suppress && suppress.suppressed() > 0) process.stderr.write(`phi-scan: ${suppress.suppressed()} findings suppressed by ${suppress.file}\n`);
+    // A full scan that ended: what it no longer finds in a folder it read is gone (remediate --status).
+    markGone(store.db, store.runId);
     // Written completely: the queued scan's jobs and results in Redis can go.
     if (!abort.signal.aborted) await queued?.done();
     // The progress line goes before any report is written (it shares the terminal).

@@ -21,6 +21,7 @@ import { archiveRemediation } from '../remediate/archive.js';
 import { ACTIONS, buildPlan, readPlan, validKeyword, type Plan, type RemediationAction } from '../remediate/plan.js';
 import { runPlan, undoLog, type StepRecord, type TargetFactory, type UndoFactory } from '../remediate/run.js';
 import { imapRemediation, imapUndo } from '../sources/imap/write.js';
+import { recordRemediations, remediationProgress } from '../remediate/progress.js';
 import { graphRemediation, graphUndo } from '../sources/graph/write.js';
 
 const EXIT = { clean: 0, usage: 2, incomplete: 3 } as const;
@@ -42,6 +43,7 @@ export interface RemediateFlags {
   rules?: string[];
   verifyLog?: string;
   undo?: string;
+  status?: boolean;
 }
 
 function checkRun(db: ReturnType<typeof openStateDb>, run: number | undefined, file: string): void {
@@ -151,8 +153,21 @@ async function runActions(flags: RemediateFlags): Promise<number> {
   const engine = createEngine(rules, key);
   const logFile = flags.log ?? path.join(stateDir, 'remediation-log.jsonl');
   const log = apply ? AuditLog.open(logFile, key) : undefined;
+  const done: StepRecord[] = [];
   try {
-    const { counts } = await runPlan(plan, { engine, plan, apply }, targets(flags), log, emitLine);
+    const { counts } = await runPlan(plan, { engine, plan, apply }, targets(flags), log, (r) => {
+      if (r.status === 'done' || r.status === 'already-done') done.push(r);
+      emitLine(r);
+    });
+    if (apply && done.length > 0) {
+      // The store learns what was done (remediate --status); a scan confirms it later.
+      const db = openStateDb(stateDbPath(flags.state, process.env, stateDir), { create: false });
+      try {
+        recordRemediations(db, done.map((d) => ({ source: d.source, mailbox: d.mailbox, folder: d.folder, messageId: d.messageId, action: d.action, ...(d.to !== undefined ? { to: d.to } : {}) })), logFile);
+      } finally {
+        db.close();
+      }
+    }
     process.stderr.write(`phi-scan: ${apply ? '' : 'dry run (nothing changed; --apply acts): '}${summary(counts, apply)}${log ? `; audit log ${logFile}` : ''}\n`);
     return counts.failed > 0 ? EXIT.incomplete : EXIT.clean;
   } finally {
@@ -185,7 +200,19 @@ async function runUndo(file: string, flags: RemediateFlags): Promise<number> {
   return counts.failed > 0 ? EXIT.incomplete : EXIT.clean;
 }
 
+function runStatus(flags: RemediateFlags): number {
+  const stateDir = resolveStateDir(flags.state, process.env);
+  const db = openStateDb(stateDbPath(flags.state, process.env, stateDir), { create: false });
+  try {
+    for (const p of remediationProgress(db)) emitLine(p);
+    return EXIT.clean;
+  } finally {
+    db.close();
+  }
+}
+
 export async function runRemediate(flags: RemediateFlags): Promise<number> {
+  if (flags.status) return runStatus(flags);
   const modes = [flags.outDir !== undefined, flags.action !== undefined || flags.plan !== undefined, flags.verifyLog !== undefined, flags.undo !== undefined].filter(Boolean).length;
   if (modes > 1) throw new ScanError('usage', 'remediate: give one of --out-dir (lists), --action/--plan (act), --verify-log, --undo');
   if (flags.verifyLog !== undefined) return runVerifyLog(flags.verifyLog, flags);
@@ -220,6 +247,7 @@ export function registerRemediate(program: Command, setExit: (code: number) => v
     .option('--accounts <file>', 'IMAP: the accounts file the scan used (imap[s]://HOST sources)')
     .option('--rules <dir>', 'rules folder(s) for re-verification, as scan used (repeatable; default builtin)', collect)
     .option('--verify-log <log>', 'check an audit log\'s chain (edited, deleted or reordered entries)')
+    .option('--status', 'per mailbox: messages holding PHI remaining, quarantined (acted on), tagged, and resolved (gone or clean at a later scan)')
     .option('--undo <log>', 'undo the actions an audit log shows done (moves back, keywords removed); dry run unless --apply')
     .action(async (flags: RemediateFlags) => setExit(await runRemediate(flags)));
 }

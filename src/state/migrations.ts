@@ -129,4 +129,21 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX person_keys_message ON person_keys(message, run_id);
   `,
+  // 3 (remediation): messages gone from a folder a later full scan read (resolved by absence), and
+  // the actions `remediate --apply` took (remediation progress per mailbox).
+  `
+  CREATE TABLE gone (
+    message INTEGER PRIMARY KEY REFERENCES messages(id),
+    run_id INTEGER NOT NULL REFERENCES runs(id)   -- the full scan that no longer found it
+  );
+  CREATE TABLE remediations (
+    id INTEGER PRIMARY KEY,
+    message INTEGER NOT NULL REFERENCES messages(id),
+    action TEXT NOT NULL,             -- move | tag | delete
+    destination TEXT,                 -- move: the quarantine folder or output folder
+    done_at TEXT NOT NULL,
+    log TEXT NOT NULL                 -- the audit log that holds the entry
+  );
+  CREATE INDEX remediations_message ON remediations(message);
+  `,
 ];

@@ -1,0 +1,47 @@
+/**
+ * The picture follows the mailbox: a full scan marks what it no longer finds as gone (a
+ * --since-last scan does not), and `remediate --status` counts remaining / quarantined / resolved.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jsonLines, runCli, tempDir } from '../helpers/cli.js';
+
+function mboxOf(ids: string[]): string {
+  const body: Record<string, string> = { a1: 'Patient SSN: 489-36-8350 for the claim.', a2: 'Lunch on Friday?', a3: 'Member SSN 512-84-3921 on file.' };
+  return ids
+    .map((id) => `From clinic@example.org Mon Mar  4 09:15:00 2024\nFrom: clinic@example.org\nSubject: ${id}\nMessage-ID: <${id}@test.example>\nDate: Mon, 4 Mar 2024 09:15:00 +0000\n\n${body[id]}\n\n`)
+    .join('');
+}
+
+describe('remediate --status and messages gone at the next full scan', () => {
+  it('remaining → quarantined after --apply → resolved once a full scan no longer finds it; --since-last marks nothing gone', { timeout: 300_000 }, async () => {
+    const dir = tempDir();
+    const mbox = path.join(dir, 'billing.mbox');
+    writeFileSync(mbox, mboxOf(['a1', 'a2', 'a3']));
+    const env = { PHI_SCAN_STATE: tempDir() };
+    const status = async (): Promise<Record<string, unknown>[]> => {
+      const r = await runCli(['remediate', '--status'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      return jsonLines(r.stdout).map(({ source: _s, ...rest }) => rest);
+    };
+    expect((await runCli(['scan', `mbox:${mbox}`, '--format', 'jsonl'], { env })).code).toBe(1);
+    expect(await status()).toEqual([{ type: 'remediation-status', mailbox: 'billing', remaining: 2, quarantined: 0, tagged: 0, resolved: 0 }]);
+
+    const applied = await runCli(['remediate', '--action', 'move', '--to', path.join(dir, 'out'), '--apply', '--log', path.join(dir, 'audit.jsonl')], { env });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await status()).toEqual([{ type: 'remediation-status', mailbox: 'billing', remaining: 0, quarantined: 2, tagged: 0, resolved: 0 }]);
+
+    // The owner deletes a1 from the archive: a --since-last scan says nothing about deletions...
+    writeFileSync(mbox, mboxOf(['a2', 'a3']));
+    await runCli(['scan', '--since-last', `mbox:${mbox}`, '--format', 'jsonl'], { env });
+    expect(await status()).toEqual([{ type: 'remediation-status', mailbox: 'billing', remaining: 0, quarantined: 2, tagged: 0, resolved: 0 }]);
+    // ...a full scan of the folder does: a1 is gone, resolved.
+    await runCli(['scan', `mbox:${mbox}`, '--format', 'jsonl'], { env });
+    expect(await status()).toEqual([{ type: 'remediation-status', mailbox: 'billing', remaining: 0, quarantined: 1, tagged: 0, resolved: 1 }]);
+    // Back again (restored from a backup): no longer gone.
+    writeFileSync(mbox, mboxOf(['a1', 'a2', 'a3']));
+    await runCli(['scan', `mbox:${mbox}`, '--format', 'jsonl'], { env });
+    expect(await status()).toEqual([{ type: 'remediation-status', mailbox: 'billing', remaining: 0, quarantined: 2, tagged: 0, resolved: 0 }]);
+  });
+});
