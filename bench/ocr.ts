@@ -74,6 +74,8 @@ const peakRssMB = (): number => {
 
 interface Tally { values: number; text: number; detected: number; pages: number; seconds: number }
 const tallies = new Map<string, Tally>();
+/** per resolution group and category: [in the text, detected, planted] */
+const byCategory = new Map<string, [number, number, number]>();
 const cpuStart = process.cpuUsage();
 const wallStart = performance.now();
 let totalPages = 0;
@@ -91,8 +93,12 @@ for (const c of cases) {
     const categories = new Set(pageSegs.flatMap((s) => engine.scan(s).map((h) => h.finding.category as string)));
     for (const v of planted.values) {
       t.values++;
-      if (text.includes(v.value)) t.text++;
-      if (categories.has(v.category)) t.detected++;
+      const k = `${c.group} ${v.category}`;
+      const b = byCategory.get(k) ?? [0, 0, 0];
+      b[2]++;
+      if (text.includes(v.value)) t.text++, b[0]++;
+      if (categories.has(v.category)) t.detected++, b[1]++;
+      byCategory.set(k, b);
     }
   });
   t.pages += c.pages.length;
@@ -111,6 +117,7 @@ console.log('| --- | --- | --- | --- | --- | --- |');
 for (const [group, t] of tallies) {
   console.log(`| ${group} | ${t.pages} | ${t.values} | ${(t.text / t.values).toFixed(2)} | ${(t.detected / t.values).toFixed(2)} | ${(t.seconds / t.pages).toFixed(1)} |`);
 }
+console.log(`\nby category (in the text / detected / planted): ${[...byCategory].map(([k, [a, b, n]]) => `${k} ${a}/${b}/${n}`).join('; ')}`);
 console.log(`\n${totalPages} pages in ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} CPU-s: ${(totalPages / wallSeconds).toFixed(2)} pages/s, ${(totalPages / cpuSeconds).toFixed(2)} pages per CPU-second (one engine); peak RSS ${peakRssMB()} MB`);
 
 // ---------- 3. the extra time of OCR in a scan ----------
