@@ -10,8 +10,11 @@ import { OcrTimeout, ocrPage } from './ocr.js';
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 /** Smaller than this (either side) cannot hold a line of text: not worth the engine. */
 const MIN_SIDE = 8;
-/** Whether OCR found anything like a word (3+ letters or digits in a row). */
-const hasWords = (text: string): boolean => /[A-Za-z0-9]{3}/.test(text);
+/**
+ * Whether OCR found text: something like a word (3+ letters or digits in a row) read with some
+ * confidence. A photo gives a few low-confidence shapes; its page is still scanned, and reported.
+ */
+const hasText = (text: string, confidence: number): boolean => confidence >= 40 && /[A-Za-z0-9]{3}/.test(text);
 
 /**
  * OCRs one page. Throws OutOfTime (problem recorded) when the attachment's time is up, so the
@@ -34,7 +37,7 @@ export async function ocrOnePage(what: string, n: number, decode: () => Gray | P
     const reading = await ocrPage(gray, ms);
     ctx.text('text', reading.text, `page ${n}`);
     if (reading.partial) ctx.problem('attachment-limit', `${what} page ${n}: OCR time limit reached before every orientation was tried; read as the best one found`);
-    return hasWords(reading.text) ? 'text' : 'none';
+    return hasText(reading.text, reading.confidence) ? 'text' : 'none';
   } catch (err) {
     if (!(err instanceof OcrTimeout)) {
       ctx.problem('corrupt-attachment', `${what} page ${n}: OCR failed (${safeReason(err)})`);

@@ -25,6 +25,8 @@ export interface OcrReading {
   readonly turned: 0 | 1 | 2 | 3;
   /** Whether the time ran out before every orientation was tried. */
   readonly partial: boolean;
+  /** The engine's mean word confidence, 0 to 100. */
+  readonly confidence: number;
 }
 
 let engine: Promise<Tesseract.Worker> | undefined;
@@ -110,18 +112,18 @@ export function ocrPage(page: Gray, ms: number): Promise<OcrReading> {
   const run = turn.then(async (): Promise<OcrReading> => {
     const deadline = Date.now() + ms;
     let best: Attempt & { turned: OcrReading['turned'] } = { ...(await recognize(page, true, ms)), turned: 0 };
-    if (confident(best)) return { text: best.text, turned: 0, partial: false };
+    if (confident(best)) return { text: best.text, turned: 0, partial: false, confidence: best.confidence };
     for (const q of [2, 1, 3] as const) {
       try {
         const a = await recognize(rotate(page, q), true, deadline - Date.now());
         if (score(a) > score(best)) best = { ...a, turned: q };
         if (confident(best)) break;
       } catch (err) {
-        if (err instanceof OcrTimeout) return { text: best.text, turned: best.turned, partial: true };
+        if (err instanceof OcrTimeout) return { text: best.text, turned: best.turned, partial: true, confidence: best.confidence };
         throw err;
       }
     }
-    return { text: best.text, turned: best.turned, partial: false };
+    return { text: best.text, turned: best.turned, partial: false, confidence: best.confidence };
   });
   turn = run.catch(() => undefined);
   return run;
