@@ -5,6 +5,10 @@
  * is its cost: listing units, enqueueing, reading results back, writing JSONL and the state DB).
  *
  *   npm run bench:queue [-- --files 8 --messages 5000 --workers 1,2,4]
+ *   npm run bench:queue -- --one-mbox 2000000000 [--range-bytes 134217728]
+ *       one PHI-dense mbox of that many bytes (fixtures/dense.ts), spread over the workers as
+ *       byte-range units (PHI_SCAN_MBOX_RANGE_BYTES on the coordinator); generated in a temporary
+ *       folder and deleted afterwards
  *
  * Needs redis-server (started on loopback here, like the tests).
  */
@@ -14,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MailGenerator, mboxrdEscape } from './mailgen.js';
+import { writeDenseMbox } from '../fixtures/dense.js';
 import { startRedis } from '../tests/helpers/redis.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -28,6 +33,8 @@ function arg(name: string, fallback: string): string {
 const FILES = Number(arg('files', '8'));
 const MESSAGES = Number(arg('messages', '5000'));
 const WORKERS = arg('workers', '1,2,4').split(',').map(Number);
+const ONE_MBOX = Number(arg('one-mbox', '0'));
+const RANGE_BYTES = arg('range-bytes', '');
 
 /** 8 mbox files of MESSAGES synthetic messages each (seeded, reused when already there). */
 function corpus(): string {
@@ -49,7 +56,7 @@ function corpus(): string {
 }
 
 function env(state: string): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: KEY, PHI_SCAN_STATE: state };
+  return { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: KEY, PHI_SCAN_STATE: state, ...(RANGE_BYTES ? { PHI_SCAN_MBOX_RANGE_BYTES: RANGE_BYTES } : {}) };
 }
 
 function tmp(prefix: string): string {
@@ -82,10 +89,31 @@ async function startWorkers(n: number, url: string): Promise<ChildProcess[]> {
 
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run npm run build first');
-  const dir = corpus();
-  const total = FILES * MESSAGES;
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
-  log(`corpus: ${FILES} mbox files × ${MESSAGES} messages (${total} messages) in ${dir}`);
+  let dir: string;
+  let total: number;
+  let cleanup = (): void => undefined;
+  if (ONE_MBOX > 0) {
+    const tmpDir = tmp('phi-bench-one-');
+    mkdirSync(tmpDir, { recursive: true });
+    cleanup = () => rmSync(tmpDir, { recursive: true, force: true });
+    dir = path.join(tmpDir, 'dense.mbox');
+    const stats = await writeDenseMbox(dir, ONE_MBOX);
+    total = stats.messages;
+    log(`corpus: one PHI-dense mbox of ${(stats.bytes / 1e6).toFixed(0)} MB, ${total} messages (fixtures/dense.ts), byte ranges of ${RANGE_BYTES || 'the default size'}`);
+  } else {
+    dir = corpus();
+    total = FILES * MESSAGES;
+    log(`corpus: ${FILES} mbox files × ${MESSAGES} messages (${total} messages) in ${dir}`);
+  }
+  try {
+    await measure(dir, total, log);
+  } finally {
+    cleanup();
+  }
+}
+
+async function measure(dir: string, total: number, log: (s: string) => void): Promise<void> {
   log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   const t0 = performance.now();
@@ -97,8 +125,8 @@ async function main(): Promise<void> {
   // The coordinator runs in this process: its CPU time is what process.cpuUsage() counts.
   const { main: cli } = (await import(path.join(ROOT, 'dist', 'cli', 'program.js'))) as { main: (argv: string[]) => Promise<number> };
   try {
-    log('| workers | wall s | messages/s | speed-up vs 1 worker | worker CPU ms/message (all workers) | coordinator CPU ms/message |');
-    log('|---|---|---|---|---|---|');
+    log('| workers | wall s | messages/s | speed-up vs 1 worker | worker CPU ms/message (all workers) | coordinator CPU ms/message | coordinator share of CPU |');
+    log('|---|---|---|---|---|---|---|');
     let one = 0;
     for (const n of WORKERS) {
       const workers = await startWorkers(n, redis.url);
@@ -115,7 +143,8 @@ async function main(): Promise<void> {
       await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.on('close', r)))));
       const rate = total / s;
       if (n === WORKERS[0]) one = rate;
-      log(`| ${n} | ${s.toFixed(1)} | ${Math.round(rate)} | ${(rate / one).toFixed(2)}× | ${(workerMs / total).toFixed(2)} | ${((used.user + used.system) / 1000 / total).toFixed(3)} |`);
+      const coordinatorMs = (used.user + used.system) / 1000;
+      log(`| ${n} | ${s.toFixed(1)} | ${Math.round(rate)} | ${(rate / one).toFixed(2)}× | ${(workerMs / total).toFixed(2)} | ${(coordinatorMs / total).toFixed(3)} | ${((100 * coordinatorMs) / (coordinatorMs + workerMs)).toFixed(0)} % |`);
     }
   } finally {
     await redis.stop();

@@ -7,6 +7,8 @@
  *   npm run bench -- --profile    always write and summarize CPU profiles (default: only when a
  *                                 throughput target is missed); --no-profile never
  *   npm run bench -- --strict     exit status 1 when a target is missed
+ *   npm run bench -- --dense-only only the PHI-dense and Enron section (scan vs bare parse, threads)
+ *   npm run bench -- --dense-bytes N  size of the PHI-dense archive (default 40 MB, fixtures/dense.ts)
  *
  * Measured code runs in child processes, transpiled from the working tree's src/ into
  * .bench/build/ (see runtime.ts), so tsx is not in the measured process and dist/ is not needed.
@@ -33,6 +35,8 @@ import {
   type Stages,
 } from './measure.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
+import { DENSE_DEFAULT_BYTES } from '../fixtures/dense.js';
+import { denseSection, type DenseSection } from './dense.js';
 import { int, markdownTable, num, row, rowsTable, type Row } from './report.js';
 import { checkBuild, currentRunner, prepareBuild, ROOT, useRunner, WORK_DIR } from './runtime.js';
 
@@ -61,15 +65,19 @@ const TARGET = {
 
 interface Flags {
   big: boolean;
+  denseOnly: boolean;
+  denseBytes: number;
   profile: 'auto' | 'always' | 'never';
   strict: boolean;
   runner: 'auto' | 'node' | 'tsx';
 }
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { big: false, profile: 'auto', strict: false, runner: 'auto' };
+  const flags: Flags = { big: false, denseOnly: false, denseBytes: DENSE_DEFAULT_BYTES, profile: 'auto', strict: false, runner: 'auto' };
   for (const a of argv) {
     if (a === '--big') flags.big = true;
+    else if (a === '--dense-only') flags.denseOnly = true;
+    else if (a.startsWith('--dense-bytes=')) flags.denseBytes = Number(a.slice('--dense-bytes='.length));
     else if (a === '--runner=node' || a === '--runner=tsx' || a === '--runner=auto') flags.runner = a.slice('--runner='.length) as Flags['runner'];
     else if (a === '--profile') flags.profile = 'always';
     else if (a === '--no-profile') flags.profile = 'never';
@@ -182,6 +190,15 @@ async function main(): Promise<number> {
   }
   log(`children run with ${currentRunner()}`);
 
+  // Issue 18: the mail that matters (PHI-dense) and business mail, each against the bare parse of the same file.
+  const dense: DenseSection = await denseSection(flags.denseBytes, ENRON, log);
+  if (flags.denseOnly) {
+    const output = [`## phi-scan bench, PHI-dense and business mail (${new Date().toISOString()})`, '', `node ${process.version} · ${String(env.cpus)} × ${String(env.cpuModel)} · commit ${String(env.commit)}${env.srcModified ? ' + uncommitted src changes' : ''} · load average at start ${(env.loadAverageAtStart as number[]).join(' ')}, at end ${os.loadavg().map((l) => Math.round(l * 100) / 100).join(' ')}`, '', rowsTable(dense.rows), ''].join('\n');
+    process.stdout.write(output);
+    writeFileSync(path.join(WORK_DIR, 'results-dense.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), environment: env, ...dense }, null, 2)}\n`);
+    return flags.strict && dense.rows.some((r) => r.result === 'FAIL') ? 1 : 0;
+  }
+
   log('corpus: generating or reusing .bench/bench-200mb.mbox');
   const corpus = ensureCorpus(path.join(WORK_DIR, 'bench-200mb.mbox'), CORPUS_BYTES, CORPUS_SEED);
   log(`corpus: ${corpus.reused ? 'reused' : `generated in ${num(corpus.seconds, 1)} s`}: ${describeCorpus(corpus)}`);
@@ -246,6 +263,7 @@ async function main(): Promise<number> {
 
   // ---------- the table ----------
   const rows: Row[] = [];
+  rows.push(...dense.rows);
   rows.push(row('corpus', describeCorpus(corpus)));
   rows.push(...endToEndRows('end-to-end 200 MB', corpus, e2e, false));
   rows.push(
@@ -354,6 +372,7 @@ async function main(): Promise<number> {
     ratio,
     stages,
     engine: { throughput: engine, javascriptPrescan: engineJs, enron, adversarial },
+    dense: { corpora: dense.corpora },
     ...(big ? { big: { corpus: { path: path.relative(ROOT, big.corpus.path), ...big.corpus.meta }, endToEnd: big.e2e } } : {}),
     profiles: profiles.map((p) => ({ title: p.title, ...p.summary, file: path.relative(ROOT, p.summary.file) })),
     table: rows,

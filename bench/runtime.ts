@@ -59,6 +59,8 @@ export function prepareBuild(): { files: number; seconds: number } {
   // src/rules/load.ts finds the bundled rules at ../../rules/ from its own file. A copy, not a
   // link: rules and code are taken at the same moment even while someone edits them.
   cpSync(path.join(ROOT, 'rules'), path.join(BUILD_DIR, 'rules'), { recursive: true });
+  // src/cli/version.ts reads the version from ../../package.json: the CLI does not start without it.
+  cpSync(path.join(ROOT, 'package.json'), path.join(BUILD_DIR, 'package.json'));
   return { files, seconds: (performance.now() - started) / 1000 };
 }
 

@@ -22,6 +22,12 @@ export interface SourceUnit {
    * by it (sources/names.ts). Never written out.
    */
   readonly origin?: string;
+  /**
+   * Part of a large archive file read as its own unit (sources/mbox.ts): nominal byte offsets;
+   * the unit holds the messages whose separator line starts in [start, end) once moved to the
+   * next separator. `end` absent: to the end of the file.
+   */
+  readonly range?: { readonly start: number; readonly end?: number };
 }
 
 /** Where to resume a unit; its meaning belongs to the source (byte offset, file name, UID). */

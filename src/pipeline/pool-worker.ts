@@ -24,7 +24,7 @@ async function drain(): Promise<void> {
     const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
     try {
       if (hooks) await testHook(bytes);
-      post({ type: 'done', id: m.id, outcome: await scanMessage({ bytes, size: m.size }, engine, init.options) });
+      post({ type: 'done', id: m.id, outcome: JSON.stringify(await scanMessage({ bytes, size: m.size }, engine, init.options)) });
     } catch (err) {
       post({ type: 'threw', id: m.id, reason: safeReason(err) });
     }

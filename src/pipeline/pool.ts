@@ -4,7 +4,7 @@
  *
  * Each worker builds its own engine once from plain data (rule definitions, key, "today"):
  * compiled RegExps and detector functions do not cross threads. A message crosses as a copy of
- * its bytes (moved, not cloned); its outcome (already masked) comes back.
+ * its bytes (moved, not cloned); its outcome (already masked) comes back as JSON text.
  *
  * A worker holds at most PER_WORKER messages, scanned one after the other. The one it is
  * scanning has a time limit: past it, the worker is terminated and replaced, and that message
@@ -38,7 +38,11 @@ export type ToPoolWorker = { readonly id: number; readonly bytes: Uint8Array; re
 
 export type FromPoolWorker =
   | { readonly type: 'ready' }
-  | { readonly type: 'done'; readonly id: number; readonly outcome: MessageOutcome }
+  /**
+   * The outcome as JSON text: a roster's outcome holds thousands of findings, and one string
+   * crosses threads several times cheaper than structured cloning of as many objects.
+   */
+  | { readonly type: 'done'; readonly id: number; readonly outcome: string }
   /** scanMessage threw: the reason is already safe to print (safeReason). */
   | { readonly type: 'threw'; readonly id: number; readonly reason: string };
 
@@ -170,7 +174,7 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
         return;
       }
       arm(slot);
-      if (m.type === 'done') task.resolve(m.outcome);
+      if (m.type === 'done') task.resolve(JSON.parse(m.outcome) as MessageOutcome);
       else task.reject(new Error(m.reason));
       dispatch();
     });

@@ -43,7 +43,7 @@ export async function rulesDigest(dirs: readonly string[]): Promise<string> {
   return h.digest('hex').slice(0, 16);
 }
 
-const SourceUnitSchema = z.strictObject({ id: z.string(), source: z.string(), mailbox: z.string(), folder: z.string(), ref: z.string(), origin: z.string().optional() });
+const SourceUnitSchema = z.strictObject({ id: z.string(), source: z.string(), mailbox: z.string(), folder: z.string(), ref: z.string(), origin: z.string().optional(), range: z.strictObject({ start: z.number().int().nonnegative(), end: z.number().int().positive().optional() }).optional() });
 
 /** The scan settings a worker applies (the coordinator's flags). */
 export const SettingsSchema = z.strictObject({

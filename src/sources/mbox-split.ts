@@ -233,3 +233,44 @@ export class NotAnMboxError extends Error {
     super('not an mbox file (does not start with a From_ line)');
   }
 }
+
+/**
+ * Where a byte range of an mbox file starts: the first separator line in [offset, limit), or
+ * `limit` when there is none (no message starts in the range). Byte ranges let one large file
+ * run as several units: range [a, b) holds the messages whose separator line starts in it, and
+ * ends where the splitter reading it meets a separator at or after b. A line counts as a
+ * separator by the splitter's own rule (a `From ` line after an empty line, or one with an
+ * asctime date), so a range starts exactly where a one-pass split starts a message: quoted body
+ * lines are escaped (`>From `) and never match. One case cannot be told from the bytes alone:
+ * an mboxcl file whose Content-Length-counted body holds an unescaped `From ` line after an empty
+ * line; such a file is read in one piece (PHI_SCAN_MBOX_RANGE_BYTES=0) if it must be split exactly.
+ */
+export async function rangeStart(read: (buffer: Buffer, position: number) => Promise<number>, offset: number, limit: number): Promise<number> {
+  if (offset <= 0) return 0;
+  const BLOCK = 1024 * 1024;
+  // 3 bytes before: whether the line before is empty; CARRY_LIMIT after: the date of a From_ line.
+  const buffer = Buffer.alloc(BLOCK + 3 + CARRY_LIMIT);
+  let from = offset;
+  while (from < limit) {
+    const base = Math.max(0, from - 3);
+    const n = await read(buffer, base);
+    if (n <= 0) return limit;
+    const data = buffer.subarray(0, n);
+    const atEnd = n < buffer.length;
+    // Candidates that start in this block with their line (up to CARRY_LIMIT bytes) inside it.
+    const stop = atEnd ? n : n - CARRY_LIMIT;
+    for (let i = data.indexOf('From ', from - base, 'latin1'); i !== -1 && i < stop; i = data.indexOf('From ', i + 1, 'latin1')) {
+      const p = base + i;
+      if (p >= limit) return limit;
+      if (i > 0 && data[i - 1] !== LF) continue;
+      const blankBefore = i >= 2 && data[i - 2] === LF ? true : i >= 3 && data[i - 2] === CR && data[i - 3] === LF;
+      if (blankBefore) return p;
+      const nl = data.indexOf(LF, i);
+      const line = data.subarray(i, nl === -1 ? Math.min(n, i + CARRY_LIMIT) : Math.min(nl, i + CARRY_LIMIT)).toString('latin1');
+      if (FROM_LINE_WITH_DATE.test(line)) return p;
+    }
+    if (atEnd) return limit;
+    from = base + stop;
+  }
+  return limit;
+}

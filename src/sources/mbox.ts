@@ -1,14 +1,43 @@
 /** `mbox:PATH` — one mbox file, or every mbox file below a folder (one mailbox per file). */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
 import { ScanError, describeFsError } from '../shared/errors.js';
 import { baseNameWithoutExtension, fsReason, readHead, statOrThrow, walkTree } from './files.js';
-import { NotAnMboxError, splitMbox } from './mbox-split.js';
+import { NotAnMboxError, rangeStart, splitMbox } from './mbox-split.js';
 import type { Source, SourceOptions, UnitProblem } from './types.js';
 
 const READ_CHUNK = 1024 * 1024;
+
+/**
+ * An mbox file larger than this is read as byte-range units of this size (mbox-split.ts
+ * rangeStart), so one huge archive spreads over the units a scan runs at once, or over queue
+ * workers. PHI_SCAN_MBOX_RANGE_BYTES overrides it; 0 never splits.
+ */
+export const DEFAULT_MBOX_RANGE_BYTES = 128 * 1024 * 1024;
+
+function rangeBytes(options: SourceOptions): number {
+  if (options.mboxRangeBytes !== undefined) return options.mboxRangeBytes;
+  const env = process.env.PHI_SCAN_MBOX_RANGE_BYTES;
+  const n = env === undefined || env.trim() === '' ? NaN : Number(env);
+  return Number.isSafeInteger(n) && n >= 0 ? n : DEFAULT_MBOX_RANGE_BYTES;
+}
+
+/**
+ * One file as units: itself when small; else one unit per range of `bytes`. The first range
+ * keeps the file's unit id (its checkpoint stays valid when a file grows past the size);
+ * the others are named by their nominal start.
+ */
+function fileUnits(unit: SourceUnit, size: number, bytes: number): SourceUnit[] {
+  if (bytes <= 0 || size <= bytes) return [unit];
+  const units: SourceUnit[] = [];
+  for (let start = 0; start < size; start += bytes) {
+    const end = start + bytes < size ? start + bytes : undefined;
+    units.push({ ...unit, id: start === 0 ? unit.id : `${unit.id}#${start}`, range: { start, ...(end !== undefined ? { end } : {}) } });
+  }
+  return units;
+}
 
 /** An mbox file starts with a From_ line (blank lines before it are tolerated by the splitter). */
 async function looksLikeMbox(file: string): Promise<boolean> {
@@ -34,7 +63,7 @@ export function mboxSource(spec: string, target: string, options: SourceOptions)
         }
         const mailbox = options.mailbox ?? baseNameWithoutExtension(target);
         const origin = options.mailbox === undefined ? { origin: path.resolve(target) } : {};
-        return [{ id: `mbox:${path.resolve(target)}`, source: spec, mailbox, folder: 'INBOX', ref: target, ...origin }];
+        return fileUnits({ id: `mbox:${path.resolve(target)}`, source: spec, mailbox, folder: 'INBOX', ref: target, ...origin }, st.size, rangeBytes(options));
       }
       const units: SourceUnit[] = [];
       let unreadable = 0;
@@ -65,7 +94,9 @@ export function mboxSource(spec: string, target: string, options: SourceOptions)
           continue;
         }
         const origin = options.mailbox === undefined ? { origin: path.resolve(item.path) } : {};
-        units.push({ id: `mbox:${path.resolve(item.path)}`, source: spec, mailbox, folder, ref: item.path, ...origin });
+        const unit: SourceUnit = { id: `mbox:${path.resolve(item.path)}`, source: spec, mailbox, folder, ref: item.path, ...origin };
+        const size = rangeBytes(options) > 0 ? await stat(item.path).then((s) => s.size, () => 0) : 0;
+        units.push(...fileUnits(unit, size, rangeBytes(options)));
       }
       if (units.length === 0 && unreadable > 0) return units;
       if (units.length === 0) {
@@ -77,13 +108,26 @@ export function mboxSource(spec: string, target: string, options: SourceOptions)
       return units;
     },
     async *messages(unit: SourceUnit, after?: Checkpoint): AsyncIterable<RawMessage> {
-      const start = after ? await validResumeOffset(unit.ref, after.cursor) : 0;
+      // A range unit: the messages whose separator starts in [range.start, range.end).
+      const limit = unit.range?.end ?? Infinity;
+      let first = 0;
+      try {
+        if (unit.range) first = await firstSeparator(unit.ref, unit.range.start, limit);
+      } catch (err) {
+        throw new Error(`mbox file ${fsReason(err)}`);
+      }
+      const resume = after ? await validResumeOffset(unit.ref, after.cursor) : 0;
+      // A checkpoint before this range (the file was rewritten) is not this range's: from its start.
+      const start = Math.max(first, resume);
+      if (start >= limit) return;
       const stream = createReadStream(unit.ref, { start, highWaterMark: READ_CHUNK, signal: options.signal });
       try {
         for await (const m of splitMbox(stream as AsyncIterable<Buffer>, {
           maxMessageBytes: options.maxMessageBytes,
           startOffset: start,
         })) {
+          // The next range's first message: this range's last one ended at its separator.
+          if (m.offset >= limit) break;
           yield {
             unit,
             locator: `${unit.ref}@${m.offset}`,
@@ -102,6 +146,19 @@ export function mboxSource(spec: string, target: string, options: SourceOptions)
       }
     },
   };
+}
+
+/** The first separator in [start, limit) of a file (limit when there is none; 0 for start 0). */
+async function firstSeparator(file: string, start: number, limit: number): Promise<number> {
+  if (start <= 0) return 0;
+  const handle = await open(file, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const read = async (buffer: Buffer, position: number): Promise<number> => (await handle.read(buffer, 0, buffer.length, position)).bytesRead;
+    return await rangeStart(read, start, Math.min(limit, size));
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

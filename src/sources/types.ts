@@ -12,6 +12,8 @@ export interface SourceOptions {
   readonly graph?: GraphSourceOptions;
   /** Settings of the `imap://` / `imaps://` sources (flags --accounts, --folders, ...). */
   readonly imap?: ImapSourceOptions;
+  /** mbox files larger than this are read as byte-range units of about this size (0: never). */
+  readonly mboxRangeBytes?: number;
 }
 
 /** What the IMAP source takes from the command line and environment (see src/sources/imap.ts). */
