@@ -15,7 +15,8 @@ import type { Problem } from '../../src/model/problem.js';
 async function extract(bytes: Uint8Array, name: string, limits: Partial<ExtractLimits> = {}): Promise<{ segments: Segment[]; problems: Problem[] }> {
   const segments: Segment[] = [];
   const problems: Problem[] = [];
-  const extraction = messageExtraction({ ...DEFAULT_LIMITS, ...limits }, 5, segments, problems, async () => undefined);
+  // generous times unless a test is about them: the shared machine may be slow
+  const extraction = messageExtraction({ ...DEFAULT_LIMITS, maxAttachmentMillis: 120_000, maxOcrPageMillis: 60_000, ...limits }, 5, segments, problems, async () => undefined);
   await extractAttachment(bytes, extraction.attachment(`attachment:${name}`, 0), { name });
   return { segments, problems };
 }
@@ -61,7 +62,7 @@ describe('OCR reads planted identifiers', () => {
     for (const v of card.planted.values) expect(pageText(r.segments, 'page 1')).toContain(v.value);
   });
 
-  it('an image-only PDF: page 1 a CCITT G4 fax (200 dpi), page 2 a JPEG turned a quarter', { timeout: 60_000 }, async () => {
+  it('an image-only PDF: page 1 a CCITT G4 fax (200 dpi), page 2 a JPEG turned a quarter', { timeout: 120_000 }, async () => {
     const [a, b] = [referralPage(people[0]!, 200, 'strip'), referralPage(people[1]!, 200, 'strip')];
     const turned = rotate(b.page, 1);
     const fax = faxed(a.page, rng, 1);
