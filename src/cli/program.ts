@@ -36,7 +36,7 @@ import { resolveRedisUrl } from '../queue/redis.js';
 import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
 import { registerDiff } from './diff.js';
 import { registerRemediate } from './remediate.js';
-import { markGone } from '../remediate/progress.js';
+import { abandonDeadRuns, markGone } from '../remediate/progress.js';
 import { checkSource, expandHome } from './inputs.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
 import { registerEdm } from './edm.js';
@@ -313,6 +313,8 @@ async function runScanLocked(
     importLegacyCheckpoints(dbFile, stateDir);
     store = openStateStore(dbFile, { sources: sources.map(maskSource(redact)), sinceLast: flags.sinceLast, minConfidence: flags.minConfidence, key });
     lock.setRun(store.runId);
+    // This scan holds the lock: a run still "running" was killed.
+    abandonDeadRuns(store.db, store.runId);
   } catch (err) {
     await queued?.coordinator.close();
     throw err;

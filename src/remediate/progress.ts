@@ -95,3 +95,12 @@ export function remediationProgress(db: StateDb): MailboxProgress[] {
     .all() as { source: string; mailbox: string; remaining: number; quarantined: number; tagged: number; resolved: number }[];
   return rows.map((r) => ({ type: 'remediation-status', ...r }));
 }
+
+/**
+ * A run still `running` when a new scan holds the state's lock was killed (kill -9, a crash, a
+ * reboot): no live scan can hold it. It is marked `abandoned` so it does not show as running
+ * forever. Returns how many.
+ */
+export function abandonDeadRuns(db: StateDb, currentRun: number): number {
+  return db.prepare("UPDATE runs SET status = 'abandoned' WHERE status = 'running' AND id <> ?").run(currentRun).changes;
+}

@@ -95,7 +95,8 @@ export function unfinishedRun(db: StateDb, asOf?: number): UnfinishedRun | undef
     | undefined;
   if (!r || r.status === 'complete' || r.status === 'incomplete') return undefined;
   const base = { type: 'run' as const, run: r.id, startedAt: r.started_at, finishedAt: r.finished_at };
-  if (r.status === 'running') return { ...base, status: 'unfinished' };
+  // 'abandoned': a killed run, marked so by the next scan (remediate/progress.ts abandonDeadRuns).
+  if (r.status === 'running' || r.status === 'abandoned') return { ...base, status: 'unfinished' };
   // 'aborted': how 0.1.0 marked a run stopped by a signal.
   return { ...base, status: 'interrupted', stoppedBy: r.status === 'output-closed' ? 'output-closed' : 'signal' };
 }

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { jsonLines, runCli, tempDir } from '../helpers/cli.js';
 
 function mboxOf(ids: string[]): string {
@@ -43,5 +44,28 @@ describe('remediate --status and messages gone at the next full scan', () => {
     writeFileSync(mbox, mboxOf(['a1', 'a2', 'a3']));
     await runCli(['scan', `mbox:${mbox}`, '--format', 'jsonl'], { env });
     expect(await status()).toEqual([{ type: 'remediation-status', mailbox: 'billing', remaining: 0, quarantined: 2, tagged: 0, resolved: 0 }]);
+  });
+
+  it('a killed run does not stay running forever: the next scan marks it abandoned', { timeout: 180_000 }, async () => {
+    const dir = tempDir();
+    const mbox = path.join(dir, 'billing.mbox');
+    writeFileSync(mbox, mboxOf(['a1', 'a2']));
+    const state = tempDir();
+    const env = { PHI_SCAN_STATE: state };
+    await runCli(['scan', `mbox:${mbox}`, '--format', 'jsonl'], { env });
+    // What kill -9 leaves: the run never finished.
+    const db = new Database(path.join(state, 'state.db'));
+    db.prepare("UPDATE runs SET status = 'running', finished_at = NULL WHERE id = 1").run();
+    db.close();
+    const statuses = async (): Promise<unknown[]> => jsonLines((await runCli(['runs', '--format', 'jsonl'], { env })).stdout).map((r) => [r.id, r.status]);
+    expect(await statuses()).toEqual([[1, 'running']]);
+    await runCli(['scan', `mbox:${mbox}`, '--format', 'jsonl'], { env });
+    expect(await statuses()).toEqual([
+      [1, 'abandoned'],
+      [2, 'complete'],
+    ]);
+    // The picture as of the killed run still says it did not finish.
+    const asOf = jsonLines((await runCli(['report', '--run', '1'], { env })).stdout);
+    expect(asOf.at(-1)).toMatchObject({ type: 'run', run: 1, status: 'unfinished' });
   });
 });
