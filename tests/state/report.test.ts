@@ -43,7 +43,7 @@ describe('phi-scan report', () => {
 
   it('json: breach sizing per mailbox and overall; csv: the remediation list', async () => {
     const json = JSON.parse((await report('--format', 'json')).stdout) as {
-      totals: { individuals: number; estimatedIndividuals: number; messagesWithPhi: number };
+      totals: { individuals: number; estimatedIndividuals: number; messagesWithPhi: number; people: { roster: number; direct: number; nameDob: number } };
       mailboxes: { mailbox: string; individuals: number; estimatedIndividuals: number; overThreshold: boolean }[];
       messages: { action: string }[];
     };
@@ -57,7 +57,11 @@ describe('phi-scan report', () => {
     expect(json.messages.length).toBe(json.totals.messagesWithPhi);
     // The table counts people the same way.
     const table = await report('--format', 'table');
-    expect(table.stdout).toContain(`${json.totals.individuals} by SSN, Medicare ID or member ID`);
+    // (The table wraps its sentences to the terminal's width.)
+    expect(table.stdout.replace(/\n\s*/g, ' ')).toContain(`${json.totals.people.direct} by SSN, Medicare ID or member ID`);
+    // People are the parts: on the roster, by a direct identifier, by name + DOB.
+    const p = json.totals.people;
+    expect(p.roster + p.direct + p.nameDob).toBe(json.totals.individuals);
     // The json summary's counts (aggregate queries) agree with the jsonl mailbox records.
     const jsonl = jsonLines((await report('--format', 'jsonl')).stdout).filter((r) => r.type === 'mailbox');
     const pick = (m: Record<string, unknown>) => [m.mailbox, m.messages, m.messagesWithPhi, JSON.stringify(m.byCategory), m.errors];
