@@ -63,6 +63,8 @@ export interface ScanOptions extends ThreadOptions {
   readonly orderBudgetBytes?: number;
   /** Reviewed findings to leave out of every sink and count (an ignore file, findings/suppress.ts). */
   readonly suppress?: Suppressions;
+  /** What the engine says about itself, once per run (e.g. its prescan fell back to JavaScript); never a value. */
+  readonly onWarning?: (warning: import('../engine/engine.js').EngineWarning) => void;
 }
 
 /** Units to run elsewhere, with the checkpoint each resumes after. */
@@ -210,7 +212,7 @@ function withSafeNames(unit: SourceUnit, redact: (text: string) => string): Sour
 export async function scan(options: ScanOptions): Promise<ScanResult> {
   const startedAt = new Date();
   // Worker threads build their own engines: all judge dates against the same "today".
-  const engine = createEngine(options.rules, options.key, { today: startedAt });
+  const engine = createEngine(options.rules, options.key, { today: startedAt, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
   const unitProblems: { source: Source; problem: UnitProblem }[] = [];
   // Sources holding network connections release them however the scan ends.
   const opened: Source[] = [];
