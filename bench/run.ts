@@ -304,6 +304,7 @@ async function main(): Promise<number> {
       ),
     );
   }
+  rows.push(...(await (await import('./roster.js')).rosterRows(ENRON, log))); // candidate-dense rosters and Enron text in one process (engine helper)
   for (const a of adversarial) {
     const desc = ADVERSARIAL.find((c) => c.name === a.name)?.description ?? a.name;
     const target = `≥ ${TARGET.adversarialMBps} MB/s, linear (≤ ${TARGET.scaling}×)`;

@@ -324,6 +324,7 @@ async function runScanLocked(
       sources,
       rules,
       key,
+      onWarning: (w) => void process.stderr.write(`phi-scan: warning: ${w.message}\n`), // the engine's (no value in it)
       minConfidence: flags.minConfidence,
       concurrency: flags.concurrency,
       ...(flags.threads !== undefined ? { threads: flags.threads } : {}),

@@ -209,11 +209,15 @@ function lastEndingBefore(hits: readonly KeywordHit[], pos: number): number {
 export function labelBefore(hits: readonly KeywordHit[], text: string, start: number, window: number): KeywordHit | undefined {
   const h = hits[lastEndingBefore(hits, start)];
   if (!h || start - h.end > window) return undefined;
-  const gap = text.slice(h.end, start);
   // A label names the first value after it: in "MRN 00123456, phone 5125550100" the phone
-  // number is not a second MRN.
-  if (/\d/.test(gap)) return undefined;
-  return !gap.includes('\n') || LABEL_ON_LINE_ABOVE.test(gap) ? h : undefined;
+  // number is not a second MRN. (The gap is read in place: a roster asks this of every value.)
+  let newline = false;
+  for (let i = h.end; i < start; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) return undefined;
+    if (c === 10) newline = true;
+  }
+  return !newline || LABEL_ON_LINE_ABOVE.test(text.slice(h.end, start)) ? h : undefined;
 }
 
 function nearby(hits: readonly KeywordHit[], start: number, end: number, window: number, spent: ReadonlySet<number> | undefined): KeywordHit | undefined {
@@ -276,7 +280,8 @@ export function partOfAName(text: string, start: number, end: number): boolean {
 function negativeBefore(hits: readonly KeywordHit[], text: string, start: number, window: number): KeywordHit | undefined {
   const h = hits[lastEndingBefore(hits, start)];
   if (!h || start - h.end > window) return undefined;
-  return text.slice(h.end, start).includes('\n') ? undefined : h;
+  for (let i = h.end; i < start; i++) if (text.charCodeAt(i) === 10) return undefined;
+  return h;
 }
 
 /** Per keyword index, the words owning the keywords of each header cell seen, in order (a table has few cells, its rows many values). */

@@ -67,6 +67,9 @@ export interface ScanOptions extends ThreadOptions {
   readonly suppress?: Suppressions;
   /** `--edm FILE`: the patient roster as keyed fingerprints (edm/edm.ts). */
   readonly edm?: string;
+
+  /** What the engine says about itself, once per run (e.g. its prescan fell back to JavaScript); never a value. */
+  readonly onWarning?: (warning: import('../engine/engine.js').EngineWarning) => void;
 }
 
 /** Units to run elsewhere, with the checkpoint each resumes after. */
@@ -219,7 +222,7 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
     edmFor(options.edm, options.key);
   }
   // Worker threads build their own engines: all judge dates against the same "today".
-  const engine = createEngine(options.rules, options.key, { today: startedAt });
+  const engine = createEngine(options.rules, options.key, { today: startedAt, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
   const unitProblems: { source: Source; problem: UnitProblem }[] = [];
   // Sources holding network connections release them however the scan ends.
   const opened: Source[] = [];
