@@ -67,7 +67,6 @@ export interface ScanOptions extends ThreadOptions {
   readonly suppress?: Suppressions;
   /** `--edm FILE`: the patient roster as keyed fingerprints (edm/edm.ts). */
   readonly edm?: string;
-
   /** What the engine says about itself, once per run (e.g. its prescan fell back to JavaScript); never a value. */
   readonly onWarning?: (warning: import('../engine/engine.js').EngineWarning) => void;
 }
