@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { mkdir, readFile } from 'node:fs/promises';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CONFIDENCES, type Confidence } from '../model/finding.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
@@ -19,19 +19,21 @@ import { FORMATS, createSink, type Format, type RenderedFormat } from '../sinks/
 import { openPrivateOutput, textOutput, type TextOutput } from '../sinks/output.js';
 import { explanationCollector } from '../sinks/explain.js';
 import type { ReportScope } from '../sinks/model.js';
-import { useColor, type TableOptions } from '../sinks/table.js';
 import type { Sink } from '../sinks/types.js';
 import { ScanError } from '../shared/errors.js';
 import { safeReason } from '../parse/mime.js';
 import { estimateTotalBytes, progressReporter } from './progress.js';
 import { loadScanConfig } from './config.js';
 import { importLegacyCheckpoints, openStateDb, openStateStore, stateDbPath } from '../state/store.js';
+import { EXIT, collect, nonNegativeInt, parseSize, positiveInt, quietOnClosedStdout, rulesDirs, tableOptions } from './common.js';
 import { acquireScanLock } from '../state/lock.js';
 import { REPORT_FORMATS, writeRemediationPerOwner, writeReport, type ReportFormat } from '../state/report.js';
 import { latestRunId, suppressedInScope } from '../state/picture.js';
 import { applySuppressions } from '../state/suppress.js';
-import { newGraphStats, type GraphStats } from '../sources/graph/http.js';
-import type { GraphSourceOptions } from '../sources/graph/options.js';
+import type { GraphSettings } from '../sources/graph/options.js';
+import type { ImapSettings } from '../sources/imap/options.js';
+import type { SourceSettings } from '../sources/registry.js';
+import type { SourceRuntime } from '../sources/types.js';
 import { resolveRedisUrl } from '../queue/redis.js';
 import { coordinatorFor, startWorker, type WorkerFlags } from './queue.js';
 import { registerDiff } from './diff.js';
@@ -41,38 +43,11 @@ import { registerRules } from './rules.js';
 import { registerRuns } from './runs.js';
 import { packageVersion } from './version.js';
 
-export const EXIT = { clean: 0, phiFound: 1, usage: 2, incomplete: 3 } as const;
 
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
-  return n;
-}
 
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of 0 or more');
-  return n;
-}
 
-/** `50MB`, `512k`, `1048576` → bytes. */
-export function parseSize(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
-  if (!m) throw new InvalidArgumentError('a size such as 50MB, 512KB or 1048576');
-  const unit = (m[2] ?? 'b').toLowerCase()[0];
-  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
-  const bytes = Math.floor(Number(m[1]) * factor);
-  if (bytes < 1024) throw new InvalidArgumentError('at least 1KB');
-  return bytes;
-}
 
-export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** `--rules builtin` (or no --rules) is the bundled rules/ folder. */
-export function rulesDirs(given: string[] | undefined): string[] {
-  if (!given || given.length === 0) return [BUNDLED_RULES_DIR];
-  return given.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d));
-}
 
 /** Your own rules whose examples fail: said at every scan (the bundled rules' examples are tested here). */
 function userExampleWarnings(rules: readonly Rule[]): string[] {
@@ -172,28 +147,20 @@ async function parseUsers(value: string): Promise<string[]> {
   return users;
 }
 
-/** Graph settings from flags; the summary line goes to stderr after the scan (no PHI: counts only). */
-async function graphOptions(sources: string[], flags: ScanFlags): Promise<{ options?: GraphSourceOptions; stats?: GraphStats }> {
+/** The graph:// source's settings from flags (none when no graph:// source is given). */
+async function graphSettings(sources: string[], flags: ScanFlags): Promise<GraphSettings | undefined> {
   if (!sources.some((s) => s.startsWith('graph:'))) {
     if (flags.users !== undefined || flags.group !== undefined || flags.includeHiddenFolders) {
       throw new ScanError('usage', '--users, --group and --include-hidden-folders apply to graph:// sources');
     }
-    return {};
+    return undefined;
   }
-  const stats = newGraphStats();
-  const options: GraphSourceOptions = {
+  return {
     ...(flags.users !== undefined ? { users: await parseUsers(flags.users) } : {}),
     ...(flags.group !== undefined ? { group: flags.group } : {}),
     includeHiddenFolders: flags.includeHiddenFolders === true,
     ...(flags.graphConcurrency !== undefined ? { globalConcurrency: flags.graphConcurrency } : {}),
-    stats,
-    ...(flags.progress && process.stderr.isTTY ? { log: (line: string) => void process.stderr.write(`\r\x1b[K${line}\n`) } : {}),
   };
-  return { options, stats };
-}
-
-function graphSummary(s: GraphStats): string {
-  return `phi-scan: graph: ${s.requests} requests (${s.batchSteps} in $batch), ${s.retries} retries (${s.throttled} throttled or busy, ${s.networkErrors} connection failures), waited ${(s.waitedMs / 1000).toFixed(1)} s\n`;
 }
 
 async function runScan(sources: string[], flags: ScanFlags): Promise<number> {
@@ -240,7 +207,14 @@ async function runScanLocked(
   const explanations = rendered.some((r) => r.format === 'json') ? explanationCollector() : undefined;
   if (explanations) sinks.push(explanations.sink);
   const scope = (runId: number): ReportScope => (flags.outputs ? { kind: 'picture', asOf: runId } : { kind: 'run', run: runId });
-  const graph = await graphOptions(sources, flags);
+  const graph = await graphSettings(sources, flags);
+  // Summary lines of sources (Graph: requests, retries), written after the scan: counts only.
+  const summaries: string[] = [];
+  const sourceRuntime: SourceRuntime = {
+    env: process.env,
+    summary: (line) => void summaries.push(line),
+    ...(flags.progress && process.stderr.isTTY ? { log: (line: string) => void process.stderr.write(`\r\x1b[K${line}\n`) } : {}),
+  };
   // The total size, when known, is counted while the scan starts (a percentage and time left once it is).
   let totalBytes: number | undefined;
   const showProgress = flags.progress && process.stderr.isTTY;
@@ -263,15 +237,14 @@ async function runScanLocked(
   process.stdout.on('error', () => abort.abort('output-closed'));
   const queueUrl = resolveRedisUrl(flags.queue, process.env);
   const redact = createEngine(rules, key).redact;
-  const imapOptions = {
-    env: process.env,
-    thread: true,
+  const imap: ImapSettings = {
     ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}),
     ...(flags.folders !== undefined ? { folders: flags.folders } : {}),
     ...(flags.excludeFolders !== undefined ? { excludeFolders: flags.excludeFolders } : {}),
     ...(flags.imapConnections !== undefined ? { connectionsPerHost: flags.imapConnections } : {}),
     ...(flags.imapTimeout !== undefined ? { timeoutMs: flags.imapTimeout * 1000 } : {}),
   };
+  const sourceSettings: SourceSettings = { imap, ...(graph ? { graph } : {}) };
   const limits = {
     ...(flags.maxAttachmentSize !== undefined ? { maxAttachmentBytes: flags.maxAttachmentSize } : {}),
     ...(flags.attachmentTimeout !== undefined ? { maxAttachmentMillis: flags.attachmentTimeout * 1000 } : {}),
@@ -289,8 +262,7 @@ async function runScanLocked(
         maxNestingDepth: flags.maxDepth,
         limits,
         ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
-        imap: imapOptions,
-        ...(graph.options ? { graph: graph.options } : {}),
+        sourceSettings,
         redact,
         signal: abort.signal,
         ...(flags.progress && process.stderr.isTTY ? { onProgress: (line: string) => void process.stderr.write(`\r${line.slice(0, Math.max(20, (process.stderr.columns || 80) - 1))}\x1b[K`) } : {}),
@@ -319,14 +291,14 @@ async function runScanLocked(
       maxNestingDepth: flags.maxDepth,
       limits,
       ...(flags.mailbox !== undefined ? { mailbox: flags.mailbox } : {}),
-      imap: imapOptions,
+      sourceSettings,
+      sourceRuntime,
       sinks: [...sinks, store],
       checkpoints: store,
       sinceLast: flags.sinceLast,
       strict: flags.strict,
       signal: abort.signal,
       ...(progress && !queued ? { onProgress: progress.update } : {}),
-      ...(graph.options ? { graph: graph.options } : {}),
       ...(queued ? { remote: queued.coordinator } : {}),
       ...(suppress ? { suppress } : {}),
     });
@@ -354,7 +326,7 @@ async function runScanLocked(
     clearProgress();
     await queued?.coordinator.close();
     store.dispose();
-    if (graph.stats) process.stderr.write(graphSummary(graph.stats));
+    for (const line of summaries) process.stderr.write(`phi-scan: ${line}\n`);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -364,24 +336,7 @@ function queueUrlGiven(flags: ScanFlags): boolean {
   return resolveRedisUrl(flags.queue, process.env) !== undefined;
 }
 
-/**
- * `phi-scan report | head`, `rules test … | head`: a reader that stops early is not an error;
- * the command stops quietly with the status it had (`status`: what it would have returned).
- */
-export function quietOnClosedStdout(status: number = EXIT.clean): void {
-  process.stdout.once('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') process.stderr.write(`phi-scan: standard output: ${err.code ?? 'write error'}\n`);
-    process.exit(err.code === 'EPIPE' ? status : EXIT.incomplete);
-  });
-}
 
-/** The table fitted to the terminal it goes to (COLUMNS, else the tty's width; 100 in a file or pipe). */
-function tableOptions(toStdout: boolean, colorFlag: boolean | undefined): TableOptions {
-  const tty = toStdout && process.stdout.isTTY === true;
-  const columns = Number(process.env.COLUMNS);
-  const width = Number.isInteger(columns) && columns > 0 ? columns : tty ? process.stdout.columns || 80 : 100;
-  return { width, color: useColor(process.env, tty, colorFlag) };
-}
 
 interface ReportFlags {
   color?: boolean;

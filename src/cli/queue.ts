@@ -1,8 +1,7 @@
 /** The command line of scale-out: `scan --queue` (coordinator settings) and `phi-scan worker`. */
 import type { Confidence } from '../model/finding.js';
 import type { ExtractLimits } from '../extract/context.js';
-import type { ImapSourceOptions } from '../sources/types.js';
-import type { GraphSourceOptions } from '../sources/graph/options.js';
+import type { SourceSettings } from '../sources/registry.js';
 import type { Rule } from '../rules/compile.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { nameDigest } from '../findings/fingerprint.js';
@@ -24,8 +23,8 @@ export interface CoordinatorSetup {
   readonly maxNestingDepth: number;
   readonly limits: Partial<ExtractLimits>;
   readonly mailbox?: string;
-  readonly imap: ImapSourceOptions;
-  readonly graph?: GraphSourceOptions;
+  /** Each source's own settings (sources/registry.ts): the jobs carry them unchanged. */
+  readonly sourceSettings: SourceSettings;
   readonly redact: (text: string) => string;
   readonly signal: AbortSignal;
   readonly onProgress?: (line: string) => void;
@@ -39,23 +38,7 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
     maxNestingDepth: s.maxNestingDepth,
     limits: { ...s.limits },
     ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}),
-    imap: {
-      ...(s.imap.accountsFile !== undefined ? { accountsFile: s.imap.accountsFile } : {}),
-      ...(s.imap.folders !== undefined ? { folders: [...s.imap.folders] } : {}),
-      ...(s.imap.excludeFolders !== undefined ? { excludeFolders: [...s.imap.excludeFolders] } : {}),
-      ...(s.imap.connectionsPerHost !== undefined ? { connectionsPerHost: s.imap.connectionsPerHost } : {}),
-      ...(s.imap.timeoutMs !== undefined ? { timeoutMs: s.imap.timeoutMs } : {}),
-    },
-    ...(s.graph
-      ? {
-          graph: {
-            ...(s.graph.users !== undefined ? { users: [...s.graph.users] } : {}),
-            ...(s.graph.group !== undefined ? { group: s.graph.group } : {}),
-            ...(s.graph.includeHiddenFolders !== undefined ? { includeHiddenFolders: s.graph.includeHiddenFolders } : {}),
-            ...(s.graph.globalConcurrency !== undefined ? { globalConcurrency: s.graph.globalConcurrency } : {}),
-          },
-        }
-      : {}),
+    sourceSettings: s.sourceSettings,
   };
   const ids = { keyId: keyId(s.key), rulesDigest: await rulesDigest(s.rulesDirs) };
   const pending = await pendingScan(s.stateDir, { sources: s.sources, sinceLast: s.sinceLast, settings, ...ids, queue: describeRedisUrl(s.url) });
