@@ -11,7 +11,7 @@ const LAYERS = {
   detection: ['findings', 'detectors', 'rules', 'engine'],
   reading: ['parse', 'extract', 'sources'],
   output: ['sinks', 'state'],
-  running: ['pipeline', 'queue'],
+  running: ['pipeline', 'queue', 'session'],
   commands: ['cli'],
 };
 
@@ -82,7 +82,14 @@ module.exports = {
       severity: 'error',
       comment: 'The pipeline runs units wherever they are given (RemoteUnits); the queue builds on it, not the reverse.',
       from: { path: '^src/pipeline/' },
-      to: { path: folder(['queue', ...LAYERS.commands]) },
+      to: { path: folder(['queue', 'session', ...LAYERS.commands]) },
+    },
+    {
+      name: 'session-on-top',
+      severity: 'error',
+      comment: 'A session (session/) runs a scan with the pipeline, the queue, state and outputs: nothing under it imports it.',
+      from: { path: '^src/', pathNot: '^src/(session|cli)/|^src/index[.]ts$' },
+      to: { path: '^src/session/' },
     },
     {
       name: 'only-commands-use-the-cli',

@@ -1,15 +1,12 @@
-/** The command line of scale-out: `scan --queue` (coordinator settings) and `phi-scan worker`. */
+/** A queued scan's coordinator, set up from the scan's settings (session/session.ts uses it). */
 import type { Confidence } from '../model/finding.js';
 import type { ExtractLimits } from '../extract/context.js';
 import type { SourceSettings } from '../sources/registry.js';
-import type { Rule } from '../rules/compile.js';
-import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { nameDigest } from '../findings/fingerprint.js';
-import { openCoordinator, pendingScan, type Coordinator } from '../queue/coordinator.js';
-import { keyId, rulesDigest, type Settings } from '../queue/protocol.js';
-import { describeRedisUrl } from '../queue/redis.js';
-import { runWorker } from '../queue/worker.js';
 import { ScanError } from '../shared/errors.js';
+import { openCoordinator, pendingScan, type Coordinator } from './coordinator.js';
+import { keyId, rulesDigest, type Settings } from './protocol.js';
+import { describeRedisUrl } from './redis.js';
 
 export interface CoordinatorSetup {
   readonly url: URL;
@@ -28,6 +25,8 @@ export interface CoordinatorSetup {
   readonly redact: (text: string) => string;
   readonly signal: AbortSignal;
   readonly onProgress?: (line: string) => void;
+  /** PHI_SCAN_QUEUE_* are read from here. */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 /** Opens the coordinator of a queued scan; `done()` after a complete scan deletes its jobs. */
@@ -42,7 +41,7 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
   };
   const ids = { keyId: keyId(s.key), rulesDigest: await rulesDigest(s.rulesDirs) };
   const pending = await pendingScan(s.stateDir, { sources: s.sources, sinceLast: s.sinceLast, settings, ...ids, queue: describeRedisUrl(s.url) });
-  const env = process.env;
+  const env = s.env;
   const coordinator = await openCoordinator({
     url: s.url,
     scanId: pending.scanId,
@@ -73,41 +72,3 @@ export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): 
   return n;
 }
 
-export interface WorkerFlags {
-  concurrency: number;
-  state?: string;
-}
-
-export async function startWorker(url: URL, flags: WorkerFlags, rules: readonly Rule[], dirs: readonly string[]): Promise<number> {
-  const key = await resolveKey(resolveStateDir(flags.state, process.env), process.env);
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (): void => {
-    signals++;
-    // First signal: finish the jobs in hand. Second: stop now (the jobs stall and are retried).
-    if (signals === 1) {
-      process.stderr.write('phi-scan: worker: stopping after the jobs in hand (signal again to stop now)\n');
-      stop.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await runWorker({
-      url,
-      key,
-      rules,
-      rulesDigest: await rulesDigest(dirs),
-      concurrency: flags.concurrency,
-      lockMs: envInt(process.env, 'PHI_SCAN_QUEUE_LOCK_MS', 30_000),
-      graphRate: envInt(process.env, 'PHI_SCAN_QUEUE_GRAPH_RATE', 100),
-      delayMs: process.env.PHI_SCAN_QUEUE_TEST_DELAY_MS ? envInt(process.env, 'PHI_SCAN_QUEUE_TEST_DELAY_MS', 1) : 0,
-      env: process.env,
-      log: (line) => void process.stderr.write(`${line}\n`),
-      stop: stop.signal,
-    });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
