@@ -134,7 +134,7 @@ async function worker(mode: string, arg: string): Promise<void> {
       concurrency: 8,
       maxMessageBytes: 50 * 1024 * 1024,
       maxNestingDepth: 5,
-      imap: { env: process.env, thread: process.env.BENCH_IMAP_THREAD !== '0' },
+      sourceRuntime: { env: process.env },
       ...(process.env.BENCH_THREADS ? { threads: Number(process.env.BENCH_THREADS) } : {}),
       sinks: [sink],
     });

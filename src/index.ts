@@ -5,7 +5,7 @@ export { createEngine, type Engine, type EngineHit } from './engine/engine.js';
 export { loadRules, BUNDLED_RULES_DIR, parseRuleFile } from './rules/load.js';
 export { compileRules, type Rule } from './rules/compile.js';
 export { RuleFileSchema, type RuleFile } from './rules/schema.js';
-export { createSource, type Source, type SourceOptions } from './sources/index.js';
+export { createSource, SOURCES, type Source, type SourceOptions, type SourceDefinition } from './sources/index.js';
 export { splitMbox, MboxSplitter } from './sources/mbox-split.js';
 export { parseMessage } from './parse/mime.js';
 export { createSink, FORMATS, type Format } from './sinks/index.js';
@@ -18,3 +18,6 @@ export type * from './model/message.js';
 export type * from './model/segment.js';
 export type * from './model/problem.js';
 export { SEVERITY, severityOf } from './model/problem.js';
+/** One scan as the CLI runs it (state store, outputs, queue) from one strict settings value. */
+export { runSession, runScanSession, type SessionIO, type SessionStream } from './session/session.js';
+export { ScanSettingsSchema, type ScanSettings, type ScanSettingsInput } from './session/settings.js';

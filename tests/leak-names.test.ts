@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EVIL_NAME, LEAK_NEEDLES, ODD_SPELLINGS, writeLeakScenario } from '../fixtures/leak.js';
-import { progressReporter } from '../src/cli/progress.js';
+import { progressReporter } from '../src/session/progress.js';
 import { createEngine } from '../src/engine/engine.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../src/rules/load.js';
 import { safeReason } from '../src/shared/safe-reason.js';

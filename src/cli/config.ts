@@ -1,53 +1,19 @@
 /**
- * `phi-scan scan --config FILE`: a YAML file with what a scheduled scan needs, validated with
- * zod (strict: an unknown key is an error, so a typo never silently does nothing). Errors name
- * the file, the key path and what is wrong. Secrets are not accepted here: they come from the
- * environment (CONTRACT.md), so a config file can be shared and checked in.
+ * `phi-scan scan --config FILE`: a YAML file of scan settings: any scan flag, in camelCase
+ * (`minConfidence`, `maxMessageSize: 50MB`), plus `sources`, `outputs` (several reports) and each
+ * source's own settings under its name (`imap: {accountsFile, folders}`, `graph: {users, group}`).
+ * Checked with the same strict schema as every scan (session/settings.ts): an unknown key is an
+ * error, so a typo never silently does nothing. Errors name the file, the key path and what is wrong.
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
-import { CONFIDENCES } from '../model/finding.js';
-import { FORMATS } from '../sinks/index.js';
+import type { z } from 'zod';
 import { ScanError } from '../shared/errors.js';
+import { ScanSettingsSchema, describeIssues } from '../session/settings.js';
 
-const Size = z.union([z.number().int().min(1024), z.string().regex(/^\d+(?:\.\d+)?\s*(?:[kmg]i?b?|b)?$/i, 'a size such as 50MB, 512KB or 1048576')]);
-
-export const ScanConfigSchema = z.strictObject({
-  /** What to scan: SOURCE strings as on the command line (mbox:PATH, maildir:PATH, imaps://USER@HOST, graph://TENANT/*). */
-  sources: z.array(z.string().min(1, 'must not be empty')).min(1, 'at least one source'),
-  /** Rules folders; "builtin" is the bundled rules/. */
-  rules: z.array(z.string().min(1)).optional(),
-  /** Thresholds. */
-  minConfidence: z.enum(CONFIDENCES).optional(),
-  maxMessageSize: Size.optional(),
-  maxDepth: z.number().int().min(1).optional(),
-  concurrency: z.number().int().min(1).optional(),
-  /** The mailbox name to report for archive sources. */
-  mailbox: z.string().min(1).optional(),
-  /** State folder or .db file (default: $PHI_SCAN_STATE, else the XDG state home). */
-  state: z.string().min(1).optional(),
-  /** Scan only what is new since the last scan of each folder. */
-  sinceLast: z.boolean().optional(),
-  /** Reports to write; each format at most once per file. Default: jsonl on stdout. */
-  outputs: z
-    .array(z.strictObject({ format: z.enum(FORMATS), out: z.string().min(1).optional() }))
-    .min(1, 'at least one output')
-    .optional(),
-  /** Free text for people (e.g. "nightly 02:30 from phi-scan.timer"); phi-scan does not schedule itself. */
-  schedule: z.string().optional(),
-});
-export type ScanConfig = z.infer<typeof ScanConfigSchema>;
-
-/** zod issues as "key.path: message" lines (knip style). */
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const where = i.path.length > 0 ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(top level)';
-      return `${where}: ${i.message}`;
-    })
-    .join('; ');
-}
+/** Every key optional: the command line may give the rest (its sources are added to the file's). */
+export const ScanConfigSchema = ScanSettingsSchema.partial();
+export type ScanConfig = z.output<typeof ScanConfigSchema>;
 
 export async function loadScanConfig(file: string): Promise<ScanConfig> {
   let text: string;

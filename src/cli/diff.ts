@@ -12,7 +12,7 @@ import { textOutput } from '../sinks/output.js';
 import { diffRuns, latestRunId, suppressedInScope } from '../state/picture.js';
 import { applySuppressions } from '../state/suppress.js';
 import { openStateDb, stateDbPath, type StateDb } from '../state/store.js';
-import { EXIT, positiveInt, quietOnClosedStdout } from './program.js';
+import { EXIT, positiveInt, quietOnClosedStdout } from './common.js';
 
 interface Detail {
   /** The subject with every identifier candidate masked; null when the message has none. */

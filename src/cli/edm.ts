@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { buildEdm, parseColumns, type EdmBuildResult } from '../edm/edm.js';
 import { ScanError } from '../shared/errors.js';
-import { EXIT } from './program.js';
+import { EXIT } from './common.js';
 import { expandHome } from './inputs.js';
 
 export interface EdmBuildFlags {

@@ -20,9 +20,8 @@ import { AuditLog, verifyLog } from '../remediate/audit.js';
 import { archiveRemediation } from '../remediate/archive.js';
 import { ACTIONS, buildPlan, readPlan, validKeyword, type Plan, type RemediationAction } from '../remediate/plan.js';
 import { runPlan, undoLog, type StepRecord, type TargetFactory, type UndoFactory } from '../remediate/run.js';
-import { imapRemediation, imapUndo } from '../sources/imap/write.js';
 import { recordRemediations, remediationProgress } from '../remediate/progress.js';
-import { graphRemediation, graphUndo } from '../sources/graph/write.js';
+import { remediationOf } from '../sources/registry.js';
 
 const EXIT = { clean: 0, usage: 2, incomplete: 3 } as const;
 
@@ -115,19 +114,17 @@ function emitLine(r: object): void {
 
 function targets(flags: RemediateFlags): TargetFactory {
   return (source, ctx) => {
-    if (/^imaps?:\/\//i.test(source)) return imapRemediation(source, ctx, { env: process.env, ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}) });
     if (/^(mbox|maildir|eml):/.test(source)) return archiveRemediation(source, ctx);
-    if (source.startsWith('graph://')) return graphRemediation(source, ctx, { env: process.env });
-    return undefined;
+    return remediationOf(source, writerOptions(flags))?.target(ctx);
   };
 }
 
 function undoTargets(flags: RemediateFlags): UndoFactory {
-  return (source) => {
-    if (/^imaps?:\/\//i.test(source)) return imapUndo(source, { env: process.env, ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}) });
-    if (source.startsWith('graph://')) return graphUndo(source, { env: process.env });
-    return undefined;
-  };
+  return (source) => remediationOf(source, writerOptions(flags))?.undo();
+}
+
+function writerOptions(flags: RemediateFlags): { env: NodeJS.ProcessEnv; accountsFile?: string } {
+  return { env: process.env, ...(flags.accounts !== undefined ? { accountsFile: flags.accounts } : {}) };
 }
 
 function summary(counts: Record<StepRecord['status'], number>, apply: boolean): string {

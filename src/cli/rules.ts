@@ -12,7 +12,7 @@ import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.j
 import { checkExamples, describeFailure } from '../rules/examples.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
 import { ScanError } from '../shared/errors.js';
-import { EXIT, collect, quietOnClosedStdout, rulesDirs } from './program.js';
+import { EXIT, collect, quietOnClosedStdout, rulesDirs } from './common.js';
 
 /** What a role means, in the words `rules list` prints. */
 const ROLE_NOTE = { identifier: 'reported', health: 'reported when corroborated', context: 'never reported; corroborates' } as const;

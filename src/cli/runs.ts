@@ -7,7 +7,7 @@ import { resolveStateDir } from '../findings/key.js';
 import { listRuns, type RunRow } from '../state/picture.js';
 import { openStateDb, stateDbPath } from '../state/store.js';
 import { textOutput } from '../sinks/output.js';
-import { EXIT, positiveInt, quietOnClosedStdout } from './program.js';
+import { EXIT, positiveInt, quietOnClosedStdout } from './common.js';
 
 export type RunListing = RunRow & { readonly type: 'run' };
 

@@ -33,9 +33,8 @@ export interface IdentityHit {
 }
 
 /** One person's identifiers in one message: keys only. */
-export interface PersonRecord {
-  readonly keys: string[];
-}
+export type { PersonRecord } from '../model/records.js';
+import type { PersonRecord } from '../model/records.js';
 
 type Slot = 'ssn' | 'mbi' | 'member' | 'mrn' | 'dob' | 'name';
 

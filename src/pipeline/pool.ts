@@ -19,7 +19,7 @@ import type { Problem } from '../model/problem.js';
 import { ruleData, type RuleData } from '../rules/compile.js';
 import { headerFields, isoDate, safeReason, syntheticMessageId } from '../parse/mime.js';
 import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
-import type { MessageScanner, ScannerSettings } from './scanner.js';
+import type { MessageScanner, ScannerSettings } from './scanner-types.js';
 
 /** Messages handed to one worker at once: the next is there when the current one ends. */
 const PER_WORKER = 2;

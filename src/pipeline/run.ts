@@ -15,9 +15,9 @@ import type { Checkpoint, SourceUnit } from '../model/message.js';
 import { severityOf, type Problem } from '../model/problem.js';
 import { createEngine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
-import { createSource } from '../sources/index.js';
+import { openSource, type SourceSettings } from '../sources/registry.js';
 import { distinctMailboxNames } from '../sources/names.js';
-import type { ImapSourceOptions, Source, SourceOptions, UnitProblem } from '../sources/types.js';
+import type { Source, SourceRuntime, UnitProblem } from '../sources/types.js';
 import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, RunStatus, ScanEvent, ScanSummary, Sink, StopReason } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
@@ -42,8 +42,10 @@ export interface ScanOptions extends ThreadOptions {
   readonly limits?: Partial<ExtractLimits>;
   /** `--mailbox`: the mailbox name to report for archive sources. */
   readonly mailbox?: string;
-  /** Settings of the IMAP source (--accounts, --folders, ...). */
-  readonly imap?: ImapSourceOptions;
+  /** Each source's own settings under its name (`{ imap: {...}, graph: {...} }`, sources/registry.ts). */
+  readonly sourceSettings?: SourceSettings;
+  /** The environment sources read credentials from (default process.env) and the process's hooks. */
+  readonly sourceRuntime?: Partial<SourceRuntime>;
   readonly sinks: readonly Sink[];
   /** Where units record how far they got (always written when given). */
   readonly checkpoints?: CheckpointStore;
@@ -57,8 +59,6 @@ export interface ScanOptions extends ThreadOptions {
   /** `--strict`: items not read by design (severity `skipped`) make the scan incomplete too. */
   readonly strict?: boolean;
   readonly onProgress?: (progress: Progress) => void;
-  /** Settings of `graph://` sources. */
-  readonly graph?: SourceOptions['graph'];
   /** Runs the units elsewhere (queue workers, see queue/coordinator.ts) instead of here. */
   readonly remote?: RemoteUnits;
   /** Bytes (estimated) of finished outcomes held waiting for the output order; default ORDER_BUDGET. */
@@ -188,13 +188,16 @@ async function resolveUnits(
   opened: Source[],
 ): Promise<{ source: Source; unit: SourceUnit }[]> {
   const sources = options.sources.map((spec) => {
-    const source = createSource(spec, {
-      maxMessageBytes: options.maxMessageBytes,
-      ...(options.mailbox !== undefined ? { mailbox: options.mailbox } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.graph ? { graph: options.graph } : {}),
-      ...(options.imap ? { imap: options.imap } : {}),
-    });
+    const source = openSource(
+      spec,
+      options.sourceSettings ?? {},
+      {
+        maxMessageBytes: options.maxMessageBytes,
+        ...(options.mailbox !== undefined ? { mailbox: options.mailbox } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      { env: process.env, ...options.sourceRuntime },
+    );
     opened.push(source);
     return source;
   });

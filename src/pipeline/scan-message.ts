@@ -4,25 +4,14 @@
  */
 import type { Confidence, Finding } from '../model/finding.js';
 import type { RawMessage } from '../model/message.js';
-import type { Problem } from '../model/problem.js';
+import type { MessageOutcome } from '../model/records.js';
 import type { Engine } from '../engine/engine.js';
 import type { ExtractLimits } from '../extract/context.js';
 import { headerFields, isoDate, parseMessage, syntheticMessageId } from '../parse/mime.js';
 import { maskLocation, maskPath } from '../findings/names.js';
 import { messagePeople, type PeopleOptions } from '../people/message.js';
-import type { PersonRecord } from '../people/records.js';
 
-export interface MessageOutcome {
-  readonly messageId: string;
-  readonly date: string | null;
-  /** The subject with every candidate identifier masked; null when the message has none. */
-  readonly maskedSubject: string | null;
-  /** At or above the threshold, one per location, rule and value; in order of appearance. */
-  readonly findings: Finding[];
-  readonly problems: Problem[];
-  /** The people the message is about, as records of keyed fingerprints (people/records.ts); when asked for. */
-  readonly people?: PersonRecord[];
-}
+export type { MessageOutcome } from '../model/records.js';
 
 export interface MessageScanOptions {
   readonly minConfidence: Confidence;

@@ -5,35 +5,19 @@
  */
 import os from 'node:os';
 import type { Engine } from '../engine/engine.js';
-import type { Rule } from '../rules/compile.js';
 import { closeOcr } from '../extract/ocr.js';
 import { poolWorkerUrl, startPool } from './pool.js';
-import { scanMessage, type MessageInput, type MessageOutcome, type MessageScanOptions } from './scan-message.js';
+import { scanMessage, type MessageScanOptions } from './scan-message.js';
+import type { MessageScanner, ScannerSettings } from './scanner-types.js';
 
-export interface MessageScanner {
-  /** Resolves with the message's outcome; rejects only when scanning threw (run.ts reports it). */
-  scan(raw: MessageInput): Promise<MessageOutcome>;
-  close(): Promise<void>;
-}
+export type { MessageScanner, ScannerSettings } from './scanner-types.js';
+
 
 export function inlineScanner(engine: Engine, options: MessageScanOptions): MessageScanner {
   // OCR starts its engine on this thread when a page needs it: ended with the scan
   return { scan: (raw) => scanMessage(raw, engine, options), close: closeOcr };
 }
 
-export interface ScannerSettings {
-  readonly rules: readonly Rule[];
-  readonly key: Buffer;
-  /** "Today" of the engine on the calling thread: workers must judge dates alike. */
-  readonly today: Date;
-  readonly options: MessageScanOptions;
-  /** Worker threads; 0 scans on the calling thread. Default: one per core (see defaultThreads). */
-  readonly threads?: number;
-  /** A message still scanning after this long is stopped (its worker replaced) and reported. */
-  readonly messageTimeoutMs: number;
-  /** V8 old-generation heap cap of each worker thread, MB. */
-  readonly threadMemoryMb: number;
-}
 
 /**
  * One thread per core but one: the main thread keeps a core for reading sources (or receiving
@@ -55,9 +39,6 @@ export async function createScanner(engine: Engine, settings: ScannerSettings): 
   return {
     // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
     scan: (raw) => (raw.oversize || raw.unreadable ? inline.scan(raw) : pool.scan(raw)),
-    close: async () => {
-      await pool.close();
-      await closeOcr();
-    },
+    close: () => pool.close(),
   };
 }

@@ -20,6 +20,7 @@ import type { RemoteUnits, UnitWork } from '../pipeline/run.js';
 import type { UnitEvent } from '../pipeline/unit.js';
 import { JobResultSchema, QUEUE_NAME, jobId, messagesKey, parseBatch, resultKey, scanPrefix, type JobData, type Settings } from './protocol.js';
 import { connectRedis } from './redis.js';
+import { definitionOf } from '../sources/registry.js';
 
 /** Lists entries read from Redis at once: bounds the coordinator's memory per unit. */
 const READ_PAGE = 16;
@@ -92,8 +93,8 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
 
   return {
     async start(work: readonly UnitWork[]): Promise<void> {
-      // One job per unit; a Graph mailbox's folders go in one job, so its at most 4 requests
-      // in flight (Exchange's per-mailbox limit) hold however many workers there are.
+      // One job per unit, or (a source whose limits are per mailbox, such as Graph) every unit of
+      // one mailbox in one job.
       const jobs: JobData[] = [];
       for (const [i, { unit: given, spec, after }] of work.entries()) {
         // `origin` (an archive's raw path) only tells same-named archives apart here, before the
@@ -102,7 +103,7 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
         const unit = { ...named, id: o.unitId(given.id) };
         const last = jobs[jobs.length - 1];
         const lastUnit = last?.units[last.units.length - 1]?.unit;
-        if (last && spec.startsWith('graph:') && last.spec === spec && lastUnit?.mailbox === unit.mailbox) {
+        if (last && definitionOf(spec).jobs === 'mailbox' && last.spec === spec && lastUnit?.mailbox === unit.mailbox) {
           placement[i] = { job: jobs.length - 1, offset: last.units.length, folder: unit.folder };
           last.units.push({ unit, ...(after ? { after: after.cursor } : {}) });
           continue;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CATEGORIES, CONFIDENCES } from '../model/finding.js';
 import type { UnitEvent } from '../pipeline/unit.js';
+import { SourceSettingsSchema } from '../sources/registry.js';
 
 /** The BullMQ queue every coordinator and worker of one Redis database share. */
 export const QUEUE_NAME = 'phi-scan';
@@ -67,23 +68,8 @@ export const SettingsSchema = z.strictObject({
     })
     .optional(),
   mailbox: z.string().optional(),
-  imap: z
-    .strictObject({
-      accountsFile: z.string().optional(),
-      folders: z.array(z.string()).optional(),
-      excludeFolders: z.array(z.string()).optional(),
-      connectionsPerHost: z.number().int().positive().optional(),
-      timeoutMs: z.number().int().positive().optional(),
-    })
-    .optional(),
-  graph: z
-    .strictObject({
-      users: z.array(z.string()).optional(),
-      group: z.string().optional(),
-      includeHiddenFolders: z.boolean().optional(),
-      globalConcurrency: z.number().int().positive().optional(),
-    })
-    .optional(),
+  /** Each source's own settings under its name, as the coordinator was given them (sources/registry.ts). */
+  sourceSettings: SourceSettingsSchema.optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

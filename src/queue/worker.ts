@@ -17,7 +17,7 @@ import { safeReason } from '../parse/mime.js';
 import { ByteBudget } from '../pipeline/byte-budget.js';
 import { scanUnit, type UnitEvent, type UnitScanContext } from '../pipeline/unit.js';
 import type { Rule } from '../rules/compile.js';
-import { createSource } from '../sources/index.js';
+import { definitionOf } from '../sources/registry.js';
 import type { Source } from '../sources/types.js';
 import { acquireSlot, takeToken, type Slot } from './semaphore.js';
 import { JobDataSchema, QUEUE_NAME, keyId, messagesKey, resultKey, type JobData, type JobResult } from './protocol.js';
@@ -29,8 +29,6 @@ const BATCH_EVENTS = 256;
 const RESULT_TTL_MS = 7 * 24 * 3600 * 1000;
 /** Messages parsed and scanned at once inside one job. */
 const MESSAGE_CONCURRENCY = 8;
-/** Graph jobs of one tenant running at once across all workers (each: at most 4 requests). */
-const GRAPH_JOBS_PER_TENANT = 8;
 /** Sources kept open between jobs of the same scan (network sources list their units once). */
 const SOURCE_CACHE = 8;
 
@@ -75,9 +73,9 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     const cacheKey = `${data.scanId}\0${data.spec}`;
     let cached = sources.get(cacheKey);
     if (!cached) {
-      const tenant = /^graph:\/\/([^/]+)/i.exec(data.spec)?.[1]?.toLowerCase();
+      const rateKey = definitionOf(data.spec).rateKey(data.spec);
       const rate = o.graphRate;
-      const gate = tenant !== undefined ? () => takeToken(redis, `phi-scan:limit:graph-rate:${tenant}`, rate, rate) : undefined;
+      const gate = rateKey !== undefined ? () => takeToken(redis, `phi-scan:limit:${rateKey}`, rate, rate) : undefined;
       cached = openSource(data, o.env, o.key, gate);
       sources.set(cacheKey, cached);
       cached.catch(() => sources.delete(cacheKey));
@@ -189,16 +187,17 @@ interface OpenSource {
 }
 
 /** Archive sources read a unit from its path alone; network sources list their units once. */
-async function openSource(data: JobData, env: NodeJS.ProcessEnv, key: Buffer, graphGate?: () => Promise<void>): Promise<OpenSource> {
+async function openSource(data: JobData, env: NodeJS.ProcessEnv, key: Buffer, rateGate?: () => Promise<void>): Promise<OpenSource> {
   const s = data.settings;
-  const source = createSource(data.spec, {
-    maxMessageBytes: s.maxMessageBytes,
-    ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}),
-    imap: { ...s.imap, env, thread: true },
-    graph: { ...s.graph, env, ...(graphGate ? { beforeRequest: graphGate } : {}) },
-  });
+  const definition = definitionOf(data.spec);
+  const source = definition.create(
+    data.spec,
+    s.sourceSettings?.[definition.name],
+    { maxMessageBytes: s.maxMessageBytes, ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}) },
+    { env, ...(rateGate ? { beforeRequest: rateGate } : {}) },
+  );
   const unitIds = new Map<string, string>();
-  if (source.kind === 'imap' || source.kind === 'graph') {
+  if (definition.listsUnitsOnWorker) {
     // Mailboxes that cannot be opened were reported by the coordinator already.
     for (const unit of await source.units(() => undefined)) unitIds.set(nameDigest(key, unit.id), unit.id);
   }
@@ -206,15 +205,12 @@ async function openSource(data: JobData, env: NodeJS.ProcessEnv, key: Buffer, gr
 }
 
 /**
- * Limits that hold across workers: IMAP jobs hold one of the host's connection slots
- * (--imap-connections, default 4) while they run; Graph jobs (one mailbox each, at most 4
- * requests in flight inside) hold one of GRAPH_JOBS_PER_TENANT slots of their tenant.
+ * Limits that hold across workers, as the job's source defines them (sources/registry.ts): IMAP
+ * jobs hold one of the host's connection slots (--imap-connections, default 4); Graph jobs (one
+ * mailbox each, at most 4 requests in flight inside) hold one of their tenant's job slots.
  */
 async function limitSlot(redis: Redis, data: JobData): Promise<Slot | undefined> {
-  const m = /^(imaps?|graph):\/\/(?:[^@/]*@)?([^/]+)/i.exec(data.spec);
-  const scheme = m?.[1]?.toLowerCase();
-  const host = m?.[2]?.toLowerCase();
-  if (scheme === undefined || host === undefined) return undefined;
-  if (scheme === 'graph') return acquireSlot(redis, `phi-scan:limit:graph:${host}`, GRAPH_JOBS_PER_TENANT);
-  return acquireSlot(redis, `phi-scan:limit:imap:${host}`, data.settings.imap?.connectionsPerHost ?? 4);
+  const definition = definitionOf(data.spec);
+  const limit = definition.limit(data.spec, data.settings.sourceSettings?.[definition.name]);
+  return limit ? acquireSlot(redis, `phi-scan:limit:${limit.key}`, limit.slots) : undefined;
 }

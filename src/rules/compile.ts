@@ -72,58 +72,12 @@ export function canonicalWord(w: string): string {
   return w.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
 }
 
-interface TrieNode {
-  children: Map<string, TrieNode>;
-  end: boolean;
-}
-
 /**
- * Keywords as one regex built from a trie (`ssn(?:s|#|)`), so hundreds of words cost one pass
- * with little backtracking. Words match whole, case-insensitively; a space in a keyword also
- * matches `_`, `-`, a line break or nothing (Macie's normalization), so `social security` finds
- * `Social-Security` and `SOCIAL_SECURITY`. Boundaries apply only where the keyword itself starts
- * or ends with a letter or digit: `ss#` must still match in `SS#536904399`.
+ * The regex source for one canonical keyword. Words match whole, case-insensitively; a space in
+ * a keyword also matches `_`, `-`, a line break or nothing (Macie's normalization), so `social
+ * security` finds `Social-Security` and `SOCIAL_SECURITY`. Boundaries apply only where the
+ * keyword itself starts or ends with a letter or digit: `ss#` must still match in `SS#536904399`.
  */
-export function compileWords(words: Iterable<string>): RegExp {
-  const root: TrieNode = { children: new Map(), end: false };
-  for (const word of new Set([...words].map(canonicalWord))) {
-    if (word === '') continue;
-    let node = root;
-    for (const ch of word) {
-      let next = node.children.get(ch);
-      if (!next) {
-        next = { children: new Map(), end: false };
-        node.children.set(ch, next);
-      }
-      node = next;
-    }
-    node.end = true;
-  }
-  const isAlnum = (ch: string): boolean => /[a-z0-9]/.test(ch);
-  const gen = (node: TrieNode, lastChar: string): string => {
-    const parts: string[] = [];
-    for (const [ch, child] of [...node.children].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const atom = ch === ' ' ? '[\\s_-]{0,3}' : escapeRegex(ch);
-      parts.push(atom + gen(child, ch));
-    }
-    if (node.end) parts.push(isAlnum(lastChar) ? '(?![A-Za-z0-9])' : ''); // longest first: ending here is the last choice
-    if (parts.length === 1) return parts[0] as string;
-    return `(?:${parts.join('|')})`;
-  };
-  // One lookbehind in front of all branches that start with a letter or digit (most keywords):
-  // repeating it per branch made V8 evaluate it many times at every position.
-  const alnumStart: string[] = [];
-  const otherStart: string[] = [];
-  for (const [ch, child] of [...root.children].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    (isAlnum(ch) ? alnumStart : otherStart).push(`${escapeRegex(ch)}${gen(child, ch)}`);
-  }
-  const branches: string[] = [];
-  if (alnumStart.length > 0) branches.push(`(?<![A-Za-z0-9])(?:${alnumStart.join('|')})`);
-  branches.push(...otherStart);
-  return new RegExp(branches.length > 0 ? `(?:${branches.join('|')})` : '(?!)', 'gi');
-}
-
-/** The regex source for one canonical keyword, with the same boundaries as `compileWords`. */
 export function wordSource(word: string): string {
   const canonical = canonicalWord(word);
   const body = [...canonical].map((ch) => (ch === ' ' ? '[\\s_-]{0,3}' : escapeRegex(ch))).join('');

@@ -7,10 +7,8 @@
  * HL7's `(?:\|[^|]*){18}`, cannot be split two ways and is allowed.)
  */
 import { isSafe } from 'redos-detector';
-import regjsparser, { type AstNode } from 'regjsparser';
-
-// regjsparser is CommonJS: its functions come through the default export under Node's ESM loader.
-const { parse } = regjsparser;
+import type { AstNode } from 'regjsparser';
+import { parseRegex } from './regex-ast.js';
 
 /** `*`, `+`, `{n,}`: a quantifier without an upper bound. */
 function repeatsUnbounded(node: AstNode<{ lookbehind: true; namedGroups: true; unicodePropertyEscape: true }>): boolean {
@@ -43,11 +41,8 @@ function hasNestedRepeat(node: unknown): boolean {
  * and redos-detector's search unless it ran out of steps on a large but flat alternation.
  */
 export function backtrackingRisk(regex: RegExp): string | undefined {
-  // Only flags that change what matches matter here (`d` only adds match indices).
-  const flags = regex.flags.replace(/[gyd]/g, '');
-  // Named groups do not change backtracking; they are read as plain groups here.
-  const source = regex.source.replace(/\(\?<([A-Za-z_]\w*)>/g, '(?:');
-  const ast = parse(source, flags, { lookbehind: true, namedGroups: true, unicodePropertyEscape: true });
+  // Only flags that change what matches matter; named groups do not change backtracking.
+  const { ast, flags, source } = parseRegex(regex);
   if (hasNestedRepeat(ast)) return 'an unbounded repetition contains a repeating quantifier';
   const verdict = isSafe(new RegExp(source, flags), { maxSteps: 2000, timeout: 3000 });
   if (verdict.safe || verdict.error === 'hitMaxSteps' || verdict.error === 'timedOut') return undefined;

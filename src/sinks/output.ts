@@ -1,6 +1,6 @@
 /** A text output (stdout or a file) that respects backpressure; report files are private (0600). */
 import { once } from 'node:events';
-import { closeSync, constants as fsConstants, fchmodSync, fstatSync, openSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { ScanError } from '../shared/errors.js';
@@ -64,23 +64,4 @@ export async function openPrivateOutput(file: string): Promise<TextOutput> {
   return textOutput(handle.createWriteStream(), true);
 }
 
-/**
- * Makes `file` a private regular file (0600) before a library (SQLite) opens it by name: created
- * empty if missing, a symbolic link refused, an existing file's mode tightened. Returns nothing;
- * throws a ScanError naming the file.
- */
-export function ensurePrivateFile(file: string): void {
-  const { O_CREAT, O_NOFOLLOW, O_RDWR } = fsConstants;
-  let fd: number;
-  try {
-    fd = openSync(file, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    throw new ScanError('config', `${file}: cannot open (${code === 'ELOOP' ? 'a symbolic link; give the real path' : (code ?? 'I/O error')})`);
-  }
-  try {
-    if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600);
-  } finally {
-    closeSync(fd);
-  }
-}
+export { ensurePrivateFile } from '../shared/private-file.js';

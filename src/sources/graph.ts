@@ -14,8 +14,8 @@ import { ScanError } from '../shared/errors.js';
 import { z } from 'zod';
 import { createTokenProvider, credentialFromEnv, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, GraphAuthError, httpsOrigin } from './graph/auth.js';
 import { createGraphHttp, GraphHttpError, newGraphStats, type BatchStep, type GraphHttp } from './graph/http.js';
-import type { GraphSourceOptions } from './graph/options.js';
-import type { Source, SourceOptions, UnitProblem } from './types.js';
+import type { GraphCreateOptions, GraphSourceOptions } from './graph/options.js';
+import type { Source, UnitProblem } from './types.js';
 
 /** Exchange Online runs at most 4 requests per mailbox at once (§7). */
 export const MAILBOX_CONCURRENCY = 4;
@@ -101,7 +101,7 @@ function safeName(name: string): string {
   return name.replace(/\d{4,}/g, (d) => '•'.repeat(d.length));
 }
 
-export function graphSource(spec: string, options: SourceOptions): Source {
+export function graphSource(spec: string, options: GraphCreateOptions): Source {
   const parsed = parseGraphSpec(spec);
   const g: GraphSourceOptions = options.graph ?? {};
   if (parsed.user !== undefined && (g.users?.length || g.group)) {

@@ -34,7 +34,8 @@ import { ConnectionPool } from './imap/pool.js';
 import { ReadAhead } from './imap/read-ahead.js';
 import { threadedImapSource, threadWorkerUrl } from './imap/thread.js';
 import { parseImapUri, redactSpec, type ImapTarget } from './imap/uri.js';
-import { OVERSIZE_HEAD_BYTES, type Source, type SourceOptions, type UnitProblem } from './types.js';
+import type { ImapCreateOptions } from './imap/options.js';
+import { OVERSIZE_HEAD_BYTES, type Source, type UnitProblem } from './types.js';
 
 const DEFAULT_CONNECTIONS_PER_HOST = 4;
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -129,7 +130,7 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function imapSource(spec: string, options: SourceOptions): Source {
+export function imapSource(spec: string, options: ImapCreateOptions): Source {
   const target: ImapTarget = parseImapUri(spec);
   const opts = options.imap ?? {};
   const env = opts.env ?? process.env;

@@ -1,34 +1,24 @@
-/** The source registry: a SOURCE argument (`scheme:path`) to a Source. Explicit, no discovery. */
-import { ScanError } from '../shared/errors.js';
-import { emlSource } from './eml.js';
+/** Sources for library users: a SOURCE argument (`scheme:path`) to a Source (see registry.ts). */
+import type { GraphSourceOptions } from './graph/options.js';
 import { graphSource } from './graph.js';
+import type { ImapSourceOptions } from './imap/options.js';
 import { imapSource } from './imap.js';
-import { maildirSource } from './maildir.js';
-import { mboxSource } from './mbox.js';
-import { pstSource } from './pst.js';
+import { definitionOf } from './registry.js';
 import type { Source, SourceOptions } from './types.js';
 
-const ARCHIVE_SCHEMES = {
-  mbox: mboxSource,
-  maildir: maildirSource,
-  eml: emlSource,
-  pst: pstSource,
-} as const;
-
-export function createSource(spec: string, options: SourceOptions): Source {
-  const m = /^([a-z]+):(.*)$/s.exec(spec);
-  if (!m || !m[1]) {
-    throw new ScanError('usage', `${spec}: a SOURCE is scheme:path, e.g. mbox:archive.mbox, maildir:~/Maildir, eml:exports/`);
-  }
-  const scheme = m[1];
-  const rest = m[2] ?? '';
-  if (scheme in ARCHIVE_SCHEMES) {
-    if (rest === '') throw new ScanError('usage', `${spec}: missing path after '${scheme}:'`);
-    return ARCHIVE_SCHEMES[scheme as keyof typeof ARCHIVE_SCHEMES](spec, rest, options);
-  }
-  if (scheme === 'graph') return graphSource(spec, options);
-  if (scheme === 'imap' || scheme === 'imaps') return imapSource(spec, options);
-  throw new ScanError('usage', `${spec}: unknown source scheme '${scheme}' (mbox, maildir, eml, pst, imap, imaps, graph)`);
+/**
+ * A source with every option its kind takes, hooks included (`imap.wireLog`, `graph.stats`).
+ * Scans go through registry.ts openSource with plain settings; this is the direct way in.
+ */
+export function createSource(spec: string, options: SourceOptions & { readonly imap?: ImapSourceOptions; readonly graph?: GraphSourceOptions }): Source {
+  const d = definitionOf(spec);
+  const { imap, graph, ...shared } = options;
+  if (d.name === 'imap') return imapSource(spec, { ...shared, ...(imap ? { imap } : {}) });
+  if (d.name === 'graph') return graphSource(spec, { ...shared, ...(graph ? { graph } : {}) });
+  return d.create(spec, {}, shared, { env: process.env });
 }
 
-export type { Source, SourceOptions } from './types.js';
+export { SOURCES, SourceSettingsSchema, definitionOf, openSource, type SourceSettings } from './registry.js';
+export type { Source, SourceDefinition, SourceOptions, SourceRuntime } from './types.js';
+export type { ImapSourceOptions } from './imap/options.js';
+export type { GraphSourceOptions } from './graph/options.js';

@@ -1,6 +1,6 @@
 import type { Checkpoint, SourceKind, SourceUnit, UnitItem } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
-import type { GraphSourceOptions } from './graph/options.js';
+import type { z } from 'zod';
 
 export interface SourceOptions {
   /** Messages larger than this are not read into memory; they become `error` records. */
@@ -8,38 +8,8 @@ export interface SourceOptions {
   /** `--mailbox`: the mailbox name to report for an archive source. */
   readonly mailbox?: string;
   readonly signal?: AbortSignal;
-  /** Settings of `graph://` sources (flags and environment). */
-  readonly graph?: GraphSourceOptions;
-  /** Settings of the `imap://` / `imaps://` sources (flags --accounts, --folders, ...). */
-  readonly imap?: ImapSourceOptions;
-  /** mbox files larger than this are read as byte-range units of about this size (0: never). */
+  /** mbox files larger than this are read as byte-range units of about this size (0: never; default PHI_SCAN_MBOX_RANGE_BYTES or 128 MiB). */
   readonly mboxRangeBytes?: number;
-}
-
-/** What the IMAP source takes from the command line and environment (see src/sources/imap.ts). */
-export interface ImapSourceOptions {
-  /** `--accounts FILE`: CSV or YAML, one mailbox a row, with a credential reference. */
-  readonly accountsFile?: string;
-  /** `--folders GLOB`: only folders matching one of these (comma-separated or repeated). */
-  readonly folders?: readonly string[];
-  /** `--exclude-folders GLOB`. */
-  readonly excludeFolders?: readonly string[];
-  /** `--imap-connections N`: connections open at once to one server (default 4). */
-  readonly connectionsPerHost?: number;
-  /** `--imap-timeout`: ms to wait for a connection, the greeting, or a reply (default 60 s). */
-  readonly timeoutMs?: number;
-  /** PHI_SCAN_IMAP_* come from here (default: process.env). */
-  readonly env?: NodeJS.ProcessEnv;
-  /** UIDs per FETCH batch (default 500). */
-  readonly batchSize?: number;
-  /** Reconnect attempts after a dropped connection before a folder is given up (default 5). */
-  readonly retries?: number;
-  /** First reconnect delay in ms, doubled each attempt (default 250). */
-  readonly backoffMs?: number;
-  /** Run the IMAP client in a worker thread (the CLI does): protocol parsing then overlaps scanning. */
-  readonly thread?: boolean;
-  /** Receives every command line sent (tests prove read-only-ness with it). Never set in production. */
-  readonly wireLog?: (line: string) => void;
 }
 
 /** A mailbox or folder that could not be opened while listing units (bad password, no mailbox). */
@@ -68,3 +38,52 @@ export interface Source {
 
 /** How many bytes of an oversize message are kept: enough for its headers. */
 export const OVERSIZE_HEAD_BYTES = 64 * 1024;
+
+/**
+ * What a source gets from where it runs rather than from its settings: the environment
+ * (credentials come only from there) and hooks of the process running the scan.
+ */
+export interface SourceRuntime {
+  /** Where credentials and PHI_SCAN_* settings are read from. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Progress lines (names and counts, never content), e.g. one per mailbox finished. */
+  readonly log?: (line: string) => void;
+  /** Awaited before every request to a rate-limited service (queue workers share a rate in Redis). */
+  readonly beforeRequest?: () => Promise<void>;
+  /** Receives one summary line (counts only) when the source is closed. */
+  readonly summary?: (line: string) => void;
+}
+
+/** A limit shared by every queue worker: at most `slots` jobs holding `key` at once. */
+export interface SharedLimit {
+  readonly key: string;
+  readonly slots: number;
+}
+
+/**
+ * One source, described in one place (registered in registry.ts): its SOURCE schemes, the zod
+ * schema of its own settings (flags and --config; carried unchanged by queue jobs), how to create
+ * it, and what the queue needs to know to hand its units out.
+ */
+export interface SourceDefinition<S> {
+  /** The key of its settings in ScanSettings.sourceSettings and queue jobs (e.g. `imap`). */
+  readonly name: string;
+  /** `mbox` for `mbox:PATH`, `imaps` for `imaps://…`. */
+  readonly schemes: readonly string[];
+  /** Archive sources take `scheme:PATH` and need a path; network sources parse their own URL. */
+  readonly needsPath: boolean;
+  /** Its own settings: plain data (JSON), strict; `{}` when it has none. */
+  readonly settings: z.ZodType<S>;
+  create(spec: string, settings: S, options: SourceOptions, runtime: SourceRuntime): Source;
+  /** Queue jobs: one per unit, or every unit of one mailbox in one job (per-mailbox request limits). */
+  readonly jobs: 'unit' | 'mailbox';
+  /**
+   * Network sources: a worker lists the units itself to map the job's unit-id digests back to
+   * real ids (archive units are read from their path alone).
+   */
+  readonly listsUnitsOnWorker: boolean;
+  /** A limit across queue workers for a job of this SOURCE (connections per host, jobs per tenant). */
+  limit?(spec: string, settings: S): SharedLimit | undefined;
+  /** A request rate shared across queue workers (PHI_SCAN_QUEUE_GRAPH_RATE), keyed e.g. by tenant. */
+  rateKey?(spec: string): string | undefined;
+}

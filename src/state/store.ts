@@ -19,11 +19,10 @@ import { z } from 'zod';
 import type { Confidence, Finding } from '../model/finding.js';
 import type { Checkpoint } from '../model/message.js';
 import { CHECKPOINT_FILE, type CheckpointStore } from './checkpoints.js';
-import type { ErrorRecord, MailboxRecord, MessageContext, ScanEvent, ScanSummary, Sink } from '../sinks/types.js';
-import type { MessageOutcome } from '../pipeline/scan-message.js';
+import type { ErrorRecord, MailboxRecord, MessageContext, MessageOutcome, ScanEvent, ScanSummary, Sink } from '../model/records.js';
 import { ScanError } from '../shared/errors.js';
 import { MIGRATIONS } from './migrations.js';
-import { ensurePrivateFile } from '../sinks/output.js';
+import { ensurePrivateFile } from '../shared/private-file.js';
 import { isNameDigest, nameDigest } from '../findings/fingerprint.js';
 import { identityOf } from '../people/facts.js';
 

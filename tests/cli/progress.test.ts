@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WriteStream } from 'node:tty';
-import { progressReporter } from '../../src/cli/progress.js';
+import { progressReporter } from '../../src/session/progress.js';
 
 function fakeTty(): { stream: WriteStream; written: string[] } {
   const written: string[] = [];
@@ -40,7 +40,7 @@ describe('progress line', () => {
   });
 
   it('estimates the total only for file sources scanned in full', async () => {
-    const { estimateTotalBytes } = await import('../../src/cli/progress.js');
+    const { estimateTotalBytes } = await import('../../src/session/progress.js');
     const path = await import('node:path');
     const { statSync } = await import('node:fs');
     const { ROOT } = await import('../helpers/cli.js');

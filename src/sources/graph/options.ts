@@ -1,5 +1,20 @@
 /** Settings of the `graph://` source that are not in the SOURCE string (flags and environment). */
+import { z } from 'zod';
+import type { SourceOptions } from '../types.js';
 import type { GraphStats } from './http.js';
+
+/** What travels in ScanSettings, --config and queue jobs: plain data, checked with zod. */
+export const GraphSettingsSchema = z.strictObject({
+  /** `--users`: user principal names or object ids (a @FILE is read by the CLI). */
+  users: z.array(z.string().min(1)).min(1).optional(),
+  /** `--group`: the (transitive) user members of this group. */
+  group: z.string().min(1).optional(),
+  /** `--include-hidden-folders`. */
+  includeHiddenFolders: z.boolean().optional(),
+  /** `--graph-concurrency`: requests in flight across all mailboxes. */
+  globalConcurrency: z.number().int().positive().optional(),
+});
+export type GraphSettings = z.infer<typeof GraphSettingsSchema>;
 
 export interface GraphSourceOptions {
   /** `--users`: user principal names or object ids to scan (instead of every user). */
@@ -25,3 +40,6 @@ export interface GraphSourceOptions {
   /** One line per mailbox finished (progress); lines carry names and counts, never content. */
   readonly log?: (line: string) => void;
 }
+
+/** The Graph source's options as it is created: the shared ones and its own. */
+export type GraphCreateOptions = SourceOptions & { readonly graph?: GraphSourceOptions };

@@ -11,7 +11,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Checkpoint, RawMessage, SourceUnit, UnitItem } from '../../model/message.js';
 import { ScanError, type ScanErrorCode } from '../../shared/errors.js';
-import type { ImapSourceOptions, Source, SourceOptions, UnitProblem } from '../types.js';
+import type { Source, UnitProblem } from '../types.js';
+import type { ImapCreateOptions, ImapSourceOptions } from './options.js';
 import { ReadAhead } from './read-ahead.js';
 
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
@@ -48,7 +49,7 @@ export function threadWorkerUrl(): URL | undefined {
   return import.meta.url.endsWith('.js') ? url : undefined;
 }
 
-export function threadedImapSource(spec: string, options: SourceOptions, workerUrl: URL): Source {
+export function threadedImapSource(spec: string, options: ImapCreateOptions, workerUrl: URL): Source {
   const { wireLog: _w, thread: _t, ...imap } = options.imap ?? {};
   const init: ThreadInit = { spec, maxMessageBytes: options.maxMessageBytes, imap: { ...imap, env: { ...(imap.env ?? process.env) } } };
   let worker: Worker | undefined;

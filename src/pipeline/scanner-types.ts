@@ -1,0 +1,23 @@
+/** What scanner.ts and pool.ts share (a file of its own, so neither imports the other's module both ways). */
+import type { Rule } from '../rules/compile.js';
+import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
+
+export interface MessageScanner {
+  /** Resolves with the message's outcome; rejects only when scanning threw (run.ts reports it). */
+  scan(raw: MessageInput): Promise<MessageOutcome>;
+  close(): Promise<void>;
+}
+
+export interface ScannerSettings {
+  readonly rules: readonly Rule[];
+  readonly key: Buffer;
+  /** "Today" of the engine on the calling thread: workers must judge dates alike. */
+  readonly today: Date;
+  readonly options: MessageScanOptions;
+  /** Worker threads; 0 scans on the calling thread. Default: one per core (see defaultThreads). */
+  readonly threads?: number;
+  /** A message still scanning after this long is stopped (its worker replaced) and reported. */
+  readonly messageTimeoutMs: number;
+  /** V8 old-generation heap cap of each worker thread, MB. */
+  readonly threadMemoryMb: number;
+}

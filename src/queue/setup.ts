@@ -1,0 +1,74 @@
+/** A queued scan's coordinator, set up from the scan's settings (session/session.ts uses it). */
+import type { Confidence } from '../model/finding.js';
+import type { ExtractLimits } from '../extract/context.js';
+import type { SourceSettings } from '../sources/registry.js';
+import { nameDigest } from '../findings/fingerprint.js';
+import { ScanError } from '../shared/errors.js';
+import { openCoordinator, pendingScan, type Coordinator } from './coordinator.js';
+import { keyId, rulesDigest, type Settings } from './protocol.js';
+import { describeRedisUrl } from './redis.js';
+
+export interface CoordinatorSetup {
+  readonly url: URL;
+  readonly sources: readonly string[];
+  readonly stateDir: string;
+  readonly key: Buffer;
+  readonly rulesDirs: readonly string[];
+  readonly sinceLast: boolean;
+  readonly minConfidence: Confidence;
+  readonly maxMessageBytes: number;
+  readonly maxNestingDepth: number;
+  readonly limits: Partial<ExtractLimits>;
+  readonly mailbox?: string;
+  /** Each source's own settings (sources/registry.ts): the jobs carry them unchanged. */
+  readonly sourceSettings: SourceSettings;
+  readonly redact: (text: string) => string;
+  readonly signal: AbortSignal;
+  readonly onProgress?: (line: string) => void;
+  /** PHI_SCAN_QUEUE_* are read from here. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Opens the coordinator of a queued scan; `done()` after a complete scan deletes its jobs. */
+export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator: Coordinator; done: () => Promise<void> }> {
+  const settings: Settings = {
+    minConfidence: s.minConfidence,
+    maxMessageBytes: s.maxMessageBytes,
+    maxNestingDepth: s.maxNestingDepth,
+    limits: { ...s.limits },
+    ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}),
+    sourceSettings: s.sourceSettings,
+  };
+  const ids = { keyId: keyId(s.key), rulesDigest: await rulesDigest(s.rulesDirs) };
+  const pending = await pendingScan(s.stateDir, { sources: s.sources, sinceLast: s.sinceLast, settings, ...ids, queue: describeRedisUrl(s.url) });
+  const env = s.env;
+  const coordinator = await openCoordinator({
+    url: s.url,
+    scanId: pending.scanId,
+    ...ids,
+    settings,
+    attempts: envInt(env, 'PHI_SCAN_QUEUE_ATTEMPTS', 3),
+    backoffMs: envInt(env, 'PHI_SCAN_QUEUE_BACKOFF_MS', 5000),
+    redact: s.redact,
+    unitId: (id) => nameDigest(s.key, id),
+    signal: s.signal,
+    ...(s.onProgress ? { onProgress: s.onProgress } : {}),
+  });
+  return {
+    coordinator,
+    done: async () => {
+      await coordinator.finish();
+      await pending.forget();
+    },
+  };
+}
+
+/** A whole number of 1 or more from the environment, else a usage error naming the variable. */
+export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ScanError('usage', `${name}: must be a whole number of 1 or more`);
+  return n;
+}
+

@@ -1,0 +1,266 @@
+/**
+ * A scan session: runs one scan from its ScanSettings as the CLI does, with the state store
+ * (lock, checkpoints, the run's records), the outputs (jsonl streamed; rendered formats from the
+ * store after the scan), signals, progress and the queue. `phi-scan scan` is this function plus
+ * flag parsing; library callers and tests call it with their own streams.
+ *
+ * Returns the exit status (0 nothing found, 1 PHI found, 3 incomplete or interrupted); throws a
+ * ScanError for bad usage or configuration (exit 2 at the command line).
+ */
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { createEngine } from '../engine/engine.js';
+import { resolveKey, resolveStateDir } from '../findings/key.js';
+import { maskSource } from '../findings/names.js';
+import { loadSuppressions } from '../findings/suppress.js';
+import { scan } from '../pipeline/run.js';
+import { resolveRedisUrl } from '../queue/redis.js';
+import { coordinatorFor } from '../queue/setup.js';
+import type { Rule } from '../rules/compile.js';
+import { checkExamples, describeFailure } from '../rules/examples.js';
+import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
+import { explanationCollector } from '../sinks/explain.js';
+import { createSink, type Format, type RenderedFormat } from '../sinks/index.js';
+import type { ReportScope } from '../sinks/model.js';
+import { openPrivateOutput, textOutput, type TextOutput } from '../sinks/output.js';
+import { useColor, type TableOptions } from '../sinks/table.js';
+import type { Sink } from '../sinks/types.js';
+import type { SourceRuntime } from '../sources/types.js';
+import { acquireScanLock } from '../state/lock.js';
+import { writeReport } from '../state/report.js';
+import { importLegacyCheckpoints, openStateStore, stateDbPath } from '../state/store.js';
+import { abandonDeadRuns, markGone } from '../remediate/progress.js';
+import { ScanError } from '../shared/errors.js';
+import { estimateTotalBytes, progressReporter } from './progress.js';
+import { ScanSettingsSchema, describeIssues, sourceSettingsOf, type ScanSettings, type ScanSettingsInput } from './settings.js';
+
+
+/** A stream as the session uses it: a terminal or not, and its width. */
+export type SessionStream = Writable & { readonly isTTY?: boolean; readonly columns?: number };
+
+export interface SessionIO {
+  /** Where reports without a file go (default process.stdout). */
+  readonly stdout?: SessionStream;
+  /** Warnings, progress and summary lines (default process.stderr). */
+  readonly stderr?: SessionStream;
+  /** PHI_SCAN_* and credentials (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Stop the scan on SIGINT/SIGTERM (the CLI does); what was read is reported (exit 3). */
+  readonly handleSignals?: boolean;
+  /** Stop the scan (a library caller's own signal). */
+  readonly signal?: AbortSignal;
+}
+
+/** `--rules builtin` (or none) is the bundled rules/ folder. */
+export function rulesDirs(given: readonly string[] | undefined): string[] {
+  if (!given || given.length === 0) return [BUNDLED_RULES_DIR];
+  return given.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d));
+}
+
+/** Your own rules whose examples fail: said at every scan (the bundled rules' examples are tested here). */
+function userExampleWarnings(rules: readonly Rule[]): string[] {
+  const bundled = path.resolve(BUNDLED_RULES_DIR);
+  const own = rules.filter((r) => path.resolve(path.dirname(r.file)) !== bundled);
+  if (own.length === 0) return [];
+  return checkExamples(rules, own).map((f) => `${describeFailure(f)} (phi-scan rules check ${path.dirname(f.file)})`);
+}
+
+/** The table fitted to the terminal it goes to (COLUMNS, else the tty's width; 100 in a file or pipe). */
+export function tableOptions(stream: SessionStream | undefined, env: NodeJS.ProcessEnv, colorFlag: boolean | undefined): TableOptions {
+  const tty = stream?.isTTY === true;
+  const columns = Number(env.COLUMNS);
+  const width = Number.isInteger(columns) && columns > 0 ? columns : tty ? stream?.columns || 80 : 100;
+  return { width, color: useColor(env, tty, colorFlag) };
+}
+
+/** Checks `input` (strict) and runs the scan. */
+export async function runScanSession(input: ScanSettingsInput, io: SessionIO = {}): Promise<number> {
+  const parsed = ScanSettingsSchema.safeParse(input);
+  if (!parsed.success) throw new ScanError('usage', `scan settings: ${describeIssues(parsed.error)}`);
+  return runSession(parsed.data, io);
+}
+
+export async function runSession(settings: ScanSettings, io: SessionIO = {}): Promise<number> {
+  const env = io.env ?? process.env;
+  const stderr = io.stderr ?? process.stderr;
+  const { rules, warnings } = await loadRules(rulesDirs(settings.rules));
+  for (const w of [...warnings, ...userExampleWarnings(rules)]) stderr.write(`phi-scan: warning: ${w}\n`);
+  const stateDir = resolveStateDir(settings.state, env);
+  const key = await resolveKey(stateDir, env);
+  const dbFile = stateDbPath(settings.state, env, stateDir);
+  // One scan per state database: a second one says who holds it (exit 2), or waits (waitLock).
+  const lock = await acquireScanLock(dbFile, {
+    ...(settings.waitLock !== undefined ? { waitMs: settings.waitLock * 1000 } : {}),
+    onWait: (holder) => void stderr.write(`phi-scan: waiting up to ${settings.waitLock ?? 0} s for ${holder} to finish with ${dbFile}\n`),
+  });
+  try {
+    return await runLocked(settings, io, { rules, key, stateDir, dbFile, lock });
+  } finally {
+    lock.release();
+  }
+}
+
+interface Locked {
+  readonly rules: readonly Rule[];
+  readonly key: Buffer;
+  readonly stateDir: string;
+  readonly dbFile: string;
+  readonly lock: Awaited<ReturnType<typeof acquireScanLock>>;
+}
+
+async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, stateDir, dbFile, lock }: Locked): Promise<number> {
+  const env = io.env ?? process.env;
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const sources = settings.sources;
+  const suppress = await loadSuppressions(settings.ignoreFile);
+  // One report, or (outputs: a scheduled scan) several: each format to its own file or stdout.
+  // jsonl streams as the scan goes; the rendered formats are rendered from the state store after
+  // it: the run's messages, or (outputs) the store's current picture.
+  const sinks: Sink[] = [];
+  const rendered: { format: RenderedFormat; out: TextOutput; toStdout: boolean }[] = [];
+  const single = { ...(settings.format ? { format: settings.format } : {}), ...(settings.out !== undefined ? { out: settings.out } : {}) };
+  for (const output of settings.outputs ?? [single]) {
+    const toFile = output.out !== undefined && output.out !== '-';
+    const format: Format = output.format ?? (!toFile && stdout.isTTY ? 'table' : 'jsonl');
+    // stdout: a reader that went away drops what is left (the run is marked output-closed).
+    const out = toFile ? await openPrivateOutput(output.out as string) : textOutput(stdout, false, true);
+    if (format === 'jsonl') sinks.push(createSink(format, out));
+    else rendered.push({ format, out, toStdout: !toFile });
+  }
+  const explanations = rendered.some((r) => r.format === 'json') ? explanationCollector() : undefined;
+  if (explanations) sinks.push(explanations.sink);
+  const scope = (runId: number): ReportScope => (settings.outputs ? { kind: 'picture', asOf: runId } : { kind: 'run', run: runId });
+  const showProgress = settings.progress && stderr.isTTY === true;
+  // Summary lines of sources (Graph: requests, retries), written after the scan: counts only.
+  const summaries: string[] = [];
+  const sourceRuntime: SourceRuntime = {
+    env,
+    summary: (line) => void summaries.push(line),
+    ...(showProgress ? { log: (line: string) => void stderr.write(`\r\x1b[K${line}\n`) } : {}),
+  };
+  const queueUrl = resolveRedisUrl(settings.queue, env);
+  // The total size, when known, is counted while the scan starts (a percentage and time left once it is).
+  let totalBytes: number | undefined;
+  if (showProgress && !queueUrl) void estimateTotalBytes(sources, settings.sinceLast).then((n) => (totalBytes = n));
+  const progress = showProgress && stderr.isTTY ? progressReporter(stderr as NodeJS.WriteStream, () => totalBytes) : undefined;
+  let progressCleared = false;
+  const clearProgress = (): void => {
+    if (progressCleared) return;
+    progressCleared = true;
+    progress?.done();
+    if (queueUrl && showProgress) stderr.write('\r\x1b[K');
+  };
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort('signal');
+  if (io.handleSignals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  if (io.signal) io.signal.addEventListener('abort', onSignal, { once: true });
+  // `scan | head -1`: the reader went away. Stop quietly; the run is marked interrupted
+  // (output-closed) in the state store and the other outputs, and the exit status is 3.
+  const onOutputError = (): void => abort.abort('output-closed');
+  stdout.on('error', onOutputError);
+  const redact = createEngine(rules, key).redact;
+  const sourceSettings = sourceSettingsOf(settings);
+  const limits = {
+    ...(settings.maxAttachmentSize !== undefined ? { maxAttachmentBytes: settings.maxAttachmentSize } : {}),
+    ...(settings.attachmentTimeout !== undefined ? { maxAttachmentMillis: settings.attachmentTimeout * 1000 } : {}),
+    ...(settings.ocr ? {} : { ocr: false }),
+    ...(settings.ocrTimeout !== undefined ? { maxOcrPageMillis: settings.ocrTimeout * 1000 } : {}),
+    ...(settings.maxOcrPages !== undefined ? { maxOcrPages: settings.maxOcrPages } : {}),
+  };
+  const queued = queueUrl
+    ? await coordinatorFor({
+        url: queueUrl,
+        sources,
+        stateDir,
+        key,
+        rulesDirs: rulesDirs(settings.rules),
+        sinceLast: settings.sinceLast,
+        minConfidence: settings.minConfidence,
+        maxMessageBytes: settings.maxMessageSize,
+        maxNestingDepth: settings.maxDepth,
+        limits,
+        ...(settings.mailbox !== undefined ? { mailbox: settings.mailbox } : {}),
+        sourceSettings,
+        redact,
+        signal: abort.signal,
+        env,
+        ...(showProgress ? { onProgress: (line: string) => void stderr.write(`\r${line.slice(0, Math.max(20, (stderr.columns || 80) - 1))}\x1b[K`) } : {}),
+      })
+    : undefined;
+  // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
+  let store: ReturnType<typeof openStateStore>;
+  try {
+    importLegacyCheckpoints(dbFile, stateDir);
+    store = openStateStore(dbFile, { sources: sources.map(maskSource(redact)), sinceLast: settings.sinceLast, minConfidence: settings.minConfidence, key });
+    lock.setRun(store.runId);
+    // This scan holds the lock: a run still "running" was killed.
+    abandonDeadRuns(store.db, store.runId);
+  } catch (err) {
+    await queued?.coordinator.close();
+    throw err;
+  }
+  try {
+    const result = await scan({
+      sources,
+      rules,
+      key,
+      minConfidence: settings.minConfidence,
+      concurrency: settings.concurrency,
+      ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+      messageTimeoutMs: settings.messageTimeout * 1000,
+      threadMemoryMb: settings.threadMemory,
+      maxMessageBytes: settings.maxMessageSize,
+      maxNestingDepth: settings.maxDepth,
+      limits,
+      ...(settings.mailbox !== undefined ? { mailbox: settings.mailbox } : {}),
+      sourceSettings,
+      sourceRuntime,
+      sinks: [...sinks, store],
+      checkpoints: store,
+      sinceLast: settings.sinceLast,
+      strict: settings.strict,
+      signal: abort.signal,
+      ...(progress && !queued ? { onProgress: progress.update } : {}),
+      ...(queued ? { remote: queued.coordinator } : {}),
+      ...(suppress ? { suppress } : {}),
+      ...(settings.edm !== undefined ? { edm: path.resolve(settings.edm) } : {}),
+      onWarning: (w) => void stderr.write(`phi-scan: warning: ${w.message}\n`), // the engine's (no value in it)
+    });
+    if (suppress && suppress.suppressed() > 0) stderr.write(`phi-scan: ${suppress.suppressed()} findings suppressed by ${suppress.file}\n`);
+    // A full scan that ended: what it no longer finds in a folder it read is gone (remediate --status).
+    markGone(store.db, store.runId);
+    // Written completely: the queued scan's jobs and results in Redis can go.
+    if (!abort.signal.aborted) await queued?.done();
+    // The progress line goes before any report is written (it shares the terminal).
+    clearProgress();
+    // What the store does not hold: strict, and the mailboxes the run stopped in (marked *).
+    const facts = {
+      strict: result.summary.strict,
+      partlyRead: new Set(result.summary.mailboxes.filter((m) => m.interrupted).map((m) => `${m.source}\0${m.mailbox}`)),
+      ...(suppress ? { suppressed: { file: suppress.file, findings: suppress.suppressed() } } : {}),
+    };
+    for (const r of rendered) {
+      await writeReport(store.db, r.format, r.out, scope(store.runId), {
+        table: tableOptions(r.toStdout ? stdout : undefined, env, settings.color),
+        scan: facts,
+        ...(explanations ? { explain: explanations.explain } : {}),
+      });
+      await r.out.end();
+    }
+    return result.exitCode;
+  } finally {
+    clearProgress();
+    await queued?.coordinator.close();
+    store.dispose();
+    for (const line of summaries) stderr.write(`phi-scan: ${line}\n`);
+    if (io.handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    io.signal?.removeEventListener('abort', onSignal);
+  }
+}
