@@ -77,7 +77,8 @@ export async function runDiff(a: number, b: number, flags: { state?: string; for
         await out.write(`${row.mailbox} (${row.source}): ${row.added.length} new, ${row.resolved.length} resolved\n`);
         for (const { kind, m, d } of entries) {
           const subject = d.maskedSubject === null ? '(no subject)' : JSON.stringify(d.maskedSubject);
-          await out.write(`  ${kind === 'added' ? '+' : '-'} ${m.folder}  ${m.messageId}  ${subject}  ${m.categories.join(',')}  in ${d.locations.join(', ') || '?'}\n`);
+          const gone = 'gone' in m && m.gone ? '  (gone from the folder)' : '';
+          await out.write(`  ${kind === 'added' ? '+' : '-'} ${m.folder}  ${m.messageId}  ${subject}  ${m.categories.join(',')}  in ${d.locations.join(', ') || '?'}${gone}\n`);
         }
       }
     }

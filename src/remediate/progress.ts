@@ -5,6 +5,7 @@
  * and how many are resolved (gone from where they were, or scanned again without PHI).
  * Tables `gone` and `remediations` (migration 2); nothing here holds a raw value.
  */
+import type { RemediationStatus } from '../sinks/model.js';
 import type { StateDb } from '../state/store.js';
 
 /**
@@ -58,29 +59,22 @@ export function recordRemediations(
   return n;
 }
 
-export interface MailboxProgress {
-  readonly type: 'remediation-status';
-  readonly source: string;
-  readonly mailbox: string;
-  /** Holding PHI as of the latest scan, not acted on. */
-  readonly remaining: number;
-  /** Holding PHI as of the latest scan, moved or deleted by remediate (a full scan confirms). */
-  readonly quarantined: number;
-  /** Tagged only (still in place). */
-  readonly tagged: number;
-  /** Held PHI once; now gone from its folder or scanned again without PHI. */
-  readonly resolved: number;
-}
+/** One mailbox's figures (the `remediation-status` record); defined with the report model. */
+export type MailboxProgress = RemediationStatus;
 
-/** Per mailbox: remaining / quarantined / tagged / resolved, from the latest scans, gone and remediations. */
-export function remediationProgress(db: StateDb): MailboxProgress[] {
+/**
+ * Per mailbox: remaining / quarantined / tagged / resolved, from the latest scans (up to run
+ * `asOf` when given), gone and remediations. The one query of `remediate --status` and `report`.
+ */
+export function remediationProgress(db: StateDb, asOf?: number): MailboxProgress[] {
+  const upTo = asOf ?? Number.MAX_SAFE_INTEGER;
   const rows = db
     .prepare(
-      `WITH latest AS (SELECT message, max(run_id) AS run FROM main.scans GROUP BY message),
+      `WITH latest AS (SELECT message, max(run_id) AS run FROM main.scans WHERE run_id <= @upTo GROUP BY message),
         state AS (
           SELECT m.id, m.mailbox_id, sc.findings > 0 AS phi_now,
-            EXISTS (SELECT 1 FROM main.scans s2 WHERE s2.message = m.id AND s2.findings > 0) AS phi_ever,
-            EXISTS (SELECT 1 FROM gone g WHERE g.message = m.id) AS is_gone,
+            EXISTS (SELECT 1 FROM main.scans s2 WHERE s2.message = m.id AND s2.run_id <= @upTo AND s2.findings > 0) AS phi_ever,
+            EXISTS (SELECT 1 FROM gone g WHERE g.message = m.id AND g.run_id <= @upTo) AS is_gone,
             EXISTS (SELECT 1 FROM remediations r WHERE r.message = m.id AND r.action IN ('move', 'delete')) AS removed,
             EXISTS (SELECT 1 FROM remediations r WHERE r.message = m.id AND r.action = 'tag') AS tagged
           FROM messages m JOIN latest l ON l.message = m.id JOIN main.scans sc ON sc.message = m.id AND sc.run_id = l.run)
@@ -92,8 +86,13 @@ export function remediationProgress(db: StateDb): MailboxProgress[] {
        FROM state st JOIN mailboxes mb ON mb.id = st.mailbox_id JOIN sources s ON s.id = mb.source_id
        GROUP BY s.spec, mb.name HAVING sum(phi_ever) > 0 ORDER BY s.spec, mb.name`,
     )
-    .all() as { source: string; mailbox: string; remaining: number; quarantined: number; tagged: number; resolved: number }[];
+    .all({ upTo }) as { source: string; mailbox: string; remaining: number; quarantined: number; tagged: number; resolved: number }[];
   return rows.map((r) => ({ type: 'remediation-status', ...r }));
+}
+
+/** Anything to show as progress: a message acted on by remediate, or found gone by a full scan. */
+export function anyRemediation(db: StateDb): boolean {
+  return (db.prepare('SELECT EXISTS (SELECT 1 FROM remediations) OR EXISTS (SELECT 1 FROM gone) AS x').get() as { x: number }).x === 1;
 }
 
 /**

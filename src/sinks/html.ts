@@ -192,6 +192,12 @@ ${c.firstErrors.length > 0 ? `<p class="small">First ${plural(c.firstErrors.leng
 ${model.actions.map((a) => `<tr><td>${esc(a.label)}</td><td class="n" data-action="${a.action}">${num(a.messages)}</td><td class="n">${num(a.owners)}</td></tr>`).join('\n')}</table>
 <p class="small muted">Portal then delete: a direct identifier (SSN, Medicare or member ID) with health or coverage context. Delete: a direct identifier alone. Review: dates or health terms only — a person decides.</p>`;
 
+  const progress = model.remediation && model.remediation.length > 0
+    ? `<h2>Remediation progress</h2>
+<table id="remediation"><tr><th>Mailbox (owner)</th><th class="n">Remaining</th><th class="n">Quarantined</th><th class="n">Tagged</th><th class="n">Resolved</th></tr>
+${model.remediation.map((r) => `<tr data-mailbox="${esc(r.mailbox)}"><td>${esc(r.mailbox)}<div class="muted small">${esc(r.source)}</div></td><td class="n" data-col="remaining">${num(r.remaining)}</td><td class="n" data-col="quarantined">${num(r.quarantined)}</td><td class="n" data-col="tagged">${num(r.tagged)}</td><td class="n" data-col="resolved">${num(r.resolved)}</td></tr>`).join('\n')}</table>
+<p class="small muted">Messages holding PHI. Quarantined: moved or deleted by <code>remediate --apply</code>; resolved: no longer found in its folder by a full scan, or scanned again without PHI.</p>`
+    : '';
   const mailboxRows = model.mailboxes
     .map(
       (m) =>
@@ -226,6 +232,7 @@ ${banner}
 ${kpis}
 <h2>What to do</h2>
 ${actions}
+${progress}
 <h2>Mailboxes, most people first</h2>
 ${mailboxTable}
 <h2>Charts</h2>

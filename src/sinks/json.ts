@@ -29,6 +29,8 @@ export async function writeJson(model: ReportModel, messages: Iterable<JsonMessa
     mailboxes: model.mailboxes,
     runs: model.runs,
     trend: model.trend,
+    // Remediation progress per mailbox (remediation-status records) once anything was acted on or found gone; null otherwise.
+    remediation: model.remediation ?? null,
     // Findings an ignore file left out of every figure above ({ file, findings }); null when none was applied.
     suppressed: model.suppressed ?? null,
   };

@@ -150,6 +150,25 @@ export interface TrendPoint {
   readonly messagesWithPhi: number;
 }
 
+/**
+ * Remediation progress of one mailbox (its owner acts on it), from the latest scans, the messages
+ * full scans no longer found (`gone`) and what `remediate --apply` did. Also the record
+ * `remediation-status` of `remediate --status`.
+ */
+export interface RemediationStatus {
+  readonly type: 'remediation-status';
+  readonly source: string;
+  readonly mailbox: string;
+  /** Holding PHI as of the latest scan, not acted on. */
+  readonly remaining: number;
+  /** Holding PHI as of the latest scan, moved or deleted by remediate (the next full scan confirms). */
+  readonly quarantined: number;
+  /** Tagged only (still in place). */
+  readonly tagged: number;
+  /** Held PHI once; now gone from its folder or scanned again without PHI. */
+  readonly resolved: number;
+}
+
 export interface ReportModel {
   readonly scope: ReportScope;
   /** The scope's run when it was interrupted or never finished: the figures hold only what it read. */
@@ -186,6 +205,11 @@ export interface ReportModel {
   readonly runs: readonly RunSummary[];
   /** Messages known and holding PHI after each of the last runs (state picture). */
   readonly trend: readonly TrendPoint[];
+  /**
+   * Remediation progress per mailbox (owner), in the current picture once anything was acted on
+   * or found gone; absent otherwise (and for a run's scope or a past picture).
+   */
+  readonly remediation?: readonly RemediationStatus[];
   /**
    * When an ignore file was applied (`--ignore-file`, or ./.phi-scanignore): the findings of this
    * scope it left out of every figure above, and the file. Absent when none was.
@@ -298,4 +322,9 @@ export function interruptedSentence(u: UnfinishedRun, marked = false): string {
     `INTERRUPTED: the scan was stopped (${why}) before it ended (run #${u.run}); these figures hold only what it read` +
     `${marked ? ' (mailboxes marked * were partly read)' : ''}. Run it again with --since-last to finish.`
   );
+}
+
+/** One mailbox's remediation progress in words (table and html say the same). */
+export function remediationSentence(r: RemediationStatus): string {
+  return `${r.remaining} remaining, ${r.quarantined} quarantined, ${r.tagged} tagged, ${r.resolved} resolved`;
 }

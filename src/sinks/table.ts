@@ -16,6 +16,7 @@ import {
   type ReportModel,
   skippedSentence,
   suppressedSentence,
+  remediationSentence,
 } from './model.js';
 import { stripControls } from '../findings/names.js';
 
@@ -194,6 +195,10 @@ export function renderTable(model: ReportModel, options: TableOptions): string {
   const todo = model.actions.filter((a) => a.messages > 0);
   if (todo.length > 0) {
     say(`To do: ${todo.map((a) => `${a.label.toLowerCase()}: ${plural(a.messages, 'message')} (${plural(a.owners, 'owner')})`).join('; ')}.`);
+  }
+  if (model.remediation && model.remediation.length > 0) {
+    say('Remediation progress per mailbox (owner), messages holding PHI:');
+    for (const r of model.remediation) say(stripControls(`  ${r.mailbox} (${r.source}): ${remediationSentence(r)}`));
   }
   const c = model.completeness;
   say(completenessSentence(c), c.complete ? 'green' : 'yellow');

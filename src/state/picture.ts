@@ -9,6 +9,7 @@
  * `dobOnlyIndividuals` (a DOB is shared by many people, so it is an estimate, kept apart); the
  * estimate flagged against the threshold is the sum of both, erring on the side of reporting.
  */
+import { anyRemediation, remediationProgress } from '../remediate/progress.js';
 import type { Category, Confidence } from '../model/finding.js';
 import { CATEGORIES } from '../model/finding.js';
 import type { ErrorRecord, FindingRecord, MailboxRecord, MessageRecord } from '../sinks/types.js';
@@ -114,8 +115,15 @@ function buildPicture(db: StateDb, scope: ReportScope, run: number): void {
   db.exec('DROP TABLE IF EXISTS temp.picture');
   db.exec('CREATE TEMP TABLE picture (message INTEGER PRIMARY KEY, run_id INTEGER NOT NULL)');
   if (scope.kind === 'run') db.prepare('INSERT INTO temp.picture SELECT message, run_id FROM scans WHERE run_id = ?').run(run);
-  else db.prepare('INSERT INTO temp.picture SELECT message, max(run_id) FROM scans WHERE run_id <= ? GROUP BY message').run(run);
+  else db.prepare(`INSERT INTO temp.picture SELECT message, max(run_id) FROM scans WHERE run_id <= ? AND ${NOT_GONE} GROUP BY message`).run(run, run);
 }
+
+/**
+ * A message a full scan up to run `?` (the second parameter) no longer found in its folder is
+ * gone (remediate/progress.ts markGone): it leaves the picture's figures and shows as resolved.
+ * Found again later, its `gone` row is removed. Binds one parameter: the picture's run.
+ */
+const NOT_GONE = 'message NOT IN (SELECT message FROM gone WHERE run_id <= ?)';
 
 /**
  * The recommended action for a message holding PHI (documented in README "Remediation list"):
@@ -531,24 +539,27 @@ export interface DiffRow {
   readonly mailbox: string;
   /** Messages holding PHI as of run B that did not as of run A (new, or newly holding PHI). */
   readonly added: { folder: string; messageId: string; categories: Category[] }[];
-  /** Messages holding PHI as of run A that no longer do as of run B (cleaned, or rescanned clean). */
-  readonly resolved: { folder: string; messageId: string; categories: Category[] }[];
+  /**
+   * Messages holding PHI as of run A that no longer do as of run B: `gone` when a full scan up to
+   * B no longer found them in their folder (deleted or moved away), else scanned again clean.
+   */
+  readonly resolved: { folder: string; messageId: string; categories: Category[]; gone: boolean }[];
 }
 
 /**
  * `phi-scan diff RUN_A RUN_B`: per mailbox, the messages holding PHI in the picture as of B but
- * not as of A, and the other way round. A message deleted from a mailbox stays in the picture
- * with its last scan (the store only learns what scans tell it), so it is not "resolved" until
- * scanned clean; the remediation workflow deletes and the next full scan confirms.
+ * not as of A, and the other way round. A message deleted or moved out of a folder is resolved
+ * once a full scan of that folder no longer finds it (table `gone`); until then it stays in the
+ * picture with its last scan (the store only learns what scans tell it).
  */
 export function diffRuns(db: StateDb, a: number, b: number): DiffRow[] {
   const phiAsOf = (run: number): Map<number, string> => {
     const rows = db
       .prepare(
-        `SELECT s.message, s.categories FROM (SELECT message, max(run_id) AS r FROM scans WHERE run_id <= ? GROUP BY message) p
+        `SELECT s.message, s.categories FROM (SELECT message, max(run_id) AS r FROM scans WHERE run_id <= ? AND ${NOT_GONE} GROUP BY message) p
          JOIN scans s ON s.message = p.message AND s.run_id = p.r WHERE s.findings > 0`,
       )
-      .all(run) as { message: number; categories: string }[];
+      .all(run, run) as { message: number; categories: string }[];
     return new Map(rows.map((r) => [r.message, r.categories]));
   };
   const before = phiAsOf(a);
@@ -557,12 +568,15 @@ export function diffRuns(db: StateDb, a: number, b: number): DiffRow[] {
     'SELECT s.spec AS source, mb.name AS mailbox, m.folder, m.message_id FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN sources s ON s.id = mb.source_id WHERE m.id = ?',
   );
   const out = new Map<string, { source: string; mailbox: string; added: DiffRow['added']; resolved: DiffRow['resolved'] }>();
+  const goneBy = db.prepare('SELECT 1 FROM gone WHERE message = ? AND run_id <= ?');
   const add = (id: number, categories: string, kind: 'added' | 'resolved'): void => {
     const m = info.get(id) as { source: string; mailbox: string; folder: string; message_id: string };
     const key = `${m.source}\0${m.mailbox}`;
     let row = out.get(key);
     if (!row) out.set(key, (row = { source: m.source, mailbox: m.mailbox, added: [], resolved: [] }));
-    row[kind].push({ folder: m.folder, messageId: m.message_id, categories: splitCategories(categories) });
+    const entry = { folder: m.folder, messageId: m.message_id, categories: splitCategories(categories) };
+    if (kind === 'added') row.added.push(entry);
+    else row.resolved.push({ ...entry, gone: goneBy.get(id, b) !== undefined });
   };
   for (const [id, cats] of after) if (!before.has(id)) add(id, cats, 'added');
   for (const [id, cats] of before) if (!after.has(id)) add(id, cats, 'resolved');
@@ -663,10 +677,10 @@ export const TREND_RUNS = 20;
 /** Messages known and messages holding PHI after each of the last runs up to `upTo`. */
 function trend(db: StateDb, runs: readonly RunRow[]): TrendPoint[] {
   const q = db.prepare(`SELECT count(*) AS messages, coalesce(sum(s.findings > 0), 0) AS withPhi
-    FROM (SELECT message, max(run_id) AS r FROM scans WHERE run_id <= ? GROUP BY message) p
+    FROM (SELECT message, max(run_id) AS r FROM scans WHERE run_id <= ? AND ${NOT_GONE} GROUP BY message) p
     JOIN scans s ON s.message = p.message AND s.run_id = p.r`);
   return runs.slice(-TREND_RUNS).map((r) => {
-    const c = q.get(r.id) as { messages: number; withPhi: number };
+    const c = q.get(r.id, r.id) as { messages: number; withPhi: number };
     return { run: r.id, date: r.startedAt, messages: c.messages, messagesWithPhi: c.withPhi };
   });
 }
@@ -795,6 +809,8 @@ export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, fac
     },
     runs,
     trend: trend(db, runs),
+    // Progress of the current picture only: remediations carry no run, so a past picture cannot have them.
+    ...(scope.kind === 'picture' && run !== undefined && run === latestRunId(db) && anyRemediation(db) ? { remediation: remediationProgress(db, run) } : {}),
     ...(suppressed ? { suppressed } : {}),
   };
 }

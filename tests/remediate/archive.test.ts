@@ -113,4 +113,56 @@ describe('remediate on archives: clean and quarantine copies, source untouched',
     }
     for (const side of ['clean', 'quarantine']) for (const d of ['cur', 'new', 'tmp', '.Sent/cur', '.Sent/new', '.Sent/tmp']) expect(existsSync(path.join(out, side, d)), `${side}/${d}`).toBe(true);
   });
+  it('EML folder: each .eml file goes to the clean or the quarantine copy under its relative path, byte for byte; a file edited clean since the scan is skipped and stays clean; source untouched; again: nothing new', { timeout: 240_000 }, async () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'export');
+    mkdirSync(path.join(root, 'claims', '2024'), { recursive: true });
+    const placed: Record<string, string> = {
+      a1: 'a1.eml',
+      a2: 'claims/a2.eml',
+      a3: 'claims/2024/a3.eml',
+      a4: 'claims/2024/a4.eml',
+      a5: 'a5.eml',
+    };
+    const bodies: Record<string, string> = { ...BODIES, a5: `Patient SSN: ${SSNS[1]} again.` };
+    for (const [id, rel] of Object.entries(placed)) writeFileSync(path.join(root, rel), message(id, bodies[id] as string));
+    const state = tempDir();
+    const env = { PHI_SCAN_STATE: state };
+    expect((await runCli(['scan', `eml:${root}`, '--format', 'jsonl'], { env })).code).toBe(1);
+    // The owner removes the SSN from a5 after the scan: re-verification skips it.
+    writeFileSync(path.join(root, placed.a5 as string), message('a5', 'Patient SSN: on file, not in mail.'));
+    const before = files(root).map((f) => `${f} ${sha(readFileSync(path.join(root, f)))}`);
+
+    const out = path.join(dir, 'out');
+    const log = path.join(dir, 'audit.jsonl');
+    const applied = await runCli(['remediate', '--action', 'move', '--to', out, '--apply', '--log', log], { env });
+    expect(applied.code, applied.stderr).toBe(0);
+    const steps = jsonLines(applied.stdout);
+    expect(steps.map((x) => [x.messageId, x.status]).sort()).toEqual([
+      ['<a1@test.example>', 'done'],
+      ['<a3@test.example>', 'done'],
+      ['<a5@test.example>', 'skipped'],
+    ]);
+    expect(String(steps.find((x) => x.messageId === '<a5@test.example>')?.reason)).toMatch(/no longer|changed/);
+    expect(files(root).map((f) => `${f} ${sha(readFileSync(path.join(root, f)))}`)).toEqual(before);
+    expect(files(path.join(out, 'quarantine'))).toEqual([placed.a1, placed.a3].sort());
+    expect(files(path.join(out, 'clean'))).toEqual([placed.a2, placed.a4, placed.a5].sort());
+    for (const [id, rel] of Object.entries(placed)) {
+      const side = PHI.has(id) ? 'quarantine' : 'clean';
+      expect(readFileSync(path.join(out, side, rel)).equals(readFileSync(path.join(root, rel))), id).toBe(true);
+    }
+    expect(files(out).some((f) => f.endsWith('.partial'))).toBe(false);
+    for (const t of [readFileSync(log, 'utf8'), applied.stdout, applied.stderr]) for (const x of SSNS) expect(t).not.toContain(x);
+
+    // The clean copy scans clean; the quarantine copy holds exactly the PHI messages.
+    expect((await runCli(['scan', `eml:${path.join(out, 'clean')}`, '--format', 'jsonl'], { env: { PHI_SCAN_STATE: tempDir() } })).code).toBe(0);
+    const q = await runCli(['scan', `eml:${path.join(out, 'quarantine')}`, '--format', 'jsonl'], { env: { PHI_SCAN_STATE: tempDir() } });
+    expect(q.code).toBe(1);
+    expect(jsonLines(q.stdout).filter((r) => r.type === 'message').map((r) => r.messageId).sort()).toEqual(['<a1@test.example>', '<a3@test.example>']);
+
+    const again = await runCli(['remediate', '--action', 'move', '--to', out, '--apply', '--log', log], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(jsonLines(again.stdout).map((x) => x.status).sort()).toEqual(['already-done', 'already-done', 'skipped']);
+    expect((await runCli(['remediate', '--verify-log', log], { env })).code).toBe(0);
+  });
 });

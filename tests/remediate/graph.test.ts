@@ -114,6 +114,51 @@ describe.runIf(run)('remediate on Graph (fake server)', () => {
     expect(contents()).toEqual({ Inbox: ['<g1@test.example>', '<g2@test.example>', '<g3@test.example>'] });
   });
 
+  it('delete: the message goes to Deleted Items (DELETE, 204), once; undo says a delete cannot be undone and changes nothing', { timeout: 240_000 }, async () => {
+    const bob = s.fake.addUser(`bob@${s.fake.tenant}`);
+    const inbox = s.fake.folder(bob, 'Inbox');
+    s.fake.addMessage(inbox, message('d1', `Patient SSN: ${SSNS[0]} for the claim.`));
+    s.fake.addMessage(inbox, message('d2', 'Lunch on Friday?'));
+    const bobContents = (): Record<string, string[]> => {
+      const out: Record<string, string[]> = {};
+      for (const f of allFolders(bob.root)) {
+        const ids = f.messages.filter((m) => m.deletedSeq === undefined).map((m) => m.internetMessageId ?? '');
+        if (ids.length > 0) out[f.displayName] = ids.sort();
+      }
+      return out;
+    };
+    const state = tempDir();
+    const spec = `graph://${s.fake.tenant}/bob@${s.fake.tenant}`;
+    expect((await runCli(['scan', spec, '--format', 'jsonl'], { env: s.env({ PHI_SCAN_STATE: state }) })).code).toBe(1);
+    const env = s.env({ PHI_SCAN_STATE: state, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_ID: writeApp.clientId, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_SECRET: writeApp.secret });
+    const log = path.join(tempDir(), 'audit.jsonl');
+
+    const w0 = writes().length;
+    const deleted = await runCli(['remediate', '--action', 'delete', '--apply', '--log', log], { env });
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(jsonLines(deleted.stdout).map((x) => [x.status, x.action, x.messageId])).toEqual([['done', 'delete', '<d1@test.example>']]);
+    const w = writes().slice(w0);
+    expect(w.map((r) => [r.method, r.status])).toEqual([['DELETE', 204]]);
+    expect(w[0]?.url).toMatch(/^\/v1\.0\/users\/[^/]+\/messages\/[^/]+$/);
+    // Exchange keeps a deleted message in Deleted Items (recoverable by the user, not by remediate).
+    expect(bobContents()).toEqual({ Inbox: ['<d2@test.example>'], 'Deleted Items': ['<d1@test.example>'] });
+    expect(verifyLog(log, parseEnvKey(TEST_KEY)).ok).toBe(true);
+
+    // Again with the same log: nothing new.
+    const again = await runCli(['remediate', '--action', 'delete', '--apply', '--log', log], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(jsonLines(again.stdout).map((x) => x.status)).toEqual(['already-done']);
+    expect(writes().length).toBe(w0 + 1);
+
+    // Undo: impossible, and said so; no write, exit 0 (skipped is not a failure).
+    const undone = await runCli(['remediate', '--undo', log, '--apply'], { env });
+    expect(undone.code, undone.stderr).toBe(0);
+    expect(jsonLines(undone.stdout).map((x) => [x.action, x.status, x.reason])).toEqual([['undo-delete', 'skipped', 'a delete cannot be undone']]);
+    expect(writes().length).toBe(w0 + 1);
+    expect(bobContents()).toEqual({ Inbox: ['<d2@test.example>'], 'Deleted Items': ['<d1@test.example>'] });
+    for (const t of [readFileSync(log, 'utf8'), deleted.stdout, deleted.stderr, again.stdout, undone.stdout, undone.stderr]) for (const ssn of SSNS) expect(t).not.toContain(ssn);
+  });
+
   it('tag sets an Outlook category and undo removes it', { timeout: 240_000 }, async () => {
     const state = tempDir();
     const spec = `graph://${s.fake.tenant}/alice@${s.fake.tenant}`;

@@ -24,7 +24,7 @@ describe('phi-scan diff', () => {
     expect(jsonLines(r.stdout)).toEqual([
       { type: 'diff', source: `mbox:${file}`, mailbox: 'box', added: 1, resolved: 1 },
       { type: 'added', source: `mbox:${file}`, mailbox: 'box', folder: 'INBOX', messageId: '<b@x>', categories: ['ssn'], maskedSubject: 'b', locations: ['body'] },
-      { type: 'resolved', source: `mbox:${file}`, mailbox: 'box', folder: 'INBOX', messageId: '<a@x>', categories: ['ssn'], maskedSubject: 'a', locations: ['body'] },
+      { type: 'resolved', source: `mbox:${file}`, mailbox: 'box', folder: 'INBOX', messageId: '<a@x>', categories: ['ssn'], gone: false, maskedSubject: 'a', locations: ['body'] },
     ]);
     const table = await runCli(['diff', '1', '2'], { env: { PHI_SCAN_STATE: state } });
     expect(table.code).toBe(1);

@@ -101,7 +101,7 @@ describe('state store', () => {
         source: 'mbox:x',
         mailbox: 'a',
         added: [{ folder: 'INBOX', messageId: '<3@x>', categories: ['medicare-id'] }],
-        resolved: [{ folder: 'INBOX', messageId: '<1@x>', categories: ['date-of-birth', 'ssn'] }],
+        resolved: [{ folder: 'INBOX', messageId: '<1@x>', categories: ['date-of-birth', 'ssn'], gone: false }],
       },
     ]);
     expect(diffRuns(db, run2.runId, run2.runId)).toEqual([]);
