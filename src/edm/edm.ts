@@ -357,12 +357,28 @@ export interface Edm {
 }
 
 export function loadEdm(file: string, key: FingerprintKey): Edm {
-  let buf: Buffer;
+  return parseEdm(readEdmFile(file), file, key);
+}
+
+/** The EDM file's bytes; a ScanError naming the file and the system's code when it cannot be read. */
+export function readEdmFile(file: string): Buffer {
   try {
-    buf = readFileSync(file);
+    return readFileSync(file);
   } catch (err) {
     throw new ScanError('config', `${file}: cannot read the EDM file (${(err as { code?: string }).code ?? 'I/O error'})`);
   }
+}
+
+/**
+ * A keyed digest of an EDM file's bytes (HMAC with the installation key): queue workers check
+ * they load the very roster the coordinator was given, and the digest tells nothing of its content.
+ */
+export function edmDigest(buf: Uint8Array, key: FingerprintKey): string {
+  return createHmac('sha256', key).update('phi-scan edm digest\0').update(buf).digest('hex').slice(0, 16);
+}
+
+/** The roster in `buf` (read from `file`, named in errors), checked to be built with `key`. */
+export function parseEdm(buf: Buffer, file: string, key: FingerprintKey): Edm {
   if (buf.length < MAGIC.length + 4 || buf.toString('latin1', 0, MAGIC.length) !== MAGIC) throw new ScanError('config', `${file}: not a phi-scan EDM file`);
   const jsonLength = buf.readUInt32LE(MAGIC.length);
   const dataStart = MAGIC.length + 4 + jsonLength;

@@ -20,6 +20,8 @@ export interface PeopleOptions {
   readonly key: Uint8Array;
   /** An EDM file (`scan --edm`), built with the same key. */
   readonly edm?: string;
+  /** A roster loaded already (a queue worker's, checked against the coordinator's digest); wins over `edm`. */
+  readonly roster?: Edm;
   /** "Now" for birth dates written with two-digit years (the engine's). */
   readonly today?: Date;
 }
@@ -47,7 +49,7 @@ export interface MessagePeople {
 export function messagePeople(engine: Engine, options: PeopleOptions): MessagePeople {
   const key = Buffer.from(options.key);
   const today = options.today ?? new Date();
-  const edm: Edm | undefined = options.edm !== undefined ? edmFor(options.edm, key) : undefined;
+  const edm: Edm | undefined = options.roster ?? (options.edm !== undefined ? edmFor(options.edm, key) : undefined);
   const segments: SegmentItems[] = [];
   return {
     scanMin: (min) => (edm ? 'low' : min),

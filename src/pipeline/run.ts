@@ -26,7 +26,6 @@ import { createScanner, type MessageScanner } from './scanner.js';
 import { redactPath, scanUnit, type UnitEvent, type UnitScanContext } from './unit.js';
 import { maskSource } from '../findings/names.js';
 import { edmFor } from '../edm/edm.js';
-import { ScanError } from '../shared/errors.js';
 
 export interface ScanOptions extends ThreadOptions {
   readonly sources: readonly string[];
@@ -220,7 +219,6 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   const startedAt = new Date();
   if (options.edm !== undefined) {
     // A roster that cannot be read or was built with another key stops the scan before it starts.
-    if (options.remote) throw new ScanError('config', '--edm with --queue: queue workers do not load a roster yet; scan without --queue');
     edmFor(options.edm, options.key);
   }
   // Worker threads build their own engines: all judge dates against the same "today".

@@ -70,6 +70,11 @@ export const SettingsSchema = z.strictObject({
   mailbox: z.string().optional(),
   /** Each source's own settings under its name, as the coordinator was given them (sources/registry.ts). */
   sourceSettings: SourceSettingsSchema.optional(),
+  /**
+   * `--edm`: where the roster is (an absolute path every worker must see, e.g. a shared mount) and
+   * the keyed digest of its bytes (edm/edm.ts edmDigest): a worker scans only with that very file.
+   */
+  edm: z.strictObject({ path: z.string().min(1), digest: z.string().regex(/^[0-9a-f]{16}$/) }).optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

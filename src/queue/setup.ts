@@ -2,6 +2,7 @@
 import type { Confidence } from '../model/finding.js';
 import type { ExtractLimits } from '../extract/context.js';
 import type { SourceSettings } from '../sources/registry.js';
+import { edmDigest, parseEdm, readEdmFile } from '../edm/edm.js';
 import { nameDigest } from '../findings/fingerprint.js';
 import { ScanError } from '../shared/errors.js';
 import { openCoordinator, pendingScan, type Coordinator } from './coordinator.js';
@@ -20,6 +21,8 @@ export interface CoordinatorSetup {
   readonly maxNestingDepth: number;
   readonly limits: Partial<ExtractLimits>;
   readonly mailbox?: string;
+  /** `--edm FILE` (absolute): the jobs carry its path and keyed digest, never its content. */
+  readonly edm?: string;
   /** Each source's own settings (sources/registry.ts): the jobs carry them unchanged. */
   readonly sourceSettings: SourceSettings;
   readonly redact: (text: string) => string;
@@ -38,6 +41,7 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
     limits: { ...s.limits },
     ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}),
     sourceSettings: s.sourceSettings,
+    ...(s.edm !== undefined ? { edm: { path: s.edm, digest: rosterDigest(s.edm, s.key) } } : {}),
   };
   const ids = { keyId: keyId(s.key), rulesDigest: await rulesDigest(s.rulesDirs) };
   const pending = await pendingScan(s.stateDir, { sources: s.sources, sinceLast: s.sinceLast, settings, ...ids, queue: describeRedisUrl(s.url) });
@@ -61,6 +65,13 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
       await pending.forget();
     },
   };
+}
+
+/** The roster's keyed digest, once it is known to be an EDM file of this key (else a ScanError, exit 2). */
+function rosterDigest(file: string, key: Buffer): string {
+  const bytes = readEdmFile(file);
+  parseEdm(bytes, file, key);
+  return edmDigest(bytes, key);
 }
 
 /** A whole number of 1 or more from the environment, else a usage error naming the variable. */

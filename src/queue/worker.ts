@@ -7,10 +7,12 @@
  * partial results are never read, so every message counts once.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pLimit from 'p-limit';
 import { createEngine } from '../engine/engine.js';
+import { edmDigest, parseEdm, type Edm } from '../edm/edm.js';
 import { nameDigest } from '../findings/fingerprint.js';
 import { maskPath } from '../findings/names.js';
 import { safeReason } from '../parse/mime.js';
@@ -31,6 +33,8 @@ const RESULT_TTL_MS = 7 * 24 * 3600 * 1000;
 const MESSAGE_CONCURRENCY = 8;
 /** Sources kept open between jobs of the same scan (network sources list their units once). */
 const SOURCE_CACHE = 8;
+/** Rosters (--edm) kept loaded: one is the usual case; a second while scans with another overlap. */
+const ROSTER_CACHE = 2;
 
 export interface WorkerOptions {
   readonly url: URL;
@@ -68,6 +72,20 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   const lockMs = o.lockMs;
   let exitCode = 0;
   const refuse = new AbortController();
+  // Rosters by their keyed digest: each is read and loaded once, whichever jobs and scans use it.
+  const rosters = new Map<string, Promise<Edm>>();
+  const rosterFor = (wanted: RosterRef): Promise<Edm> => {
+    let cached = rosters.get(wanted.digest);
+    if (!cached) {
+      cached = loadRoster(wanted, o.key);
+      void cached.then((edm) => o.log(`phi-scan: worker: roster loaded (${edm.header.rows} rows)`), () => undefined);
+      rosters.set(wanted.digest, cached);
+      // Not kept when it failed: the file may be mounted or fixed by the next attempt.
+      cached.catch(() => rosters.delete(wanted.digest));
+      while (rosters.size > ROSTER_CACHE) rosters.delete(rosters.keys().next().value as string);
+    }
+    return cached;
+  };
 
   const sourceFor = (data: JobData): Promise<OpenSource> => {
     const cacheKey = `${data.scanId}\0${data.spec}`;
@@ -109,10 +127,15 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     }
     if (failOn && data.units.some(({ unit }) => unit.ref.includes(failOn))) throw new Error('failing on purpose (PHI_SCAN_QUEUE_TEST_FAIL)');
     const token = randomBytes(8).toString('hex');
+    // A roster this worker cannot read, or not the coordinator's: the job fails (retried, then a
+    // job-failed error record naming why), never scanned without it.
+    const roster = data.settings.edm ? await rosterFor(data.settings.edm) : undefined;
     const { source, unitIds } = await sourceFor(data);
     const slot = await limitSlot(redis, data);
     // People records need the key, which never travels in a job: this worker's own (checked equal above).
-    const ctx: UnitScanContext = { engine, options: { ...data.settings, people: { key: o.key } }, budget, parseLimit, window: MESSAGE_CONCURRENCY };
+    const { edm: _edm, ...settings } = data.settings;
+    const people = { key: o.key, ...(roster ? { roster } : {}) };
+    const ctx: UnitScanContext = { engine, options: { ...settings, people }, budget, parseLimit, window: MESSAGE_CONCURRENCY };
     let scanned = 0;
     let flushed = false;
     o.log(`phi-scan: worker: job ${job.id ?? '?'} started (attempt ${job.attemptsMade + 1})`);
@@ -178,6 +201,30 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   for (const s of sources.values()) await s.then((x) => x.source.close?.()).catch(() => undefined);
   await redis.quit().catch(() => undefined);
   return exitCode;
+}
+
+type RosterRef = NonNullable<JobData['settings']['edm']>;
+
+/**
+ * The job's roster, read from its path on this worker and checked against the coordinator's
+ * digest. Errors name neither the path nor anything of the content.
+ */
+async function loadRoster(wanted: RosterRef, key: Buffer): Promise<Edm> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(wanted.path);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new Error(`the roster (--edm) cannot be read on this worker (${typeof code === 'string' ? code : 'I/O error'}); every worker needs the coordinator's EDM file at the same path`);
+  }
+  if (edmDigest(bytes, key) !== wanted.digest) {
+    throw new Error("the roster (--edm) on this worker differs from the coordinator's; every worker needs the same EDM file at the same path");
+  }
+  try {
+    return parseEdm(bytes, 'the roster', key);
+  } catch {
+    throw new Error('the roster (--edm) cannot be loaded on this worker');
+  }
 }
 
 /** A source opened by a worker, and the digests of its units' ids (network sources) → the ids. */

@@ -185,6 +185,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
         limits,
         ...(settings.mailbox !== undefined ? { mailbox: settings.mailbox } : {}),
         sourceSettings,
+        ...(settings.edm !== undefined ? { edm: path.resolve(settings.edm) } : {}),
         redact,
         signal: abort.signal,
         env,
