@@ -128,6 +128,11 @@ describe.runIf(run)('scan --edm --queue with worker processes', () => {
     const jobs = workers.map((w) => (w.log.match(/ done: /g) ?? []).length);
     expect(jobs.reduce((a, b) => a + b, 0)).toBe(MAILBOXES.length);
     expect(loads).toEqual(jobs.map((n) => (n > 0 ? 1 : 0)));
+    // No roster value in the output or the workers' logs (the roster never goes through Redis).
+    const seen = [queued.stdout, queued.stderr, ...workers.map((w) => w.log)].join('\n');
+    for (const p of corpus.patients) {
+      for (const value of [p.ssn, p.ssn.replace(/-/g, ''), p.mbi, p.memberId, p.last]) expect(seen).not.toContain(value);
+    }
     await stopWorkers();
   });
 
