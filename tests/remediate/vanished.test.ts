@@ -71,13 +71,17 @@ describe.runIf(HAVE_DOVECOT)('--since-last follows expunges over IMAP (real Dove
       expect(uids).toEqual([1]);
       await client.messageDelete(uids, { uid: true });
       await client.mailboxClose();
-      const old = String((await client.status('Work', { uidValidity: true })).uidValidity);
+      const statusOf = async (): Promise<string> => {
+        const st = await client.status('Work', { uidValidity: true });
+        return st ? String(st.uidValidity) : '';
+      };
+      const old = await statusOf();
       let fresh = old;
       for (let i = 0; i < 30 && fresh === old; i++) {
         await client.mailboxDelete('Work').catch(() => undefined);
         await new Promise((r) => setTimeout(r, 100));
         await client.mailboxCreate('Work');
-        fresh = String((await client.status('Work', { uidValidity: true })).uidValidity);
+        fresh = await statusOf();
       }
       expect(fresh).not.toBe(old);
       await client.append('Work', message('w2', 'Nothing to see.'));
