@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCursorAdvance, type CursorAdvance, type UnitItem } from '../../src/model/message.js';
+import { uidSetMembers } from '../../src/remediate/vanished.js';
 import { createSource } from '../../src/sources/index.js';
 import { jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
 import { adminClient, appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
@@ -24,6 +25,19 @@ function message(id: string, body: string): Buffer {
       `Date: Mon, 4 Mar 2024 09:15:00 +0000\r\n\r\n${body}\r\n`,
   );
 }
+
+describe('uidSetMembers (an RFC 3501 sequence-set of UIDs)', () => {
+  it.each([
+    ['1:3,5,7:8', [1, 2, 3, 5, 7, 8], [0, 4, 6, 9, 100]],
+    ['', [], [1, 2]],
+    ['42', [42], [41, 43]],
+    ['9:7,1', [1, 7, 8, 9], [2, 6, 10]],
+  ])('%s', (set, members, others) => {
+    const has = uidSetMembers(set);
+    for (const u of members) expect(has(u), String(u)).toBe(true);
+    for (const u of others) expect(has(u), String(u)).toBe(false);
+  });
+});
 
 describe.runIf(HAVE_DOVECOT)('--since-last follows expunges over IMAP (real Dovecot)', () => {
   let server: Dovecot;
