@@ -80,6 +80,22 @@ export interface CursorAdvance {
    * identifiers: the pipeline masks it before it names it in the error text.
    */
   readonly item?: string;
+  /**
+   * The source's word on which messages of earlier runs are still in the unit (IMAP, resuming
+   * with --since-last under an unchanged UIDVALIDITY): the state store marks the others gone.
+   */
+  readonly present?: Presence;
+}
+
+/**
+ * IMAP: the UIDs (an RFC 3501 sequence-set, `1:3,5`) still in the folder among those at or
+ * below `upTo` under `uidValidity`. A message of the unit stored with that UIDVALIDITY and a UID
+ * at or below `upTo` that is not in `uids` was expunged or moved out. Plain data (numbers only).
+ */
+export interface Presence {
+  readonly uidValidity: string;
+  readonly upTo: number;
+  readonly uids: string;
 }
 
 /** What a unit yields: messages, and cursor advances between or after them. */

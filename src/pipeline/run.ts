@@ -11,7 +11,7 @@
 import type { Suppressions } from '../findings/suppress.js';
 import pLimit from 'p-limit';
 import type { Category, Confidence } from '../model/finding.js';
-import type { Checkpoint, SourceUnit } from '../model/message.js';
+import type { Checkpoint, Presence, SourceUnit } from '../model/message.js';
 import { severityOf, type Problem } from '../model/problem.js';
 import { createEngine } from '../engine/engine.js';
 import type { Rule } from '../rules/compile.js';
@@ -132,13 +132,18 @@ export const ORDER_BUDGET = 32 * 1024 * 1024;
 /** The least a held message counts for (heldBytes): order budget / this bounds the messages held. */
 export const HELD_MESSAGE_MIN_BYTES = 512;
 
-type Queued = ScanEvent | { readonly type: 'checkpoint'; readonly checkpoint: Checkpoint };
+type Queued =
+  | ScanEvent
+  | { readonly type: 'checkpoint'; readonly checkpoint: Checkpoint }
+  | { readonly type: 'present'; readonly unit: SourceUnit; readonly present: Presence };
 
 /** An estimate of what an event held for the output order costs in memory (masked values only, never content). */
 function heldBytes(e: Queued): number {
   switch (e.type) {
     case 'checkpoint':
       return 64 + e.checkpoint.unitId.length + e.checkpoint.cursor.length;
+    case 'present':
+      return 64 + e.present.uids.length;
     case 'error':
       return 256 + e.record.error.length;
     case 'mailbox':
@@ -347,6 +352,10 @@ async function scanUnits(
           options.checkpoints?.put(event.checkpoint);
           return;
         }
+        if (event.type === 'present') {
+          options.checkpoints?.present?.(event.unit, event.present);
+          return;
+        }
         const kept = event.type === 'message' && options.suppress ? withoutSuppressed(event, options.suppress) : event;
         account(kept);
         for (const sink of options.sinks) await sink.write(kept);
@@ -455,6 +464,8 @@ async function scanUnits(
         const record = errorRecord(unit, event.problem);
         if (unit.folder === '') delete record.folder; // a unit that is a whole file (PST): no folder to name
         await emit(index, { type: 'error', record });
+      } else if (event.type === 'present') {
+        if (checkpoints) await emit(index, { type: 'present', unit, present: event.present });
       } else if (checkpoints) {
         await emit(index, { type: 'checkpoint', checkpoint: { unitId: unit.id, cursor: event.cursor } });
         if (Date.now() - lastFlush > CHECKPOINT_FLUSH_MS) {

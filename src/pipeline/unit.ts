@@ -7,7 +7,7 @@
  * worker can ship them through Redis and the coordinator can replay them.
  */
 import type { LimitFunction } from 'p-limit';
-import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
+import type { Checkpoint, Presence, RawMessage, SourceUnit } from '../model/message.js';
 import { isCursorAdvance } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
 import type { Engine } from '../engine/engine.js';
@@ -35,7 +35,9 @@ export type UnitEvent =
   /** A problem of the unit (reading stopped), not of one message. */
   | { readonly type: 'error'; readonly problem: Problem }
   /** Every message before this point has been handed out: the unit may resume here. */
-  | { readonly type: 'cursor'; readonly cursor: string };
+  | { readonly type: 'cursor'; readonly cursor: string }
+  /** Which messages of earlier runs are still in the unit (IMAP UIDs): the others are gone. */
+  | { readonly type: 'present'; readonly present: Presence };
 
 export interface UnitScanContext {
   readonly engine: Engine;
@@ -103,6 +105,7 @@ export async function scanUnit(
           const problem = item.item === undefined ? item.problem : { ...item.problem, message: `${safeName(item.item)}: ${item.problem.message}` };
           await out({ type: 'error', problem: { ...problem, message: safeName(problem.message) } });
         }
+        if (item.present) await out({ type: 'present', present: item.present });
         if (item.cursor !== '') await out({ type: 'cursor', cursor: item.cursor });
         continue;
       }

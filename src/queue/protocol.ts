@@ -126,6 +126,11 @@ const UnitEventSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('error'), problem: ProblemSchema }),
   z.strictObject({ type: z.literal('cursor'), cursor: z.string() }),
+  // IMAP UIDs still in the folder (numbers and a sequence-set only).
+  z.strictObject({
+    type: z.literal('present'),
+    present: z.strictObject({ uidValidity: z.string().regex(/^\d+$/), upTo: z.number().int().nonnegative(), uids: z.string().regex(/^[\d:,]*$/) }),
+  }),
 ]);
 
 export const BatchSchema = z.array(UnitEventSchema);

@@ -30,6 +30,7 @@ import { acquireScanLock } from '../state/lock.js';
 import { writeReport } from '../state/report.js';
 import { importLegacyCheckpoints, openStateStore, stateDbPath } from '../state/store.js';
 import { abandonDeadRuns, markGone } from '../remediate/progress.js';
+import { markVanished } from '../remediate/vanished.js';
 import { ScanError } from '../shared/errors.js';
 import { estimateTotalBytes, progressReporter } from './progress.js';
 import { ScanSettingsSchema, describeIssues, sourceSettingsOf, type ScanSettings, type ScanSettingsInput } from './settings.js';
@@ -234,6 +235,8 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
     if (suppress && suppress.suppressed() > 0) stderr.write(`phi-scan: ${suppress.suppressed()} findings suppressed by ${suppress.file}\n`);
     // A full scan that ended: what it no longer finds in a folder it read is gone (remediate --status).
     markGone(store.db, store.runId);
+    // A --since-last scan: what the source says left a folder it resumed is gone too (IMAP UIDs).
+    markVanished(store.db, store.runId, store.presences());
     // Written completely: the queued scan's jobs and results in Redis can go.
     if (!abort.signal.aborted) await queued?.done();
     // The progress line goes before any report is written (it shares the terminal).

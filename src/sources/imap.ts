@@ -6,7 +6,9 @@
  * and message bytes fetched with BODY.PEEK[] / BODY.PEEK[HEADER] (RFC 3501 §6.4.5: PEEK does not
  * set \Seen). No STORE, COPY, MOVE, EXPUNGE, APPEND, CREATE or SELECT is ever sent.
  *
- * Per folder: EXAMINE → UID SEARCH for the UIDs after the checkpoint → for each batch of UIDs,
+ * Per folder: EXAMINE → UID SEARCH for the UIDs after the checkpoint (and, resuming under the same
+ * UIDVALIDITY, UID SEARCH of the UIDs up to it: those missing were expunged, and the state store
+ * marks them gone) → for each batch of UIDs,
  * FETCH (UID RFC822.SIZE) first, so the size cap is applied before any body is downloaded, then
  * FETCH (UID BODY.PEEK[]) of the messages under the cap, one message at a time, into a read-ahead
  * queue of at most READ_AHEAD_BYTES that the pipeline drains: the server keeps sending while the
@@ -278,6 +280,8 @@ export function imapSource(spec: string, options: ImapCreateOptions): Source {
     let watermark = 0;
     let lastCursor = '';
     let failures = 0;
+    /** Resuming under the same UIDVALIDITY: which earlier UIDs (up to this one) are still there is still to be told. */
+    let presenceUpTo: number | undefined;
     let stopReader: (() => void) | undefined;
     const advanceWatermark = (): void => {
       if (!remaining) return;
@@ -301,6 +305,7 @@ export function imapSource(spec: string, options: ImapCreateOptions): Source {
             const modseq = mb.highestModseq !== undefined ? String(mb.highestModseq) : undefined;
             const resume = after && after.uidValidity === v ? after.uid : 0;
             watermark = resume;
+            if (after && resume > 0) presenceUpTo = resume;
             // Nothing changed since the checkpoint (same UIDVALIDITY and HIGHESTMODSEQ): no SEARCH.
             if (after && resume > 0 && modseq !== undefined && after.modseq === modseq) {
               remaining = [];
@@ -317,6 +322,17 @@ export function imapSource(spec: string, options: ImapCreateOptions): Source {
             // `N:*` always includes the highest UID, even below N (RFC 3501 §6.4.8): filter.
             const found = mb.exists === 0 ? [] : await client.search({ uid: `${watermark + 1}:*` }, { uid: true });
             remaining = (found || []).filter((u) => u > watermark).sort((a, b) => a - b);
+          }
+          if (presenceUpTo !== undefined) {
+            // --since-last: the UIDs read before that are still here (a read-only UID SEARCH), so
+            // the state store can mark the others gone. Also when HIGHESTMODSEQ is unchanged: a
+            // server without QRESYNC need not raise it for an expunge (RFC 7162 §3.1.1 counts
+            // metadata changes).
+            const upTo = presenceUpTo;
+            const still = mb.exists === 0 ? [] : await client.search({ uid: `1:${upTo}` }, { uid: true });
+            const uids = uidSet((still || []).filter((u) => u <= upTo).sort((a, b) => a - b));
+            presenceUpTo = undefined;
+            yield { kind: 'cursor', cursor: '', present: { uidValidity: uidValidity as string, upTo, uids } } satisfies CursorAdvance;
           }
           // The reader runs ahead of the scanner (bounded by READ_AHEAD_BYTES); messages count
           // as done only when handed out, so a reconnect re-fetches exactly the rest.

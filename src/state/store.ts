@@ -17,7 +17,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Confidence, Finding } from '../model/finding.js';
-import type { Checkpoint } from '../model/message.js';
+import type { Checkpoint, Presence } from '../model/message.js';
 import { CHECKPOINT_FILE, type CheckpointStore } from './checkpoints.js';
 import type { ErrorRecord, MailboxRecord, MessageContext, MessageOutcome, ScanEvent, ScanSummary, Sink } from '../model/records.js';
 import { ScanError } from '../shared/errors.js';
@@ -155,6 +155,8 @@ export interface RunInfo {
 export interface StateStore extends CheckpointStore, Sink {
   readonly db: StateDb;
   readonly runId: number;
+  /** What the sources said is still in the units they resumed (`present`), for remediate/vanished.ts after the scan. */
+  presences(): readonly { readonly where: { readonly source: string; readonly mailbox: string; readonly folder: string }; readonly present: Presence }[];
   /** Commits what is pending and closes the database. */
   dispose(): void;
 }
@@ -303,9 +305,15 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     q.runMailbox.run(runId, mailboxId(r.source, r.mailbox), r.messages, r.messagesWithPhi, r.errors, JSON.stringify(r.byCategory));
   };
 
+  const presences: { where: { source: string; mailbox: string; folder: string }; present: Presence }[] = [];
+
   return {
     db,
     runId,
+    present(where, present): void {
+      presences.push({ where: { source: where.source, mailbox: where.mailbox, folder: where.folder }, present });
+    },
+    presences: () => presences,
     get(unitId: string): Checkpoint | undefined {
       const row = q.getCheckpoint.get(unitKey(unitId)) as { cursor: string } | undefined;
       return row ? { unitId, cursor: row.cursor } : undefined;

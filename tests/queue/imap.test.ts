@@ -1,7 +1,8 @@
 /**
  * Scale-out with an IMAP source: a real Dovecot and a real Redis on loopback. Workers read the
  * folders with their own credentials; the coordinator's records, and the IMAP checkpoints
- * (UIDVALIDITY:UID) that flow back for --since-last, equal a one-process scan's.
+ * (UIDVALIDITY:UID) that flow back for --since-last, equal a one-process scan's; so do the
+ * UIDs still present that mark an expunged message gone.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir, withoutRunTimes } from '../helpers/cli.js';
 import { demoFolders } from '../helpers/demo.js';
-import { appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { adminClient, appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
 
 const USERS = { intake: 'intakepw', billing: 'billingpw' } as const;
@@ -57,6 +58,19 @@ describe.runIf(run)('scan --queue of IMAP accounts', () => {
       // A new message: both resume after their checkpoints and see only it.
       const fresh = Buffer.from('From: a@example.org\r\nTo: b@example.org\r\nSubject: new\r\nMessage-ID: <new-1@queue.test>\r\n\r\nPatient SSN: 219-09-9999 for the claim.\r\n');
       await appendAll(server, 'billing', USERS.billing, { INBOX: [fresh] });
+      // And a message holding PHI expunged (test-side client): both mark it gone from the UIDs the workers report.
+      const phi = jsonLines(p1.stdout).find((r) => r.type === 'message' && r.mailbox === 'billing' && r.folder === 'INBOX');
+      expect(phi?.messageId).toBeTruthy();
+      const admin = await adminClient(server, 'billing', USERS.billing);
+      try {
+        await admin.mailboxOpen('INBOX');
+        const uids: number[] = [];
+        for await (const m of admin.fetch('1:*', { uid: true, envelope: true }, { uid: true })) if (m.envelope?.messageId === phi?.messageId) uids.push(m.uid);
+        expect(uids).toHaveLength(1);
+        await admin.messageDelete(uids, { uid: true });
+      } finally {
+        await admin.logout();
+      }
       const p2 = await runCli(['scan', ...source], { env: { ...env, PHI_SCAN_STATE: plainState } });
       const q2 = await runCli(['scan', ...source, '--queue', redis.url], { env: { ...env, PHI_SCAN_STATE: queueState } });
       expect(withoutRunTimes(q2.stdout)).toBe(withoutRunTimes(p2.stdout));
@@ -64,6 +78,13 @@ describe.runIf(run)('scan --queue of IMAP accounts', () => {
         ['intake', 0],
         ['billing', 1],
       ]);
+      const resolved = async (state: string): Promise<unknown[]> =>
+        jsonLines((await runCli(['diff', '1', '2', '--format', 'jsonl'], { env: { ...env, PHI_SCAN_STATE: state } })).stdout)
+          .filter((r) => r.type === 'resolved')
+          .map((r) => [r.messageId, r.gone]);
+      const gone = await resolved(plainState);
+      expect(gone).toEqual([[phi?.messageId, true]]);
+      expect(await resolved(queueState)).toEqual(gone);
     } finally {
       worker.kill('SIGTERM');
       await exited;

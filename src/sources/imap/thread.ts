@@ -9,7 +9,7 @@
  * cross as copied bytes with flow control: the worker stays at most READ_AHEAD_BYTES ahead.
  */
 import { Worker } from 'node:worker_threads';
-import type { Checkpoint, RawMessage, SourceUnit, UnitItem } from '../../model/message.js';
+import type { Checkpoint, Presence, RawMessage, SourceUnit, UnitItem } from '../../model/message.js';
 import { ScanError, type ScanErrorCode } from '../../shared/errors.js';
 import type { Source, UnitProblem } from '../types.js';
 import type { ImapCreateOptions, ImapSourceOptions } from './options.js';
@@ -32,7 +32,7 @@ export type ToWorker =
   | { op: 'close'; call: number };
 
 export type WireItem =
-  | { kind: 'cursor'; cursor: string }
+  | { kind: 'cursor'; cursor: string; present?: Presence }
   | { kind: 'message'; locator: string; size: number; bytes: Uint8Array; oversize?: RawMessage['oversize']; cursor: string };
 
 export type FromWorker =

@@ -33,7 +33,7 @@ async function pump(id: number, stream: Stream): Promise<void> {
       if (next.done) break;
       const item = next.value;
       if (isCursorAdvance(item)) {
-        post({ type: 'item', id, item: { kind: 'cursor', cursor: item.cursor }, bytes: 0 });
+        post({ type: 'item', id, item: { kind: 'cursor', cursor: item.cursor, ...(item.present ? { present: item.present } : {}) }, bytes: 0 });
         continue;
       }
       // A copy of exactly the message's bytes, moved (not cloned) to the main thread.
