@@ -36,7 +36,7 @@ describe.runIf(run)('scan --queue of IMAP accounts', () => {
     await Promise.all([stopDovecot(), redis?.stop()]);
   });
 
-  it('the same records and checkpoints as a one-process scan, also with --since-last', { timeout: 60_000 }, async () => {
+  it('the same records and checkpoints as a one-process scan, also with --since-last', { timeout: 180_000 }, async () => {
     const accounts = path.join(tempDir(), 'accounts.csv');
     writeFileSync(accounts, 'user,passwordEnv\nintake,PW_INTAKE\nbilling,PW_BILLING\n');
     const env = { PHI_SCAN_IMAP_CA: server.caFile, PW_INTAKE: USERS.intake, PW_BILLING: USERS.billing };
