@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { EXIT } from './common.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
@@ -22,8 +23,6 @@ import { ACTIONS, buildPlan, readPlan, validKeyword, type Plan, type Remediation
 import { runPlan, undoLog, type StepRecord, type TargetFactory, type UndoFactory } from '../remediate/run.js';
 import { recordRemediations, remediationProgress } from '../remediate/progress.js';
 import { remediationOf } from '../sources/registry.js';
-
-const EXIT = { clean: 0, usage: 2, incomplete: 3 } as const;
 
 export interface RemediateFlags {
   outDir?: string;
