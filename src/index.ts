@@ -20,4 +20,4 @@ export type * from './model/problem.js';
 export { SEVERITY, severityOf } from './model/problem.js';
 /** One scan as the CLI runs it (state store, outputs, queue) from one strict settings value. */
 export { runSession, runScanSession, type SessionIO, type SessionStream } from './session/session.js';
-export { ScanSettingsSchema, type ScanSettings, type ScanSettingsInput } from './session/settings.js';
+export { ScanSettingsSchema, type ScanSettings, type ScanSettingsInput } from './pipeline/settings.js';

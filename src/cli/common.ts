@@ -1,6 +1,6 @@
 /** What every command shares: exit codes, flag parsers, stdout handling, the table's width. */
 import { InvalidArgumentError } from 'commander';
-import { sizeInBytes } from '../session/settings.js';
+import { sizeInBytes } from '../pipeline/settings.js';
 
 /**
  * Exit status (CONTRACT.md): 0 nothing found · 1 PHI found · 2 bad usage or configuration (the

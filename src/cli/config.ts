@@ -2,14 +2,14 @@
  * `phi-scan scan --config FILE`: a YAML file of scan settings: any scan flag, in camelCase
  * (`minConfidence`, `maxMessageSize: 50MB`), plus `sources`, `outputs` (several reports) and each
  * source's own settings under its name (`imap: {accountsFile, folders}`, `graph: {users, group}`).
- * Checked with the same strict schema as every scan (session/settings.ts): an unknown key is an
+ * Checked with the same strict schema as every scan (pipeline/settings.ts): an unknown key is an
  * error, so a typo never silently does nothing. Errors name the file, the key path and what is wrong.
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ScanError } from '../shared/errors.js';
-import { ScanSettingsSchema, describeIssues } from '../session/settings.js';
+import { ScanSettingsSchema, describeIssues } from '../pipeline/settings.js';
 
 /** Every key optional: the command line may give the rest (its sources are added to the file's). */
 export const ScanConfigSchema = ScanSettingsSchema.partial();

@@ -4,8 +4,9 @@ import { Command, Option } from 'commander';
 import { CONFIDENCES, type Confidence } from '../model/finding.js';
 import { DEFAULT_IGNORE_FILE } from '../findings/suppress.js';
 import { runSession } from '../session/session.js';
-import { DEFAULT_MESSAGE_TIMEOUT_S, DEFAULT_THREAD_MEMORY_MB, ScanSettingsSchema, describeIssues, type ScanSettingsInput } from '../session/settings.js';
+import { DEFAULT_MESSAGE_TIMEOUT_S, DEFAULT_THREAD_MEMORY_MB, ScanSettingsSchema, describeIssues, type ScanSettingsInput } from '../pipeline/settings.js';
 import { FORMATS, type Format } from '../sinks/index.js';
+import { definedOnly as given } from '../shared/defined.js';
 import { ScanError } from '../shared/errors.js';
 import { collect, nonNegativeInt, parseSize, positiveInt } from './common.js';
 import { loadScanConfig } from './config.js';
@@ -66,11 +67,6 @@ async function parseUsers(value: string): Promise<string[]> {
     .filter((l) => l !== '');
   if (users.length === 0) throw new ScanError('usage', `--users ${value}: no user names`);
   return users;
-}
-
-/** Drops the keys whose value is undefined (flags not given), so they do not hide the config's. */
-function given<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The settings the command line gives: only flags given (commander's defaults are ScanSettings' defaults). */

@@ -13,7 +13,9 @@ import pLimit from 'p-limit';
 import type { Category, Confidence } from '../model/finding.js';
 import type { Checkpoint, Presence, SourceUnit } from '../model/message.js';
 import { severityOf, type Problem } from '../model/problem.js';
-import { createEngine } from '../engine/engine.js';
+import { createEngine, type Engine, type EngineWarning } from '../engine/engine.js';
+import type { Edm } from '../edm/edm.js';
+import { DEFAULT_MESSAGE_TIMEOUT_S, DEFAULT_THREAD_MEMORY_MB } from './settings.js';
 import type { Rule } from '../rules/compile.js';
 import { openSource, type SourceSettings } from '../sources/registry.js';
 import { distinctMailboxNames } from '../sources/names.js';
@@ -24,9 +26,15 @@ import { ByteBudget } from './byte-budget.js';
 import type { ExtractLimits } from '../extract/context.js';
 import { createScanner, type MessageScanner } from './scanner.js';
 import { redactPath, scanUnit, type UnitEvent, type UnitScanContext } from './unit.js';
+import type { MessageScanOptions } from './scan-message.js';
 import { maskSource } from '../findings/names.js';
 import { edmFor } from '../edm/edm.js';
 
+/**
+ * A scan's options: what the settings give (SettingsScanOptions, pipeline/settings.ts scanOptionsOf)
+ * and what the process running it gives. Optional fields take `undefined` as "the default", so a
+ * caller passes what it has without a spread per field.
+ */
 export interface ScanOptions extends ThreadOptions {
   readonly sources: readonly string[];
   readonly rules: readonly Rule[];
@@ -38,36 +46,36 @@ export interface ScanOptions extends ThreadOptions {
   readonly maxMessageBytes: number;
   readonly maxNestingDepth: number;
   /** Per-attachment extraction limits (see extract/context.ts for the defaults). */
-  readonly limits?: Partial<ExtractLimits>;
+  readonly limits?: Partial<ExtractLimits> | undefined;
   /** `--mailbox`: the mailbox name to report for archive sources. */
-  readonly mailbox?: string;
+  readonly mailbox?: string | undefined;
   /** Each source's own settings under its name (`{ imap: {...}, graph: {...} }`, sources/registry.ts). */
-  readonly sourceSettings?: SourceSettings;
+  readonly sourceSettings?: SourceSettings | undefined;
   /** The environment sources read credentials from (default process.env) and the process's hooks. */
-  readonly sourceRuntime?: Partial<SourceRuntime>;
+  readonly sourceRuntime?: Partial<SourceRuntime> | undefined;
   readonly sinks: readonly Sink[];
   /** Where units record how far they got (always written when given). */
-  readonly checkpoints?: CheckpointStore;
+  readonly checkpoints?: CheckpointStore | undefined;
   /** Resume every unit after its checkpoint: scan only what is new. */
-  readonly sinceLast?: boolean;
+  readonly sinceLast?: boolean | undefined;
   /**
    * Stops the scan; what was read is reported and the run is marked `interrupted`. Abort with
    * the reason `'output-closed'` when the reader of the output went away (default: `'signal'`).
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** `--strict`: items not read by design (severity `skipped`) make the scan incomplete too. */
-  readonly strict?: boolean;
-  readonly onProgress?: (progress: Progress) => void;
+  readonly strict?: boolean | undefined;
+  readonly onProgress?: ((progress: Progress) => void) | undefined;
   /** Runs the units elsewhere (queue workers, see queue/coordinator.ts) instead of here. */
-  readonly remote?: RemoteUnits;
+  readonly remote?: RemoteUnits | undefined;
   /** Bytes (estimated) of finished outcomes held waiting for the output order; default ORDER_BUDGET. */
-  readonly orderBudgetBytes?: number;
+  readonly orderBudgetBytes?: number | undefined;
   /** Reviewed findings to leave out of every sink and count (an ignore file, findings/suppress.ts). */
-  readonly suppress?: Suppressions;
+  readonly suppress?: Suppressions | undefined;
   /** `--edm FILE`: the patient roster as keyed fingerprints (edm/edm.ts). */
-  readonly edm?: string;
+  readonly edm?: string | undefined;
   /** What the engine says about itself, once per run (e.g. its prescan fell back to JavaScript); never a value. */
-  readonly onWarning?: (warning: import('../engine/engine.js').EngineWarning) => void;
+  readonly onWarning?: ((warning: EngineWarning) => void) | undefined;
 }
 
 /** Units to run elsewhere, with the checkpoint each resumes after. */
@@ -88,11 +96,11 @@ export interface RemoteUnits {
 
 export interface ThreadOptions {
   /** Worker threads that parse and scan messages; 0: on this thread. Default: CPU cores - 1, at least 1. */
-  readonly threads?: number;
+  readonly threads?: number | undefined;
   /** With threads: a message still scanning after this long becomes a 'timeout' error record. Default 60 s. */
-  readonly messageTimeoutMs?: number;
+  readonly messageTimeoutMs?: number | undefined;
   /** With threads: heap cap of each worker thread, MB (default 1024). */
-  readonly threadMemoryMb?: number;
+  readonly threadMemoryMb?: number | undefined;
 }
 
 export interface Progress {
@@ -122,8 +130,7 @@ function withoutSuppressed(event: Extract<ScanEvent, { type: 'message' }>, suppr
 /** How often a running unit writes its checkpoint (it always does at its end). */
 const CHECKPOINT_FLUSH_MS = 2000;
 
-export const DEFAULT_MESSAGE_TIMEOUT_MS = 60_000;
-export const DEFAULT_THREAD_MEMORY_MB = 1024;
+export const DEFAULT_MESSAGE_TIMEOUT_MS = DEFAULT_MESSAGE_TIMEOUT_S * 1000;
 
 /** Bytes of message content held in memory at once across all units. */
 const BYTE_BUDGET = 256 * 1024 * 1024;
@@ -197,7 +204,7 @@ async function resolveUnits(
       options.sourceSettings ?? {},
       {
         maxMessageBytes: options.maxMessageBytes,
-        ...(options.mailbox !== undefined ? { mailbox: options.mailbox } : {}),
+        mailbox: options.mailbox,
         ...(options.signal ? { signal: options.signal } : {}),
       },
       { env: process.env, ...options.sourceRuntime },
@@ -233,20 +240,7 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   const opened: Source[] = [];
   const closeSources = (): Promise<unknown> => Promise.all(opened.map((s) => s.close?.().catch(() => undefined)));
   // Worker threads start while sources open (IMAP logins, folder lists); scanUnits waits for them.
-  const scanner = createScanner(engine, {
-    rules: options.rules,
-    key: options.key,
-    today: startedAt,
-    options: {
-      minConfidence: options.minConfidence,
-      maxNestingDepth: options.maxNestingDepth,
-      ...(options.limits ? { limits: options.limits } : {}),
-      people: { key: options.key, today: startedAt, ...(options.edm !== undefined ? { edm: options.edm } : {}) },
-    },
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-    messageTimeoutMs: options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS,
-    threadMemoryMb: options.threadMemoryMb ?? DEFAULT_THREAD_MEMORY_MB,
-  });
+  const scanner = messageScanner(engine, options, startedAt);
   scanner.catch(() => undefined); // a pool that cannot start fails scanUnits, where it is awaited
   try {
     return await scanUnits(options, startedAt, engine, scanner, unitProblems, opened);
@@ -254,6 +248,36 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
     await scanner.then((s) => s.close(), () => undefined);
     await closeSources();
   }
+}
+
+/** How each message is scanned (pipeline/scan-message.ts), from a scan's options. */
+export function messageScanOptions(o: ScannerOptions, today: Date, roster?: Edm): MessageScanOptions {
+  return {
+    minConfidence: o.minConfidence,
+    maxNestingDepth: o.maxNestingDepth,
+    limits: o.limits ?? {},
+    people: { key: o.key, today, edm: o.edm, roster },
+  };
+}
+
+/** What a message scanner is made from (a scan's options; a queue worker's job settings). */
+export type ScannerOptions = Pick<ScanOptions, 'rules' | 'key' | 'minConfidence' | 'maxNestingDepth' | 'limits' | 'edm' | 'threads' | 'messageTimeoutMs' | 'threadMemoryMb'>;
+
+/**
+ * Where a scan's messages are scanned (worker threads, or this thread), from its options: the
+ * one-process scan and a queue worker (queue/worker.ts) both make theirs here. `roster`: a
+ * roster loaded and checked already (a queue worker's); threads load `edm` themselves.
+ */
+export function messageScanner(engine: Engine, o: ScannerOptions, today: Date, roster?: Edm): Promise<MessageScanner> {
+  return createScanner(engine, {
+    rules: o.rules,
+    key: o.key,
+    today,
+    options: messageScanOptions(o, today, roster),
+    threads: o.threads,
+    messageTimeoutMs: o.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS,
+    threadMemoryMb: o.threadMemoryMb ?? DEFAULT_THREAD_MEMORY_MB,
+  });
 }
 
 async function scanUnits(
@@ -533,8 +557,9 @@ function errorRecord(unit: SourceUnit, problem: Problem, messageId?: string): Er
     source: unit.source,
     mailbox: unit.mailbox,
     folder: unit.folder,
-    ...(messageId !== undefined ? { messageId } : {}),
-    ...(problem.location !== undefined ? { location: problem.location } : {}),
+    // Absent ones stay out of the record (JSON leaves undefined fields out; the store writes null).
+    messageId,
+    location: problem.location,
     error: problem.message,
     code: problem.code,
     severity: severityOf(problem.code),

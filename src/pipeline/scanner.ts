@@ -35,7 +35,10 @@ export async function createScanner(engine: Engine, settings: ScannerSettings): 
   const url = poolWorkerUrl();
   const inline = inlineScanner(engine, settings.options);
   if (threads < 1 || !url) return inline;
-  const pool = await startPool(url, { ...settings, threads });
+  // A roster loaded on this thread stays here: each worker thread loads `edm` from its path.
+  const { roster: _roster, ...people } = settings.options.people ?? { key: settings.key };
+  const options = settings.options.people ? { ...settings.options, people } : settings.options;
+  const pool = await startPool(url, { ...settings, options, threads });
   return {
     // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
     scan: (raw) => (raw.oversize || raw.unreadable ? inline.scan(raw) : pool.scan(raw)),

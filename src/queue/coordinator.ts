@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { safeReason } from '../parse/mime.js';
 import type { RemoteUnits, UnitWork } from '../pipeline/run.js';
 import type { UnitEvent } from '../pipeline/unit.js';
-import { JobResultSchema, QUEUE_NAME, jobId, messagesKey, parseBatch, resultKey, scanPrefix, type JobData, type Settings } from './protocol.js';
+import type { JobSettings } from '../pipeline/settings.js';
+import { JobResultSchema, QUEUE_NAME, jobId, messagesKey, parseBatch, resultKey, scanPrefix, type JobData } from './protocol.js';
 import { connectRedis } from './redis.js';
 import { definitionOf } from '../sources/registry.js';
 
@@ -31,7 +32,10 @@ export interface CoordinatorOptions {
   readonly scanId: string;
   readonly keyId: string;
   readonly rulesDigest: string;
-  readonly settings: Settings;
+  /** Every job carries them unchanged (protocol.ts JobDataSchema). */
+  readonly settings: JobSettings;
+  /** `--edm`: the roster's keyed digest (setup.ts). */
+  readonly edmDigest?: string | undefined;
   /** Attempts per job before it ends as an error record (default 3). */
   readonly attempts: number;
   /** First retry delay, doubled each attempt. */
@@ -44,7 +48,7 @@ export interface CoordinatorOptions {
   readonly unitId: (id: string) => string;
   readonly signal?: AbortSignal;
   /** A progress line (jobs and messages/s across workers), about once a second. */
-  readonly onProgress?: (line: string) => void;
+  readonly onProgress?: ((line: string) => void) | undefined;
 }
 
 export interface Coordinator extends RemoteUnits {
@@ -105,11 +109,11 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
         const lastUnit = last?.units[last.units.length - 1]?.unit;
         if (last && definitionOf(spec).jobs === 'mailbox' && last.spec === spec && lastUnit?.mailbox === unit.mailbox) {
           placement[i] = { job: jobs.length - 1, offset: last.units.length, folder: unit.folder };
-          last.units.push({ unit, ...(after ? { after: after.cursor } : {}) });
+          last.units.push({ unit, after: after?.cursor });
           continue;
         }
         placement[i] = { job: jobs.length, offset: 0, folder: unit.folder };
-        jobs.push({ scanId: o.scanId, keyId: o.keyId, rulesDigest: o.rulesDigest, spec, settings: o.settings, units: [{ unit, ...(after ? { after: after.cursor } : {}) }] });
+        jobs.push({ scanId: o.scanId, keyId: o.keyId, rulesDigest: o.rulesDigest, edmDigest: o.edmDigest, spec, settings: o.settings, units: [{ unit, after: after?.cursor }] });
       }
       jobCount = jobs.length;
       // Jobs that exist already (a restarted coordinator) are kept as they are by BullMQ.

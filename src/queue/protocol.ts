@@ -10,7 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CATEGORIES, CONFIDENCES } from '../model/finding.js';
 import type { UnitEvent } from '../pipeline/unit.js';
-import { SourceSettingsSchema } from '../sources/registry.js';
+import { JobSettingsSchema } from '../pipeline/settings.js';
 
 /** The BullMQ queue every coordinator and worker of one Redis database share. */
 export const QUEUE_NAME = 'phi-scan';
@@ -46,49 +46,44 @@ export async function rulesDigest(dirs: readonly string[]): Promise<string> {
 
 const SourceUnitSchema = z.strictObject({ id: z.string(), source: z.string(), mailbox: z.string(), folder: z.string(), ref: z.string(), origin: z.string().optional(), range: z.strictObject({ start: z.number().int().nonnegative(), end: z.number().int().positive().optional() }).optional() });
 
-/** The scan settings a worker applies (the coordinator's flags). */
-export const SettingsSchema = z.strictObject({
-  minConfidence: z.enum(CONFIDENCES),
-  maxMessageBytes: z.number().int().positive(),
-  maxNestingDepth: z.number().int().positive(),
-  /** Attachment extraction limits the coordinator was given (extract/context.ts; unset: defaults). */
-  limits: z
-    .strictObject({
-      maxAttachmentBytes: z.number().int().positive().optional(),
-      maxInflatedBytes: z.number().int().positive().optional(),
-      maxArchiveEntries: z.number().int().positive().optional(),
-      maxCompressionRatio: z.number().positive().optional(),
-      maxPages: z.number().int().positive().optional(),
-      maxTextChars: z.number().int().positive().optional(),
-      maxAttachmentMillis: z.number().int().positive().optional(),
-      ocr: z.boolean().optional(),
-      maxOcrPages: z.number().int().positive().optional(),
-      maxOcrPageMillis: z.number().int().positive().optional(),
-      maxOcrPixels: z.number().int().positive().optional(),
-    })
-    .optional(),
-  mailbox: z.string().optional(),
-  /** Each source's own settings under its name, as the coordinator was given them (sources/registry.ts). */
-  sourceSettings: SourceSettingsSchema.optional(),
-  /**
-   * `--edm`: where the roster is (an absolute path every worker must see, e.g. a shared mount) and
-   * the keyed digest of its bytes (edm/edm.ts edmDigest): a worker scans only with that very file.
-   */
-  edm: z.strictObject({ path: z.string().min(1), digest: z.string().regex(/^[0-9a-f]{16}$/) }).optional(),
-});
-export type Settings = z.infer<typeof SettingsSchema>;
-
 export const JobDataSchema = z.strictObject({
   scanId: z.string().regex(/^[0-9a-f]{16}$/),
   keyId: z.string(),
   rulesDigest: z.string(),
   /** The SOURCE argument the units came from. */
   spec: z.string(),
-  settings: SettingsSchema,
+  /**
+   * The scan's settings but the per-process ones (pipeline/settings.ts JobSettingsSchema: the
+   * same strict schema as every scan), so a worker scans as the coordinator would.
+   */
+  settings: JobSettingsSchema,
+  /**
+   * `--edm`: the keyed digest of the roster's bytes (edm/edm.ts edmDigest); `settings.edm` is
+   * its absolute path, which every worker must see: a worker scans only with that very file.
+   */
+  edmDigest: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   /** Units in scan order; `after`: resume after this cursor (--since-last). */
   units: z.array(z.strictObject({ unit: SourceUnitSchema, after: z.string().optional() })).min(1),
-});
+}).refine((job) => (job.settings.edm === undefined) === (job.edmDigest === undefined), { message: 'settings.edm and edmDigest go together', path: ['edmDigest'] });
 export type JobData = z.infer<typeof JobDataSchema>;
+
+/** A job that is not of this phi-scan version's shape: why, by key path (no value). */
+export interface JobRefusal {
+  readonly code: 'job-invalid';
+  readonly message: string;
+}
+
+/** The job's data, checked with the same schemas as a one-process scan's settings, or why it is refused. */
+export function parseJob(data: unknown): { job: JobData } | { refused: JobRefusal } {
+  const parsed = JobDataSchema.safeParse(data);
+  if (parsed.success) return { job: parsed.data };
+  const why = parsed.error.issues.map((i) => {
+    const where = i.path.length > 0 ? i.path.join('.') : 'the job';
+    const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+    return `${where}: ${i.code.replace(/_/g, ' ')}${keys}`;
+  });
+  return { refused: { code: 'job-invalid', message: `not a job of this phi-scan version: ${why.join('; ')}` } };
+}
 
 /** What a finished job returns: which attempt's result lists are the job's results. */
 export const JobResultSchema = z.strictObject({ token: z.string().regex(/^[0-9a-f]{16}$/), units: z.number().int().nonnegative() });

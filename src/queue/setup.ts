@@ -1,12 +1,10 @@
 /** A queued scan's coordinator, set up from the scan's settings (session/session.ts uses it). */
-import type { Confidence } from '../model/finding.js';
-import type { ExtractLimits } from '../extract/context.js';
-import type { SourceSettings } from '../sources/registry.js';
+import type { JobSettings } from '../pipeline/settings.js';
 import { edmDigest, parseEdm, readEdmFile } from '../edm/edm.js';
 import { nameDigest } from '../findings/fingerprint.js';
 import { ScanError } from '../shared/errors.js';
 import { openCoordinator, pendingScan, type Coordinator } from './coordinator.js';
-import { keyId, rulesDigest, type Settings } from './protocol.js';
+import { keyId, rulesDigest } from './protocol.js';
 import { describeRedisUrl } from './redis.js';
 
 export interface CoordinatorSetup {
@@ -16,34 +14,22 @@ export interface CoordinatorSetup {
   readonly key: Buffer;
   readonly rulesDirs: readonly string[];
   readonly sinceLast: boolean;
-  readonly minConfidence: Confidence;
-  readonly maxMessageBytes: number;
-  readonly maxNestingDepth: number;
-  readonly limits: Partial<ExtractLimits>;
-  readonly mailbox?: string;
-  /** `--edm FILE` (absolute): the jobs carry its path and keyed digest, never its content. */
-  readonly edm?: string;
-  /** Each source's own settings (sources/registry.ts): the jobs carry them unchanged. */
-  readonly sourceSettings: SourceSettings;
+  /**
+   * What every job carries (pipeline/settings.ts jobSettingsOf): the scan's settings but the
+   * per-process ones. `edm` (absolute): the jobs carry its path and keyed digest, never its content.
+   */
+  readonly settings: JobSettings;
   readonly redact: (text: string) => string;
   readonly signal: AbortSignal;
-  readonly onProgress?: (line: string) => void;
+  readonly onProgress?: ((line: string) => void) | undefined;
   /** PHI_SCAN_QUEUE_* are read from here. */
   readonly env: NodeJS.ProcessEnv;
 }
 
 /** Opens the coordinator of a queued scan; `done()` after a complete scan deletes its jobs. */
 export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator: Coordinator; done: () => Promise<void> }> {
-  const settings: Settings = {
-    minConfidence: s.minConfidence,
-    maxMessageBytes: s.maxMessageBytes,
-    maxNestingDepth: s.maxNestingDepth,
-    limits: { ...s.limits },
-    ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}),
-    sourceSettings: s.sourceSettings,
-    ...(s.edm !== undefined ? { edm: { path: s.edm, digest: rosterDigest(s.edm, s.key) } } : {}),
-  };
-  const ids = { keyId: keyId(s.key), rulesDigest: await rulesDigest(s.rulesDirs) };
+  const settings = s.settings;
+  const ids = { keyId: keyId(s.key), rulesDigest: await rulesDigest(s.rulesDirs), edmDigest: settings.edm !== undefined ? rosterDigest(settings.edm, s.key) : undefined };
   const pending = await pendingScan(s.stateDir, { sources: s.sources, sinceLast: s.sinceLast, settings, ...ids, queue: describeRedisUrl(s.url) });
   const env = s.env;
   const coordinator = await openCoordinator({
@@ -56,7 +42,7 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
     redact: s.redact,
     unitId: (id) => nameDigest(s.key, id),
     signal: s.signal,
-    ...(s.onProgress ? { onProgress: s.onProgress } : {}),
+    onProgress: s.onProgress,
   });
   return {
     coordinator,

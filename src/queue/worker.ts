@@ -17,12 +17,15 @@ import { nameDigest } from '../findings/fingerprint.js';
 import { maskPath } from '../findings/names.js';
 import { safeReason } from '../parse/mime.js';
 import { ByteBudget } from '../pipeline/byte-budget.js';
+import { messageScanOptions, messageScanner, type ScannerOptions } from '../pipeline/run.js';
+import type { MessageScanner } from '../pipeline/scanner.js';
+import { scanOptionsOf, sourceSettingsOf } from '../pipeline/settings.js';
 import { scanUnit, type UnitEvent, type UnitScanContext } from '../pipeline/unit.js';
 import type { Rule } from '../rules/compile.js';
 import { definitionOf } from '../sources/registry.js';
 import type { Source } from '../sources/types.js';
 import { acquireSlot, takeToken, type Slot } from './semaphore.js';
-import { JobDataSchema, QUEUE_NAME, keyId, messagesKey, resultKey, type JobData, type JobResult } from './protocol.js';
+import { QUEUE_NAME, keyId, messagesKey, parseJob, resultKey, type JobData, type JobResult } from './protocol.js';
 import { connectRedis, describeRedisUrl } from './redis.js';
 
 /** Events per Redis list entry: few round trips, small entries. */
@@ -35,6 +38,8 @@ const MESSAGE_CONCURRENCY = 8;
 const SOURCE_CACHE = 8;
 /** Rosters (--edm) kept loaded: one is the usual case; a second while scans with another overlap. */
 const ROSTER_CACHE = 2;
+/** Message scanners (worker threads) of other settings kept when idle. */
+const SCANNER_CACHE = 2;
 
 export interface WorkerOptions {
   readonly url: URL;
@@ -59,7 +64,8 @@ export interface WorkerOptions {
 /** Runs until `stop` is aborted; returns the exit code (2 on a key or rules mismatch). */
 export async function runWorker(o: WorkerOptions): Promise<number> {
   const redis = await connectRedis(o.url);
-  const engine = createEngine(o.rules, o.key);
+  const today = new Date();
+  const engine = createEngine(o.rules, o.key, { today });
   const safeText = maskPath(engine.redact);
   const myKeyId = keyId(o.key);
   const budget = new ByteBudget(256 * 1024 * 1024);
@@ -106,10 +112,42 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     return cached;
   };
 
+  // Message scanners by the settings that shape them: made from the job's settings exactly as a
+  // one-process scan makes its own (pipeline/run.ts messageScanner: worker threads, message
+  // timeout, thread memory, extraction limits, roster), kept for the next job or scan with the
+  // same settings, closed once idle and evicted. All judge dates against the worker's "today".
+  const scanners = new Map<string, { scanner: Promise<MessageScanner>; options: UnitScanContext['options']; users: number }>();
+  const scannerFor = (data: JobData, roster: Edm | undefined): { scanner: Promise<MessageScanner>; options: UnitScanContext['options']; release: () => void } => {
+    const options: ScannerOptions = { rules: o.rules, key: o.key, ...scanOptionsOf(data.settings) };
+    const { rules: _rules, key: _key, ...shaping } = options;
+    const cacheKey = JSON.stringify({ ...shaping, roster: data.edmDigest });
+    let entry = scanners.get(cacheKey);
+    if (!entry) {
+      entry = { scanner: messageScanner(engine, options, today, roster), options: messageScanOptions(options, today, roster), users: 0 };
+      scanners.set(cacheKey, entry);
+      entry.scanner.catch(() => scanners.delete(cacheKey));
+    }
+    const held = entry;
+    held.users++;
+    for (const [k, other] of scanners) {
+      if (scanners.size <= SCANNER_CACHE) break;
+      if (other.users > 0 || other === held) continue;
+      scanners.delete(k);
+      void other.scanner.then((x) => x.close()).catch(() => undefined);
+    }
+    return { scanner: held.scanner, options: held.options, release: () => void held.users-- };
+  };
+
   const processor = async (job: Job, lockToken?: string): Promise<JobResult> => {
-    const parsed = JobDataSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError('not a job of this phi-scan version');
-    const data = parsed.data;
+    const parsed = parseJob(job.data);
+    if ('refused' in parsed) {
+      // Not this version's job (or altered in Redis): failed for good, its unit an error record
+      // at the coordinator (job-failed, naming the keys); this worker runs on.
+      const why = safeText(parsed.refused.message);
+      o.log(`phi-scan: worker: refusing job ${job.id ?? '?'}: ${parsed.refused.code}: ${why}`);
+      throw new UnrecoverableError(`${parsed.refused.code}: ${why}`);
+    }
+    const data = parsed.job;
     const mismatch =
       data.keyId !== myKeyId
         ? 'the fingerprint key differs (set the same PHI_SCAN_KEY on the coordinator and every worker)'
@@ -129,13 +167,18 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     const token = randomBytes(8).toString('hex');
     // A roster this worker cannot read, or not the coordinator's: the job fails (retried, then a
     // job-failed error record naming why), never scanned without it.
-    const roster = data.settings.edm ? await rosterFor(data.settings.edm) : undefined;
+    const roster = data.settings.edm !== undefined && data.edmDigest !== undefined ? await rosterFor({ path: data.settings.edm, digest: data.edmDigest }) : undefined;
     const { source, unitIds } = await sourceFor(data);
     const slot = await limitSlot(redis, data);
-    // People records need the key, which never travels in a job: this worker's own (checked equal above).
-    const { edm: _edm, ...settings } = data.settings;
-    const people = { key: o.key, ...(roster ? { roster } : {}) };
-    const ctx: UnitScanContext = { engine, options: { ...settings, people }, budget, parseLimit, window: MESSAGE_CONCURRENCY };
+    const scanning = scannerFor(data, roster);
+    let ctx: UnitScanContext;
+    try {
+      ctx = { engine, options: scanning.options, scanner: await scanning.scanner, budget, parseLimit, window: MESSAGE_CONCURRENCY };
+    } catch (err) {
+      scanning.release();
+      await slot?.release();
+      throw new Error(safeText(safeReason(err)));
+    }
     let scanned = 0;
     let flushed = false;
     o.log(`phi-scan: worker: job ${job.id ?? '?'} started (attempt ${job.attemptsMade + 1})`);
@@ -172,6 +215,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
       // BullMQ keeps a failed job's message and stack in Redis: only a masked reason goes there.
       throw new Error(safeText(safeReason(err)));
     } finally {
+      scanning.release();
       await slot?.release();
     }
     o.log(`phi-scan: worker: job ${job.id ?? '?'} done: ${data.units.length} unit(s), ${scanned} messages`);
@@ -198,12 +242,17 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   // Graceful: jobs in hand run to their end (a second signal kills the process; the job then
   // stalls and another worker takes it).
   await worker.close();
+  for (const x of scanners.values()) await x.scanner.then((m) => m.close()).catch(() => undefined);
   for (const s of sources.values()) await s.then((x) => x.source.close?.()).catch(() => undefined);
   await redis.quit().catch(() => undefined);
   return exitCode;
 }
 
-type RosterRef = NonNullable<JobData['settings']['edm']>;
+/** Where the job's roster is (its absolute path) and the coordinator's keyed digest of it. */
+interface RosterRef {
+  readonly path: string;
+  readonly digest: string;
+}
 
 /**
  * The job's roster, read from its path on this worker and checked against the coordinator's
@@ -235,14 +284,9 @@ interface OpenSource {
 
 /** Archive sources read a unit from its path alone; network sources list their units once. */
 async function openSource(data: JobData, env: NodeJS.ProcessEnv, key: Buffer, rateGate?: () => Promise<void>): Promise<OpenSource> {
-  const s = data.settings;
   const definition = definitionOf(data.spec);
-  const source = definition.create(
-    data.spec,
-    s.sourceSettings?.[definition.name],
-    { maxMessageBytes: s.maxMessageBytes, ...(s.mailbox !== undefined ? { mailbox: s.mailbox } : {}) },
-    { env, ...(rateGate ? { beforeRequest: rateGate } : {}) },
-  );
+  const o = scanOptionsOf(data.settings);
+  const source = definition.create(data.spec, o.sourceSettings[definition.name], { maxMessageBytes: o.maxMessageBytes, mailbox: o.mailbox }, { env, beforeRequest: rateGate });
   const unitIds = new Map<string, string>();
   if (definition.listsUnitsOnWorker) {
     // Mailboxes that cannot be opened were reported by the coordinator already.
@@ -258,6 +302,6 @@ async function openSource(data: JobData, env: NodeJS.ProcessEnv, key: Buffer, ra
  */
 async function limitSlot(redis: Redis, data: JobData): Promise<Slot | undefined> {
   const definition = definitionOf(data.spec);
-  const limit = definition.limit(data.spec, data.settings.sourceSettings?.[definition.name]);
+  const limit = definition.limit(data.spec, sourceSettingsOf(data.settings)[definition.name]);
   return limit ? acquireSlot(redis, `phi-scan:limit:${limit.key}`, limit.slots) : undefined;
 }

@@ -33,7 +33,7 @@ import { abandonDeadRuns, markGone } from '../remediate/progress.js';
 import { markVanished } from '../remediate/vanished.js';
 import { ScanError } from '../shared/errors.js';
 import { estimateTotalBytes, progressReporter } from './progress.js';
-import { ScanSettingsSchema, describeIssues, sourceSettingsOf, type ScanSettings, type ScanSettingsInput } from './settings.js';
+import { ScanSettingsSchema, describeIssues, jobSettingsOf, scanOptionsOf, type ScanSettings, type ScanSettingsInput } from '../pipeline/settings.js';
 
 
 /** A stream as the session uses it: a terminal or not, and its width. */
@@ -91,7 +91,7 @@ export async function runSession(settings: ScanSettings, io: SessionIO = {}): Pr
   const dbFile = stateDbPath(settings.state, env, stateDir);
   // One scan per state database: a second one says who holds it (exit 2), or waits (waitLock).
   const lock = await acquireScanLock(dbFile, {
-    ...(settings.waitLock !== undefined ? { waitMs: settings.waitLock * 1000 } : {}),
+    waitMs: settings.waitLock !== undefined ? settings.waitLock * 1000 : undefined,
     onWait: (holder) => void stderr.write(`phi-scan: waiting up to ${settings.waitLock ?? 0} s for ${holder} to finish with ${dbFile}\n`),
   });
   try {
@@ -120,7 +120,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
   // it: the run's messages, or (outputs) the store's current picture.
   const sinks: Sink[] = [];
   const rendered: { format: RenderedFormat; out: TextOutput; toStdout: boolean }[] = [];
-  const single = { ...(settings.format ? { format: settings.format } : {}), ...(settings.out !== undefined ? { out: settings.out } : {}) };
+  const single = { format: settings.format, out: settings.out };
   for (const output of settings.outputs ?? [single]) {
     const toFile = output.out !== undefined && output.out !== '-';
     const format: Format = output.format ?? (!toFile && stdout.isTTY ? 'table' : 'jsonl');
@@ -164,14 +164,9 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
   const onOutputError = (): void => abort.abort('output-closed');
   stdout.on('error', onOutputError);
   const redact = createEngine(rules, key).redact;
-  const sourceSettings = sourceSettingsOf(settings);
-  const limits = {
-    ...(settings.maxAttachmentSize !== undefined ? { maxAttachmentBytes: settings.maxAttachmentSize } : {}),
-    ...(settings.attachmentTimeout !== undefined ? { maxAttachmentMillis: settings.attachmentTimeout * 1000 } : {}),
-    ...(settings.ocr ? {} : { ocr: false }),
-    ...(settings.ocrTimeout !== undefined ? { maxOcrPageMillis: settings.ocrTimeout * 1000 } : {}),
-    ...(settings.maxOcrPages !== undefined ? { maxOcrPages: settings.maxOcrPages } : {}),
-  };
+  // What the pipeline reads from the settings, made as a queue worker makes it from its job.
+  const edm = settings.edm !== undefined ? path.resolve(settings.edm) : undefined;
+  const fromSettings = { ...scanOptionsOf(settings), edm };
   const queued = queueUrl
     ? await coordinatorFor({
         url: queueUrl,
@@ -180,17 +175,11 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
         key,
         rulesDirs: rulesDirs(settings.rules),
         sinceLast: settings.sinceLast,
-        minConfidence: settings.minConfidence,
-        maxMessageBytes: settings.maxMessageSize,
-        maxNestingDepth: settings.maxDepth,
-        limits,
-        ...(settings.mailbox !== undefined ? { mailbox: settings.mailbox } : {}),
-        sourceSettings,
-        ...(settings.edm !== undefined ? { edm: path.resolve(settings.edm) } : {}),
+        settings: { ...jobSettingsOf(settings), edm },
         redact,
         signal: abort.signal,
         env,
-        ...(showProgress ? { onProgress: (line: string) => void stderr.write(`\r${line.slice(0, Math.max(20, (stderr.columns || 80) - 1))}\x1b[K`) } : {}),
+        onProgress: showProgress ? (line: string) => void stderr.write(`\r${line.slice(0, Math.max(20, (stderr.columns || 80) - 1))}\x1b[K`) : undefined,
       })
     : undefined;
   // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
@@ -207,29 +196,20 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
   }
   try {
     const result = await scan({
+      ...fromSettings,
       sources,
       rules,
       key,
-      minConfidence: settings.minConfidence,
       concurrency: settings.concurrency,
-      ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
-      messageTimeoutMs: settings.messageTimeout * 1000,
-      threadMemoryMb: settings.threadMemory,
-      maxMessageBytes: settings.maxMessageSize,
-      maxNestingDepth: settings.maxDepth,
-      limits,
-      ...(settings.mailbox !== undefined ? { mailbox: settings.mailbox } : {}),
-      sourceSettings,
       sourceRuntime,
       sinks: [...sinks, store],
       checkpoints: store,
       sinceLast: settings.sinceLast,
       strict: settings.strict,
       signal: abort.signal,
-      ...(progress && !queued ? { onProgress: progress.update } : {}),
-      ...(queued ? { remote: queued.coordinator } : {}),
-      ...(suppress ? { suppress } : {}),
-      ...(settings.edm !== undefined ? { edm: path.resolve(settings.edm) } : {}),
+      onProgress: progress && !queued ? progress.update : undefined,
+      remote: queued?.coordinator,
+      suppress,
       onWarning: (w) => void stderr.write(`phi-scan: warning: ${w.message}\n`), // the engine's (no value in it)
     });
     if (suppress && suppress.suppressed() > 0) stderr.write(`phi-scan: ${suppress.suppressed()} findings suppressed by ${suppress.file}\n`);

@@ -11,7 +11,7 @@ import { buildProgram } from '../../src/cli/program.js';
 import { loadScanConfig } from '../../src/cli/config.js';
 import { scanSettings } from '../../src/cli/scan.js';
 import { runScanSession } from '../../src/session/session.js';
-import { ScanSettingsSchema } from '../../src/session/settings.js';
+import { ScanSettingsSchema } from '../../src/pipeline/settings.js';
 import { ScanError } from '../../src/shared/errors.js';
 import { SOURCES } from '../../src/sources/registry.js';
 import { TEST_KEY, jsonLines, tempDir } from '../helpers/cli.js';

@@ -1,13 +1,18 @@
 /**
  * One scan's settings as one strict value. Flags (cli/scan.ts), a `--config` YAML file, library
- * callers and queue jobs all come to this shape; session.ts runs a scan from it. Strict: an
- * unknown key is an error, so a typo never silently does nothing. Secrets are never settings:
- * they come from the environment (CONTRACT.md), so a config file can be shared and checked in.
+ * callers and queue jobs all come to this shape; session/session.ts runs a scan from it, and a
+ * queue worker (queue/worker.ts) parses its job's part with the same schema. Strict: an unknown
+ * key is an error, so a typo never silently does nothing. Secrets are never settings: they come
+ * from the environment (CONTRACT.md), so a config file can be shared and checked in.
+ *
+ * Here, below the session and the queue, so both read the one schema (docs/architecture.md).
  */
 import { z } from 'zod';
-import { CONFIDENCES } from '../model/finding.js';
+import { definedOnly } from '../shared/defined.js';
+import type { ExtractLimits } from '../extract/context.js';
+import { CONFIDENCES, type Confidence } from '../model/finding.js';
 import { FORMATS } from '../sinks/index.js';
-import { SOURCES } from '../sources/registry.js';
+import { SOURCES, type SourceSettings } from '../sources/registry.js';
 
 export const DEFAULT_MESSAGE_TIMEOUT_S = 60;
 export const DEFAULT_THREAD_MEMORY_MB = 1024;
@@ -109,7 +114,93 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 /** Each source's own settings, by source name (what scan() and queue jobs carry). */
-export function sourceSettingsOf(settings: ScanSettings): Record<string, unknown> {
+export function sourceSettingsOf(settings: JobSettings): Record<string, unknown> {
   const all = settings as Record<string, unknown>;
   return Object.fromEntries(SOURCES.filter((s) => all[s.name] !== undefined).map((s) => [s.name, all[s.name]]));
+}
+
+/**
+ * Settings of the process that runs the scan, not of the scan: a queue job does not carry them
+ * (everything else it does, so a new setting reaches the workers without touching src/queue/).
+ * Paths and outputs name the coordinator's files (and may name a person); the rest is applied
+ * where the records are written (the coordinator) or is the coordinator's own process.
+ */
+export const PER_PROCESS = {
+  /** The job names its one SOURCE (`spec`). */
+  sources: true,
+  /** Each worker loads its own `--rules`; the job carries their digest, checked equal. */
+  rules: true,
+  /** The coordinator's state store, lock, outputs and terminal. */
+  state: true,
+  waitLock: true,
+  progress: true,
+  color: true,
+  format: true,
+  out: true,
+  outputs: true,
+  queue: true,
+  schedule: true,
+  /** Applied by the coordinator: the resume cursor (job `after`), the run's status, suppression. */
+  sinceLast: true,
+  strict: true,
+  ignoreFile: true,
+  /** Units read at once by the coordinator (a worker has its own `--concurrency`). */
+  concurrency: true,
+} as const;
+
+/** What a queue job carries: the scan's settings without the per-process ones (same strict schema). */
+export const JobSettingsSchema = ScanSettingsSchema.omit(PER_PROCESS);
+export type JobSettings = z.output<typeof JobSettingsSchema>;
+
+/** The job's part of ScanSettings (what the coordinator puts into every job). */
+export function jobSettingsOf(settings: ScanSettings): JobSettings {
+  const job: Record<string, unknown> = { ...settings };
+  for (const key of Object.keys(PER_PROCESS)) delete job[key];
+  return job as JobSettings;
+}
+
+/**
+ * What the pipeline reads from the settings (pipeline/run.ts ScanOptions), made the same way for
+ * a one-process scan (session/session.ts) and a queue worker (queue/worker.ts).
+ */
+export interface SettingsScanOptions {
+  readonly minConfidence: Confidence;
+  readonly maxMessageBytes: number;
+  readonly maxNestingDepth: number;
+  /** Per-attachment extraction limits (see extract/context.ts for the defaults). */
+  readonly limits: Partial<ExtractLimits>;
+  /** `--mailbox`: the mailbox name to report for archive sources. */
+  readonly mailbox?: string | undefined;
+  /** Each source's own settings under its name (`{ imap: {...}, graph: {...} }`, sources/registry.ts). */
+  readonly sourceSettings: SourceSettings;
+  /** `--edm FILE`: the patient roster as keyed fingerprints (edm/edm.ts). */
+  readonly edm?: string | undefined;
+  /** Worker threads that parse and scan messages; 0: on this thread. Default: CPU cores - 1, at least 1. */
+  readonly threads?: number | undefined;
+  /** With threads: a message still scanning after this long becomes a 'timeout' error record. */
+  readonly messageTimeoutMs: number;
+  /** With threads: heap cap of each worker thread, MB. */
+  readonly threadMemoryMb: number;
+}
+
+/** The pipeline's options from the settings; fields the settings leave unset stay unset (the pipeline's defaults). */
+export function scanOptionsOf(s: JobSettings): SettingsScanOptions {
+  return {
+    minConfidence: s.minConfidence,
+    maxMessageBytes: s.maxMessageSize,
+    maxNestingDepth: s.maxDepth,
+    limits: definedOnly<ExtractLimits>({
+      maxAttachmentBytes: s.maxAttachmentSize,
+      maxAttachmentMillis: s.attachmentTimeout !== undefined ? s.attachmentTimeout * 1000 : undefined,
+      ocr: s.ocr ? undefined : false,
+      maxOcrPageMillis: s.ocrTimeout !== undefined ? s.ocrTimeout * 1000 : undefined,
+      maxOcrPages: s.maxOcrPages,
+    }),
+    mailbox: s.mailbox,
+    sourceSettings: sourceSettingsOf(s),
+    edm: s.edm,
+    threads: s.threads,
+    messageTimeoutMs: s.messageTimeout * 1000,
+    threadMemoryMb: s.threadMemory,
+  };
 }
