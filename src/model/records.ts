@@ -3,7 +3,7 @@
  * Field names and order are fixed by the contract; sinks may add fields, never rename.
  * In model/ because the pipeline, the sinks and the state store all speak it (sinks/types.ts re-exports it).
  */
-import type { Category, Confidence, Explanation, Finding } from './finding.js';
+import type { Category, Confidence, Finding } from './finding.js';
 import type { Problem, ProblemCode, Severity } from './problem.js';
 
 /** What scanning one message gives (pipeline/scan-message.ts): masked values and fingerprints only. */
@@ -134,7 +134,7 @@ export function runRecord(summary: ScanSummary): RunRecord {
   return {
     type: 'run',
     status: summary.status,
-    ...(summary.stoppedBy !== undefined ? { stoppedBy: summary.stoppedBy } : {}),
+    stoppedBy: summary.stoppedBy, // only when stopped: JSON leaves an undefined field out
     startedAt: summary.startedAt,
     finishedAt: summary.finishedAt,
     messages: summary.messages,
@@ -165,7 +165,7 @@ export function findingRecord(context: MessageContext, messageId: string, f: Fin
     confidence: f.confidence,
     masked: f.masked,
     fingerprint: f.fingerprint,
-    ...(f.rosterRow !== undefined ? { rosterRow: f.rosterRow } : {}),
+    rosterRow: f.rosterRow, // only with --edm (JSON leaves an undefined field out)
   };
 }
 
@@ -180,11 +180,4 @@ export function messageRecord(context: MessageContext, outcome: MessageOutcome):
     categories: [...new Set(outcome.findings.map((f) => f.category))].sort(),
     findings: outcome.findings.length,
   };
-}
-
-export type ExplainedFinding = FindingRecord & { part?: string; score: number; why: Explanation };
-
-/** `--format json`: each finding with its score and explanation (pattern, verdict, keyword). */
-export function explainedFinding(context: MessageContext, messageId: string, f: Finding): ExplainedFinding {
-  return { ...findingRecord(context, messageId, f), ...(f.part !== undefined ? { part: f.part } : {}), score: Math.round(f.score * 100) / 100, why: f.why };
 }

@@ -4,6 +4,7 @@
  * here. Holds only what the json format needs; values are masked.
  */
 import type { FindingDetail, RemediationRow } from './model.js';
+import { definedOnly } from '../shared/defined.js';
 import type { Sink } from './types.js';
 
 export function explanationCollector(): { sink: Sink; explain: (m: RemediationRow, f: FindingDetail) => Partial<FindingDetail> | undefined } {
@@ -16,11 +17,8 @@ export function explanationCollector(): { sink: Sink; explain: (m: RemediationRo
         if (event.type !== 'message') return;
         const { context: c, outcome: o } = event;
         for (const f of o.findings) {
-          byKey.set(key(c.source, c.mailbox, c.folder, o.messageId, f.location, f.rule, f.fingerprint), {
-            ...(f.part !== undefined ? { part: f.part } : {}),
-            score: Math.round(f.score * 100) / 100,
-            why: f.why,
-          });
+          // Merged over the store's details (state/report.ts): a field it does not know is left out, not set to undefined.
+          byKey.set(key(c.source, c.mailbox, c.folder, o.messageId, f.location, f.rule, f.fingerprint), definedOnly<FindingDetail>({ part: f.part, score: Math.round(f.score * 100) / 100, why: f.why }));
         }
       },
       async close() {},
