@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import path from 'node:path';
 import type { Category, Finding } from '../src/model/finding.js';
 import { textOutput } from '../src/sinks/output.js';
-import { writeReport, type ReportFormat } from '../src/state/report.js';
+import { writeReport, type ReportFormat } from '../src/report/report.js';
 import { openStateDb, openStateStore } from '../src/state/store.js';
 
 const arg = process.argv.indexOf('--findings');

@@ -9,7 +9,7 @@ import { resolveStateDir } from '../findings/key.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
 import { ScanError } from '../shared/errors.js';
 import { textOutput } from '../sinks/output.js';
-import { diffRuns, latestRunId, suppressedInScope } from '../state/picture.js';
+import { diffRuns, latestRunId, suppressedInScope } from '../report/picture.js';
 import { applySuppressions } from '../state/suppress.js';
 import { openStateDb, stateDbPath, type StateDb } from '../state/store.js';
 import { EXIT, positiveInt, quietOnClosedStdout } from './common.js';

@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { resolveStateDir } from '../findings/key.js';
-import { listRuns, type RunRow } from '../state/picture.js';
+import { listRuns, type RunRow } from '../report/picture.js';
 import { openStateDb, stateDbPath } from '../state/store.js';
 import { textOutput } from '../sinks/output.js';
 import { EXIT, positiveInt, quietOnClosedStdout } from './common.js';

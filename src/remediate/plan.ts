@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ScanError } from '../shared/errors.js';
-import { messageFindings, remediationEntries } from '../state/picture.js';
+import { messageFindings, remediationEntries } from '../report/picture.js';
 import type { StateDb } from '../state/store.js';
 
 export const ACTIONS = ['move', 'tag', 'delete'] as const;

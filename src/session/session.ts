@@ -27,7 +27,7 @@ import { useColor, type TableOptions } from '../sinks/table.js';
 import type { Sink } from '../sinks/types.js';
 import type { SourceRuntime } from '../sources/types.js';
 import { acquireScanLock } from '../state/lock.js';
-import { writeReport } from '../state/report.js';
+import { writeReport } from '../report/report.js';
 import { importLegacyCheckpoints, openStateStore, stateDbPath } from '../state/store.js';
 import { abandonDeadRuns, markGone } from '../remediate/progress.js';
 import { markVanished } from '../remediate/vanished.js';

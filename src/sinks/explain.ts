@@ -17,7 +17,7 @@ export function explanationCollector(): { sink: Sink; explain: (m: RemediationRo
         if (event.type !== 'message') return;
         const { context: c, outcome: o } = event;
         for (const f of o.findings) {
-          // Merged over the store's details (state/report.ts): a field it does not know is left out, not set to undefined.
+          // Merged over the store's details (report/report.ts): a field it does not know is left out, not set to undefined.
           byKey.set(key(c.source, c.mailbox, c.folder, o.messageId, f.location, f.rule, f.fingerprint), definedOnly<FindingDetail>({ part: f.part, score: Math.round(f.score * 100) / 100, why: f.why }));
         }
       },

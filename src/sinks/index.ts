@@ -1,7 +1,7 @@
 /**
  * The report format registry. `jsonl` streams the contract's records as the scan goes; the
  * rendered formats (table, json, csv, html) come from one report model built from a state store
- * after the scan (state/report.ts). The CLI renders them from its state database; a library
+ * after the scan (report/report.ts). The CLI renders them from its state database; a library
  * caller without one gets a sink that records the scan in an in-memory store and renders from it.
  */
 import { jsonlSink } from './jsonl.js';
@@ -36,7 +36,7 @@ export function createSink(format: Format, out: TextOutput, options: { table?: T
       const s = await open();
       await s.close(summary);
       s.db.prepare('UPDATE runs SET sources = ?, min_confidence = ?, started_at = ? WHERE id = ?').run(JSON.stringify(summary.sources), summary.minConfidence, summary.startedAt, s.runId);
-      const { writeReport } = await import('../state/report.js');
+      const { writeReport } = await import('../report/report.js');
       // What the store does not hold: --strict, and the mailboxes the run stopped in (marked *).
       const scan = { strict: summary.strict, partlyRead: new Set(summary.mailboxes.filter((m) => m.interrupted).map((m) => `${m.source}\0${m.mailbox}`)) };
       await writeReport(s.db, format, out, { kind: 'run', run: s.runId }, { ...(options.table ? { table: options.table } : {}), explain: explanations.explain, scan });

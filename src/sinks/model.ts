@@ -1,7 +1,7 @@
 /**
  * The one report model every format (table, json, csv, html) is rendered from, so the same
  * question gets the same answer whichever format asks it. It is built from the state store
- * (state/picture.ts `reportModel`) for one of two scopes, always named in the output:
+ * (report/picture.ts `reportModel`) for one of two scopes, always named in the output:
  * - `run`: the messages one run scanned (what `scan --format …` shows);
  * - `picture`: the store's current picture, each message's latest scan (what `report` and
  *   `scan --config` outputs show).

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Category, Confidence, Finding } from '../../src/model/finding.js';
 import { severityOf, type ProblemCode } from '../../src/model/problem.js';
 import type { ScanSummary } from '../../src/sinks/types.js';
-import { reportModel } from '../../src/state/picture.js';
+import { reportModel } from '../../src/report/picture.js';
 import { openStateStore, type StateStore } from '../../src/state/store.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -194,7 +194,7 @@ describe('createSink (library, no state database)', () => {
 describe('an empty store', () => {
   it('renders every format without a run: named as empty, nothing invented', async () => {
     const { openStateDb } = await import('../../src/state/store.js');
-    const { writeReport, REPORT_FORMATS } = await import('../../src/state/report.js');
+    const { writeReport, REPORT_FORMATS } = await import('../../src/report/report.js');
     const db = openStateDb(path.join(tempDir(), 'state.db'), { create: true });
     for (const format of REPORT_FORMATS) {
       let text = '';

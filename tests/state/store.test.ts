@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Category, Finding } from '../../src/model/finding.js';
 import type { MessageOutcome } from '../../src/pipeline/scan-message.js';
 import type { ScanSummary } from '../../src/sinks/types.js';
-import { HHS_THRESHOLD, diffRuns, pictureRecords, recommendedAction, remediationRows, summarize } from '../../src/state/picture.js';
+import { HHS_THRESHOLD, diffRuns, pictureRecords, recommendedAction, remediationRows, summarize } from '../../src/report/picture.js';
 import { openStateDb, openStateStore, type StateStore } from '../../src/state/store.js';
 import { tempDir } from '../helpers/cli.js';
 

@@ -12,7 +12,7 @@
 import { anyRemediation, remediationProgress } from '../remediate/progress.js';
 import type { Category, Confidence } from '../model/finding.js';
 import { CATEGORIES } from '../model/finding.js';
-import type { ErrorRecord, FindingRecord, MailboxRecord, MessageRecord } from '../sinks/types.js';
+import type { ErrorRecord, FindingRecord, MailboxRecord, MessageRecord } from '../model/records.js';
 import { severityOf, type ProblemCode } from '../model/problem.js';
 import {
   ACTIONS,
@@ -31,8 +31,8 @@ import {
   type TrendPoint,
   type UnfinishedRun,
 } from '../sinks/model.js';
-import type { StateDb } from './store.js';
-import { suppressionFile } from './suppress.js';
+import type { StateDb } from '../state/store.js';
+import { suppressionFile } from '../state/suppress.js';
 import { DIRECT_FINDING_SQL } from '../people/facts.js';
 import { countPeople, sumParts, type KeyRow, type PeopleExplanation, type PeopleParts } from '../people/count.js';
 

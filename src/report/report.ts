@@ -11,7 +11,7 @@ import type { FindingDetail, RemediationRow, ReportScope, ScanFacts } from '../s
 import type { TextOutput } from '../sinks/output.js';
 import { renderTable, type TableOptions } from '../sinks/table.js';
 import { errorRecords, messageFindings, pictureRecords, remediationEntries, remediationRows, reportModel } from './picture.js';
-import type { StateDb } from './store.js';
+import type { StateDb } from '../state/store.js';
 
 export const REPORT_FORMATS = ['jsonl', 'json', 'csv', 'html', 'table'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
