@@ -6,6 +6,7 @@ import { DEFAULT_IGNORE_FILE } from '../findings/suppress.js';
 import { runSession } from '../session/session.js';
 import { DEFAULT_MESSAGE_TIMEOUT_S, DEFAULT_THREAD_MEMORY_MB, ScanSettingsSchema, describeIssues, type ScanSettingsInput } from '../pipeline/settings.js';
 import { FORMATS, type Format } from '../sinks/index.js';
+import { SOURCES } from '../sources/registry.js';
 import { definedOnly as given } from '../shared/defined.js';
 import { ScanError } from '../shared/errors.js';
 import { collect, nonNegativeInt, parseSize, positiveInt } from './common.js';
@@ -129,7 +130,8 @@ export async function scanSettings(args: readonly string[], flags: ScanFlags): P
   const merged: Record<string, unknown> = { ...config, ...cli, sources };
   const fromFile: Record<string, unknown> = config;
   const fromFlags: Record<string, unknown> = cli;
-  for (const name of ['imap', 'graph']) {
+  // Each source's own settings (sources/registry.ts), merged key by key.
+  for (const { name } of SOURCES) {
     if (fromFile[name] !== undefined || fromFlags[name] !== undefined) merged[name] = { ...(fromFile[name] as object), ...(fromFlags[name] as object) };
   }
   // --format/--out on the command line: one report, instead of the file's outputs.

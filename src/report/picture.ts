@@ -34,7 +34,7 @@ import {
 import type { StateDb } from '../state/store.js';
 import { suppressionFile } from '../state/suppress.js';
 import { DIRECT_FINDING_SQL } from '../people/facts.js';
-import { countPeople, sumParts, type KeyRow, type PeopleExplanation, type PeopleParts } from '../people/count.js';
+import { countPeople, sumParts, type KeyRow, type PeopleParts } from '../people/count.js';
 
 export { HHS_THRESHOLD, type Action, type MailboxSummary, type RemediationRow, type ReportScope, type UnfinishedRun };
 
@@ -170,19 +170,8 @@ function splitCategories(s: string): Category[] {
 export interface Picture {
   readonly asOf: number | undefined;
   readonly mailboxes: MailboxSummary[];
-  readonly totals: {
-    readonly messages: number;
-    readonly messagesWithPhi: number;
-    readonly individuals: number;
-    readonly dobOnlyIndividuals: number;
-    readonly estimatedIndividuals: number;
-    readonly mailboxesOverThreshold: number;
-    /** The parts of `individuals` and `dobOnlyIndividuals` (people/count.ts). */
-    readonly people: PeopleParts;
-    /** The tenant-wide estimate at or over the HHS threshold (people counted once across mailboxes). */
-    readonly overThreshold: boolean;
-    readonly explanation: PeopleExplanation;
-  };
+  /** The report model's totals (sinks/model.ts) but the per-mailbox and findings counts it adds. */
+  readonly totals: Omit<ReportModel['totals'], 'mailboxes' | 'mailboxesWithPhi' | 'findings'>;
 }
 
 export type PictureRecord = FindingRecord | MessageRecord | MailboxRecord | ErrorRecord | UnfinishedRun;
