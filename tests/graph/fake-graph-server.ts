@@ -69,7 +69,7 @@ export interface RecordedRequest {
   readonly authorized: boolean;
   readonly retryAttempt: boolean;
   batchSteps?: { method: string; url: string }[];
-  fault?: '429' | '503' | '500' | 'drop' | 'drop-mid-body' | 'mailbox-concurrency';
+  fault?: '429' | '503' | '500' | 'drop' | 'drop-mid-body' | 'drop-after' | 'mailbox-concurrency';
 }
 
 export interface FakeGraphOptions {
@@ -322,7 +322,7 @@ export class FakeGraph {
       req.socket.destroy();
       return;
     }
-    if (fault) return this.send(res, record, this.faultReply(record, fault));
+    if (fault && fault !== 'drop-after') return this.send(res, record, this.faultReply(record, fault));
     if (!record.authorized) {
       return this.send(res, record, graphError(401, 'InvalidAuthenticationToken', token ? 'CompactToken parsing failed with error code: 80049217' : 'Access token is empty.'));
     }
@@ -347,6 +347,13 @@ export class FakeGraph {
     }
     try {
       const reply = method === 'GET' ? this.route(graphPath, url.searchParams, req.headers) : this.writeRoute(method, graphPath, body);
+      if (fault === 'drop-after') {
+        // The request was carried out, and its answer is lost with the connection.
+        record.fault = 'drop-after';
+        record.status = -1;
+        req.socket.destroy();
+        return;
+      }
       if (reply.bytes && fault === undefined && this.random() < this.faults.dropRate / 2) reply.dropMidBody = true;
       // Hold the mailbox slot while the response is being written (latency included).
       if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
@@ -357,12 +364,12 @@ export class FakeGraph {
   }
 
   /** The next `count` requests whose path matches get this fault, whatever the rates say. */
-  forceFault(kind: '429' | '503' | '500' | 'drop', match: RegExp, count = 1): void {
+  forceFault(kind: '429' | '503' | '500' | 'drop' | 'drop-after', match: RegExp, count = 1): void {
     this.forced.push({ kind, match, left: count });
   }
-  private readonly forced: { kind: '429' | '503' | '500' | 'drop'; match: RegExp; left: number }[] = [];
+  private readonly forced: { kind: '429' | '503' | '500' | 'drop' | 'drop-after'; match: RegExp; left: number }[] = [];
 
-  private pickFault(pathname: string): '429' | '503' | '500' | 'drop' | undefined {
+  private pickFault(pathname: string): '429' | '503' | '500' | 'drop' | 'drop-after' | undefined {
     const forced = this.forced.find((f) => f.left > 0 && f.match.test(pathname));
     if (forced) {
       forced.left--;

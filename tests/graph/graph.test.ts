@@ -256,13 +256,17 @@ describe.runIf(run)('graph:// folders, certificates, incremental scans', () => {
       let first = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (first += d));
       const closed = new Promise((resolve) => child.on('close', resolve));
-      // Kill it once a mid-round cursor (a page link and a count) is on disk.
-      for (let i = 0; i < 300; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        if (checkpointCursors(state).includes('done')) break;
+      try {
+        // Kill it once a mid-round cursor (a page link and a count) is on disk.
+        for (let i = 0; i < 300; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          if (checkpointCursors(state).includes('done')) break;
+        }
+      } finally {
+        // Never left running after the test, whatever happened above.
+        child.kill('SIGKILL');
+        await closed;
       }
-      child.kill('SIGKILL');
-      await closed;
       const firstIds = byType(jsonLines(first), 'message').map((m) => String(m.messageId));
       expect(firstIds.length).toBeGreaterThan(0);
       expect(firstIds.length).toBeLessThan(all.length);

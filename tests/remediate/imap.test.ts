@@ -340,14 +340,18 @@ describe.runIf(HAVE_DOVECOT)('remediate on IMAP (real Dovecot)', () => {
       stdio: 'ignore',
     });
     const closed = new Promise((r) => child.on('close', r));
-    // Killed once a few moves are logged, while others are still to come.
-    for (let i = 0; i < 1200; i++) {
-      const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-      if ((text.match(/"event":"done"/g) ?? []).length >= 3) break;
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      // Killed once a few moves are logged, while others are still to come.
+      for (let i = 0; i < 1200; i++) {
+        const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+        if ((text.match(/"event":"done"/g) ?? []).length >= 3) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      // Never left running after the test, whatever happened above.
+      child.kill('SIGKILL');
+      await closed;
     }
-    child.kill('SIGKILL');
-    await closed;
     const key = parseEnvKey(TEST_KEY);
     const v = verifyLog(log, key);
     expect(v.ok, v.problems.join('; ')).toBe(true);
