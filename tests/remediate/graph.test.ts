@@ -201,6 +201,32 @@ describe.runIf(run)('remediate on Graph (fake server)', () => {
     expect(s.fake.concurrencyRejections).toBe(0);
   });
 
+  it('re-verification: a message gone since the plan, and one edited so it no longer holds the plan\'s findings, are skipped and logged; nothing is written', { timeout: 240_000 }, async () => {
+    const dave = s.fake.addUser(`dave@${s.fake.tenant}`);
+    const inbox = s.fake.folder(dave, 'Inbox');
+    const v1 = s.fake.addMessage(inbox, message('v1', `Patient SSN: ${SSNS[0]} for the claim.`));
+    const v2 = s.fake.addMessage(inbox, message('v2', `Member SSN ${SSNS[1]} on file.`));
+    const state = tempDir();
+    const spec = `graph://${s.fake.tenant}/dave@${s.fake.tenant}`;
+    expect((await runCli(['scan', spec, '--format', 'jsonl'], { env: s.env({ PHI_SCAN_STATE: state }) })).code).toBe(1);
+    const env = s.env({ PHI_SCAN_STATE: state, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_ID: writeApp.clientId, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_SECRET: writeApp.secret });
+    // After the plan's scan: v1 is purged, v2 edited in place (same id and Message-ID, no SSN left).
+    s.fake.deleteMessage(inbox, v1.id);
+    Object.assign(v2, { mime: message('v2', 'Member record on file (number removed).') });
+    const log = path.join(tempDir(), 'audit.jsonl');
+    const w0 = writes().length;
+    const applied = await runCli(['remediate', '--action', 'move', '--apply', '--log', log], { env });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(jsonLines(applied.stdout).map((x) => [x.messageId, x.status, String(x.reason)])).toEqual([
+      ['<v1@test.example>', 'skipped', 'gone: no such message in the mailbox'],
+      ['<v2@test.example>', 'skipped', "changed: 1 of the plan's 1 findings are no longer in the message"],
+    ]);
+    expect(writes().length).toBe(w0);
+    const v = verifyLog(log, parseEnvKey(TEST_KEY));
+    expect(v.ok).toBe(true);
+    expect(v.entries.filter((x) => x.event === 'skipped').map((x) => x.messageId)).toEqual(['<v1@test.example>', '<v2@test.example>']);
+  });
+
   it('tag sets an Outlook category and undo removes it', { timeout: 240_000 }, async () => {
     const state = tempDir();
     const spec = `graph://${s.fake.tenant}/alice@${s.fake.tenant}`;
