@@ -5,8 +5,11 @@
  * IMAP vanished-UID path does; a message moved into a folder is new there. Scanning stays GET-only.
  */
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScanEvent } from '../../src/model/records.js';
 import { parseBatch } from '../../src/queue/protocol.js';
+import { openStateDb, openStateStore } from '../../src/state/store.js';
 import { jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
 import { checkpointCursors } from '../helpers/state.js';
 import type { FakeUser, RecordedRequest } from '../graph/fake-graph-server.js';
@@ -49,6 +52,49 @@ describe('queue protocol carries Graph @removed locators', () => {
     expect(parseBatch(JSON.stringify(ok))).toEqual(ok);
     expect(() => parseBatch(JSON.stringify([{ type: 'present', present: { removed: ['x'], subject: 'y' } }]))).toThrow();
     expect(() => parseBatch(JSON.stringify([{ type: 'present', present: { removed: [''] } }]))).toThrow();
+  });
+});
+
+describe('the state store writes @removed with the cursor after it', () => {
+  const where = { source: 'graph://t.example', mailbox: 'owner', folder: 'Inbox' };
+  const message = (id: string, locator: string): ScanEvent => ({
+    type: 'message',
+    context: { ...where, locator },
+    outcome: { messageId: id, date: null, maskedSubject: null, findings: [], problems: [] },
+  });
+  const gone = (file: string): number => {
+    const db = openStateDb(file, { create: false });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM gone').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('a run killed after the removals but before their cursor is committed leaves nothing gone (the next round reports them again); committed with the cursor, they are gone', async () => {
+    const file = path.join(tempDir(), 'state.db');
+    const first = openStateStore(file, { sources: [where.source], sinceLast: true, minConfidence: 'medium' });
+    first.write(message('<a@x>', 'graph:u/A'));
+    first.write(message('<b@x>', 'graph:u/B'));
+    first.put({ unitId: 'u/inbox', cursor: 'c1' });
+    first.dispose();
+
+    // kill -9 after the removals reached the store, before the cursor moving past them: the open
+    // transaction dies with the process (closing the database without COMMIT rolls it back).
+    const killed = openStateStore(file, { sources: [where.source], sinceLast: true, minConfidence: 'medium' });
+    killed.present?.(where, { removed: ['graph:u/A'] });
+    killed.db.close();
+    expect(gone(file)).toBe(0);
+
+    const again = openStateStore(file, { sources: [where.source], sinceLast: true, minConfidence: 'medium' });
+    again.present?.(where, { removed: ['graph:u/A', 'graph:u/unknown'] });
+    again.put({ unitId: 'u/inbox', cursor: 'c2' });
+    await again.flush(); // the pipeline's periodic commit
+    again.db.close(); // killed right after: the removal and its cursor were committed together
+    expect(gone(file)).toBe(1);
+    const db = openStateDb(file, { create: false });
+    expect((db.prepare('SELECT cursor FROM checkpoints').get() as { cursor: string }).cursor).toBe('c2');
+    db.close();
   });
 });
 
