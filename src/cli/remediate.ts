@@ -12,6 +12,7 @@ import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
 import { ScanError } from '../shared/errors.js';
+import { progressCsvHeader, progressCsvLine } from '../sinks/csv.js';
 import { openPrivateOutput } from '../sinks/output.js';
 import { latestRunId, suppressedInScope } from '../report/picture.js';
 import { writeRemediationPerOwner } from '../report/report.js';
@@ -42,7 +43,11 @@ export interface RemediateFlags {
   verifyLog?: string;
   undo?: string;
   status?: boolean;
+  format?: (typeof STATUS_FORMATS)[number];
 }
+
+/** `--status` as JSON lines (`remediation-status` records) or as a csv table for a spreadsheet. */
+const STATUS_FORMATS = ['jsonl', 'csv'] as const;
 
 function checkRun(db: ReturnType<typeof openStateDb>, run: number | undefined, file: string): void {
   if (run !== undefined && !db.prepare('SELECT 1 FROM runs WHERE id = ?').get(run)) {
@@ -200,7 +205,11 @@ function runStatus(flags: RemediateFlags): number {
   const stateDir = resolveStateDir(flags.state, process.env);
   const db = openStateDb(stateDbPath(flags.state, process.env, stateDir), { create: false });
   try {
-    for (const p of remediationProgress(db)) emitLine(p);
+    const progress = remediationProgress(db);
+    if (flags.format === 'csv') {
+      process.stdout.write(progressCsvHeader());
+      for (const p of progress) process.stdout.write(progressCsvLine(p));
+    } else for (const p of progress) emitLine(p);
     return EXIT.clean;
   } finally {
     db.close();
@@ -209,6 +218,7 @@ function runStatus(flags: RemediateFlags): number {
 
 export async function runRemediate(flags: RemediateFlags): Promise<number> {
   if (flags.status) return runStatus(flags);
+  if (flags.format !== undefined) throw new ScanError('usage', '--format applies to --status (the lists of --out-dir are csv and json already)');
   const modes = [flags.outDir !== undefined, flags.action !== undefined || flags.plan !== undefined, flags.verifyLog !== undefined, flags.undo !== undefined].filter(Boolean).length;
   if (modes > 1) throw new ScanError('usage', 'remediate: give one of --out-dir (lists), --action/--plan (act), --verify-log, --undo');
   if (flags.verifyLog !== undefined) return runVerifyLog(flags.verifyLog, flags);
@@ -244,6 +254,7 @@ export function registerRemediate(program: Command, setExit: (code: number) => v
     .option('--rules <dir>', 'rules folder(s) for re-verification, as scan used (repeatable; default builtin)', collect)
     .option('--verify-log <log>', 'check an audit log\'s chain (edited, deleted or reordered entries)')
     .option('--status', 'per mailbox: messages holding PHI remaining, quarantined (acted on), tagged, and resolved (gone or clean at a later scan)')
+    .addOption(new Option('--format <format>', '--status as JSON lines (default) or a csv table: source,mailbox,remaining,quarantined,tagged,resolved').choices(STATUS_FORMATS))
     .option('--undo <log>', 'undo the actions an audit log shows done (moves back, keywords removed); dry run unless --apply')
     .action(async (flags: RemediateFlags) => setExit(await runRemediate(flags)));
 }

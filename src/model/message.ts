@@ -82,20 +82,33 @@ export interface CursorAdvance {
   readonly item?: string;
   /**
    * The source's word on which messages of earlier runs are still in the unit (IMAP, resuming
-   * with --since-last under an unchanged UIDVALIDITY): the state store marks the others gone.
+   * with --since-last under an unchanged UIDVALIDITY), or which left it (Graph delta `@removed`):
+   * the state store marks those gone.
    */
   readonly present?: Presence;
 }
+
+/** What a source can tell about messages of earlier runs leaving a unit. */
+export type Presence = UidPresence | RemovedMessages;
 
 /**
  * IMAP: the UIDs (an RFC 3501 sequence-set, `1:3,5`) still in the folder among those at or
  * below `upTo` under `uidValidity`. A message of the unit stored with that UIDVALIDITY and a UID
  * at or below `upTo` that is not in `uids` was expunged or moved out. Plain data (numbers only).
  */
-export interface Presence {
+export interface UidPresence {
   readonly uidValidity: string;
   readonly upTo: number;
   readonly uids: string;
+}
+
+/**
+ * Graph: the locators (as the source gives them to messages, `graph:USER/ID`) of messages a
+ * delta round reports `@removed` from the folder (deleted, or moved out). A message of the unit
+ * stored under one of them is gone.
+ */
+export interface RemovedMessages {
+  readonly removed: readonly string[];
 }
 
 /** What a unit yields: messages, and cursor advances between or after them. */

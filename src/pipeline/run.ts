@@ -150,7 +150,7 @@ function heldBytes(e: Queued): number {
     case 'checkpoint':
       return 64 + e.checkpoint.unitId.length + e.checkpoint.cursor.length;
     case 'present':
-      return 64 + e.present.uids.length;
+      return 64 + ('removed' in e.present ? e.present.removed.reduce((n, l) => n + 16 + l.length, 0) : e.present.uids.length);
     case 'error':
       return 256 + e.record.error.length;
     case 'mailbox':

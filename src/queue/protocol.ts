@@ -121,10 +121,14 @@ const UnitEventSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('error'), problem: ProblemSchema }),
   z.strictObject({ type: z.literal('cursor'), cursor: z.string() }),
-  // IMAP UIDs still in the folder (numbers and a sequence-set only).
+  // IMAP UIDs still in the folder (numbers and a sequence-set only), or Graph delta's @removed
+  // message locators (ids, never content; at most a delta page of them per event).
   z.strictObject({
     type: z.literal('present'),
-    present: z.strictObject({ uidValidity: z.string().regex(/^\d+$/), upTo: z.number().int().nonnegative(), uids: z.string().regex(/^[\d:,]*$/) }),
+    present: z.union([
+      z.strictObject({ uidValidity: z.string().regex(/^\d+$/), upTo: z.number().int().nonnegative(), uids: z.string().regex(/^[\d:,]*$/) }),
+      z.strictObject({ removed: z.array(z.string().min(1).max(2048)).max(5000) }),
+    ]),
   }),
 ]);
 

@@ -52,6 +52,8 @@ export function markVanished(db: StateDb, run: number, reports: readonly Presenc
   return db.transaction(() => {
     let n = 0;
     for (const { where, present } of reports) {
+      // Graph's @removed locators were marked as they came (state/gone.ts, in the cursor's transaction).
+      if ('removed' in present) continue;
       const there = uidSetMembers(present.uids);
       for (const row of rows.all(where.source, where.mailbox, where.folder) as { id: number; locator: string }[]) {
         const at = parseImapLocator(row.locator);

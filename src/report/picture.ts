@@ -484,7 +484,9 @@ export function* remediationEntries(db: StateDb, asOf?: number | ReportScope): G
       (SELECT CASE WHEN EXISTS (SELECT 1 FROM people_scans ps WHERE ps.message = p.message AND ps.run_id = p.run_id)
         THEN (SELECT count(DISTINCT k.record) FROM person_keys k WHERE k.message = p.message AND k.run_id = p.run_id AND substr(k.key, 1, 1) IN ('s', 'm', 'i', 'n', 'e'))
         END) AS people,
-      (SELECT count(DISTINCT f.fingerprint) FROM findings f WHERE f.message = p.message AND f.run_id = p.run_id AND f.category = 'date-of-birth') AS dob
+      (SELECT count(DISTINCT f.fingerprint) FROM findings f WHERE f.message = p.message AND f.run_id = p.run_id AND f.category = 'date-of-birth') AS dob,
+      (CASE WHEN EXISTS (SELECT 1 FROM remediations r WHERE r.message = p.message AND r.action IN ('move', 'delete')) THEN 'quarantined'
+        WHEN EXISTS (SELECT 1 FROM remediations r WHERE r.message = p.message AND r.action = 'tag') THEN 'tagged' ELSE 'remaining' END) AS remediation
     FROM temp.picture p JOIN scans sc ON sc.message = p.message AND sc.run_id = p.run_id
     JOIN messages m ON m.id = p.message JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN sources s ON s.id = mb.source_id
     WHERE sc.findings > 0 ORDER BY s.spec, mb.name, m.folder, m.id`);
@@ -503,6 +505,7 @@ export function* remediationEntries(db: StateDb, asOf?: number | ReportScope): G
     direct: number;
     people: number | null;
     dob: number;
+    remediation: RemediationRow['remediation'];
   }>) {
     const categories = splitCategories(r.categories);
     const row: RemediationRow = {
@@ -518,6 +521,8 @@ export function* remediationEntries(db: StateDb, asOf?: number | ReportScope): G
       individuals: r.people !== null && r.people > 0 ? r.people : r.direct > 0 ? r.direct : r.dob,
       action: recommendedAction(categories, r.direct > 0),
       locator: r.locator,
+      // As remediationProgress (remediate/progress.ts) counts it: moved or deleted first, then tagged.
+      remediation: r.remediation,
     };
     yield { row, message: r.id, run: r.run_id };
   }

@@ -230,7 +230,15 @@ export interface RemediationRow {
   readonly individuals: number;
   readonly action: Action;
   readonly locator: string;
+  /**
+   * Where remediation stands for this message (the per-message side of `RemediationStatus`):
+   * `quarantined` (moved or deleted by `remediate --apply`, not yet confirmed gone by a scan),
+   * `tagged` (tagged only), else `remaining`.
+   */
+  readonly remediation: RemediationState;
 }
+
+export type RemediationState = 'remaining' | 'quarantined' | 'tagged';
 
 /** A finding of a message in the json report; score, part and why only when the scan that made it is this process. */
 export interface FindingDetail {

@@ -8,6 +8,12 @@
  * each new message's MIME is read with `/messages/{id}/$value` (§4) and goes through the same
  * parser as every other source. The deltaLink at the end of a round is the unit's cursor, so
  * `--since-last` asks only for what was created since; an expired one (410) rescans the folder.
+ *
+ * Two delta rounds per folder, each with its own sync state (message-delta `changeType`): the
+ * `deleted` round first, whose `@removed` entries (deleted, or moved out of the folder) the state
+ * store marks gone, then the `created` round that reads new messages (a message moved in is new
+ * there, with a new id). An unfiltered round would also return every message whose flags or
+ * categories changed (read, tagged), and each would be downloaded and scanned again.
  */
 import type { Checkpoint, SourceUnit, UnitItem } from '../model/message.js';
 import { ScanError } from '../shared/errors.js';
@@ -70,12 +76,20 @@ const DeltaPage = z.object({
   '@odata.deltaLink': z.string().optional(),
 });
 
-/** Where a unit stopped: a finished round's deltaLink, or a page link and how many items of it were done. */
+/**
+ * Where a unit stopped: the created round's finished deltaLink, or a page link and how many items
+ * of it were done; v2 adds the deleted round's deltaLink (`removed`), alone before the created
+ * round's first cursor. A v1 cursor (no `removed`) starts the deleted round afresh.
+ */
 const CursorSchema = z.union([
   z.strictObject({ v: z.literal(1), delta: z.string().min(1) }),
   z.strictObject({ v: z.literal(1), page: z.string().min(1), done: z.number().int().nonnegative() }),
+  z.strictObject({ v: z.literal(2), removed: z.string().min(1) }),
+  z.strictObject({ v: z.literal(2), removed: z.string().min(1), delta: z.string().min(1) }),
+  z.strictObject({ v: z.literal(2), removed: z.string().min(1), page: z.string().min(1), done: z.number().int().nonnegative() }),
 ]);
 type Cursor = z.infer<typeof CursorSchema>;
+type Position = { delta: string } | { page: string; done: number };
 
 function parseCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
@@ -289,21 +303,60 @@ export function graphSource(spec: string, options: GraphCreateOptions): Source {
       if (!http) throw new Error('graph: messages() before units()');
       const client = http;
       const ref = UnitRef.parse(JSON.parse(unit.ref));
-      const first = `/users/${enc(ref.user)}/mailFolders/${enc(ref.folder)}/messages/delta?changeType=created&$select=id,internetMessageId`;
+      const delta = `/users/${enc(ref.user)}/mailFolders/${enc(ref.folder)}/messages/delta`;
+      const first = `${delta}?changeType=created&$select=id,internetMessageId`;
       const resume = parseCursor(after?.cursor);
-      let link = resume ? ('delta' in resume ? resume.delta : resume.page) : first;
-      let skip = resume && 'done' in resume ? resume.done : 0;
-      let restarted = false;
+      const locatorOf = (id: string): string => `graph:${ref.user}/${id}`;
+      const prefer = { Prefer: `odata.maxpagesize=${DELTA_PAGE_SIZE}` };
+
       let count = 0;
-      // The same item can come back more than once in a round (§5): each is read once.
-      let seen = new Set<string>();
       const live = new Set<Promise<unknown>>();
       try {
+        // 1. The deleted round: what left the folder since its token (§5 `@removed`, reason
+        // `deleted` or `changed`). Each page's removals go to the state store with no cursor move;
+        // the round's new deltaLink goes into the cursor after them, so a run killed before that
+        // cursor is committed gets the same removals again.
+        const firstRemoved = `${delta}?changeType=deleted&$select=id`;
+        let removedLink = resume && 'removed' in resume ? resume.removed : firstRemoved;
+        let removedRestarted = false;
+        let removed: string;
+        for (;;) {
+          let page: z.infer<typeof DeltaPage>;
+          try {
+            page = DeltaPage.parse(await client.getJson(removedLink, ref.user, prefer));
+          } catch (err) {
+            // An expired sync state: a new round (it reports nothing gone; a full scan decides).
+            if (err instanceof GraphHttpError && (err.status === 410 || RESYNC_CODES.has(err.code)) && !removedRestarted && removedLink !== firstRemoved) {
+              removedRestarted = true;
+              removedLink = firstRemoved;
+              continue;
+            }
+            throw err;
+          }
+          const gone = page.value.filter((i) => i['@removed'] !== undefined).map((i) => locatorOf(i.id));
+          if (gone.length > 0) yield { kind: 'cursor', cursor: '', present: { removed: gone } };
+          const nextLink = page['@odata.nextLink'];
+          const deltaLink = page['@odata.deltaLink'];
+          if (nextLink) removedLink = nextLink;
+          else if (deltaLink) {
+            removed = deltaLink;
+            break;
+          } else throw new GraphHttpError('GET messages/delta: a page with neither nextLink nor deltaLink', 200, 'badDeltaPage');
+        }
+        const position: Position | undefined = resume ? ('delta' in resume ? { delta: resume.delta } : 'page' in resume ? { page: resume.page, done: resume.done } : undefined) : undefined;
+        yield { kind: 'cursor', cursor: JSON.stringify({ v: 2, removed, ...position } satisfies Cursor) };
+
+        // 2. The created round: new messages (and any @removed it reports, as above).
+        let link = position ? ('delta' in position ? position.delta : position.page) : first;
+        let skip = position && 'done' in position ? position.done : 0;
+        let restarted = false;
+        // The same item can come back more than once in a round (§5): each is read once.
+        let seen = new Set<string>();
         for (;;) {
           let page: z.infer<typeof DeltaPage>;
           try {
             // Query options go on the first request only; later links carry them (§5).
-            page = DeltaPage.parse(await client.getJson(link === first ? `${first}` : link, ref.user, { Prefer: `odata.maxpagesize=${DELTA_PAGE_SIZE}` }));
+            page = DeltaPage.parse(await client.getJson(link, ref.user, prefer));
           } catch (err) {
             // An expired or unknown sync state (410 SyncStateNotFound, §5): a new full round.
             if (err instanceof GraphHttpError && (err.status === 410 || RESYNC_CODES.has(err.code)) && !restarted && link !== first) {
@@ -317,6 +370,8 @@ export function graphSource(spec: string, options: GraphCreateOptions): Source {
           }
           const items = page.value;
           const pageLink = link;
+          const gone = items.filter((i) => i['@removed'] !== undefined).map((i) => locatorOf(i.id));
+          if (gone.length > 0) yield { kind: 'cursor', cursor: '', present: { removed: gone } };
           // Up to MAILBOX_CONCURRENCY downloads ahead, yielded in order (the mailbox limiter holds the line).
           const jobs: { index: number; id: string; internetMessageId: string | null | undefined; job: Promise<Awaited<ReturnType<GraphHttp['getBytes']>> | GraphHttpError | null> }[] = [];
           const start = (index: number): void => {
@@ -348,8 +403,8 @@ export function graphSource(spec: string, options: GraphCreateOptions): Source {
             const got = await head.job;
             live.delete(head.job);
             lastDone = head.index + 1;
-            const cursor = JSON.stringify({ v: 1, page: pageLink, done: lastDone } satisfies Cursor);
-            const locator = `graph:${ref.user}/${head.id}`;
+            const cursor = JSON.stringify({ v: 2, removed, page: pageLink, done: lastDone } satisfies Cursor);
+            const locator = locatorOf(head.id);
             if (got === null) {
               yield { kind: 'cursor', cursor };
               continue;
@@ -377,7 +432,7 @@ export function graphSource(spec: string, options: GraphCreateOptions): Source {
             continue;
           }
           if (deltaLink) {
-            yield { kind: 'cursor', cursor: JSON.stringify({ v: 1, delta: deltaLink } satisfies Cursor) };
+            yield { kind: 'cursor', cursor: JSON.stringify({ v: 2, removed, delta: deltaLink } satisfies Cursor) };
             return;
           }
           throw new GraphHttpError('GET messages/delta: a page with neither nextLink nor deltaLink', 200, 'badDeltaPage');

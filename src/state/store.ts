@@ -21,6 +21,7 @@ import type { Checkpoint, Presence } from '../model/message.js';
 import { CHECKPOINT_FILE, type CheckpointStore } from './checkpoints.js';
 import type { ErrorRecord, MailboxRecord, MessageContext, MessageOutcome, ScanEvent, ScanSummary, Sink } from '../model/records.js';
 import { ScanError } from '../shared/errors.js';
+import { markRemoved } from './gone.js';
 import { MIGRATIONS } from './migrations.js';
 import { ensurePrivateFile } from '../shared/private-file.js';
 import { isNameDigest, nameDigest } from '../findings/fingerprint.js';
@@ -155,7 +156,10 @@ export interface RunInfo {
 export interface StateStore extends CheckpointStore, Sink {
   readonly db: StateDb;
   readonly runId: number;
-  /** What the sources said is still in the units they resumed (`present`), for remediate/vanished.ts after the scan. */
+  /**
+   * What the sources said is still in the units they resumed (IMAP `present`), for
+   * remediate/vanished.ts after the scan; Graph's `@removed` are marked gone as they come.
+   */
   presences(): readonly { readonly where: { readonly source: string; readonly mailbox: string; readonly folder: string }; readonly present: Presence }[];
   /** Commits what is pending and closes the database. */
   dispose(): void;
@@ -192,6 +196,7 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     scan: db.prepare('INSERT OR REPLACE INTO scans (message, run_id, findings, categories) VALUES (?, ?, ?, ?)'),
     clearFindings: db.prepare('DELETE FROM findings WHERE message = ? AND run_id = ?'),
     clearErrors: db.prepare('DELETE FROM errors WHERE message = ? AND run_id = ?'),
+    notGone: db.prepare('DELETE FROM gone WHERE message = ?'),
     finding: db.prepare(
       'INSERT INTO findings (message, run_id, location, rule, category, confidence, masked, fingerprint, identity, roster_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -264,6 +269,8 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     // after a crash inside this run's open batch): its latest scan replaces the earlier one.
     q.clearFindings.run(id, runId);
     q.clearErrors.run(id, runId);
+    // Scanned, so it is there: a message marked gone earlier (moved out and back) is not gone now.
+    q.notGone.run(id);
     q.scan.run(id, runId, outcome.findings.length, categories);
     const all = outcome.findings;
     let i = 0;
@@ -311,6 +318,12 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     db,
     runId,
     present(where, present): void {
+      if ('removed' in present) {
+        // Graph delta reports a removal once: it is written now, committed with the cursor after it.
+        begin();
+        markRemoved(db, runId, where, present.removed);
+        return;
+      }
       presences.push({ where: { source: where.source, mailbox: where.mailbox, folder: where.folder }, present });
     },
     presences: () => presences,

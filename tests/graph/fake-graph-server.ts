@@ -22,7 +22,10 @@ export interface FakeMessage {
   readonly internetMessageId: string | null;
   /** Creation order across the tenant: a delta round returns what was created after its token. */
   readonly seq: number;
+  /** When it was deleted or moved out of its folder (permanently gone, or a new item elsewhere). */
   deletedSeq?: number;
+  /** When a property last changed (message-update PATCH): an unfiltered or `updated` delta round returns it again. */
+  updatedSeq?: number;
   /** Outlook categories (message-update PATCH sets them). */
   categories?: string[];
 }
@@ -66,7 +69,7 @@ export interface RecordedRequest {
   readonly authorized: boolean;
   readonly retryAttempt: boolean;
   batchSteps?: { method: string; url: string }[];
-  fault?: '429' | '503' | '500' | 'drop' | 'drop-mid-body' | 'mailbox-concurrency';
+  fault?: '429' | '503' | '500' | 'drop' | 'drop-mid-body' | 'drop-after' | 'mailbox-concurrency';
 }
 
 export interface FakeGraphOptions {
@@ -139,7 +142,8 @@ interface DeltaState {
   until: number;
   pos: number;
   size: number;
-  created: boolean;
+  /** The message-delta `changeType` filter of the first request, carried in the tokens; null: every change. */
+  changeType: 'created' | 'updated' | 'deleted' | null;
   select: string | null;
 }
 
@@ -263,9 +267,23 @@ export class FakeGraph {
     return m;
   }
 
+  /** A permanent delete (a purge, or a user's Shift+Delete): the folder's delta reports it `@removed`. */
   deleteMessage(folder: FakeFolder, id: string): void {
     const m = folder.messages.find((x) => x.id === id);
     if (m) m.deletedSeq = ++this.seq;
+  }
+
+  /** A property change (Outlook categories), as message-update does it: the message is `updated` in delta. */
+  setCategories(msg: FakeMessage, categories: readonly string[]): void {
+    msg.categories = [...categories];
+    msg.updatedSeq = ++this.seq;
+  }
+
+  /** A user's move (drag and drop): as Exchange does it, see moveMessage below. Returns the new item. */
+  userMove(folder: FakeFolder, id: string, to: FakeFolder): FakeMessage {
+    const m = folder.messages.find((x) => x.id === id && x.deletedSeq === undefined);
+    if (!m) throw new Error(`no message ${id} in ${folder.displayName}`);
+    return this.moveMessage(m, to);
   }
 
   /** Every delta token of every folder becomes unknown (410 SyncStateNotFound). */
@@ -304,7 +322,7 @@ export class FakeGraph {
       req.socket.destroy();
       return;
     }
-    if (fault) return this.send(res, record, this.faultReply(record, fault));
+    if (fault && fault !== 'drop-after') return this.send(res, record, this.faultReply(record, fault));
     if (!record.authorized) {
       return this.send(res, record, graphError(401, 'InvalidAuthenticationToken', token ? 'CompactToken parsing failed with error code: 80049217' : 'Access token is empty.'));
     }
@@ -329,6 +347,13 @@ export class FakeGraph {
     }
     try {
       const reply = method === 'GET' ? this.route(graphPath, url.searchParams, req.headers) : this.writeRoute(method, graphPath, body);
+      if (fault === 'drop-after') {
+        // The request was carried out, and its answer is lost with the connection.
+        record.fault = 'drop-after';
+        record.status = -1;
+        req.socket.destroy();
+        return;
+      }
       if (reply.bytes && fault === undefined && this.random() < this.faults.dropRate / 2) reply.dropMidBody = true;
       // Hold the mailbox slot while the response is being written (latency included).
       if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
@@ -339,12 +364,12 @@ export class FakeGraph {
   }
 
   /** The next `count` requests whose path matches get this fault, whatever the rates say. */
-  forceFault(kind: '429' | '503' | '500' | 'drop', match: RegExp, count = 1): void {
+  forceFault(kind: '429' | '503' | '500' | 'drop' | 'drop-after', match: RegExp, count = 1): void {
     this.forced.push({ kind, match, left: count });
   }
-  private readonly forced: { kind: '429' | '503' | '500' | 'drop'; match: RegExp; left: number }[] = [];
+  private readonly forced: { kind: '429' | '503' | '500' | 'drop' | 'drop-after'; match: RegExp; left: number }[] = [];
 
-  private pickFault(pathname: string): '429' | '503' | '500' | 'drop' | undefined {
+  private pickFault(pathname: string): '429' | '503' | '500' | 'drop' | 'drop-after' | undefined {
     const forced = this.forced.find((f) => f.left > 0 && f.match.test(pathname));
     if (forced) {
       forced.left--;
@@ -681,7 +706,7 @@ export class FakeGraph {
       if (method === 'PATCH') {
         if (json.categories !== undefined) {
           if (!Array.isArray(json.categories) || !json.categories.every((c) => typeof c === 'string')) return graphError(400, 'ErrorInvalidRequest', 'categories is a collection of strings.');
-          found.msg.categories = [...(json.categories as string[])];
+          this.setCategories(found.msg, json.categories as string[]);
         }
         return { status: 200, json: messageJson(found.msg, found.folder) };
       }
@@ -708,16 +733,29 @@ export class FakeGraph {
       if (state.gen !== f.generation) return graphError(410, 'SyncStateNotFound', `The sync state generation is not found; generation=${state.gen}.`);
       if (q.has('$deltatoken')) state = { ...state, until: this.seq, pos: 0 }; // a new round of changes since the token
     } else {
-      state = { u: user.id, f: f.id, gen: f.generation, since: 0, until: this.seq, pos: 0, size, created: q.get('changeType') === 'created', select: q.get('$select') };
+      const changeType = q.get('changeType');
+      if (changeType !== null && changeType !== 'created' && changeType !== 'updated' && changeType !== 'deleted') {
+        return graphError(400, 'ErrorInvalidUrlQuery', `The value '${changeType}' of the query parameter 'changeType' is not supported.`);
+      }
+      state = { u: user.id, f: f.id, gen: f.generation, since: 0, until: this.seq, pos: 0, size, changeType, select: q.get('$select') };
     }
+    // §5 and message-delta: what happened in (since, until]. A message created in it and still
+    // there is `created`; one there before and changed in it is `updated` (returned in full, like a
+    // created one); one there before and deleted or moved out in it is `@removed` (reason deleted).
+    // A round whose token has no `since` (the first) returns what is there, as created.
     type Item = Record<string, unknown>;
     const items: Item[] = [];
+    const wants = (kind: 'created' | 'updated' | 'deleted'): boolean => state.changeType === null || state.changeType === kind;
+    const within = (seq: number | undefined): boolean => seq !== undefined && seq > state.since && seq <= state.until;
     for (const msg of f.messages) {
-      const createdInRound = msg.seq > state.since && msg.seq <= state.until;
-      if (createdInRound && (msg.deletedSeq === undefined || msg.deletedSeq > state.until)) {
-        items.push(select({ '@odata.type': '#microsoft.graph.message', id: msg.id, internetMessageId: msg.internetMessageId, subject: '(subject)' }, state.select, ['@odata.type']));
-      } else if (!state.created && msg.seq <= state.since && msg.deletedSeq !== undefined && msg.deletedSeq > state.since && msg.deletedSeq <= state.until) {
-        items.push({ id: msg.id, '@removed': { reason: 'deleted' } });
+      const there = msg.deletedSeq === undefined || msg.deletedSeq > state.until;
+      const full = (): Item => select({ '@odata.type': '#microsoft.graph.message', id: msg.id, internetMessageId: msg.internetMessageId, subject: '(subject)' }, state.select, ['@odata.type']);
+      if (within(msg.seq)) {
+        if (there && wants('created')) items.push(full());
+      } else if (msg.seq <= state.since) {
+        if (within(msg.deletedSeq)) {
+          if (wants('deleted')) items.push({ id: msg.id, '@removed': { reason: 'deleted' } });
+        } else if (there && within(msg.updatedSeq) && wants('updated')) items.push(full());
       }
     }
     const page = items.slice(state.pos, state.pos + state.size);

@@ -42,7 +42,7 @@ function files(dir: string): string[] {
 }
 
 describe('remediate on archives: clean and quarantine copies, source untouched', () => {
-  it('mbox: the clean copy holds the other messages byte for byte, the quarantine copy the planned ones; a second --apply does nothing new', { timeout: 240_000 }, async () => {
+  it('mbox: the clean copy holds the other messages byte for byte, the quarantine copy the planned ones; a second --apply does nothing new; undo has nothing to move back', { timeout: 240_000 }, async () => {
     const dir = tempDir();
     const mbox = path.join(dir, 'billing.mbox');
     writeFileSync(mbox, Object.entries(BODIES).map(([id, body]) => `From clinic@example.org Mon Mar  4 09:15:00 2024\n${message(id, body)}\n`).join(''));
@@ -79,6 +79,17 @@ describe('remediate on archives: clean and quarantine copies, source untouched',
     expect(jsonLines(again.stdout).map((s) => s.status)).toEqual(['already-done', 'already-done']);
     const verified = await runCli(['remediate', '--verify-log', log], { env });
     expect(verified.code).toBe(0);
+
+    // Undo: the source was never changed, so there is nothing to move back (said, per message);
+    // the copies and the source stay as they are.
+    const undone = await runCli(['remediate', '--undo', log, '--apply'], { env });
+    expect(undone.code, undone.stderr).toBe(0);
+    expect(jsonLines(undone.stdout).map((s) => [s.messageId, s.status, s.reason])).toEqual([
+      ['<a3@test.example>', 'skipped', 'nothing to undo for this kind of source (its source was never changed)'],
+      ['<a1@test.example>', 'skipped', 'nothing to undo for this kind of source (its source was never changed)'],
+    ]);
+    expect(sha(readFileSync(mbox))).toBe(before);
+    expect([...(await mboxMessages(path.join(out, 'quarantine', 'billing.mbox'))).keys()]).toEqual(['a1', 'a3']);
   });
 
   it('Maildir: message files go to one copy or the other (cur/new/tmp kept); the source is untouched; tag and delete are refused', { timeout: 240_000 }, async () => {

@@ -159,6 +159,74 @@ describe.runIf(run)('remediate on Graph (fake server)', () => {
     for (const t of [readFileSync(log, 'utf8'), deleted.stdout, deleted.stderr, again.stdout, undone.stdout, undone.stderr]) for (const ssn of SSNS) expect(t).not.toContain(ssn);
   });
 
+  it('a move whose answer is lost with the connection (carried out by Exchange): looked for in the destination, logged done once, never moved twice; again: nothing', { timeout: 240_000 }, async () => {
+    const carol = s.fake.addUser(`carol@${s.fake.tenant}`);
+    const inbox = s.fake.folder(carol, 'Inbox');
+    s.fake.addMessage(inbox, message('m1', `Patient SSN: ${SSNS[0]} for the claim.`));
+    s.fake.addMessage(inbox, message('m2', `Member SSN ${SSNS[1]} on file.`));
+    const live = (): Record<string, string[]> => {
+      const out: Record<string, string[]> = {};
+      for (const f of allFolders(carol.root)) {
+        const ids = f.messages.filter((m) => m.deletedSeq === undefined).map((m) => m.internetMessageId ?? '');
+        if (ids.length > 0) out[f.displayName] = ids.sort();
+      }
+      return out;
+    };
+    const state = tempDir();
+    const spec = `graph://${s.fake.tenant}/carol@${s.fake.tenant}`;
+    expect((await runCli(['scan', spec, '--format', 'jsonl'], { env: s.env({ PHI_SCAN_STATE: state }) })).code).toBe(1);
+    const env = s.env({ PHI_SCAN_STATE: state, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_ID: writeApp.clientId, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_SECRET: writeApp.secret });
+    const log = path.join(tempDir(), 'audit.jsonl');
+    s.fake.forceFault('drop-after', /\/move$/, 1);
+    const w0 = writes().length;
+    const applied = await runCli(['remediate', '--action', 'move', '--apply', '--log', log], { env });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(jsonLines(applied.stdout).map((x) => [x.messageId, x.status])).toEqual([
+      ['<m1@test.example>', 'done'],
+      ['<m2@test.example>', 'done'],
+    ]);
+    // The first move happened (its answer was lost) and was not sent again: two moves for two messages.
+    expect(s.fake.requests.filter((r) => r.fault === 'drop-after').length).toBe(1);
+    expect(writes().slice(w0).filter((r) => r.url.endsWith('/move')).length).toBe(2);
+    expect(live()).toEqual({ 'PHI-Quarantine': ['<m1@test.example>', '<m2@test.example>'] });
+    const v = verifyLog(log, parseEnvKey(TEST_KEY));
+    expect(v.ok).toBe(true);
+    expect(v.openIntents).toEqual([]);
+    expect(v.entries.filter((x) => x.event === 'done').map((x) => x.messageId)).toEqual(['<m1@test.example>', '<m2@test.example>']);
+    const w1 = writes().length;
+    const again = await runCli(['remediate', '--action', 'move', '--apply', '--log', log], { env });
+    expect(jsonLines(again.stdout).map((x) => x.status)).toEqual(['already-done', 'already-done']);
+    expect(writes().length).toBe(w1);
+    // One request at a time per mailbox (the writes too): Exchange's concurrency limit never hit.
+    expect(s.fake.concurrencyRejections).toBe(0);
+  });
+
+  it('re-verification: a message gone since the plan, and one edited so it no longer holds the plan\'s findings, are skipped and logged; nothing is written', { timeout: 240_000 }, async () => {
+    const dave = s.fake.addUser(`dave@${s.fake.tenant}`);
+    const inbox = s.fake.folder(dave, 'Inbox');
+    const v1 = s.fake.addMessage(inbox, message('v1', `Patient SSN: ${SSNS[0]} for the claim.`));
+    const v2 = s.fake.addMessage(inbox, message('v2', `Member SSN ${SSNS[1]} on file.`));
+    const state = tempDir();
+    const spec = `graph://${s.fake.tenant}/dave@${s.fake.tenant}`;
+    expect((await runCli(['scan', spec, '--format', 'jsonl'], { env: s.env({ PHI_SCAN_STATE: state }) })).code).toBe(1);
+    const env = s.env({ PHI_SCAN_STATE: state, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_ID: writeApp.clientId, PHI_SCAN_GRAPH_REMEDIATE_CLIENT_SECRET: writeApp.secret });
+    // After the plan's scan: v1 is purged, v2 edited in place (same id and Message-ID, no SSN left).
+    s.fake.deleteMessage(inbox, v1.id);
+    Object.assign(v2, { mime: message('v2', 'Member record on file (number removed).') });
+    const log = path.join(tempDir(), 'audit.jsonl');
+    const w0 = writes().length;
+    const applied = await runCli(['remediate', '--action', 'move', '--apply', '--log', log], { env });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(jsonLines(applied.stdout).map((x) => [x.messageId, x.status, String(x.reason)])).toEqual([
+      ['<v1@test.example>', 'skipped', 'gone: no such message in the mailbox'],
+      ['<v2@test.example>', 'skipped', "changed: 1 of the plan's 1 findings are no longer in the message"],
+    ]);
+    expect(writes().length).toBe(w0);
+    const v = verifyLog(log, parseEnvKey(TEST_KEY));
+    expect(v.ok).toBe(true);
+    expect(v.entries.filter((x) => x.event === 'skipped').map((x) => x.messageId)).toEqual(['<v1@test.example>', '<v2@test.example>']);
+  });
+
   it('tag sets an Outlook category and undo removes it', { timeout: 240_000 }, async () => {
     const state = tempDir();
     const spec = `graph://${s.fake.tenant}/alice@${s.fake.tenant}`;

@@ -304,6 +304,45 @@ describe.runIf(HAVE_DOVECOT)('remediate on IMAP (real Dovecot)', () => {
     expect(v.entries.find((x) => x.refers === 2)).toMatchObject({ event: 'done', to: { folder: 'PHI-Quarantine', uid: 1 } });
   });
 
+  it('a folder recreated since the plan (new UIDVALIDITY, the same message at the same UID): skipped as changed, nothing moved', { timeout: 180_000 }, async () => {
+    await appendAll(server, 'changed', USERS.changed, { INBOX: [clean('r0')], Work: [phi('r1')] });
+    const state = tempDir();
+    const e = env('changed', state);
+    expect((await runCli(['scan', spec('changed'), '--format', 'jsonl'], { env: e })).code).toBe(1);
+    const dir = tempDir();
+    const planFile = path.join(dir, 'plan.json');
+    expect((await runCli(['remediate', '--action', 'move', '--plan-out', planFile], { env: e })).code).toBe(0);
+    expect(Plan.parse(JSON.parse(readFileSync(planFile, 'utf8'))).items.map((i) => i.locator)).toEqual([expect.stringMatching(/^Work:\d+:1$/)]);
+    // The owner recreates Work and puts r1 back: UID 1 again, under a new UIDVALIDITY (RFC 3501 §2.3.1.1).
+    const admin = await adminClient(server, 'changed', USERS.changed);
+    try {
+      const validity = async (): Promise<string> => {
+        const st = await admin.status('Work', { uidValidity: true });
+        return st ? String(st.uidValidity) : '';
+      };
+      const old = await validity();
+      let fresh = old;
+      for (let i = 0; i < 30 && fresh === old; i++) {
+        await admin.mailboxDelete('Work').catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 100));
+        await admin.mailboxCreate('Work');
+        fresh = await validity();
+      }
+      expect(fresh).not.toBe(old);
+      await admin.append('Work', phi('r1'));
+    } finally {
+      await admin.logout();
+    }
+    const before = await snapshot('changed');
+    expect(before.Work?.map((r) => [r.subject, r.uid])).toEqual([['r1', 1]]);
+    const log = path.join(dir, 'audit.jsonl');
+    const applied = await runCli(['remediate', '--plan', planFile, '--apply', '--log', log], { env: e });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(jsonLines(applied.stdout).map((x) => [x.messageId, x.status, x.reason])).toEqual([['<r1@test.example>', 'skipped', 'changed: the folder was recreated (UIDVALIDITY differs)']]);
+    expect(await snapshot('changed')).toEqual(before);
+    expect(verifyLog(log, parseEnvKey(TEST_KEY)).entries.filter((x) => x.event === 'skipped').map((x) => x.messageId)).toEqual(['<r1@test.example>']);
+  });
+
   it('a dry run sends only read-only commands (EXAMINE, SEARCH, FETCH BODY.PEEK): no SELECT, STORE, COPY, MOVE, EXPUNGE or CREATE', { timeout: 120_000 }, async () => {
     await appendAll(server, 'dry', USERS.dry, { INBOX: [phi('d1'), clean('d2')] });
     const state = tempDir();
@@ -340,14 +379,18 @@ describe.runIf(HAVE_DOVECOT)('remediate on IMAP (real Dovecot)', () => {
       stdio: 'ignore',
     });
     const closed = new Promise((r) => child.on('close', r));
-    // Killed once a few moves are logged, while others are still to come.
-    for (let i = 0; i < 1200; i++) {
-      const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-      if ((text.match(/"event":"done"/g) ?? []).length >= 3) break;
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      // Killed once a few moves are logged, while others are still to come.
+      for (let i = 0; i < 1200; i++) {
+        const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+        if ((text.match(/"event":"done"/g) ?? []).length >= 3) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      // Never left running after the test, whatever happened above.
+      child.kill('SIGKILL');
+      await closed;
     }
-    child.kill('SIGKILL');
-    await closed;
     const key = parseEnvKey(TEST_KEY);
     const v = verifyLog(log, key);
     expect(v.ok, v.problems.join('; ')).toBe(true);

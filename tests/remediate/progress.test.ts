@@ -1,8 +1,9 @@
 /**
  * The picture follows the mailbox: a full scan marks what it no longer finds as gone (a
- * --since-last scan does not), and `remediate --status` counts remaining / quarantined / resolved.
+ * --since-last scan does not), and `remediate --status` counts remaining / quarantined / resolved;
+ * csv carries the same progress (a column of the list, and `--status --format csv`).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
@@ -44,6 +45,54 @@ describe('remediate --status and messages gone at the next full scan', () => {
     writeFileSync(mbox, mboxOf(['a1', 'a2', 'a3']));
     await runCli(['scan', `mbox:${mbox}`, '--format', 'jsonl'], { env });
     expect(await status()).toEqual([{ type: 'remediation-status', mailbox: 'billing', remaining: 0, quarantined: 2, tagged: 0, resolved: 0 }]);
+  });
+
+  it('csv carries the progress: the list says per message remaining / quarantined, remediate --status --format csv per mailbox (resolved included), the same figures as --status', { timeout: 300_000 }, async () => {
+    const dir = tempDir();
+    const mbox = path.join(dir, 'billing.mbox');
+    writeFileSync(mbox, mboxOf(['a1', 'a2', 'a3']));
+    const env = { PHI_SCAN_STATE: tempDir() };
+    const cli = async (args: string[], code: number): Promise<string> => {
+      const r = await runCli(args, { env });
+      expect(r.code, r.stderr).toBe(code);
+      return r.stdout;
+    };
+    /** The csv list: Message-ID → its remediation cell (the header checked on the way). */
+    const listed = async (): Promise<Record<string, string>> => {
+      const [header, ...rows] = (await cli(['report', '--format', 'csv'], 0)).trim().split('\r\n');
+      const cols = (header ?? '').split(',');
+      expect(cols.at(-1)).toBe('remediation');
+      return Object.fromEntries(rows.map((l) => l.split(',')).map((c) => [c[cols.indexOf('messageId')], c[cols.indexOf('remediation')]]));
+    };
+    const progressCsv = async (): Promise<string[]> => (await cli(['remediate', '--status', '--format', 'csv'], 0)).trim().split('\r\n');
+    const progressJson = async (): Promise<string> => {
+      const [r] = jsonLines(await cli(['remediate', '--status'], 0)) as { remaining: number; quarantined: number; tagged: number; resolved: number }[];
+      return `${r?.remaining},${r?.quarantined},${r?.tagged},${r?.resolved}`;
+    };
+    const spec = `mbox:${mbox}`;
+
+    await cli(['scan', spec, '--format', 'jsonl'], 1);
+    expect(await listed()).toEqual({ '<a1@test.example>': 'remaining', '<a3@test.example>': 'remaining' });
+    expect(await progressCsv()).toEqual(['source,mailbox,remaining,quarantined,tagged,resolved', `${spec},billing,2,0,0,0`]);
+
+    // A reviewed plan keeping a1 only, applied: a1 is quarantined (copied out of the archive).
+    const planFile = path.join(dir, 'plan.json');
+    await cli(['remediate', '--action', 'move', '--to', path.join(dir, 'out'), '--plan-out', planFile], 0);
+    const plan = JSON.parse(readFileSync(planFile, 'utf8')) as { items: { messageId: string }[] };
+    writeFileSync(planFile, JSON.stringify({ ...plan, items: plan.items.filter((i) => i.messageId === '<a1@test.example>') }));
+    await cli(['remediate', '--plan', planFile, '--apply', '--log', path.join(dir, 'audit.jsonl')], 0);
+    expect(await listed()).toEqual({ '<a1@test.example>': 'quarantined', '<a3@test.example>': 'remaining' });
+    expect(await progressCsv()).toEqual(['source,mailbox,remaining,quarantined,tagged,resolved', `${spec},billing,1,1,0,0`]);
+    expect((await progressCsv())[1]?.endsWith(await progressJson())).toBe(true);
+
+    // The clean copy replaces the archive: the next full scan no longer finds a1: resolved, out of the list.
+    writeFileSync(mbox, mboxOf(['a2', 'a3']));
+    await cli(['scan', spec, '--format', 'jsonl'], 1);
+    expect(await listed()).toEqual({ '<a3@test.example>': 'remaining' });
+    expect(await progressCsv()).toEqual(['source,mailbox,remaining,quarantined,tagged,resolved', `${spec},billing,1,0,0,1`]);
+    expect((await progressCsv())[1]?.endsWith(await progressJson())).toBe(true);
+    // --format belongs to --status.
+    await cli(['remediate', '--action', 'move', '--to', path.join(dir, 'out'), '--format', 'csv'], 2);
   });
 
   it('a killed run does not stay running forever: the next scan marks it abandoned', { timeout: 180_000 }, async () => {

@@ -72,7 +72,7 @@ describe('report formats', async () => {
   it('csv: one remediation list, the same rows from scan and report', async () => {
     const { scan, report } = await scanThenReport('csv');
     const lines = scan.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('source,mailbox,folder,date,messageId,maskedSubject,categories,findings,individuals,action,locator');
+    expect(lines[0]).toBe('source,mailbox,folder,date,messageId,maskedSubject,categories,findings,individuals,action,locator,remediation');
     expect(lines.length - 1).toBe(messages.length);
     for (const m of messages) expect(scan).toContain(`,${String(m.messageId)},`);
     expect(scan).toMatch(/SSN •••-••-\d{4}/);

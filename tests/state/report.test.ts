@@ -67,7 +67,7 @@ describe('phi-scan report', () => {
     const pick = (m: Record<string, unknown>) => [m.mailbox, m.messages, m.messagesWithPhi, JSON.stringify(m.byCategory), m.errors];
     expect((json.mailboxes as unknown as Record<string, unknown>[]).map(pick).sort()).toEqual(jsonl.map(pick).sort());
     const csv = (await report('--format', 'csv')).stdout.trim().split('\r\n');
-    expect(csv[0]).toBe('source,mailbox,folder,date,messageId,maskedSubject,categories,findings,individuals,action,locator');
+    expect(csv[0]).toBe('source,mailbox,folder,date,messageId,maskedSubject,categories,findings,individuals,action,locator,remediation');
     expect(csv.length - 1).toBe(json.totals.messagesWithPhi);
     // The demo's PHI messages carry identifiers with health context; every action is one of the three (rules: store.test.ts).
     const actions = new Set(json.messages.map((r) => r.action));
