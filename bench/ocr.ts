@@ -137,7 +137,7 @@ if (!denseOnly) await recallSection();
 // ---------- 3. the extra time of OCR in a scan of the PHI-dense archive ----------
 /**
  * The PHI-dense benchmark archive (fixtures/dense.ts, unchanged: its default seed, a few MB of
- * it) scanned by the built CLI (default threads: one per core) with `--no-ocr` and with OCR:
+ * it) scanned by the built CLI (default threads: one worker per core but one) with `--no-ocr` and with OCR:
  *   A. as it is: rosters, PDFs with a text layer, notes; no picture, so OCR must cost nothing;
  *   B. the same messages with a scanned attachment after every SCAN_EVERY-th message, taking
  *      turns: a faxed referral (CCITT G4 TIFF, 200 dpi, skewed), an insurance-card photo
@@ -224,7 +224,7 @@ const plainOn = scanOnce(plain, dir, []);
 const mixedOff = scanOnce(mixed, dir, ['--no-ocr']);
 const mixedOn = scanOnce(mixed, dir, []);
 const load1 = os.loadavg();
-console.log(`\nScan with --no-ocr against OCR on (default threads, ${cores} cores; load average ${load0.map((x) => x.toFixed(1)).join(' ')} before, ${load1.map((x) => x.toFixed(1)).join(' ')} after):\n`);
+console.log(`\nScan with --no-ocr against OCR on (default threads: ${Math.max(1, cores - 1)} worker thread(s) on ${cores} cores; load average ${load0.map((x) => x.toFixed(1)).join(' ')} before, ${load1.map((x) => x.toFixed(1)).join(' ')} after):\n`);
 console.log('| archive | --no-ocr: wall, CPU, peak RSS | OCR on: wall, CPU, peak RSS | extra wall time | extra wall per scanned page | pages per extra CPU-second (per core) | findings off → on |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 console.log(row('PHI-dense as generated (no pictures)', plainOff, plainOn, 0));
