@@ -7,7 +7,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../fixtures/generate.js';
-import { encodeTiff, faxed, patient, referralPage } from '../../fixtures/ocr.js';
+import { encodePng, encodeTiff, faxed, noise, patient, referralPage } from '../../fixtures/ocr.js';
 import { jsonLines, runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { AnyRecord } from '../helpers/records.js';
 
@@ -23,6 +23,7 @@ describe('OCR through the CLI', () => {
   let jsonl: CliResult;
   let off: CliResult;
   let limited: CliResult;
+  let late: CliResult;
   /** The working folder and home of the page-limit run: OCR must write nothing there. */
   const cwd = tempDir();
   const home = tempDir();
@@ -31,11 +32,16 @@ describe('OCR through the CLI', () => {
     writeFileSync(file, mbox);
     const two = path.join(tempDir(), 'two.mbox');
     writeFileSync(two, mbox.replace(tiff.toString('base64').replace(/.{76}/g, '$&\n'), twoPages.toString('base64').replace(/.{76}/g, '$&\n')));
-    [json, jsonl, off, limited] = await Promise.all([
+    // a whole letter page at 300 dpi with specks: several seconds of OCR on any machine
+    const full = Buffer.from(encodePng(noise(referralPage(patient(rng), 300, 'page').page, rng, 0.01)));
+    const slow = path.join(tempDir(), 'slow.mbox');
+    writeFileSync(slow, mbox.replace(tiff.toString('base64').replace(/.{76}/g, '$&\n'), full.toString('base64').replace(/.{76}/g, '$&\n')).replaceAll('image/tiff', 'image/png').replaceAll('fax.tif', 'slow.png'));
+    [json, jsonl, off, limited, late] = await Promise.all([
       runCli(['scan', `mbox:${file}`, '--format', 'json']),
       runCli(['scan', `mbox:${file}`, '--format', 'jsonl', '--threads', '0']),
       runCli(['scan', `mbox:${file}`, '--format', 'jsonl', '--no-ocr']),
       runCli(['scan', `mbox:${two}`, '--format', 'jsonl', '--max-ocr-pages', '1', '--ocr-timeout', '120'], { cwd, env: { HOME: home } }),
+      runCli(['scan', `mbox:${slow}`, '--format', 'jsonl', '--ocr-timeout', '1']),
     ]);
   }, 180_000);
 
@@ -56,13 +62,19 @@ describe('OCR through the CLI', () => {
     expect(records.filter((r) => r.type === 'finding' && r.location === 'attachment:fax.tif').length).toBeGreaterThanOrEqual(3);
   });
 
+  it('--ocr-timeout: a page over it is an error record naming the page', () => {
+    expect(late.stderr).toBe('');
+    const errors = jsonLines(late.stdout).filter((r) => r.type === 'error');
+    expect(errors).toEqual([expect.objectContaining({ location: 'attachment:slow.png', code: 'attachment-limit', error: 'png page 1: OCR time limit of 1 s per page reached; page not read', severity: 'failed' })]);
+  });
+
   it('OCR downloads and writes nothing: no language data cache in the working folder or home', () => {
     expect(readdirSync(cwd)).toEqual([]);
     expect(readdirSync(home)).toEqual([]);
   });
 
   it('no planted raw value in any output', () => {
-    for (const out of [json, jsonl, off, limited]) for (const v of planted.values) {
+    for (const out of [json, jsonl, off, limited, late]) for (const v of planted.values) {
       expect(out.stdout).not.toContain(v.value);
       expect(out.stderr).not.toContain(v.value);
     }
