@@ -8,13 +8,16 @@
  *    find its category on that page (engine.scan on the page's segment).
  * 2. Pages per second and per CPU-second (one OCR engine: one core), peak RSS of this process
  *    (the engine runs in a thread of it).
- * 3. The extra time OCR adds to a scan: the built CLI on a generated archive (text-only PHI
- *    messages plus a few faxed TIFF attachments), `--no-ocr` against the default.
+ * 3. The extra time OCR adds to a scan of the PHI-dense benchmark archive (fixtures/dense.ts),
+ *    as generated and with scanned attachments mixed in: the built CLI, `--no-ocr` against OCR
+ *    on, wall, CPU and peak RSS of the scan process. `npm run bench:ocr -- --dense` runs this
+ *    section only (about 2 minutes; `--dense-mb N`, `--scan-every N` change the archive).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { denseMbox } from '../fixtures/dense.js';
 import { Rng } from '../fixtures/generate.js';
 import { encodeJpeg, encodePng, encodeTiff, faxed, imagePdf, insuranceCardPhoto, noise, patient, referralPage, rotate, skew, type Planted } from '../fixtures/ocr.js';
 import { createEngine } from '../src/engine/engine.js';
@@ -26,6 +29,12 @@ import { BUNDLED_RULES_DIR, loadRules } from '../src/rules/load.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const quick = process.argv.includes('--quick');
+/** `--dense`: section 3 only (the scan of the PHI-dense archive, about 2 minutes). */
+const denseOnly = process.argv.includes('--dense');
+const flagValue = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
 const rng = new Rng('bench-ocr');
 const engine = createEngine((await loadRules([BUNDLED_RULES_DIR])).rules, Buffer.from('bench-ocr-key-0123456789abcdef'));
 
@@ -37,113 +46,187 @@ interface Case {
   readonly pages: readonly Planted[];
 }
 
-const cases: Case[] = [];
-for (const dpi of [200, 300]) {
-  const n = quick ? 1 : 2;
-  for (let i = 0; i < n; i++) {
-    const mk = (): ReturnType<typeof referralPage> => referralPage(patient(rng), dpi, 'head');
-    const a = mk(), b = mk(), c = mk(), d = mk();
-    cases.push({ group: `${dpi} dpi`, name: `G4 TIFF, skew 1.5°`, bytes: encodeTiff([{ ...faxed(a.page, rng, 1.5), compression: 4, dpi }]), pages: [a.planted] });
-    cases.push({ group: `${dpi} dpi`, name: 'JPEG q60, skew -1°', bytes: encodeJpeg(skew(b.page, -1), 60), pages: [b.planted] });
-    cases.push({ group: `${dpi} dpi`, name: 'PNG, specks', bytes: encodePng(noise(c.page, rng, 0.002)), pages: [c.planted] });
-    cases.push({ group: `${dpi} dpi`, name: 'G4 TIFF upside down', bytes: encodeTiff([{ ...rotate(faxed(d.page, rng, 0.5), 2), compression: 4, dpi }]), pages: [d.planted] });
+/** 1 and 2: recall, speed and memory of the engine on the fixtures. */
+async function recallSection(): Promise<void> {
+  const cases: Case[] = [];
+  for (const dpi of [200, 300]) {
+    const n = quick ? 1 : 2;
+    for (let i = 0; i < n; i++) {
+      const mk = (): ReturnType<typeof referralPage> => referralPage(patient(rng), dpi, 'head');
+      const a = mk(), b = mk(), c = mk(), d = mk();
+      cases.push({ group: `${dpi} dpi`, name: `G4 TIFF, skew 1.5°`, bytes: encodeTiff([{ ...faxed(a.page, rng, 1.5), compression: 4, dpi }]), pages: [a.planted] });
+      cases.push({ group: `${dpi} dpi`, name: 'JPEG q60, skew -1°', bytes: encodeJpeg(skew(b.page, -1), 60), pages: [b.planted] });
+      cases.push({ group: `${dpi} dpi`, name: 'PNG, specks', bytes: encodePng(noise(c.page, rng, 0.002)), pages: [c.planted] });
+      cases.push({ group: `${dpi} dpi`, name: 'G4 TIFF upside down', bytes: encodeTiff([{ ...rotate(faxed(d.page, rng, 0.5), 2), compression: 4, dpi }]), pages: [d.planted] });
+    }
+  }
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const card = insuranceCardPhoto(patient(rng), rng);
+    cases.push({ group: 'card photo', name: 'JPEG, tilted 2.5°', bytes: card.jpeg, pages: [card.planted] });
+  }
+  {
+    const a = referralPage(patient(rng), 200, 'head'), b = referralPage(patient(rng), 200, 'head');
+    const turned = rotate(b.page, 1);
+    cases.push({
+      group: 'image-only PDF',
+      name: '2 pages, page 2 turned 90°',
+      bytes: imagePdf([
+        { jpeg: encodeJpeg(a.page, 70), width: a.page.width, height: a.page.height, dpi: 200 },
+        { jpeg: encodeJpeg(turned, 70), width: turned.width, height: turned.height, dpi: 200, rotate: 270 },
+      ]),
+      pages: [a.planted, b.planted],
+    });
+  }
+
+  const peakRssMB = (): number => {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  };
+
+  interface Tally { values: number; text: number; detected: number; pages: number; seconds: number }
+  const tallies = new Map<string, Tally>();
+  /** per resolution group and category: [in the text, detected, planted] */
+  const byCategory = new Map<string, [number, number, number]>();
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  let totalPages = 0;
+  for (const c of cases) {
+    const segments: Segment[] = [];
+    const problems: Problem[] = [];
+    const ex = messageExtraction({ ...DEFAULT_LIMITS, maxAttachmentMillis: 600_000, maxOcrPageMillis: 120_000 }, 5, segments, problems, async () => undefined);
+    const t0 = performance.now();
+    await extractAttachment(c.bytes, ex.attachment(`attachment:${c.name}`, 0), { name: c.name });
+    const seconds = (performance.now() - t0) / 1000;
+    const t = tallies.get(c.group) ?? { values: 0, text: 0, detected: 0, pages: 0, seconds: 0 };
+    c.pages.forEach((planted, i) => {
+      const pageSegs = segments.filter((s) => s.part === `page ${i + 1}`);
+      const text = pageSegs.map((s) => s.text).join('\n');
+      const categories = new Set(pageSegs.flatMap((s) => engine.scan(s).map((h) => h.finding.category as string)));
+      for (const v of planted.values) {
+        t.values++;
+        const k = `${c.group} ${v.category}`;
+        const b = byCategory.get(k) ?? [0, 0, 0];
+        b[2]++;
+        if (text.includes(v.value)) t.text++, b[0]++;
+        if (categories.has(v.category)) t.detected++, b[1]++;
+        byCategory.set(k, b);
+      }
+    });
+    t.pages += c.pages.length;
+    t.seconds += seconds;
+    totalPages += c.pages.length;
+    tallies.set(c.group, t);
+    console.error(`${c.group} / ${c.name}: ${seconds.toFixed(1)} s${problems.length ? ` problems: ${problems.map((p) => p.code).join(', ')}` : ''}`);
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const wallSeconds = (performance.now() - wallStart) / 1000;
+  await closeOcr();
+
+  console.log('\n| fixtures | pages | planted values | recall (text) | recall (detected by the rules) | seconds per page |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const [group, t] of tallies) {
+    console.log(`| ${group} | ${t.pages} | ${t.values} | ${(t.text / t.values).toFixed(2)} | ${(t.detected / t.values).toFixed(2)} | ${(t.seconds / t.pages).toFixed(1)} |`);
+  }
+  console.log(`\nby category (in the text / detected / planted): ${[...byCategory].map(([k, [a, b, n]]) => `${k} ${a}/${b}/${n}`).join('; ')}`);
+  console.log(`\n${totalPages} pages in ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} CPU-s: ${(totalPages / wallSeconds).toFixed(2)} pages/s, ${(totalPages / cpuSeconds).toFixed(2)} pages per CPU-second (one engine); peak RSS ${peakRssMB()} MB`);
+}
+
+if (!denseOnly) await recallSection();
+
+// ---------- 3. the extra time of OCR in a scan of the PHI-dense archive ----------
+/**
+ * The PHI-dense benchmark archive (fixtures/dense.ts, unchanged: its default seed, a few MB of
+ * it) scanned by the built CLI (default threads: one worker per core but one) with `--no-ocr` and with OCR:
+ *   A. as it is: rosters, PDFs with a text layer, notes; no picture, so OCR must cost nothing;
+ *   B. the same messages with a scanned attachment after every SCAN_EVERY-th message, taking
+ *      turns: a faxed referral (CCITT G4 TIFF, 200 dpi, skewed), an insurance-card photo
+ *      (JPEG), an image-only PDF page (JPEG, 200 dpi).
+ * Wall, CPU (user + system) and peak RSS of the scan process are from /usr/bin/time.
+ */
+function scanned(i: number): { name: string; type: string; bytes: Uint8Array; pages: number } {
+  const p = patient(rng);
+  switch (i % 3) {
+    case 0: {
+      const { page } = referralPage(p, 200, 'head');
+      return { name: 'fax.tif', type: 'image/tiff', bytes: encodeTiff([{ ...faxed(page, rng, 1), compression: 4, dpi: 200 }]), pages: 1 };
+    }
+    case 1:
+      return { name: 'card.jpg', type: 'image/jpeg', bytes: insuranceCardPhoto(p, rng).jpeg, pages: 1 };
+    default: {
+      const { page } = referralPage(p, 200, 'head');
+      return { name: 'scan.pdf', type: 'application/pdf', bytes: imagePdf([{ jpeg: encodeJpeg(page, 70), width: page.width, height: page.height, dpi: 200 }]), pages: 1 };
+    }
   }
 }
-for (let i = 0; i < (quick ? 1 : 3); i++) {
-  const card = insuranceCardPhoto(patient(rng), rng);
-  cases.push({ group: 'card photo', name: 'JPEG, tilted 2.5°', bytes: card.jpeg, pages: [card.planted] });
-}
-{
-  const a = referralPage(patient(rng), 200, 'head'), b = referralPage(patient(rng), 200, 'head');
-  const turned = rotate(b.page, 1);
-  cases.push({
-    group: 'image-only PDF',
-    name: '2 pages, page 2 turned 90°',
-    bytes: imagePdf([
-      { jpeg: encodeJpeg(a.page, 70), width: a.page.width, height: a.page.height, dpi: 200 },
-      { jpeg: encodeJpeg(turned, 70), width: turned.width, height: turned.height, dpi: 200, rotate: 270 },
-    ]),
-    pages: [a.planted, b.planted],
-  });
+
+function scannedMessage(i: number): { entry: string; pages: number } {
+  const a = scanned(i);
+  const b64 = Buffer.from(a.bytes).toString('base64').replace(/.{76}/g, '$&\n');
+  const entry = `From intake@northwind.example Mon Mar  4 09:15:00 2024\nFrom: intake@northwind.example\nTo: billing@northwind.example\nSubject: scanned ${i}\nMessage-ID: <scan-${i}@bench.test>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nScan attached.\n--b\nContent-Type: ${a.type}; name="${a.name}"\nContent-Disposition: attachment; filename="${a.name}"\nContent-Transfer-Encoding: base64\n\n${b64}\n--b--\n\n`;
+  return { entry, pages: a.pages };
 }
 
-const peakRssMB = (): number => {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
-};
+interface ScanRun { wall: number; cpu: number; peakMB: number; findings: number; scannedFindings: number; noText: number; ocrErrors: number }
 
-interface Tally { values: number; text: number; detected: number; pages: number; seconds: number }
-const tallies = new Map<string, Tally>();
-/** per resolution group and category: [in the text, detected, planted] */
-const byCategory = new Map<string, [number, number, number]>();
-const cpuStart = process.cpuUsage();
-const wallStart = performance.now();
-let totalPages = 0;
-for (const c of cases) {
-  const segments: Segment[] = [];
-  const problems: Problem[] = [];
-  const ex = messageExtraction({ ...DEFAULT_LIMITS, maxAttachmentMillis: 600_000, maxOcrPageMillis: 120_000 }, 5, segments, problems, async () => undefined);
-  const t0 = performance.now();
-  await extractAttachment(c.bytes, ex.attachment(`attachment:${c.name}`, 0), { name: c.name });
-  const seconds = (performance.now() - t0) / 1000;
-  const t = tallies.get(c.group) ?? { values: 0, text: 0, detected: 0, pages: 0, seconds: 0 };
-  c.pages.forEach((planted, i) => {
-    const pageSegs = segments.filter((s) => s.part === `page ${i + 1}`);
-    const text = pageSegs.map((s) => s.text).join('\n');
-    const categories = new Set(pageSegs.flatMap((s) => engine.scan(s).map((h) => h.finding.category as string)));
-    for (const v of planted.values) {
-      t.values++;
-      const k = `${c.group} ${v.category}`;
-      const b = byCategory.get(k) ?? [0, 0, 0];
-      b[2]++;
-      if (text.includes(v.value)) t.text++, b[0]++;
-      if (categories.has(v.category)) t.detected++, b[1]++;
-      byCategory.set(k, b);
-    }
-  });
-  t.pages += c.pages.length;
-  t.seconds += seconds;
-  totalPages += c.pages.length;
-  tallies.set(c.group, t);
-  console.error(`${c.group} / ${c.name}: ${seconds.toFixed(1)} s${problems.length ? ` problems: ${problems.map((p) => p.code).join(', ')}` : ''}`);
+function scanOnce(mbox: string, dir: string, extra: string[]): ScanRun {
+  const out = path.join(dir, `out-${extra.join('') || 'ocr'}.jsonl`);
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, cli, 'scan', `mbox:${mbox}`, '--format', 'jsonl', '--out', out, '--state', path.join(dir, `state${extra.join('')}-${Date.now()}`), ...extra], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, PHI_SCAN_KEY: 'bench-ocr-key-0123456789abcdef' } });
+  const [wall, user, sys, kib] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+  if (r.status !== 0 && r.status !== 1 && r.status !== 3) throw new Error(`scan failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const lines = readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('{'));
+  const records = lines.map((l) => JSON.parse(l) as { type: string; messageId?: string; code?: string; location?: string });
+  const fromScans = (x: { messageId?: string }): boolean => String(x.messageId).startsWith('<scan-');
+  return {
+    wall: wall ?? NaN,
+    cpu: (user ?? NaN) + (sys ?? NaN),
+    peakMB: Math.round((kib ?? NaN) / 1024),
+    findings: records.filter((x) => x.type === 'finding').length,
+    scannedFindings: records.filter((x) => x.type === 'finding' && fromScans(x)).length,
+    noText: records.filter((x) => x.type === 'error' && x.code === 'no-text' && fromScans(x)).length,
+    ocrErrors: records.filter((x) => x.type === 'error' && x.code !== 'no-text' && fromScans(x)).length,
+  };
 }
-const cpu = process.cpuUsage(cpuStart);
-const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-const wallSeconds = (performance.now() - wallStart) / 1000;
-await closeOcr();
 
-console.log('\n| fixtures | pages | planted values | recall (text) | recall (detected by the rules) | seconds per page |');
-console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [group, t] of tallies) {
-  console.log(`| ${group} | ${t.pages} | ${t.values} | ${(t.text / t.values).toFixed(2)} | ${(t.detected / t.values).toFixed(2)} | ${(t.seconds / t.pages).toFixed(1)} |`);
-}
-console.log(`\nby category (in the text / detected / planted): ${[...byCategory].map(([k, [a, b, n]]) => `${k} ${a}/${b}/${n}`).join('; ')}`);
-console.log(`\n${totalPages} pages in ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} CPU-s: ${(totalPages / wallSeconds).toFixed(2)} pages/s, ${(totalPages / cpuSeconds).toFixed(2)} pages per CPU-second (one engine); peak RSS ${peakRssMB()} MB`);
-
-// ---------- 3. the extra time of OCR in a scan ----------
 const cli = path.join(ROOT, 'dist', 'cli', 'main.js');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'phi-bench-ocr-'));
-const messages: string[] = [];
-const TEXT_MESSAGES = quick ? 100 : 400;
-const FAXES = quick ? 2 : 5;
-for (let i = 0; i < TEXT_MESSAGES; i++) {
-  const p = patient(rng);
-  messages.push(`From a@example.org Mon Mar  4 09:15:00 2024\nMessage-ID: <t${i}@bench.test>\nSubject: follow-up ${i}\nContent-Type: text/plain\n\nPatient ${p.name}, DOB ${p.dob}, SSN ${p.ssn}, ${p.mrn}, member ID ${p.memberId}. Call ${p.phone}.\n\n`);
+const DENSE_BYTES = Number(flagValue('--dense-mb') ?? (quick ? 1 : 3)) * 1e6;
+const SCAN_EVERY = Number(flagValue('--scan-every') ?? 100);
+const plain = path.join(dir, 'dense.mbox');
+const mixed = path.join(dir, 'dense-scans.mbox');
+let scannedPages = 0;
+{
+  const a: string[] = [];
+  const b: string[] = [];
+  let n = 0;
+  for (const entry of denseMbox(DENSE_BYTES, 1)) {
+    a.push(entry);
+    b.push(entry);
+    if (++n % SCAN_EVERY === 0) {
+      const m = scannedMessage(n / SCAN_EVERY - 1);
+      b.push(m.entry);
+      scannedPages += m.pages;
+    }
+  }
+  writeFileSync(plain, a.join(''));
+  writeFileSync(mixed, b.join(''));
+  console.log(`\nPHI-dense archive (fixtures/dense.ts, seed 1): ${n} messages, ${(statSync(plain).size / 1e6).toFixed(1)} MB; with scans: +${scannedPages} messages with one scanned page each (fax G4 TIFF / card JPEG / image-only PDF in turn), ${(statSync(mixed).size / 1e6).toFixed(1)} MB`);
 }
-for (let i = 0; i < FAXES; i++) {
-  const { page } = referralPage(patient(rng), 200, 'head');
-  const tif = Buffer.from(encodeTiff([{ ...faxed(page, rng, 1), compression: 4, dpi: 200 }]));
-  messages.splice(Math.floor(((i + 1) * messages.length) / (FAXES + 1)), 0, `From a@example.org Mon Mar  4 09:15:00 2024\nMessage-ID: <f${i}@bench.test>\nSubject: referral ${i}\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nFax attached.\n--b\nContent-Type: image/tiff; name="fax.tif"\nContent-Disposition: attachment; filename="fax.tif"\nContent-Transfer-Encoding: base64\n\n${tif.toString('base64').replace(/.{76}/g, '$&\n')}\n--b--\n\n`);
-}
-const mbox = path.join(dir, 'archive.mbox');
-writeFileSync(mbox, messages.join(''));
-const scan = (extra: string[]): { seconds: number; peakMB: number; findings: number } => {
-  const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'scan', `mbox:${mbox}`, '--format', 'jsonl', '--state', path.join(dir, `state${extra.join('')}`), ...extra], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, PHI_SCAN_KEY: 'bench-ocr-key-0123456789abcdef' } });
-  const seconds = (performance.now() - t0) / 1000;
-  const peakKiB = Number(r.stderr.trim().split('\n').pop());
-  return { seconds, peakMB: Math.round(peakKiB / 1024), findings: r.stdout.split('\n').filter((l) => l.includes('"type":"finding"')).length };
+const cores = os.availableParallelism();
+const load0 = os.loadavg();
+const row = (name: string, off: ScanRun, on: ScanRun, pages: number): string => {
+  const extraCpu = on.cpu - off.cpu;
+  const perPage = pages ? ` | ${((on.wall - off.wall) / pages).toFixed(2)} s | ${(pages / extraCpu).toFixed(2)}` : ' | – | –';
+  return `| ${name} | ${off.wall.toFixed(1)} s, ${off.cpu.toFixed(1)} CPU-s, ${off.peakMB} MB | ${on.wall.toFixed(1)} s, ${on.cpu.toFixed(1)} CPU-s, ${on.peakMB} MB | ${(on.wall - off.wall >= 0 ? '+' : '')}${(on.wall - off.wall).toFixed(1)} s (${(((on.wall - off.wall) / off.wall) * 100).toFixed(0)} %)${perPage} | ${off.findings} → ${on.findings} |`;
 };
-const off = scan(['--no-ocr']);
-const on = scan([]);
-console.log(`\nArchive: ${TEXT_MESSAGES} text messages + ${FAXES} faxed TIFF pages (200 dpi): --no-ocr ${off.seconds.toFixed(1)} s, ${off.findings} findings, peak ${off.peakMB} MB; with OCR ${on.seconds.toFixed(1)} s, ${on.findings} findings, peak ${on.peakMB} MB: OCR adds ${(on.seconds - off.seconds).toFixed(1)} s (${((on.seconds - off.seconds) / FAXES).toFixed(1)} s per faxed page)`);
+const plainOff = scanOnce(plain, dir, ['--no-ocr']);
+const plainOn = scanOnce(plain, dir, []);
+const mixedOff = scanOnce(mixed, dir, ['--no-ocr']);
+const mixedOn = scanOnce(mixed, dir, []);
+const load1 = os.loadavg();
+console.log(`\nScan with --no-ocr against OCR on (default threads: ${Math.max(1, cores - 1)} worker thread(s) on ${cores} cores; load average ${load0.map((x) => x.toFixed(1)).join(' ')} before, ${load1.map((x) => x.toFixed(1)).join(' ')} after):\n`);
+console.log('| archive | --no-ocr: wall, CPU, peak RSS | OCR on: wall, CPU, peak RSS | extra wall time | extra wall per scanned page | pages per extra CPU-second (per core) | findings off → on |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log(row('PHI-dense as generated (no pictures)', plainOff, plainOn, 0));
+console.log(row(`PHI-dense + ${scannedPages} scanned pages`, mixedOff, mixedOn, scannedPages));
+console.log(`\nScanned pages: ${mixedOn.scannedFindings} findings from them with OCR (${mixedOff.scannedFindings} without), ${mixedOn.noText} no-text and ${mixedOn.ocrErrors} other error records (expected 0 and 0).`);

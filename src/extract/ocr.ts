@@ -7,10 +7,14 @@
  * A page gets a time cap: past it the engine is terminated (the only way to stop WebAssembly)
  * and started again for the next page. Orientation: the page is read as it is, with tesseract's
  * skew correction; when that yields little confident text, it is read turned 180°, 90° and
- * 270° and the best reading is kept.
+ * 270° and the best reading is kept. Every reading (each orientation too) starts from the same
+ * engine state (ocr-engine.ts), so what a page gives never depends on the pages read before it,
+ * nor on which thread's engine read it.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type Tesseract from 'tesseract.js';
 import { rotate, toPgm, type Gray } from './image.js';
 
@@ -39,16 +43,29 @@ function langPath(): string {
   return path.join(path.dirname(require.resolve('@tesseract.js-data/eng')), '4.0.0_best_int');
 }
 
+/**
+ * The engine thread's script (ocr-engine.ts: each reading starts from the engine's memory as it
+ * was at start). Run from the TypeScript sources (tests), it is the built one: `npm run build`.
+ */
+function engineScript(): string {
+  const here = import.meta.url;
+  const script = fileURLToPath(new URL(here.endsWith('.js') ? './ocr-engine.js' : '../../dist/extract/ocr-engine.js', here));
+  if (!existsSync(script)) throw new Error('the OCR engine script is not built (npm run build)');
+  return script;
+}
+
 async function start(): Promise<Tesseract.Worker> {
   const T = (await import('tesseract.js')).default;
   const worker = await T.createWorker('eng', T.OEM.LSTM_ONLY, {
+    workerPath: engineScript(),
     langPath: langPath(),
     gzip: true,
     cacheMethod: 'none',
     logger: () => undefined,
     errorHandler: () => undefined,
   });
-  // tesseract's diagnostics ("Estimating resolution as …") would go to stderr
+  // tesseract's diagnostics ("Estimating resolution as …") would go to stderr. Parameters are
+  // set here only: the engine's memory, parameters included, is put back before every page.
   await worker.setParameters({ debug_file: '/dev/null' } as unknown as Partial<Tesseract.WorkerParams>);
   return worker;
 }

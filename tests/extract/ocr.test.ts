@@ -136,6 +136,24 @@ describe('OCR is bounded', () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
   });
 
+  it('a page that cannot be decoded is an error record naming it; the other pages are read', { timeout: 60_000 }, async () => {
+    const g = blank(600, 80);
+    drawText(g, 'MRN 55501234', 10, 55, 40);
+    // page 2 claims JPEG compression (7) over uncompressed bytes
+    const tiff = Buffer.from(encodeTiff([{ ...g, compression: 1, dpi: 200 }, { ...g, compression: 1, dpi: 200 }]));
+    const tag = Buffer.from([0x03, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00]); // Compression, SHORT, 1
+    tiff.writeUInt16LE(7, tiff.indexOf(tag, tiff.indexOf(tag) + 1) + 8);
+    const r = await extract(tiff, 'two.tif');
+    expect(r.problems).toEqual([{ code: 'corrupt-attachment', location: 'attachment:two.tif', message: expect.stringMatching(/^tiff page 2: cannot be decoded \(.+\)$/) as unknown as string }]);
+    expect(pageText(r.segments, 'page 1')).toContain('55501234');
+    expect(r.segments.filter((s) => s.part === 'page 2')).toEqual([]);
+
+    const png = Buffer.from(encodePng(g));
+    png.fill(0x55, png.indexOf('IDAT') + 10, png.indexOf('IDAT') + 40); // broken compressed data
+    const p = await extract(png, 'broken.png');
+    expect(p.problems).toEqual([{ code: 'corrupt-attachment', location: 'attachment:broken.png', message: expect.stringMatching(/^png page 1: cannot be decoded \(.+\)$/) as unknown as string }]);
+  });
+
   it('a TIFF tag whose values would lie past the end of the file is a corrupt-attachment, not a hang', async () => {
     const b = encodeTiff([{ ...blank(16, 16), compression: 1, dpi: 200 }]);
     const at = b.indexOf(Buffer.from([0x11, 0x01, 0x04, 0x00])); // StripOffsets

@@ -1,0 +1,69 @@
+/**
+ * OCR runs in the worker pool: with worker threads, a message's pages are read by the engine of
+ * the worker thread that scans it, and no engine ever starts on the main thread; with
+ * `--threads 0` the main thread's engine reads them. The built modules are used (the pool runs
+ * compiled worker files only): `npm run build` first.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../fixtures/generate.js';
+import { blank, drawText, encodePng, patient } from '../../fixtures/ocr.js';
+import type * as Scanner from '../../src/pipeline/scanner.js';
+import type * as Ocr from '../../src/extract/ocr.js';
+import type * as EngineModule from '../../src/engine/engine.js';
+import type * as RulesLoad from '../../src/rules/load.js';
+
+const DIST = path.resolve(import.meta.dirname, '..', '..', 'dist');
+const built = <T>(file: string): Promise<T> => import(pathToFileURL(path.join(DIST, file)).href) as Promise<T>;
+
+const person = patient(new Rng('ocr-threads'));
+const page = blank(900, 90);
+drawText(page, `SSN ${person.ssn}`, 20, 60, 44);
+const png = encodePng(page).toString('base64').replace(/.{76}/g, '$&\n');
+const message = Buffer.from(
+  `From: a@example.org\nMessage-ID: <card@ocr.test>\nSubject: scan\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nScan attached.\n--b\nContent-Type: image/png; name="scan.png"\nContent-Disposition: attachment; filename="scan.png"\nContent-Transfer-Encoding: base64\n\n${png}\n--b--\n`,
+);
+
+describe('OCR in the worker pool', () => {
+  it('with worker threads the page is read in a worker thread, never on the main thread; with none, on the main thread', { timeout: 120_000 }, async () => {
+    const [{ createScanner }, ocr, { createEngine }, { BUNDLED_RULES_DIR, loadRules }] = await Promise.all([
+      built<typeof Scanner>('pipeline/scanner.js'),
+      built<typeof Ocr>('extract/ocr.js'),
+      built<typeof EngineModule>('engine/engine.js'),
+      built<typeof RulesLoad>('rules/load.js'),
+    ]);
+    const { rules } = await loadRules([BUNDLED_RULES_DIR]);
+    const key = Buffer.from('ocr-threads-test-key-0123456789ab');
+    const today = new Date('2026-01-01T00:00:00Z');
+    const settings = (threads: number): Scanner.ScannerSettings => ({
+      rules,
+      key,
+      today,
+      options: { minConfidence: 'low', maxNestingDepth: 5, limits: { maxOcrPageMillis: 60_000, maxAttachmentMillis: 120_000 } },
+      threads,
+      messageTimeoutMs: 120_000,
+      threadMemoryMb: 512,
+    });
+    const ssnAt = (o: Awaited<ReturnType<Scanner.MessageScanner['scan']>>): string[] => o.findings.filter((f) => f.category === 'ssn').map((f) => f.location);
+
+    const pooled = await createScanner(createEngine(rules, key, { today }), settings(1));
+    try {
+      const outcome = await pooled.scan({ bytes: message, size: message.length });
+      expect(ssnAt(outcome)).toEqual(['attachment:scan.png']);
+      expect(ocr.ocrRunning()).toBe(false); // the main thread started no engine
+    } finally {
+      await pooled.close();
+    }
+
+    const inline = await createScanner(createEngine(rules, key, { today }), settings(0));
+    try {
+      const outcome = await inline.scan({ bytes: message, size: message.length });
+      expect(ssnAt(outcome)).toEqual(['attachment:scan.png']);
+      expect(ocr.ocrRunning()).toBe(true); // read here, by this thread's engine
+    } finally {
+      await inline.close();
+    }
+    expect(ocr.ocrRunning()).toBe(false); // ended with the scan
+  });
+});
