@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEAK_NEEDLES, writeLeakScenario } from '../fixtures/leak.js';
 import { CLI, TEST_KEY, runCli, tempDir, requireOrSkip } from './helpers/cli.js';
+import { stopChild } from './helpers/processes.js';
 import { redisServerBin, startRedis, type RedisServer } from './helpers/redis.js';
 
 const NEEDLES = [...LEAK_NEEDLES, '489-36-8350', '489368350'];
@@ -69,7 +70,6 @@ describe.runIf(run)('a queued scan puts nothing raw into Redis but what a worker
     const state = tempDir('phi-state-');
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: TEST_KEY, PHI_SCAN_STATE: state };
     const coordinator = spawn(process.execPath, [CLI, 'scan', ...sources, gone, '--queue', redis.url, '--format', 'jsonl'], { env, stdio: 'ignore' });
-    const closed = new Promise((r) => coordinator.on('close', r));
     const c = new Redis(redis.url);
     try {
       for (let i = 0; (await c.keys('bull:phi-scan:*')).filter((k) => /:\w+-\d+$/.test(k)).length < 3; i++) {
@@ -78,9 +78,9 @@ describe.runIf(run)('a queued scan puts nothing raw into Redis but what a worker
       }
     } finally {
       c.disconnect();
+      // Also when the jobs never came: a coordinator left running waits on its queue forever.
+      await stopChild(coordinator, 'SIGKILL');
     }
-    coordinator.kill('SIGKILL');
-    await closed;
     renameSync(path.join(dir, 'b'), path.join(dir, 'b-moved'));
 
     // The jobs as queued.
@@ -97,13 +97,15 @@ describe.runIf(run)('a queued scan puts nothing raw into Redis but what a worker
     const worker = spawn(process.execPath, [CLI, 'worker', '--queue', redis.url], { env: { ...env, PHI_SCAN_STATE: tempDir('phi-wstate-') }, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     worker.stderr?.setEncoding('utf8').on('data', (d: string) => (log += d));
-    const exited = new Promise((r) => worker.on('close', r));
-    for (let i = 0; (log.match(/ done: /g) ?? []).length < 3; i++) {
-      if (i > 1200) throw new Error(`jobs not done: ${log}`);
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      for (let i = 0; (log.match(/ done: /g) ?? []).length < 3; i++) {
+        if (i > 1200) throw new Error(`jobs not done: ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      // On every path: a worker left running waits on its queue forever (and outlives Redis).
+      await stopChild(worker);
     }
-    worker.kill('SIGTERM');
-    await exited;
     const done = await dumpRedis(redis.url);
     expect(done.text).toContain('fingerprint');
     expect(done.text).toContain('reading stopped'); // the renamed folder's error is in Redis

@@ -1,13 +1,10 @@
 /** What every command shares: exit codes, flag parsers, stdout handling, the table's width. */
 import { InvalidArgumentError } from 'commander';
 import { sizeInBytes } from '../pipeline/settings.js';
+import { EXIT } from './exit.js';
 
-/**
- * Exit status (CONTRACT.md): 0 nothing found · 1 PHI found · 2 bad usage or configuration (the
- * state database in use by another scan included) · 3 scan incomplete (an item failed; with
- * --strict, also one not read by design) or interrupted (SIGINT/SIGTERM, closed output).
- */
-export const EXIT = { clean: 0, phiFound: 1, usage: 2, incomplete: 3 } as const;
+/** Exit status (CONTRACT.md), in exit.ts so that start-up needs nothing else of the CLI. */
+export { EXIT };
 
 export function positiveInt(value: string): number {
   const n = Number(value);

@@ -10,7 +10,7 @@ import type { CompiledPattern, Rule } from '../rules/compile.js';
 import { requiredShape, type ShapeStep } from '../rules/shape.js';
 import type { KeywordIndex } from './keywords.js';
 import { createPrescanner, type Prescan, type Prescanner } from './prescan.js';
-import { buildShapeAutomaton } from './shapes.js';
+import { buildShapeAutomaton, type ShapeAutomaton } from './shapes.js';
 import { contextOf, labelBefore, partOfAName, regionsFor, type CandidateContext, type SegmentFacts } from './context.js';
 import type { Scorable } from './scoring.js';
 import { isInsideBlob } from './text.js';
@@ -90,7 +90,12 @@ export interface CandidateFinder {
   candidatesOf(facts: SegmentFacts, pre: Prescan, includeBackups: boolean): Candidate[];
 }
 
-export function createCandidateFinder(rules: readonly Rule[], index: KeywordIndex, env: DetectorEnv, options: { javascriptPrescan: boolean }): CandidateFinder {
+/** The shape automaton of a rules list, built once per list (plain data, read only): a scan makes two engines of the same rules. */
+const automata = new WeakMap<readonly Rule[], { shaped: { pattern: CompiledPattern; shape: ShapeStep[] }[]; automaton: ShapeAutomaton }>();
+
+function shapesOf(rules: readonly Rule[]): { shaped: { pattern: CompiledPattern; shape: ShapeStep[] }[]; automaton: ShapeAutomaton } {
+  const known = automata.get(rules);
+  if (known) return known;
   // The shapes of the patterns run over whole texts (the others run only near their keywords):
   // an automaton of all shapes would have thousands of states.
   const shaped: { pattern: CompiledPattern; shape: ShapeStep[] }[] = [];
@@ -101,7 +106,13 @@ export function createCandidateFinder(rules: readonly Rule[], index: KeywordInde
       if (shape) shaped.push({ pattern, shape });
     }
   }
-  const automaton = buildShapeAutomaton(shaped.map((s) => s.shape));
+  const built = { shaped, automaton: buildShapeAutomaton(shaped.map((s) => s.shape)) };
+  automata.set(rules, built);
+  return built;
+}
+
+export function createCandidateFinder(rules: readonly Rule[], index: KeywordIndex, env: DetectorEnv, options: { javascriptPrescan: boolean }): CandidateFinder {
+  const { shaped, automaton } = shapesOf(rules);
   const shapeBit = new Map<CompiledPattern, number>();
   automaton.included.forEach((i, bit) => shapeBit.set((shaped[i] as (typeof shaped)[number]).pattern, bit));
   const prescanner = createPrescanner(index, automaton, { javascript: options.javascriptPrescan });

@@ -21,7 +21,7 @@ import type { Segment } from '../model/segment.js';
 import type { Rule } from '../rules/compile.js';
 import type { DetectorEnv } from '../detectors/types.js';
 import type { FingerprintKey } from '../findings/fingerprint.js';
-import { buildKeywordIndex } from './keywords.js';
+import { buildKeywordIndex, type KeywordIndex } from './keywords.js';
 import { createCandidateFinder } from './candidates.js';
 import { SegmentFacts } from './context.js';
 import { hitsOf, type EngineHit } from './findings.js';
@@ -84,8 +84,15 @@ export interface EngineOptions {
   readonly onWarning?: (warning: EngineWarning) => void;
 }
 
+/**
+ * The keyword index of a rules list, built once per list: a scan makes two engines of the same
+ * rules (the session's redactor, the pipeline's scanner) and the index is plain data, read only.
+ */
+const indexes = new WeakMap<readonly Rule[], KeywordIndex>();
+
 export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
-  const index = buildKeywordIndex(rules);
+  let index = indexes.get(rules);
+  if (!index) indexes.set(rules, (index = buildKeywordIndex(rules)));
   const env: DetectorEnv = { today: options.today ?? new Date() };
   const finder = createCandidateFinder(rules, index, env, { javascriptPrescan: options.javascriptPrescan === true });
   // Asked-for JavaScript (tests, benchmarks) is no warning; a silent fallback would be.

@@ -7,10 +7,7 @@ import { htmlToText } from '../parse/html.js';
 import { safeReason } from '../shared/safe-reason.js';
 import { ExtractError, OutOfTime, type Declared, type ExtractContext } from './context.js';
 import { extractDocx } from './docx.js';
-import { extractMsg } from './msg.js';
-import { extractImage } from './ocr-pages.js';
 import { extractOdf } from './odf.js';
-import { extractPdf } from './pdf.js';
 import { extractPptx } from './pptx.js';
 import { rtfToText } from './rtf.js';
 import { oleKind, sniff, zipKind, type OleKind } from './sniff.js';
@@ -56,7 +53,7 @@ export async function extractAttachment(bytes: Uint8Array, ctx: ExtractContext, 
         await ctx.readMessage(bytes);
         return;
       case 'pdf':
-        await extractPdf(bytes, ctx);
+        await (await import('./pdf.js')).extractPdf(bytes, ctx); // loaded with the first PDF (as pdf.js itself)
         return;
       case 'rtf':
         ctx.text('text', rtfToText(new TextDecoder('latin1').decode(bytes), ctx));
@@ -71,7 +68,7 @@ export async function extractAttachment(bytes: Uint8Array, ctx: ExtractContext, 
         if (kind === 'msg') {
           what = 'msg';
           if (ctx.depth + 1 > ctx.maxDepth) throw new ExtractError('nesting-too-deep', `msg: nested deeper than ${ctx.maxDepth} levels, not read`);
-          await extractMsg(bytes, ctx, member);
+          await (await import('./msg.js')).extractMsg(bytes, ctx, member); // msgreader: with the first .msg
         } else if (kind === 'encrypted-office') throw new ExtractError('encrypted', 'office document: password-protected, no text extracted');
         else throw new ExtractError('unsupported-attachment', `${LEGACY_OFFICE[kind] ?? kind}: format not supported (not scanned)`);
         return;
@@ -92,7 +89,7 @@ export async function extractAttachment(bytes: Uint8Array, ctx: ExtractContext, 
         return;
       }
       case 'image':
-        await extractImage(bytes, sniffed.type, ctx);
+        await (await import('./ocr-pages.js')).extractImage(bytes, sniffed.type, ctx); // image decoders: with the first image
         return;
       case 'binary':
         ctx.problem('unsupported-attachment', `attachment type ${declared.contentType || 'unknown'} is not read by this version (not scanned)`);

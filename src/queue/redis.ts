@@ -3,7 +3,7 @@
  * (TLS), from `--queue` or PHI_SCAN_REDIS_URL. A password and TLS settings come only from the
  * URL (which lives in the environment or a unit file), and the URL is never printed with them.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ScanError } from '../shared/errors.js';
 
@@ -42,6 +42,7 @@ export function resolveRedisUrl(flag: string | undefined, env: NodeJS.ProcessEnv
  * unreachable Redis is a clear configuration error instead of a hang.
  */
 export async function connectRedis(url: URL, timeoutMs = 10_000): Promise<Redis> {
+  const { Redis } = await import('ioredis'); // loaded by queue commands only (CLI start-up)
   const redis = new Redis(url.href, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: true });
   let lastError = '';
   redis.on('error', (err: Error & { code?: string }) => {

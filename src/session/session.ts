@@ -15,7 +15,6 @@ import { maskSource } from '../findings/names.js';
 import { loadSuppressions } from '../findings/suppress.js';
 import { scan } from '../pipeline/run.js';
 import { resolveRedisUrl } from '../queue/redis.js';
-import { coordinatorFor } from '../queue/setup.js';
 import type { Rule } from '../rules/compile.js';
 import { checkExamples, describeFailure } from '../rules/examples.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
@@ -168,7 +167,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
   const edm = settings.edm !== undefined ? path.resolve(settings.edm) : undefined;
   const fromSettings = { ...scanOptionsOf(settings), edm };
   const queued = queueUrl
-    ? await coordinatorFor({
+    ? await (await import('../queue/setup.js')).coordinatorFor({ // bullmq loads only for --queue
         url: queueUrl,
         sources,
         stateDir,

@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { ImapFlow, type FetchMessageObject, type ImapFlowOptions, type Logger } from 'imapflow';
+import type { FetchMessageObject, ImapFlow, ImapFlowOptions, Logger } from 'imapflow';
 import pLimit from 'p-limit';
 import type { Checkpoint, CursorAdvance, RawMessage, SourceUnit, UnitItem } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
@@ -180,6 +180,7 @@ export function imapSource(spec: string, options: ImapCreateOptions): Source {
             pass: account.secret.value,
             ...(account.authzid !== undefined ? { authzid: account.authzid, loginMethod: 'AUTH=PLAIN' } : {}),
           };
+    const { ImapFlow } = await import('imapflow'); // not at start-up: most scans read no IMAP
     const client = new ImapFlow({
       host: target.host,
       port: target.port,

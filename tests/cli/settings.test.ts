@@ -33,8 +33,8 @@ const SOURCE_FLAGS: Record<string, [string, string]> = {
 };
 
 describe('ScanSettings', () => {
-  it('every scan flag has its key in the settings (top level, or under its source)', () => {
-    const scan = buildProgram(() => undefined).commands.find((c) => c.name() === 'scan');
+  it('every scan flag has its key in the settings (top level, or under its source)', async () => {
+    const scan = (await buildProgram(() => undefined)).commands.find((c) => c.name() === 'scan');
     const names = (scan?.options ?? []).map((o) => o.attributeName()).filter((n) => n !== 'config');
     expect(names.length).toBeGreaterThanOrEqual(30);
     const top = Object.keys(ScanSettingsSchema.shape);

@@ -1,14 +1,18 @@
-/** `--since-last`: each folder resumes after its checkpoint in the state folder. */
+/**
+ * `--since-last` (the setting `sinceLast`): each folder resumes after its checkpoint in the state
+ * folder. Scans run as scan sessions in this process (the library; what `scan` runs).
+ */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonLines, runCli, tempDir } from '../helpers/cli.js';
+import { jsonLines, tempDir } from '../helpers/cli.js';
+import { scanInProcess } from '../helpers/session.js';
 
 const FROM = 'From sender@example.org Mon Mar  4 09:15:00 2024';
 const msg = (id: string, body: string): string => `${FROM}\nMessage-ID: <${id}@x>\nSubject: ${id}\n\n${body}\n\n`;
 
 async function scan(source: string, state: string, sinceLast: boolean): Promise<{ messages: unknown; ids: unknown[] }> {
-  const r = await runCli(['scan', source, ...(sinceLast ? ['--since-last'] : [])], { env: { PHI_SCAN_STATE: state } });
+  const r = await scanInProcess({ sources: [source], ...(sinceLast ? { sinceLast: true } : {}) }, { PHI_SCAN_STATE: state });
   expect(r.stderr).toBe('');
   const records = jsonLines(r.stdout);
   return {

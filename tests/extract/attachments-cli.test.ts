@@ -1,15 +1,17 @@
 /**
- * The attachment archive end to end through the built CLI: every planted identifier is found at
- * its attachment location (and page/sheet/slide part in the json detail), every unreadable file
- * is an error record with its code, JSONL records keep the contract's shape (no `part`), and no
- * planted raw value appears in any output format.
+ * The attachment archive end to end through a scan session (the library's runScanSession, what
+ * `phi-scan scan` runs): every planted identifier is found at its attachment location (and
+ * page/sheet/slide part in the json detail), every unreadable file is an error record with its
+ * code, JSONL records keep the contract's shape (no `part`), and no planted raw value appears in
+ * any output format. Two scans in all, each writing several reports (OCR makes a scan costly).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AttachmentPlanted } from '../../fixtures/attachments.js';
-import { jsonLines, ROOT, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { jsonLines, ROOT, tempDir, type CliResult } from '../helpers/cli.js';
 import { AnyRecord } from '../helpers/records.js';
+import { scanInProcess } from '../helpers/session.js';
 
 const DIR = path.join(ROOT, 'fixtures', 'attachments');
 const MBOX = `mbox:${path.join(DIR, 'attachments.mbox')}`;
@@ -24,10 +26,10 @@ describe('attachments archive through the CLI', () => {
   let jsonl: CliResult;
   let report: JsonReport;
   beforeAll(async () => {
-    [jsonl, report] = await Promise.all([
-      runCli(['scan', MBOX, '--format', 'jsonl']),
-      runCli(['scan', MBOX, '--format', 'json']).then((r) => JSON.parse(r.stdout) as JsonReport),
-    ]);
+    // One scan, two reports: the records on stdout, the json report in a file.
+    const json = path.join(tempDir(), 'report.json');
+    jsonl = await scanInProcess({ sources: [MBOX], outputs: [{ format: 'jsonl' }, { format: 'json', out: json }] });
+    report = JSON.parse(readFileSync(json, 'utf8')) as JsonReport;
   }, 120_000);
 
   it('exits 3 (some attachments unreadable) and every JSONL record has the contract shape', () => {
@@ -69,10 +71,19 @@ describe('attachments archive through the CLI', () => {
     expect(last.length).toBe(planted.messages.at(-1)?.errors.length);
   });
 
-  it.each(['jsonl', 'json', 'csv', 'table', 'html'])('no planted raw value in --format %s (stdout, stderr, --out)', async (format) => {
-    const out = path.join(tempDir(), `report.${format}`);
-    const r = await runCli(['scan', MBOX, '--format', format, '--min-confidence', 'low', '--out', out]);
-    const texts = [r.stdout, r.stderr, readFileSync(out, 'utf8')];
+  /** One scan at the lowest threshold writing every format to a file (made once, for the five tests below). */
+  let everyFormat: Promise<{ result: CliResult; dir: string }> | undefined;
+  const FORMATS = ['jsonl', 'json', 'csv', 'table', 'html'] as const;
+  const scanEveryFormat = (): Promise<{ result: CliResult; dir: string }> =>
+    (everyFormat ??= (async () => {
+      const dir = tempDir();
+      const result = await scanInProcess({ sources: [MBOX], minConfidence: 'low', outputs: FORMATS.map((format) => ({ format, out: path.join(dir, `report.${format}`) })) });
+      return { result, dir };
+    })());
+
+  it.each(FORMATS)('no planted raw value in --format %s (stdout, stderr, the report file)', async (format) => {
+    const { result: r, dir } = await scanEveryFormat();
+    const texts = [r.stdout, r.stderr, readFileSync(path.join(dir, `report.${format}`), 'utf8')];
     expect(texts[2]?.length).toBeGreaterThan(100);
     const leaked = planted.rawValues.filter((v) => texts.some((t) => t.includes(v)));
     expect(leaked).toEqual([]);

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { ROOT } from './cli.js';
 import { freePort } from './net.js';
+import { registerServer } from './processes.js';
 
 const run = promisify(execFile);
 export const DOVECOT_BIN = process.env.DOVECOT_BIN ?? '/usr/sbin/dovecot';
@@ -49,6 +50,8 @@ export async function startDovecot(
   const port = await freePort();
   const tlsPort = await freePort();
   const env = { ...process.env, IMAP_TEST_PORT: String(port), IMAP_TEST_TLS_PORT: String(tlsPort), DOVECOT_BIN };
+  // Dovecot runs as a daemon, no child of the test: the run's teardown checks it is gone (helpers/processes.ts).
+  registerServer({ kind: 'dovecot', pidFile: path.join(base, 'run', 'master.pid') });
   await run('bash', [SCRIPT, 'start', base], { env });
   const caFile = path.join(base, 'tls', 'ca.pem');
   return {

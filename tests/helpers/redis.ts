@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './net.js';
+import { registerServer } from './processes.js';
 
 export function redisServerBin(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
@@ -41,10 +42,12 @@ export async function startRedis(): Promise<RedisServer> {
   if (!bin) throw new Error('redis-server is not installed');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'phi-redis-'));
   const port = await freePort();
-  // A child process (not --daemonize): it ends with the test run whatever happens.
+  // A child process (not --daemonize), stopped by the test file; if the file's process is killed
+  // it would live on, so the run's teardown checks it too (helpers/processes.ts).
   const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', path.join(dir, 'redis.log')], {
     stdio: 'ignore',
   });
+  if (child.pid !== undefined) registerServer({ kind: 'redis', pid: child.pid });
   await waitForPort(port, Date.now() + 10_000);
   return {
     url: `redis://127.0.0.1:${port}`,

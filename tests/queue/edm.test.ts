@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePeopleCorpus, type PeopleCorpus } from '../../fixtures/people.js';
 import { CLI, TEST_KEY, jsonLines, runCli, tempDir, requireOrSkip, type CliResult } from '../helpers/cli.js';
+import { stopChild } from '../helpers/processes.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
 
 const MAILBOXES = ['billing', 'intake', 'dispatch', 'nurse', 'ceo'];
@@ -52,10 +53,8 @@ describe.runIf(run)('scan --edm --queue with worker processes', () => {
     return w;
   };
   const stopWorkers = async (): Promise<void> => {
-    for (const w of workers.splice(0)) {
-      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
-      await w.exited;
-    }
+    // SIGKILL after a grace period: a worker that does not stop must not outlive the test.
+    for (const w of workers.splice(0)) await stopChild(w.child);
   };
   const scan = (args: string[], state: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
     runCli(['scan', ...args, '--format', 'jsonl', '--threads', '0'], { env: { PHI_SCAN_STATE: state, ...env } });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir, withoutRunTimes } from '../helpers/cli.js';
 import { demoFolders } from '../helpers/demo.js';
 import { adminClient, appendAll, dovecotInstalled, startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { stopChild } from '../helpers/processes.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
 
 const USERS = { intake: 'intakepw', billing: 'billingpw' } as const;
@@ -45,7 +46,6 @@ describe.runIf(run)('scan --queue of IMAP accounts', () => {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: TEST_KEY, PHI_SCAN_STATE: tempDir(), ...env },
       stdio: 'ignore',
     });
-    const exited = new Promise((r) => worker.on('close', r));
     try {
       const source = [`imaps://127.0.0.1:${server.tlsPort}`, '--accounts', accounts, '--since-last', '--format', 'jsonl'];
       const plainState = tempDir();
@@ -86,8 +86,7 @@ describe.runIf(run)('scan --queue of IMAP accounts', () => {
       expect(gone).toEqual([[phi?.messageId, true]]);
       expect(await resolved(queueState)).toEqual(gone);
     } finally {
-      worker.kill('SIGTERM');
-      await exited;
+      await stopChild(worker);
     }
   });
 });

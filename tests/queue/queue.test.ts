@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, TEST_KEY, jsonLines, runCli, tempDir, requireOrSkip, type CliResult, withoutRunTimes } from '../helpers/cli.js';
 import { DEMO, leakNeedles } from '../helpers/demo.js';
+import { stopChild } from '../helpers/processes.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
 import { acquireSlot, takeToken } from '../../src/queue/semaphore.js';
 
@@ -58,10 +59,10 @@ describe.runIf(run)('scan --queue with worker processes', () => {
   const stopWorkers = async (): Promise<(number | null)[]> => {
     const codes: (number | null)[] = [];
     for (const w of workers.splice(0)) {
-      if (w.child.exitCode === null && w.child.signalCode === null) {
-        w.child.kill('SIGTERM');
-        codes.push(await w.exited);
-      } else await w.exited;
+      const live = w.child.exitCode === null && w.child.signalCode === null;
+      // SIGKILL after a grace period: a worker that does not stop must not outlive the test.
+      const code = await stopChild(w.child);
+      if (live) codes.push(code);
     }
     return codes;
   };
@@ -148,10 +149,11 @@ describe.runIf(run)('scan --queue with worker processes', () => {
     const args = ['scan', ...sources(), '--queue', redis.url, '--format', 'jsonl', '--out', out];
     const w = startWorker();
     const first = spawn(process.execPath, [CLI, ...args], { env: { ...baseEnv(), PHI_SCAN_STATE: state }, stdio: 'ignore' });
-    const firstClosed = new Promise((r) => first.on('close', r));
-    await waitFor(() => (w.log.match(/ done:/g) ?? []).length >= 2);
-    first.kill('SIGKILL');
-    await firstClosed;
+    try {
+      await waitFor(() => (w.log.match(/ done:/g) ?? []).length >= 2);
+    } finally {
+      await stopChild(first, 'SIGKILL'); // also when waiting failed: it would wait on its queue forever
+    }
     // Results of the jobs done so far wait in Redis: masked values and fingerprints only.
     const c = new Redis(redis.url);
     const dump: string[] = [];

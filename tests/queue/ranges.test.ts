@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, TEST_KEY, jsonLines, requireOrSkip, runCli, tempDir, withoutRunTimes } from '../helpers/cli.js';
+import { stopChild } from '../helpers/processes.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
 
 function mboxText(count: number): string {
@@ -37,8 +38,7 @@ describe.runIf(run)('one mbox over many queue workers (byte ranges)', () => {
     writeFileSync(file, mboxText(400));
   }, 60_000);
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('close', r)))));
+    await Promise.all(children.map((c) => stopChild(c)));
     await redis?.stop();
   });
 

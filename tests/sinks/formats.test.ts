@@ -1,13 +1,17 @@
 /**
  * The report formats of `scan` over the demo archive: every rendered format comes from one model,
  * so `scan --format X` on a fresh store answers what `report --format X --run 1` answers, and
- * each agrees with the JSONL contract records.
+ * each agrees with the JSONL contract records. Scans run as scan sessions in this process (the
+ * library; what `scan` runs), `report` as the CLI.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonLines, runCli, tempDir } from '../helpers/cli.js';
+import { scanInProcess } from '../helpers/session.js';
 import { DEMO, leakNeedles } from '../helpers/demo.js';
 import { csvField } from '../../src/sinks/csv.js';
+import type { Format } from '../../src/sinks/index.js';
+import type { ScanSettingsInput } from '../../src/index.js';
 
 const source = `mbox:${path.join(DEMO, 'mbox')}`;
 
@@ -25,16 +29,16 @@ interface JsonDoc {
 }
 
 /** A scan into a fresh store, then the report of that store. */
-async function scanThenReport(format: string, env: NodeJS.ProcessEnv = {}): Promise<{ scan: string; report: string; code: number | null }> {
+async function scanThenReport(format: Format, env: NodeJS.ProcessEnv = {}): Promise<{ scan: string; report: string; code: number | null }> {
   const state = tempDir('phi-state-');
-  const s = await runCli(['scan', source, '--format', format], { env: { PHI_SCAN_STATE: state, ...env } });
+  const s = await scanInProcess({ sources: [source], format }, { PHI_SCAN_STATE: state, ...env });
   const r = await runCli(['report', '--format', format, '--run', '1'], { env: { PHI_SCAN_STATE: state, ...env } });
   expect(r.code).toBe(0);
   return { scan: s.stdout, report: r.stdout, code: s.code };
 }
 
 describe('report formats', async () => {
-  const jsonl = jsonLines((await runCli(['scan', source, '--format', 'jsonl'])).stdout);
+  const jsonl = jsonLines((await scanInProcess({ sources: [source], format: 'jsonl' })).stdout);
   const mailboxes = jsonl.filter((r) => r.type === 'mailbox') as { mailbox: string; messages: number; messagesWithPhi: number; byCategory: Record<string, number>; errors: number }[];
   const messages = jsonl.filter((r) => r.type === 'message');
   const needles = leakNeedles();
@@ -100,8 +104,8 @@ describe('report formats', async () => {
   });
 
   it('table: fits 80 columns; per-category columns when there is room', { timeout: 120_000 }, async () => {
-    const wide = await runCli(['scan', source, '--format', 'table'], { env: { COLUMNS: '200' } });
-    const narrow = await runCli(['scan', source, 'maildir:' + path.join(DEMO, 'maildir', 'intake'), '--mailbox', 'a-rather-long-mailbox-name-for-the-intake-archive', '--format', 'table'], { env: { COLUMNS: '80' } });
+    const wide = await scanInProcess({ sources: [source], format: 'table' }, { COLUMNS: '200' });
+    const narrow = await scanInProcess({ sources: [source, 'maildir:' + path.join(DEMO, 'maildir', 'intake')], mailbox: 'a-rather-long-mailbox-name-for-the-intake-archive', format: 'table' }, { COLUMNS: '80' });
     expect(wide.stdout).toMatch(/People\s+SSN\s+Medicare\s+Insurance\s+MRN\s+DOB/);
     for (const l of narrow.stdout.split('\n')) expect(l.length, l).toBeLessThanOrEqual(80);
     expect(narrow.stdout).toMatch(/Errors {2}Categories/);
@@ -112,17 +116,19 @@ describe('report formats', async () => {
 
   it('table colour: on with FORCE_COLOR, off with --no-color or NO_COLOR, off in a pipe', { timeout: 180_000 }, async () => {
     const esc = '\x1b[';
-    const forced = await runCli(['scan', source, '--format', 'table'], { env: { FORCE_COLOR: '1' } });
+    const table: ScanSettingsInput = { sources: [source], format: 'table' };
+    const forced = await scanInProcess(table, { FORCE_COLOR: '1' });
     expect(forced.stdout).toContain(`${esc}1m`);
-    const plain = (await runCli(['scan', source, '--format', 'table'])).stdout;
+    const plain = (await scanInProcess(table)).stdout;
     expect(forced.stdout.replace(/\x1b\[[0-9;]*m/g, '').split('\n').slice(1)).toEqual(plain.split('\n').slice(1));
-    expect((await runCli(['scan', source, '--format', 'table', '--no-color'], { env: { FORCE_COLOR: '1' } })).stdout).not.toContain(esc);
-    expect((await runCli(['scan', source, '--format', 'table'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stdout).not.toContain(esc);
-    expect((await runCli(['scan', source, '--format', 'table'])).stdout).not.toContain(esc);
+    // --no-color is the setting `color: false`.
+    expect((await scanInProcess({ ...table, color: false }, { FORCE_COLOR: '1' })).stdout).not.toContain(esc);
+    expect((await scanInProcess(table, { FORCE_COLOR: '1', NO_COLOR: '1' })).stdout).not.toContain(esc);
+    expect(plain).not.toContain(esc);
   });
 
   it('html: self-contained (no scripts, no external resources), names every mailbox and the scope', async () => {
-    const { stdout } = await runCli(['scan', source, '--format', 'html']);
+    const { stdout } = await scanInProcess({ sources: [source], format: 'html' });
     expect(stdout.startsWith('<!doctype html>')).toBe(true);
     expect(stdout).not.toMatch(/<script|<link|src=|@import|url\(/i);
     expect(stdout.match(/https?:\/\/[^\s"'<>]+/g)?.filter((u) => u !== 'http://www.w3.org/2000/svg') ?? []).toEqual([]);

@@ -1,8 +1,12 @@
-/** `phi-scan diff RUN_A RUN_B` through the CLI: new and resolved PHI messages per mailbox. */
+/**
+ * `phi-scan diff RUN_A RUN_B` through the CLI: new and resolved PHI messages per mailbox. The
+ * runs it compares are made by scan sessions in this process (the library; what `scan` runs).
+ */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonLines, runCli, tempDir } from '../helpers/cli.js';
+import { scanInProcess } from '../helpers/session.js';
 
 const FROM = 'From sender@example.org Mon Mar  4 09:15:00 2024';
 const msg = (id: string, body: string): string => `${FROM}\nMessage-ID: <${id}@x>\nSubject: ${id}\n\n${body}\n\n`;
@@ -13,10 +17,10 @@ describe('phi-scan diff', () => {
     const state = tempDir();
     const file = path.join(dir, 'box.mbox');
     writeFileSync(file, msg('a', 'SSN: 489-36-8350') + msg('b', 'hello'));
-    expect((await runCli(['scan', `mbox:${file}`], { env: { PHI_SCAN_STATE: state } })).code).toBe(1);
+    expect((await scanInProcess({ sources: [`mbox:${file}`] }, { PHI_SCAN_STATE: state })).code).toBe(1);
     // The SSN was removed from <a>; <b> now holds one; <c> is new and clean.
     writeFileSync(file, msg('a', 'nothing here any more') + msg('b', 'SSN: 514-14-8905') + msg('c', 'bye'));
-    expect((await runCli(['scan', `mbox:${file}`], { env: { PHI_SCAN_STATE: state } })).code).toBe(1);
+    expect((await scanInProcess({ sources: [`mbox:${file}`] }, { PHI_SCAN_STATE: state })).code).toBe(1);
     const r = await runCli(['diff', '1', '2', '--format', 'jsonl'], { env: { PHI_SCAN_STATE: state } });
     // New PHI in run 2: exit 1, so `phi-scan diff` can gate a pipeline.
     expect(r.code).toBe(1);
@@ -54,7 +58,7 @@ describe('phi-scan diff: masked subjects and finding locations', () => {
     const state = tempDir();
     const file = path.join(dir, 'box.mbox');
     writeFileSync(file, msg('a', 'hello'));
-    expect((await runCli(['scan', `mbox:${file}`], { env: { PHI_SCAN_STATE: state } })).code).toBe(0);
+    expect((await scanInProcess({ sources: [`mbox:${file}`] }, { PHI_SCAN_STATE: state })).code).toBe(0);
     const attached = [
       FROM,
       'Message-ID: <z@x>',
@@ -75,7 +79,7 @@ describe('phi-scan diff: masked subjects and finding locations', () => {
       '',
     ].join('\n');
     writeFileSync(file, msg('a', 'hello') + attached + '\n');
-    expect((await runCli(['scan', `mbox:${file}`], { env: { PHI_SCAN_STATE: state } })).code).toBe(1);
+    expect((await scanInProcess({ sources: [`mbox:${file}`] }, { PHI_SCAN_STATE: state })).code).toBe(1);
     const r = await runCli(['diff', '1', '2', '--format', 'jsonl'], { env: { PHI_SCAN_STATE: state } });
     expect(r.code).toBe(1);
     const added = jsonLines(r.stdout).find((x) => x.type === 'added');

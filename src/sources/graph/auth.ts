@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfidentialClientApplication, LogLevel, type Configuration } from '@azure/msal-node';
+import type { ConfidentialClientApplication, Configuration } from '@azure/msal-node';
 import { ScanError } from '../../shared/errors.js';
 
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
@@ -71,18 +71,22 @@ function certificateOptions(pemFile: string): NonNullable<Configuration['auth'][
  * shortly before it expires (client credentials have no refresh token).
  */
 export function createTokenProvider(tenant: string, credential: GraphCredential, authorityHost: URL, graphEndpoint: URL): () => Promise<string> {
-  const app = new ConfidentialClientApplication({
-    auth: {
-      clientId: credential.clientId,
-      authority: `${authorityHost.origin}/${encodeURIComponent(tenant)}`,
-      // With the authority host listed, MSAL reads {authority}/v2.0/.well-known/openid-configuration
-      // from that host instead of asking login.microsoftonline.com's instance discovery, so national
-      // clouds and private endpoints work the same way (GRAPH.md §1).
-      knownAuthorities: [authorityHost.host],
-      ...(credential.kind === 'secret' ? { clientSecret: credential.secret } : { clientCertificate: certificateOptions(credential.pemFile) }),
-    },
-    system: { loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => {} } },
-  });
+  const auth: Configuration['auth'] = {
+    clientId: credential.clientId,
+    authority: `${authorityHost.origin}/${encodeURIComponent(tenant)}`,
+    // With the authority host listed, MSAL reads {authority}/v2.0/.well-known/openid-configuration
+    // from that host instead of asking login.microsoftonline.com's instance discovery, so national
+    // clouds and private endpoints work the same way (GRAPH.md §1).
+    knownAuthorities: [authorityHost.host],
+    ...(credential.kind === 'secret' ? { clientSecret: credential.secret } : { clientCertificate: certificateOptions(credential.pemFile) }),
+  };
+  // MSAL loads with the first token request, not at start-up (most commands never ask for one).
+  let app: Promise<ConfidentialClientApplication> | undefined;
+  const msal = (): Promise<ConfidentialClientApplication> =>
+    (app ??= import('@azure/msal-node').then(
+      ({ ConfidentialClientApplication, LogLevel }) =>
+        new ConfidentialClientApplication({ auth, system: { loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => {} } } }),
+    ));
   // The scope is the resource plus /.default: it grants every consented application permission;
   // anything else fails with AADSTS1002012 (GRAPH.md §1).
   const scopes = [`${graphEndpoint.origin}/.default`];
@@ -91,9 +95,10 @@ export function createTokenProvider(tenant: string, credential: GraphCredential,
   let cached: { token: string; renewAt: number } | undefined;
   let pending: Promise<string> | undefined;
   const acquire = async (): Promise<string> => {
+    const client = await msal();
     let result;
     try {
-      result = await app.acquireTokenByClientCredential({ scopes });
+      result = await client.acquireTokenByClientCredential({ scopes });
     } catch (err) {
       throw new GraphAuthError(`token request to ${authorityHost.host} failed: ${describeMsalError(err)}`);
     }

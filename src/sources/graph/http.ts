@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import type { Client, Context, Middleware, ResponseType } from '@microsoft/microsoft-graph-client';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
 import { OVERSIZE_HEAD_BYTES } from '../types.js';
@@ -163,19 +163,25 @@ export interface GraphHttp {
 export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
   const endpoint = new URL(options.endpoint);
   const authProvider = { getAccessToken: options.getToken };
-  const auth = new AuthenticationHandler(authProvider);
-  const guard = new ReadOnlyGuard();
-  const fetcher = new HTTPMessageHandler();
-  auth.setNext(guard);
-  guard.setNext(fetcher);
-  const client = Client.initWithMiddleware({
-    middleware: auth,
-    baseUrl: `${endpoint.origin}/`,
-    defaultVersion: 'v1.0',
-    // The SDK adds the bearer token only to Graph hosts and these (GRAPH.md §8): a national
-    // cloud or a test endpoint must be listed, by host name without port.
-    customHosts: new Set([endpoint.hostname]),
-  });
+  // The Graph SDK loads with the first request, not at start-up (most commands send none).
+  let sdk: Promise<{ client: Client; raw: ResponseType }> | undefined;
+  const graphClient = (): Promise<{ client: Client; raw: ResponseType }> =>
+    (sdk ??= import('@microsoft/microsoft-graph-client').then(({ AuthenticationHandler, Client, HTTPMessageHandler, ResponseType }) => {
+      const auth = new AuthenticationHandler(authProvider);
+      const guard = new ReadOnlyGuard();
+      const fetcher = new HTTPMessageHandler();
+      auth.setNext(guard);
+      guard.setNext(fetcher);
+      const client = Client.initWithMiddleware({
+        middleware: auth,
+        baseUrl: `${endpoint.origin}/`,
+        defaultVersion: 'v1.0',
+        // The SDK adds the bearer token only to Graph hosts and these (GRAPH.md §8): a national
+        // cloud or a test endpoint must be listed, by host name without port.
+        customHosts: new Set([endpoint.hostname]),
+      });
+      return { client, raw: ResponseType.RAW };
+    }));
   const stats = options.stats;
   const global = pLimit(Math.max(1, options.global));
   const mailboxes = new Map<string, LimitFunction>();
@@ -210,8 +216,9 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
   };
 
   const send = async (what: string, url: string, build?: (r: ReturnType<Client['api']>) => Promise<unknown>): Promise<Response> => {
+    const { client, raw } = await graphClient();
     stats.requests++;
-    const request = client.api(url).responseType(ResponseType.RAW);
+    const request = client.api(url).responseType(raw);
     const res = (await (build ? build(request) : request.get())) as Response;
     if (!res.ok) throw await errorFromResponse(res, what);
     return res;

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { ImapFlow, type ImapFlowOptions, type Logger } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions, Logger } from 'imapflow';
 import { ScanError } from '../../shared/errors.js';
 import type { Place } from '../../remediate/audit.js';
 import { parseImapLocator, type PlanItem } from '../../remediate/plan.js';
@@ -118,6 +118,7 @@ class ImapSide {
       account.secret.kind === 'token'
         ? { user: account.login, accessToken: account.secret.value }
         : { user: account.login, pass: account.secret.value, ...(account.authzid !== undefined ? { authzid: account.authzid, loginMethod: 'AUTH=PLAIN' } : {}) };
+    const { ImapFlow } = await import('imapflow'); // not at start-up: most commands write to no IMAP
     const client = new ImapFlow({
       host: t.host,
       port: t.port,
