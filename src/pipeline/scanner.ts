@@ -13,9 +13,22 @@ import type { MessageScanner, ScannerSettings } from './scanner-types.js';
 export type { MessageScanner, ScannerSettings } from './scanner-types.js';
 
 
+/** Inline scanners open in this thread: they share its one OCR engine (a queue worker holds several). */
+let inlineOpen = 0;
+
 export function inlineScanner(engine: Engine, options: MessageScanOptions): MessageScanner {
-  // OCR starts its engine on this thread when a page needs it: ended with the scan
-  return { scan: (raw) => scanMessage(raw, engine, options), close: closeOcr };
+  // OCR starts its engine on this thread when a page needs it, ended when the last inline
+  // scanner closes: closing one must not stop a page another is reading.
+  inlineOpen++;
+  let closed = false;
+  return {
+    scan: (raw) => scanMessage(raw, engine, options),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (--inlineOpen === 0) await closeOcr();
+    },
+  };
 }
 
 
@@ -77,7 +90,13 @@ export async function createScanner(engine: Engine, settings: ScannerSettings, c
   // A roster loaded on this thread stays here: each worker thread loads `edm` from its path.
   const { roster: _roster, ...people } = settings.options.people ?? { key: settings.key };
   const options = settings.options.people ? { ...settings.options, people } : settings.options;
-  const pool = await startPool(url, { ...settings, options, threads });
+  let pool: Awaited<ReturnType<typeof startPool>>;
+  try {
+    pool = await startPool(url, { ...settings, options, threads });
+  } catch (err) {
+    await inline.close();
+    throw err;
+  }
   return {
     // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
     scan: (raw) => (raw.oversize || raw.unreadable || (choosy && !worthAThread(raw.bytes)) ? inline.scan(raw) : pool.scan(raw)),

@@ -66,4 +66,40 @@ describe('OCR in the worker pool', () => {
     }
     expect(ocr.ocrRunning()).toBe(false); // ended with the scan
   });
+
+  it('two inline scanners of one thread (a queue worker with two settings) share its engine: closing one leaves the other reading', { timeout: 120_000 }, async () => {
+    const [{ createScanner }, ocr, { createEngine }, { BUNDLED_RULES_DIR, loadRules }] = await Promise.all([
+      built<typeof Scanner>('pipeline/scanner.js'),
+      built<typeof Ocr>('extract/ocr.js'),
+      built<typeof EngineModule>('engine/engine.js'),
+      built<typeof RulesLoad>('rules/load.js'),
+    ]);
+    const { rules } = await loadRules([BUNDLED_RULES_DIR]);
+    const key = Buffer.from('ocr-threads-test-key-0123456789ab');
+    const today = new Date('2026-01-01T00:00:00Z');
+    const settings = (minConfidence: 'low' | 'medium'): Scanner.ScannerSettings => ({
+      rules,
+      key,
+      today,
+      options: { minConfidence, maxNestingDepth: 5, limits: { maxOcrPageMillis: 60_000, maxAttachmentMillis: 120_000 } },
+      threads: 0,
+      messageTimeoutMs: 120_000,
+      threadMemoryMb: 512,
+    });
+    const ssnAt = (o: Awaited<ReturnType<Scanner.MessageScanner['scan']>>): string[] => o.findings.filter((f) => f.category === 'ssn').map((f) => f.location);
+    const a = await createScanner(createEngine(rules, key, { today }), settings('low'));
+    const b = await createScanner(createEngine(rules, key, { today }), settings('medium'));
+    try {
+      expect(ssnAt(await a.scan({ bytes: message, size: message.length }))).toEqual(['attachment:scan.png']);
+      const reading = b.scan({ bytes: message, size: message.length });
+      await a.close(); // an idle scanner evicted while the other reads a page
+      await a.close(); // closing twice counts once
+      expect(ocr.ocrRunning()).toBe(true);
+      expect(ssnAt(await reading)).toEqual(['attachment:scan.png']);
+      expect(ocr.ocrRunning()).toBe(true);
+    } finally {
+      await b.close();
+    }
+    expect(ocr.ocrRunning()).toBe(false); // the last one ended it
+  });
 });
