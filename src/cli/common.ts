@@ -1,6 +1,6 @@
 /** What every command shares: exit codes, flag parsers, stdout handling, the table's width. */
 import { InvalidArgumentError } from 'commander';
-import { sizeInBytes } from '../pipeline/settings.js';
+import { sizeInBytes } from '../shared/size.js';
 import { EXIT } from './exit.js';
 
 /** Exit status (CONTRACT.md), in exit.ts so that start-up needs nothing else of the CLI. */
@@ -27,7 +27,7 @@ export function parseSize(value: string): number {
 
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-export { rulesDirs } from '../session/session.js';
+export { rulesDirs } from '../rules/load.js';
 
 /**
  * `phi-scan report | head`, `rules test … | head`: a reader that stops early is not an error;

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { resolveRedisUrl } from '../queue/redis.js';
 import { loadRules } from '../rules/load.js';
-import { rulesDirs } from '../session/session.js';
+import { rulesDirs } from '../rules/load.js';
 import { ScanError } from '../shared/errors.js';
 import { collect, positiveInt } from './common.js';
 import { rulesDigest } from '../queue/protocol.js';

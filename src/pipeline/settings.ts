@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { definedOnly } from '../shared/defined.js';
+import { sizeInBytes } from '../shared/size.js';
 import type { ExtractLimits } from '../extract/context.js';
 import { CONFIDENCES, type Confidence } from '../model/finding.js';
 import { FORMATS } from '../sinks/index.js';
@@ -18,15 +19,6 @@ export const DEFAULT_MESSAGE_TIMEOUT_S = 60;
 export const DEFAULT_THREAD_MEMORY_MB = 1024;
 export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 
-/** `50MB`, `512k`, `1048576` → bytes; undefined when it is not a size of at least 1KB. */
-export function sizeInBytes(value: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
-  if (!m) return undefined;
-  const unit = (m[2] ?? 'b').toLowerCase()[0];
-  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
-  const bytes = Math.floor(Number(m[1]) * factor);
-  return bytes < 1024 ? undefined : bytes;
-}
 
 /** A size in bytes, or as text (`50MB`). */
 const Size = z.union([

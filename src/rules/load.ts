@@ -10,6 +10,12 @@ import { AllowlistFileSchema, RuleFileSchema, formatIssues, type AllowlistFile, 
 /** `rules/` at the package root: from src/rules/ (tsx) and dist/rules/ (built) alike. */
 export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
 
+/** `--rules builtin` (or none) is the bundled rules/ folder. */
+export function rulesDirs(given: readonly string[] | undefined): string[] {
+  if (!given || given.length === 0) return [BUNDLED_RULES_DIR];
+  return given.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d));
+}
+
 export interface LoadedRules {
   readonly rules: Rule[];
   readonly warnings: string[];

@@ -17,12 +17,12 @@ import { scan } from '../pipeline/run.js';
 import { resolveRedisUrl } from '../queue/redis.js';
 import type { Rule } from '../rules/compile.js';
 import { checkExamples, describeFailure } from '../rules/examples.js';
-import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
+import { BUNDLED_RULES_DIR, loadRules, rulesDirs } from '../rules/load.js';
 import { explanationCollector } from '../sinks/explain.js';
 import { createSink, type Format, type RenderedFormat } from '../sinks/index.js';
 import type { ReportScope } from '../sinks/model.js';
 import { openPrivateOutput, textOutput, type TextOutput } from '../sinks/output.js';
-import { useColor, type TableOptions } from '../sinks/table.js';
+import { tableOptions } from '../sinks/table.js';
 import type { Sink } from '../sinks/types.js';
 import type { SourceRuntime } from '../sources/types.js';
 import { acquireScanLock } from '../state/lock.js';
@@ -51,26 +51,12 @@ export interface SessionIO {
   readonly signal?: AbortSignal;
 }
 
-/** `--rules builtin` (or none) is the bundled rules/ folder. */
-export function rulesDirs(given: readonly string[] | undefined): string[] {
-  if (!given || given.length === 0) return [BUNDLED_RULES_DIR];
-  return given.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d));
-}
-
 /** Your own rules whose examples fail: said at every scan (the bundled rules' examples are tested here). */
 function userExampleWarnings(rules: readonly Rule[]): string[] {
   const bundled = path.resolve(BUNDLED_RULES_DIR);
   const own = rules.filter((r) => path.resolve(path.dirname(r.file)) !== bundled);
   if (own.length === 0) return [];
   return checkExamples(rules, own).map((f) => `${describeFailure(f)} (phi-scan rules check ${path.dirname(f.file)})`);
-}
-
-/** The table fitted to the terminal it goes to (COLUMNS, else the tty's width; 100 in a file or pipe). */
-export function tableOptions(stream: SessionStream | undefined, env: NodeJS.ProcessEnv, colorFlag: boolean | undefined): TableOptions {
-  const tty = stream?.isTTY === true;
-  const columns = Number(env.COLUMNS);
-  const width = Number.isInteger(columns) && columns > 0 ? columns : tty ? stream?.columns || 80 : 100;
-  return { width, color: useColor(env, tty, colorFlag) };
 }
 
 /** Checks `input` (strict) and runs the scan. */

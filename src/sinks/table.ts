@@ -33,6 +33,14 @@ const ERRORS_LISTED = 5;
  * Colour on a terminal unless NO_COLOR is set (no-color.org) or --no-color was given;
  * FORCE_COLOR (not 0/false) turns it on for pipes.
  */
+/** The table fitted to the terminal it goes to (COLUMNS, else the tty's width; 100 in a file or pipe). */
+export function tableOptions(stream: { readonly isTTY?: boolean; readonly columns?: number } | undefined, env: NodeJS.ProcessEnv, colorFlag: boolean | undefined): TableOptions {
+  const tty = stream?.isTTY === true;
+  const columns = Number(env.COLUMNS);
+  const width = Number.isInteger(columns) && columns > 0 ? columns : tty ? stream?.columns || 80 : 100;
+  return { width, color: useColor(env, tty, colorFlag) };
+}
+
 export function useColor(env: NodeJS.ProcessEnv, isTTY: boolean, flag: boolean | undefined): boolean {
   if (flag === false) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
