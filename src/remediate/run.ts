@@ -121,6 +121,11 @@ export async function runPlan(
         say({ ...base(item), status: 'would-act' });
         continue;
       }
+      if (open) {
+        // A run stopped between its intent and acting: verified not done, so that intent ends
+        // here (failed, with why) and this run acts under its own.
+        log.append({ event: 'failed', ...logged(item), from, reason: 'not done when verified again (the run that began it stopped first); acted on again', refers: open });
+      }
       const intent = log.append({ event: 'intent', ...logged(item), from, ...(plan.action === 'move' && plan.to ? { to: { folder: plan.to } } : {}) });
       try {
         const r = await target.act(item);
