@@ -240,6 +240,7 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   const opened: Source[] = [];
   const closeSources = (): Promise<unknown> => Promise.all(opened.map((s) => s.close?.().catch(() => undefined)));
   // Worker threads start while sources open (IMAP logins, folder lists); scanUnits waits for them.
+  // (The default on a small machine starts its thread with the first message worth one: scanner.ts.)
   const scanner = messageScanner(engine, options, startedAt);
   scanner.catch(() => undefined); // a pool that cannot start fails scanUnits, where it is awaited
   try {

@@ -90,16 +90,31 @@ export async function createScanner(engine: Engine, settings: ScannerSettings, c
   // A roster loaded on this thread stays here: each worker thread loads `edm` from its path.
   const { roster: _roster, ...people } = settings.options.people ?? { key: settings.key };
   const options = settings.options.people ? { ...settings.options, people } : settings.options;
-  let pool: Awaited<ReturnType<typeof startPool>>;
+  const start = (): Promise<MessageScanner> => startPool(url, { ...settings, options, threads });
+  // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
+  const headersOnly = (raw: Parameters<MessageScanner['scan']>[0]): boolean => Boolean(raw.oversize || raw.unreadable);
+  if (choosy) {
+    // The default on a small machine: the thread starts with the first message worth one, so a
+    // scan of plain mail never pays for it (its modules and engine: about a CPU-second).
+    let pool: Promise<MessageScanner> | undefined;
+    return {
+      scan: (raw) => (headersOnly(raw) || !worthAThread(raw.bytes) ? inline.scan(raw) : (pool ??= start()).then((p) => p.scan(raw))),
+      close: async () => {
+        const started = await pool?.catch(() => undefined);
+        await started?.close();
+        await inline.close();
+      },
+    };
+  }
+  let pool: MessageScanner;
   try {
-    pool = await startPool(url, { ...settings, options, threads });
+    pool = await start();
   } catch (err) {
     await inline.close();
     throw err;
   }
   return {
-    // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
-    scan: (raw) => (raw.oversize || raw.unreadable || (choosy && !worthAThread(raw.bytes)) ? inline.scan(raw) : pool.scan(raw)),
+    scan: (raw) => (headersOnly(raw) ? inline.scan(raw) : pool.scan(raw)),
     // A message scanned here may have started OCR on this thread.
     close: async () => {
       await pool.close();
