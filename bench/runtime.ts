@@ -2,7 +2,7 @@
  * Running measured code in child processes, without tsx in the measured process.
  *
  * `prepareBuild()` transpiles the working tree's src/ and bench/ (TypeScript → JavaScript, no type
- * check) into .bench/build/ with the same layout, plus a copy of rules/, so the bundled rules resolve
+ * check) into .bench/build/ with the same layout, plus copies of rules/ and data/, so the bundled rules and name lists resolve
  * as they do from dist/. That measures the current source (dist/ may be stale, and other people may
  * be editing src/), and neither dist/ nor src/ is touched.
  *
@@ -59,6 +59,9 @@ export function prepareBuild(): { files: number; seconds: number } {
   // src/rules/load.ts finds the bundled rules at ../../rules/ from its own file. A copy, not a
   // link: rules and code are taken at the same moment even while someone edits them.
   cpSync(path.join(ROOT, 'rules'), path.join(BUILD_DIR, 'rules'), { recursive: true });
+  // Likewise the vendored name lists (src/detectors/name-lists.ts: ../../data/names/): without
+  // them every message is a `parse-failed` record and the figures measure an error path.
+  cpSync(path.join(ROOT, 'data'), path.join(BUILD_DIR, 'data'), { recursive: true });
   // src/cli/version.ts reads the version from ../../package.json: the CLI does not start without it.
   cpSync(path.join(ROOT, 'package.json'), path.join(BUILD_DIR, 'package.json'));
   return { files, seconds: (performance.now() - started) / 1000 };
