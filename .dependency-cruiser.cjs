@@ -7,7 +7,7 @@ const folder = (names) => `^src/(${names.join('|')})/`;
 
 /** Folders below each layer may not import it (a layer imports only layers under it). */
 const LAYERS = {
-  base: ['model', 'shared'],
+  base: ['model', 'common'],
   detection: ['findings', 'detectors', 'rules', 'engine'],
   reading: ['parse', 'extract', 'sources'],
   output: ['sinks', 'state', 'report'],
@@ -27,7 +27,7 @@ module.exports = {
     {
       name: 'base-imports-nothing',
       severity: 'error',
-      comment: 'model/ and shared/ are the vocabulary: they import no other part of phi-scan.',
+      comment: 'model/ and common/ are the vocabulary: they import no other part of phi-scan.',
       from: { path: folder(LAYERS.base) },
       to: { path: '^src/', pathNot: folder(LAYERS.base) },
     },

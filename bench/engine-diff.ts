@@ -19,6 +19,7 @@ import { createEngine } from '../src/engine/engine.js';
 import { generateQualityCorpus } from '../fixtures/quality.js';
 import { ADVERSARIAL } from './adversarial.js';
 import { ROSTER_LAYOUTS, RosterGenerator } from './roster-text.js';
+import { CORPORA } from '../fixtures/corpora.js';
 
 type EngineLike = ReturnType<typeof createEngine>;
 
@@ -85,7 +86,7 @@ function filesUnder(dir: string, ext: RegExp): string[] {
 }
 
 const started = performance.now();
-const corpora = process.env.CORPORA ?? '/work/shared/corpora';
+const corpora = CORPORA;
 if (existsSync(corpora)) {
   await mbox('enron', path.join(corpora, 'enron-sample/enron-sample.mbox'), quick ? 500 : Infinity);
   await mbox('mime-torture', path.join(corpora, 'mime-torture/mime-torture.mbox'));

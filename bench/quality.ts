@@ -14,21 +14,20 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { createEngine } from '../src/engine/engine.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../src/rules/load.js';
 import { scanMessage } from '../src/pipeline/scan-message.js';
 import { splitMbox } from '../src/sources/mbox-split.js';
 import { generateQualityCorpus, QUALITY_CATEGORIES, type QualityCategory } from '../fixtures/quality.js';
+import { ENRON_MBOX } from '../fixtures/corpora.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-/** The same place bench/run.ts reads it from (a sibling folder of the checkout); --enron FILE overrides. */
-const ENRON = arg('enron') ?? path.join(ROOT, '..', 'shared', 'corpora', 'enron-sample', 'enron-sample.mbox');
+/** The same place the tests and bench/run.ts read it from (fixtures/corpora.ts); --enron FILE overrides. */
+const ENRON = arg('enron') ?? ENRON_MBOX;
 
 
 export interface CategoryScore {
@@ -107,7 +106,7 @@ async function enronRate(engine: ReturnType<typeof createEngine>, options: { min
   if (process.argv.includes('--no-enron')) return;
   const enron = existsSync(ENRON) ? ENRON : undefined;
   if (!enron) {
-    console.log('\nEnron sample NOT FOUND (../shared/corpora/enron-sample/enron-sample.mbox): Enron rate SKIPPED');
+    console.log(`\nEnron sample NOT FOUND (${ENRON}; set PHI_SCAN_CORPORA): Enron rate SKIPPED`);
     return;
   }
   let messages = 0;

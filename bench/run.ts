@@ -39,6 +39,7 @@ import { DENSE_DEFAULT_BYTES } from '../fixtures/dense.js';
 import { denseSection, type DenseSection } from './dense.js';
 import { int, markdownTable, num, row, rowsTable, type Row } from './report.js';
 import { checkBuild, currentRunner, prepareBuild, ROOT, useRunner, WORK_DIR } from './runtime.js';
+import { ENRON_MBOX } from '../fixtures/corpora.js';
 
 const CORPUS_BYTES = 200 * MB;
 const CORPUS_SEED = 20_240_601;
@@ -50,7 +51,7 @@ const ENGINE_SEGMENT_CHARS = 6_000;
 const ENGINE_SEED = 7;
 const ADVERSARIAL_TIMEOUT_SECONDS = 120;
 
-const ENRON = path.join(ROOT, '..', 'shared', 'corpora', 'enron-sample', 'enron-sample.mbox');
+const ENRON = ENRON_MBOX;
 
 const TARGET = {
   ratio: 1.5,

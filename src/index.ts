@@ -12,7 +12,7 @@ export { createSink, FORMATS, type Format } from './sinks/index.js';
 export { textOutput } from './sinks/output.js';
 export type { ScanEvent, Sink, ScanSummary, FindingRecord, MessageRecord, MailboxRecord, ErrorRecord, RunRecord, RunStatus, StopReason } from './sinks/types.js';
 export { resolveKey, resolveStateDir } from './findings/key.js';
-export { ScanError } from './shared/errors.js';
+export { ScanError } from './common/errors.js';
 export * from './model/finding.js';
 export type * from './model/message.js';
 export type * from './model/segment.js';

@@ -1,16 +1,15 @@
 /**
- * Real-world mail from ../shared/corpora (optional, never copied into the repository; each test
+ * Real-world mail from ../common/corpora (optional, never copied into the repository; each test
  * skips loudly without it, so a fresh clone passes): thermometers, not targets. mime-torture: ~270 malformed and odd messages the scanner must finish on, counting every
  * one. enron-sample: business mail without planted PHI, for the false-positive rate.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED, jsonLines, optionalCorpus, runCli } from './helpers/cli.js';
+import { ENRON_MBOX, TORTURE_MBOX, jsonLines, optionalCorpus, runCli } from './helpers/cli.js';
 import { AnyRecord } from './helpers/records.js';
 
-const TORTURE = path.join(SHARED, 'corpora', 'mime-torture', 'mime-torture.mbox');
-const ENRON = path.join(SHARED, 'corpora', 'enron-sample', 'enron-sample.mbox');
+const TORTURE = TORTURE_MBOX;
+const ENRON = ENRON_MBOX;
 
 describe('mime-torture corpus', () => {
   it('finishes on every message, counts all 273, and every record is valid', { timeout: 120_000 }, async () => {

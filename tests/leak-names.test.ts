@@ -13,7 +13,7 @@ import { EVIL_NAME, LEAK_NEEDLES, ODD_SPELLINGS, writeLeakScenario } from '../fi
 import { progressReporter } from '../src/session/progress.js';
 import { createEngine } from '../src/engine/engine.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../src/rules/load.js';
-import { safeReason } from '../src/shared/safe-reason.js';
+import { safeReason } from '../src/common/safe-reason.js';
 import { jsonLines, runCli, tempDir, type CliResult } from './helpers/cli.js';
 
 /** The scenario's raw values (item 11's spellings, the SSN in the paths, the zip member's contents). */

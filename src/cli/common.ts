@@ -1,6 +1,6 @@
 /** What every command shares: exit codes, flag parsers, stdout handling, the table's width. */
 import { InvalidArgumentError } from 'commander';
-import { sizeInBytes } from '../shared/size.js';
+import { sizeInBytes } from '../common/size.js';
 import { EXIT } from './exit.js';
 
 /** Exit status (CONTRACT.md), in exit.ts so that start-up needs nothing else of the CLI. */

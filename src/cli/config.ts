@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { ScanSettingsSchema, describeIssues } from '../pipeline/settings.js';
 
 /** Every key optional: the command line may give the rest (its sources are added to the file's). */

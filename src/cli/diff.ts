@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { resolveStateDir } from '../findings/key.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { textOutput } from '../sinks/output.js';
 import { diffRuns, latestRunId, suppressedInScope } from '../report/picture.js';
 import { applySuppressions } from '../state/suppress.js';

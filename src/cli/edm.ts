@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { buildEdm, parseColumns, type EdmBuildResult } from '../edm/edm.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { EXIT } from './common.js';
 import { expandHome } from './inputs.js';
 

@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { readHead } from '../sources/files.js';
 
 const FILE_SCHEMES = ['mbox', 'maildir', 'eml', 'pst'] as const;

@@ -10,8 +10,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { maskSsnShapes, stripControls } from '../findings/names.js';
-import { ScanError } from '../shared/errors.js';
-import { safeReason } from '../shared/safe-reason.js';
+import { ScanError } from '../common/errors.js';
+import { safeReason } from '../common/safe-reason.js';
 import { EXIT } from './exit.js';
 import { packageVersion } from './version.js';
 

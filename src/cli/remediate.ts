@@ -11,7 +11,7 @@ import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { progressCsvHeader, progressCsvLine } from '../sinks/csv.js';
 import { openPrivateOutput } from '../sinks/output.js';
 import { latestRunId, suppressedInScope } from '../report/picture.js';

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { resolveStateDir } from '../findings/key.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
 import { tableOptions } from '../sinks/table.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { openPrivateOutput, textOutput } from '../sinks/output.js';
 import { latestRunId, suppressedInScope } from '../report/picture.js';
 import { REPORT_FORMATS, writeReport, type ReportFormat } from '../report/report.js';

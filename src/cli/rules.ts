@@ -11,7 +11,7 @@ import { normalizeText } from '../engine/normalize.js';
 import { CONFIDENCES, confidenceRank, type Confidence } from '../model/finding.js';
 import { checkExamples, describeFailure } from '../rules/examples.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { EXIT, collect, quietOnClosedStdout, rulesDirs } from './common.js';
 
 /** What a role means, in the words `rules list` prints. */

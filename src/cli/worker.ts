@@ -5,7 +5,7 @@ import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { resolveRedisUrl } from '../queue/redis.js';
 import { loadRules } from '../rules/load.js';
 import { rulesDirs } from '../rules/load.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { collect, positiveInt } from './common.js';
 import { rulesDigest } from '../queue/protocol.js';
 import { envInt } from '../queue/setup.js';

@@ -26,7 +26,7 @@ import { memberIdDetector } from '../detectors/member-id.js';
 import { dateDetector } from '../detectors/date.js';
 import { splitRow } from '../engine/tables.js';
 import { canonicalName } from '../people/records.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 
 const MAGIC = 'PHIEDM1\n';
 export const EDM_COLUMNS = ['ssn', 'mbi', 'member_id', 'last_name', 'first_name', 'dob', '-'] as const;

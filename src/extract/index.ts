@@ -4,7 +4,7 @@
  * Never throws for bad input: every failure becomes a problem at the file's location.
  */
 import { htmlToText } from '../parse/html.js';
-import { safeReason } from '../shared/safe-reason.js';
+import { safeReason } from '../common/safe-reason.js';
 import { ExtractError, OutOfTime, type Declared, type ExtractContext } from './context.js';
 import { extractDocx } from './docx.js';
 import { extractOdf } from './odf.js';

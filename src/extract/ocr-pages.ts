@@ -2,7 +2,7 @@
  * Image attachments and image-only PDF pages through OCR: each page's text is a segment with
  * `part: page N`; a page that cannot be decoded or read in time is an error record naming it.
  */
-import { safeReason } from '../shared/safe-reason.js';
+import { safeReason } from '../common/safe-reason.js';
 import { ExtractError, OutOfTime, type ExtractContext } from './context.js';
 import { imagePages, type Gray } from './image.js';
 import { OcrTimeout, ocrPage } from './ocr.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 
 export const KEY_FILE = 'fingerprint.key';
 

@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Finding } from '../model/finding.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 
 /** The ignore file read when no other is named, in the current folder (as .gitleaksignore). */
 export const DEFAULT_IGNORE_FILE = '.phi-scanignore';

@@ -14,7 +14,7 @@ import type { Problem } from '../model/problem.js';
 import { htmlToText } from './html.js';
 import { DEFAULT_LIMITS, extractAttachment, messageExtraction, type ExtractContext, type ExtractLimits } from '../extract/index.js';
 import { isDeclaredMessage } from '../extract/sniff.js';
-import { safeReason } from '../shared/safe-reason.js';
+import { safeReason } from '../common/safe-reason.js';
 
 export { safeReason };
 

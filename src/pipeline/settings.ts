@@ -8,8 +8,8 @@
  * Here, below the session and the queue, so both read the one schema (docs/architecture.md).
  */
 import { z } from 'zod';
-import { definedOnly } from '../shared/defined.js';
-import { sizeInBytes } from '../shared/size.js';
+import { definedOnly } from '../common/defined.js';
+import { sizeInBytes } from '../common/size.js';
 import type { ExtractLimits } from '../extract/context.js';
 import { CONFIDENCES, type Confidence } from '../model/finding.js';
 import { FORMATS } from '../sinks/index.js';

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 
 export const REDIS_URL_ENV = 'PHI_SCAN_REDIS_URL';
 

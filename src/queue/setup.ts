@@ -2,7 +2,7 @@
 import type { JobSettings } from '../pipeline/settings.js';
 import { edmDigest, parseEdm, readEdmFile } from '../edm/edm.js';
 import { nameDigest } from '../findings/fingerprint.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { openCoordinator, pendingScan, type Coordinator } from './coordinator.js';
 import { keyId, rulesDigest } from './protocol.js';
 import { describeRedisUrl } from './redis.js';

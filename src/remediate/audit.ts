@@ -13,7 +13,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 
 const ZERO = '0'.repeat(64);
 

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { messageFindings, remediationEntries } from '../report/picture.js';
 import type { StateDb } from '../state/store.js';
 

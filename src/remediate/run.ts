@@ -11,8 +11,8 @@
 import { AuditLog, verifyLog, type AuditEntry, type Place } from './audit.js';
 import { itemKey, type Plan, type PlanItem } from './plan.js';
 import type { RemediationTarget, RescanContext, UndoTarget } from './target.js';
-import { safeReason } from '../shared/safe-reason.js';
-import { ScanError } from '../shared/errors.js';
+import { safeReason } from '../common/safe-reason.js';
+import { ScanError } from '../common/errors.js';
 
 /** One line of what happened (or would), for stdout. */
 export interface StepRecord {

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isSeq, parseDocument, visit, type Document } from 'yaml';
-import { ScanError, describeFsError } from '../shared/errors.js';
+import { ScanError, describeFsError } from '../common/errors.js';
 import { compileRules, type Rule } from './compile.js';
 import { AllowlistFileSchema, RuleFileSchema, formatIssues, type AllowlistFile, type RuleFile } from './schema.js';
 

@@ -30,7 +30,7 @@ import { writeReport } from '../report/report.js';
 import { importLegacyCheckpoints, openStateStore, stateDbPath } from '../state/store.js';
 import { abandonDeadRuns, markGone } from '../remediate/progress.js';
 import { markVanished } from '../remediate/vanished.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { estimateTotalBytes, progressReporter } from './progress.js';
 import { ScanSettingsSchema, describeIssues, jobSettingsOf, scanOptionsOf, type ScanSettings, type ScanSettingsInput } from '../pipeline/settings.js';
 

@@ -4,7 +4,7 @@
  * here. Holds only what the json format needs; values are masked.
  */
 import type { FindingDetail, RemediationRow } from './model.js';
-import { definedOnly } from '../shared/defined.js';
+import { definedOnly } from '../common/defined.js';
 import type { Sink } from './types.js';
 
 export function explanationCollector(): { sink: Sink; explain: (m: RemediationRow, f: FindingDetail) => Partial<FindingDetail> | undefined } {

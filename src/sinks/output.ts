@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 
 export interface TextOutput {
   write(text: string): Promise<void>;
@@ -64,4 +64,4 @@ export async function openPrivateOutput(file: string): Promise<TextOutput> {
   return textOutput(handle.createWriteStream(), true);
 }
 
-export { ensurePrivateFile } from '../shared/private-file.js';
+export { ensurePrivateFile } from '../common/private-file.js';

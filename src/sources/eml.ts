@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Checkpoint, SourceUnit, UnitItem } from '../model/message.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { baseNameWithoutExtension, fsReason, listEntries, readInNameOrder, statOrThrow, walkTree, type Entry } from './files.js';
 import type { Source, SourceOptions, UnitProblem } from './types.js';
 

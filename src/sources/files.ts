@@ -4,7 +4,7 @@ import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import type { Checkpoint, SourceUnit, UnitItem } from '../model/message.js';
 import path from 'node:path';
-import { describeFsError } from '../shared/errors.js';
+import { describeFsError } from '../common/errors.js';
 import { OVERSIZE_HEAD_BYTES } from './types.js';
 
 export async function statOrThrow(p: string): Promise<import('node:fs').Stats> {

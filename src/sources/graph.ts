@@ -16,7 +16,7 @@
  * categories changed (read, tagged), and each would be downloaded and scanned again.
  */
 import type { Checkpoint, SourceUnit, UnitItem } from '../model/message.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { z } from 'zod';
 import { createTokenProvider, credentialFromEnv, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, GraphAuthError, httpsOrigin } from './graph/auth.js';
 import { createGraphHttp, GraphHttpError, newGraphStats, type BatchStep, type GraphHttp } from './graph/http.js';

@@ -28,7 +28,7 @@ import type { FetchMessageObject, ImapFlow, ImapFlowOptions, Logger } from 'imap
 import pLimit from 'p-limit';
 import type { Checkpoint, CursorAdvance, RawMessage, SourceUnit, UnitItem } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { headerFields } from '../parse/mime.js';
 import { ENV, loadAccountsFile, singleAccount, type Account } from './imap/accounts.js';
 import { displayName, selectFolders, type ListedFolder } from './imap/folders.js';

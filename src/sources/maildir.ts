@@ -7,7 +7,7 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Checkpoint, SourceUnit, UnitItem } from '../model/message.js';
-import { ScanError, describeFsError } from '../shared/errors.js';
+import { ScanError, describeFsError } from '../common/errors.js';
 import { baseNameWithoutExtension, fsReason, listEntries, readInNameOrder, statOrThrow, type Entry, type NamedFile } from './files.js';
 import type { Source, SourceOptions, UnitProblem } from './types.js';
 

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Checkpoint, RawMessage, SourceUnit } from '../model/message.js';
-import { ScanError, describeFsError } from '../shared/errors.js';
+import { ScanError, describeFsError } from '../common/errors.js';
 import { baseNameWithoutExtension, fsReason, readHead, statOrThrow, walkTree } from './files.js';
 import { NotAnMboxError, rangeStart, splitMbox } from './mbox-split.js';
 import type { Source, SourceOptions, UnitProblem } from './types.js';

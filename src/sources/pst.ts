@@ -15,7 +15,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Checkpoint, CursorAdvance, SourceUnit, UnitItem } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { baseNameWithoutExtension, readMessageFile, statOrThrow, walkTree } from './files.js';
 import { NotAPstError, readPstHeader, type PstHeader } from './pst/header.js';
 import { ExpansionCache } from './pst/cache.js';

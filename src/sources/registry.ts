@@ -5,7 +5,7 @@
  * discovery: adding a source is its folder plus one line here (docs/architecture.md).
  */
 import { z } from 'zod';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { emlDefinition, maildirDefinition, mboxDefinition, pstDefinition } from './archives.js';
 import { graphDefinition } from './graph/definition.js';
 import { imapDefinition } from './imap/definition.js';

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 
 const Holder = z.object({ pid: z.number().int(), host: z.string(), startedAt: z.string(), runId: z.number().int().optional() });
 type Holder = z.infer<typeof Holder>;

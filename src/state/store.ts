@@ -20,10 +20,10 @@ import type { Confidence, Finding } from '../model/finding.js';
 import type { Checkpoint, Presence } from '../model/message.js';
 import { CHECKPOINT_FILE, type CheckpointStore } from './checkpoints.js';
 import type { ErrorRecord, MailboxRecord, MessageContext, MessageOutcome, ScanEvent, ScanSummary, Sink } from '../model/records.js';
-import { ScanError } from '../shared/errors.js';
+import { ScanError } from '../common/errors.js';
 import { markRemoved } from './gone.js';
 import { MIGRATIONS } from './migrations.js';
-import { ensurePrivateFile } from '../shared/private-file.js';
+import { ensurePrivateFile } from '../common/private-file.js';
 import { isNameDigest, nameDigest } from '../findings/fingerprint.js';
 import { identityOf } from '../people/facts.js';
 

@@ -12,7 +12,7 @@ import { loadScanConfig } from '../../src/cli/config.js';
 import { scanSettings } from '../../src/cli/scan.js';
 import { runScanSession } from '../../src/session/session.js';
 import { ScanSettingsSchema } from '../../src/pipeline/settings.js';
-import { ScanError } from '../../src/shared/errors.js';
+import { ScanError } from '../../src/common/errors.js';
 import { SOURCES } from '../../src/sources/registry.js';
 import { TEST_KEY, jsonLines, tempDir } from '../helpers/cli.js';
 

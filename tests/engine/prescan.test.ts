@@ -18,7 +18,7 @@ import { disclaimerSpans } from '../../src/engine/text.js';
 import { compileRules } from '../../src/rules/compile.js';
 import { BUNDLED_RULES_DIR, loadRules, parseRuleFile } from '../../src/rules/load.js';
 import { requiredShape, type ShapeStep } from '../../src/rules/shape.js';
-import { SHARED, jsonLines, optionalCorpus, runCli } from '../helpers/cli.js';
+import { CORPORA, jsonLines, optionalCorpus, runCli } from '../helpers/cli.js';
 
 const { rules } = await loadRules([BUNDLED_RULES_DIR]);
 const index = buildKeywordIndex(rules);
@@ -413,7 +413,7 @@ describe('the engine with either prescan', () => {
     ['enron-sample/enron-sample.mbox', 2000],
   ] as const) {
     it(`finds the same in ${corpus} (${limit === Infinity ? 'every message' : `the first ${limit} messages`})`, () => {
-      const file = path.join(SHARED, 'corpora', corpus);
+      const file = path.join(CORPORA, corpus);
       if (!optionalCorpus(file, existsSync(file))) return;
       const inputs = readFileSync(file, 'utf8').split(/\n(?=From )/).slice(0, limit);
       expect(inputs.length).toBeGreaterThan(100);

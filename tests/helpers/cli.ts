@@ -7,11 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
-/**
- * Optional material beside the checkout (corpora no one here wrote): never needed by a fresh
- * clone. Tests that use it call `optionalCorpus` and skip loudly when it is absent.
- */
-export const SHARED = path.resolve(ROOT, '..', 'shared');
+/** Optional real-mail corpora (fixtures/corpora.ts): tests that use them call `optionalCorpus`. */
+export { CORPORA, ENRON_MBOX, TORTURE_MBOX } from '../../fixtures/corpora.js';
 
 export interface CliResult {
   code: number | null;
@@ -69,12 +66,12 @@ export function withoutRunTimes(stdout: string): string {
 }
 
 /**
- * An optional corpus (real-world mail under ../shared/corpora, never copied into the repository):
+ * An optional corpus (real-world mail in PHI_SCAN_CORPORA, never copied into the repository):
  * when it is absent the test is skipped with a loud message, also under CI=true, because a fresh
  * clone must pass on its own. Returns whether the corpus is there.
  */
 export function optionalCorpus(what: string, present: boolean): boolean {
   if (present) return true;
-  process.stderr.write(`\n*** SKIPPED: optional corpus ${what} is missing (put ../shared/corpora beside the checkout to run this test) ***\n\n`);
+  process.stderr.write(`\n*** SKIPPED: optional corpus ${what} is missing (set PHI_SCAN_CORPORA to the corpora folder to run this test) ***\n\n`);
   return false;
 }

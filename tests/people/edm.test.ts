@@ -9,7 +9,7 @@ import { buildEdm, loadEdm, parseColumns } from '../../src/edm/edm.js';
 import { fingerprint } from '../../src/findings/fingerprint.js';
 import { canonicalName, nameDobKey } from '../../src/people/records.js';
 import { edmBuild } from '../../src/cli/edm.js';
-import { ScanError } from '../../src/shared/errors.js';
+import { ScanError } from '../../src/common/errors.js';
 import { tempDir } from '../helpers/cli.js';
 
 const key = Buffer.from('edm-test-key-0123456789abcdef');

@@ -7,11 +7,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED, jsonLines, optionalCorpus, runCli, tempDir, withoutRunTimes } from '../helpers/cli.js';
+import { TORTURE_MBOX, jsonLines, optionalCorpus, runCli, tempDir, withoutRunTimes } from '../helpers/cli.js';
 import { DEMO, planted } from '../helpers/demo.js';
 import { AnyRecord } from '../helpers/records.js';
 
-const TORTURE = path.join(SHARED, 'corpora', 'mime-torture', 'mime-torture.mbox');
+const TORTURE = TORTURE_MBOX;
 const DEMO_SOURCES = Object.keys(planted.mailboxes).map((m) => `mbox:${path.join(DEMO, 'mbox', `${m}.mbox`)}`);
 
 describe('worker threads give the same report as the main thread', () => {

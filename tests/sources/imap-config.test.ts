@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ScanError } from '../../src/shared/errors.js';
+import { ScanError } from '../../src/common/errors.js';
 import { loadAccountsFile, parseCsv, singleAccount } from '../../src/sources/imap/accounts.js';
 import { displayName, globToRegExp, selectFolders, type ListedFolder } from '../../src/sources/imap/folders.js';
 import { parseImapUri, redactSpec } from '../../src/sources/imap/uri.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawMessage, UnitItem } from '../../src/model/message.js';
 import { isCursorAdvance } from '../../src/model/message.js';
-import { ScanError } from '../../src/shared/errors.js';
+import { ScanError } from '../../src/common/errors.js';
 import { createSource } from '../../src/sources/index.js';
 import type { ImapSourceOptions } from '../../src/sources/imap/options.js';
 import type { UnitProblem } from '../../src/sources/types.js';

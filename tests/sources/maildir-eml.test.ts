@@ -6,7 +6,7 @@ import { maildirSource, parseMaildirName } from '../../src/sources/maildir.js';
 import { emlSource } from '../../src/sources/eml.js';
 import { createSource } from '../../src/sources/index.js';
 import type { Source } from '../../src/sources/types.js';
-import { ScanError } from '../../src/shared/errors.js';
+import { ScanError } from '../../src/common/errors.js';
 import { isCursorAdvance } from '../../src/model/message.js';
 
 const noReport = (): void => {};

@@ -1,7 +1,7 @@
 /** Sources describe themselves (issue 17): one registry; the queue's job grouping and limits come from it. */
 import { describe, expect, it } from 'vitest';
 import { SOURCES, SourceSettingsSchema, definitionOf } from '../../src/sources/registry.js';
-import { ScanError } from '../../src/shared/errors.js';
+import { ScanError } from '../../src/common/errors.js';
 
 describe('source registry', () => {
   it('finds each scheme\'s definition; unknown schemes and missing paths are usage errors', () => {

@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConfidentialClientApplication, Configuration } from '@azure/msal-node';
-import { ScanError } from '../../shared/errors.js';
+import { ScanError } from '../../common/errors.js';
 
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export const DEFAULT_GRAPH_ENDPOINT = 'https://graph.microsoft.com';

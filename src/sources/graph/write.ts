@@ -17,7 +17,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { ScanError } from '../../shared/errors.js';
+import { ScanError } from '../../common/errors.js';
 import type { Place } from '../../remediate/audit.js';
 import type { PlanItem } from '../../remediate/plan.js';
 import { stillHolds, type ActResult, type RemediationTarget, type RescanContext, type UndoTarget, type Verdict } from '../../remediate/target.js';

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ScanError } from '../../shared/errors.js';
+import { ScanError } from '../../common/errors.js';
 import { mailboxOfLogin } from './uri.js';
 
 export type Secret = { readonly kind: 'password' | 'token'; readonly value: string };

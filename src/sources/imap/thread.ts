@@ -10,7 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Checkpoint, Presence, RawMessage, SourceUnit, UnitItem } from '../../model/message.js';
-import { ScanError, type ScanErrorCode } from '../../shared/errors.js';
+import { ScanError, type ScanErrorCode } from '../../common/errors.js';
 import type { Source, UnitProblem } from '../types.js';
 import type { ImapCreateOptions, ImapSourceOptions } from './options.js';
 import { ReadAhead } from './read-ahead.js';

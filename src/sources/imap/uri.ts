@@ -4,7 +4,7 @@
  * (RFC 3501 §6.2.1, RFC 8314 §3), `imaps://` is implicit TLS (RFC 8314 §3.2): nothing is ever
  * sent in cleartext, and the certificate is always verified.
  */
-import { ScanError } from '../../shared/errors.js';
+import { ScanError } from '../../common/errors.js';
 
 export interface ImapTarget {
   readonly scheme: 'imap' | 'imaps';

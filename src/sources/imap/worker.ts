@@ -1,7 +1,7 @@
 /** Worker-thread side of src/sources/imap/thread.ts: runs the in-thread IMAP source. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isCursorAdvance, type UnitItem } from '../../model/message.js';
-import { ScanError } from '../../shared/errors.js';
+import { ScanError } from '../../common/errors.js';
 import { imapSource } from '../imap.js';
 import { THREAD_READ_AHEAD_BYTES, type FromWorker, type ThreadInit, type ToWorker, type WireItem } from './thread.js';
 

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { ImapFlow, ImapFlowOptions, Logger } from 'imapflow';
-import { ScanError } from '../../shared/errors.js';
+import { ScanError } from '../../common/errors.js';
 import type { Place } from '../../remediate/audit.js';
 import { parseImapLocator, type PlanItem } from '../../remediate/plan.js';
 import { stillHolds, type ActResult, type RemediationTarget, type RescanContext, type UndoTarget, type Verdict } from '../../remediate/target.js';

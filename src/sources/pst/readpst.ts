@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ScanError } from '../../shared/errors.js';
+import { ScanError } from '../../common/errors.js';
 
 /** The binary: `PHI_SCAN_READPST` names another one (a path), else `readpst` from PATH. */
 export function readpstBinary(env: NodeJS.ProcessEnv = process.env): string {
