@@ -25,29 +25,37 @@ const message = Buffer.from(
   `From: a@example.org\nMessage-ID: <card@ocr.test>\nSubject: scan\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nScan attached.\n--b\nContent-Type: image/png; name="scan.png"\nContent-Disposition: attachment; filename="scan.png"\nContent-Transfer-Encoding: base64\n\n${png}\n--b--\n`,
 );
 
+/** The built scanner, OCR and engine modules, the bundled rules, and scanner settings for `threads`. */
+async function setup() {
+  const [scanner, ocr, { createEngine }, { BUNDLED_RULES_DIR, loadRules }] = await Promise.all([
+    built<typeof Scanner>('pipeline/scanner.js'),
+    built<typeof Ocr>('extract/ocr.js'),
+    built<typeof EngineModule>('engine/engine.js'),
+    built<typeof RulesLoad>('rules/load.js'),
+  ]);
+  const { rules } = await loadRules([BUNDLED_RULES_DIR]);
+  const key = Buffer.from('ocr-threads-test-key-0123456789ab');
+  const today = new Date('2026-01-01T00:00:00Z');
+  const settings = (threads: number, minConfidence: 'low' | 'medium' = 'low'): Scanner.ScannerSettings => ({
+    rules,
+    key,
+    today,
+    options: { minConfidence, maxNestingDepth: 5, limits: { maxOcrPageMillis: 60_000, maxAttachmentMillis: 120_000 } },
+    threads,
+    messageTimeoutMs: 120_000,
+    threadMemoryMb: 512,
+  });
+  const scannerOf = (threads: number, minConfidence?: 'low' | 'medium') => scanner.createScanner(createEngine(rules, key, { today }), settings(threads, minConfidence));
+  return { ocr, scannerOf };
+}
+
+const ssnAt = (o: Awaited<ReturnType<Scanner.MessageScanner['scan']>>): string[] => o.findings.filter((f) => f.category === 'ssn').map((f) => f.location);
+
 describe('OCR in the worker pool', () => {
   it('with worker threads the page is read in a worker thread, never on the main thread; with none, on the main thread', { timeout: 120_000 }, async () => {
-    const [{ createScanner }, ocr, { createEngine }, { BUNDLED_RULES_DIR, loadRules }] = await Promise.all([
-      built<typeof Scanner>('pipeline/scanner.js'),
-      built<typeof Ocr>('extract/ocr.js'),
-      built<typeof EngineModule>('engine/engine.js'),
-      built<typeof RulesLoad>('rules/load.js'),
-    ]);
-    const { rules } = await loadRules([BUNDLED_RULES_DIR]);
-    const key = Buffer.from('ocr-threads-test-key-0123456789ab');
-    const today = new Date('2026-01-01T00:00:00Z');
-    const settings = (threads: number): Scanner.ScannerSettings => ({
-      rules,
-      key,
-      today,
-      options: { minConfidence: 'low', maxNestingDepth: 5, limits: { maxOcrPageMillis: 60_000, maxAttachmentMillis: 120_000 } },
-      threads,
-      messageTimeoutMs: 120_000,
-      threadMemoryMb: 512,
-    });
-    const ssnAt = (o: Awaited<ReturnType<Scanner.MessageScanner['scan']>>): string[] => o.findings.filter((f) => f.category === 'ssn').map((f) => f.location);
+    const { ocr, scannerOf } = await setup();
 
-    const pooled = await createScanner(createEngine(rules, key, { today }), settings(1));
+    const pooled = await scannerOf(1);
     try {
       const outcome = await pooled.scan({ bytes: message, size: message.length });
       expect(ssnAt(outcome)).toEqual(['attachment:scan.png']);
@@ -56,7 +64,7 @@ describe('OCR in the worker pool', () => {
       await pooled.close();
     }
 
-    const inline = await createScanner(createEngine(rules, key, { today }), settings(0));
+    const inline = await scannerOf(0);
     try {
       const outcome = await inline.scan({ bytes: message, size: message.length });
       expect(ssnAt(outcome)).toEqual(['attachment:scan.png']);
@@ -68,27 +76,9 @@ describe('OCR in the worker pool', () => {
   });
 
   it('two inline scanners of one thread (a queue worker with two settings) share its engine: closing one leaves the other reading', { timeout: 120_000 }, async () => {
-    const [{ createScanner }, ocr, { createEngine }, { BUNDLED_RULES_DIR, loadRules }] = await Promise.all([
-      built<typeof Scanner>('pipeline/scanner.js'),
-      built<typeof Ocr>('extract/ocr.js'),
-      built<typeof EngineModule>('engine/engine.js'),
-      built<typeof RulesLoad>('rules/load.js'),
-    ]);
-    const { rules } = await loadRules([BUNDLED_RULES_DIR]);
-    const key = Buffer.from('ocr-threads-test-key-0123456789ab');
-    const today = new Date('2026-01-01T00:00:00Z');
-    const settings = (minConfidence: 'low' | 'medium'): Scanner.ScannerSettings => ({
-      rules,
-      key,
-      today,
-      options: { minConfidence, maxNestingDepth: 5, limits: { maxOcrPageMillis: 60_000, maxAttachmentMillis: 120_000 } },
-      threads: 0,
-      messageTimeoutMs: 120_000,
-      threadMemoryMb: 512,
-    });
-    const ssnAt = (o: Awaited<ReturnType<Scanner.MessageScanner['scan']>>): string[] => o.findings.filter((f) => f.category === 'ssn').map((f) => f.location);
-    const a = await createScanner(createEngine(rules, key, { today }), settings('low'));
-    const b = await createScanner(createEngine(rules, key, { today }), settings('medium'));
+    const { ocr, scannerOf } = await setup();
+    const a = await scannerOf(0, 'low');
+    const b = await scannerOf(0, 'medium');
     try {
       expect(ssnAt(await a.scan({ bytes: message, size: message.length }))).toEqual(['attachment:scan.png']);
       const reading = b.scan({ bytes: message, size: message.length });
