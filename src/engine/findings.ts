@@ -33,15 +33,21 @@ export function explain(c: Candidate, scored: Scored): Explanation {
   };
 }
 
-/** The hits of one segment's candidates at or above `min`, in text order. */
-export function hitsOf(candidates: readonly Candidate[], segment: Segment, key: FingerprintKey, includeContext: boolean, min: Confidence): EngineHit[] {
+/**
+ * The hits of one segment's candidates at or above `min`, in text order: of the rules `keep`
+ * picks. Every candidate counts in the item's signals (corroboration), picked or not.
+ */
+/** Which candidates may become hits: `scan` leaves context-only rules out, `scanAll` keeps them. */
+export type HitFilter = (rule: Rule) => boolean;
+
+export function hitsOf(candidates: readonly Candidate[], segment: Segment, key: FingerprintKey, keep: HitFilter, min: Confidence): EngineHit[] {
   const minScore = minScoreOf(min);
   const signals = itemSignals(candidates);
   // Best occurrence per rule and value: one map per rule (a roster has thousands of values, and
   // a key of rule and value joined would be a new string to build and hash for each).
   const best: (Map<string, { c: Candidate; scored: Scored }> | undefined)[] = [];
   for (const c of candidates) {
-    if (c.rule.role === 'context' && !includeContext) continue;
+    if (!keep(c.rule)) continue;
     const scored = scoreInItem(c, signals);
     if (!scored || !reaches(scored.score, minScore)) continue;
     const byValue = (best[c.ruleIndex] ??= new Map());
