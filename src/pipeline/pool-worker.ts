@@ -4,6 +4,7 @@ import { createEngine } from '../engine/engine.js';
 import { rulesFromData } from '../rules/compile.js';
 import { safeReason } from '../parse/mime.js';
 import { scanMessage } from './scan-message.js';
+import { packOutcome } from './outcome-wire.js';
 import type { FromPoolWorker, PoolInit, ToPoolWorker } from './pool.js';
 import { testHook } from './test-hooks.js';
 
@@ -24,7 +25,7 @@ async function drain(): Promise<void> {
     const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
     try {
       if (hooks) await testHook(bytes);
-      post({ type: 'done', id: m.id, outcome: JSON.stringify(await scanMessage({ bytes, size: m.size }, engine, init.options)) });
+      post({ type: 'done', id: m.id, outcome: packOutcome(await scanMessage({ bytes, size: m.size }, engine, init.options)) });
     } catch (err) {
       post({ type: 'threw', id: m.id, reason: safeReason(err) });
     }

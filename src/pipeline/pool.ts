@@ -19,6 +19,7 @@ import type { Problem } from '../model/problem.js';
 import { ruleData, type RuleData } from '../rules/compile.js';
 import { headerFields, isoDate, safeReason, syntheticMessageId } from '../parse/mime.js';
 import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
+import { unpackOutcome } from './outcome-wire.js';
 import type { MessageScanner, ScannerSettings } from './scanner-types.js';
 
 /** Messages handed to one worker at once: the next is there when the current one ends. */
@@ -39,8 +40,8 @@ export type ToPoolWorker = { readonly id: number; readonly bytes: Uint8Array; re
 export type FromPoolWorker =
   | { readonly type: 'ready' }
   /**
-   * The outcome as JSON text: a roster's outcome holds thousands of findings, and one string
-   * crosses threads several times cheaper than structured cloning of as many objects.
+   * The outcome as text (outcome-wire.ts): a roster's outcome holds thousands of findings, and
+   * one string crosses threads several times cheaper than structured cloning of as many objects.
    */
   | { readonly type: 'done'; readonly id: number; readonly outcome: string }
   /** scanMessage threw: the reason is already safe to print (safeReason). */
@@ -174,7 +175,7 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
         return;
       }
       arm(slot);
-      if (m.type === 'done') task.resolve(JSON.parse(m.outcome) as MessageOutcome);
+      if (m.type === 'done') task.resolve(unpackOutcome(m.outcome));
       else task.reject(new Error(m.reason));
       dispatch();
     });
