@@ -31,7 +31,7 @@ describe('outcome-wire: outcomes from worker threads come back as they were', ()
     [
       'every optional field of a finding and of its explanation',
       outcome([
-        finding({ part: 'page 3', rosterRow: 0, why: { pattern: 'p', verdict: 'unverified', baseScore: 0.1, score: 0.3, nearKeyword: 'member', negative: 'invoice', corroboratedBy: ['identifier', 'health'] } }),
+        finding({ part: 'page 3', rosterRow: 0, why: { pattern: 'p', verdict: 'unchecked', baseScore: 0.1, score: 0.3, nearKeyword: 'member', negative: 'invoice', corroboratedBy: ['identifier', 'health'] } }),
         finding({ rosterRow: 41, score: 1 / 3 }),
       ]),
     ],
@@ -47,7 +47,7 @@ describe('outcome-wire: outcomes from worker threads come back as they were', ()
     const back = unpackOutcome(packOutcome(o));
     expect(back).toEqual(o);
     // Field by field too: no field appears that was not there (toEqual ignores undefined ones).
-    back.findings.forEach((f, i) => expect(Object.keys(f).sort()).toEqual(Object.keys(o.findings[i] as Finding).filter((k) => (o.findings[i] as Record<string, unknown>)[k] !== undefined).sort()));
+    back.findings.forEach((f, i) => expect(Object.keys(f).sort()).toEqual(Object.keys(o.findings[i] as Finding).filter((k) => (o.findings[i] as unknown as Record<string, unknown>)[k] !== undefined).sort()));
   });
 
   it('is a fraction of the JSON of a roster-like outcome (what makes threads pay on PHI-dense mail)', () => {
