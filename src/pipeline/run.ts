@@ -76,6 +76,11 @@ export interface ScanOptions extends ThreadOptions {
   readonly edm?: string | undefined;
   /** What the engine says about itself, once per run (e.g. its prescan fell back to JavaScript); never a value. */
   readonly onWarning?: ((warning: EngineWarning) => void) | undefined;
+  /**
+   * The engine of these `rules` and `key`, made by the caller with `startedAt` as its "today"
+   * (the session's, which it also needs for names before the scan starts): not made twice.
+   */
+  readonly engine?: { readonly engine: Engine; readonly startedAt: Date } | undefined;
 }
 
 /** Units to run elsewhere, with the checkpoint each resumes after. */
@@ -228,13 +233,13 @@ function withSafeNames(unit: SourceUnit, redact: (text: string) => string): Sour
 }
 
 export async function scan(options: ScanOptions): Promise<ScanResult> {
-  const startedAt = new Date();
+  const startedAt = options.engine?.startedAt ?? new Date();
   if (options.edm !== undefined) {
     // A roster that cannot be read or was built with another key stops the scan before it starts.
     edmFor(options.edm, options.key);
   }
   // Worker threads build their own engines: all judge dates against the same "today".
-  const engine = createEngine(options.rules, options.key, { today: startedAt, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  const engine = options.engine?.engine ?? createEngine(options.rules, options.key, { today: startedAt, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
   const unitProblems: { source: Source; problem: UnitProblem }[] = [];
   // Sources holding network connections release them however the scan ends.
   const opened: Source[] = [];
