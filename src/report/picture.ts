@@ -809,8 +809,13 @@ export function reportModel(db: StateDb, scopeOrAsOf?: number | ReportScope, fac
   };
 }
 
-/** The findings of one message's scan (masked values and fingerprints only), by the keys remediationEntries gives. */
+/**
+ * The findings of one message's scan (masked values and fingerprints only), by the keys
+ * remediationEntries gives; with their explanation (part, score, why) where the scan kept it
+ * (a run whose own report was json, state/store.ts `details`).
+ */
 export function messageFindings(db: StateDb): (message: number, run: number) => FindingDetail[] {
-  const q = db.prepare('SELECT location, rule, category, confidence, masked, fingerprint FROM findings WHERE message = ? AND run_id = ? ORDER BY id');
-  return (message, run) => q.all(message, run) as FindingDetail[];
+  const q = db.prepare('SELECT location, rule, category, confidence, masked, fingerprint, detail FROM findings WHERE message = ? AND run_id = ? ORDER BY id');
+  return (message, run) =>
+    (q.all(message, run) as (FindingDetail & { detail: string | null })[]).map(({ detail, ...f }) => (detail === null ? f : { ...f, ...(JSON.parse(detail) as Partial<FindingDetail>) }));
 }

@@ -20,12 +20,8 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export { CSV_COLUMNS as REMEDIATION_COLUMNS } from '../sinks/csv.js';
 export const remediationCsvLine = csvLine;
 
-/** Extra detail a scan can add to the json format: each finding's score, part and why, as the engine gave them. */
-export type ExplainFinding = (m: RemediationRow, f: FindingDetail) => Partial<FindingDetail> | undefined;
-
 export interface ReportOptions {
   readonly table?: TableOptions;
-  readonly explain?: ExplainFinding;
   /** What the scan rendering the report knows beyond the store: --strict, mailboxes it stopped in. */
   readonly scan?: ScanFacts;
 }
@@ -52,12 +48,8 @@ export async function writeReport(db: StateDb, format: ReportFormat, out: TextOu
       const errors = errorRecords(db, model.scope);
       const entries = remediationEntries(db, model.scope);
       const findings = messageFindings(db);
-      const explain = options.explain;
       const messages = (function* (): Generator<JsonMessage> {
-        for (const { row: r, message, run } of entries) {
-          const details = findings(message, run);
-          yield { ...r, findingDetails: explain ? details.map((f) => ({ ...f, ...explain(r, f) })) : details };
-        }
+        for (const { row: r, message, run } of entries) yield { ...r, findingDetails: findings(message, run) };
       })();
       await writeJson(model, messages, errors, out);
       return;

@@ -18,7 +18,6 @@ import { resolveRedisUrl } from '../queue/redis.js';
 import type { Rule } from '../rules/compile.js';
 import { checkExamples, describeFailure } from '../rules/examples.js';
 import { BUNDLED_RULES_DIR, loadRules, rulesDirs } from '../rules/load.js';
-import { explanationCollector } from '../sinks/explain.js';
 import { createSink, type Format, type RenderedFormat } from '../sinks/index.js';
 import type { ReportScope } from '../sinks/model.js';
 import { openPrivateOutput, textOutput, type TextOutput } from '../sinks/output.js';
@@ -114,8 +113,8 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
     if (format === 'jsonl') sinks.push(createSink(format, out));
     else rendered.push({ format, out, toStdout: !toFile });
   }
-  const explanations = rendered.some((r) => r.format === 'json') ? explanationCollector() : undefined;
-  if (explanations) sinks.push(explanations.sink);
+  // A json report of this run explains each finding: the store keeps the explanations (not memory).
+  const details = rendered.some((r) => r.format === 'json');
   const scope = (runId: number): ReportScope => (settings.outputs ? { kind: 'picture', asOf: runId } : { kind: 'run', run: runId });
   const showProgress = settings.progress && stderr.isTTY === true;
   // Summary lines of sources (Graph: requests, retries), written after the scan: counts only.
@@ -175,7 +174,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
   let store: ReturnType<typeof openStateStore>;
   try {
     importLegacyCheckpoints(dbFile, stateDir);
-    store = openStateStore(dbFile, { sources: sources.map(maskSource(redact)), sinceLast: settings.sinceLast, minConfidence: settings.minConfidence, key });
+    store = openStateStore(dbFile, { sources: sources.map(maskSource(redact)), sinceLast: settings.sinceLast, minConfidence: settings.minConfidence, key, details });
     lock.setRun(store.runId);
     // This scan holds the lock: a run still "running" was killed.
     abandonDeadRuns(store.db, store.runId);
@@ -220,7 +219,6 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
       await writeReport(store.db, r.format, r.out, scope(store.runId), {
         table: tableOptions(r.toStdout ? stdout : undefined, env, settings.color),
         scan: facts,
-        ...(explanations ? { explain: explanations.explain } : {}),
       });
       await r.out.end();
     }

@@ -8,7 +8,6 @@ import { jsonlSink } from './jsonl.js';
 import type { TextOutput } from './output.js';
 import type { Sink } from './types.js';
 import type { TableOptions } from './table.js';
-import { explanationCollector } from './explain.js';
 
 export const FORMATS = ['table', 'json', 'jsonl', 'csv', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -21,16 +20,14 @@ export type RenderedFormat = Exclude<Format, 'jsonl'>;
 export function createSink(format: Format, out: TextOutput, options: { table?: TableOptions } = {}): Sink {
   if (format === 'jsonl') return jsonlSink(out);
   let store: import('../state/store.js').StateStore | undefined;
-  const explanations = explanationCollector();
   const open = async (): Promise<import('../state/store.js').StateStore> => {
     const { openStateStore } = await import('../state/store.js');
     // Run info is completed at close, when the summary names the sources and threshold.
-    return (store ??= openStateStore(':memory:', { sources: [], sinceLast: false, minConfidence: 'medium' }));
+    return (store ??= openStateStore(':memory:', { sources: [], sinceLast: false, minConfidence: 'medium', details: format === 'json' }));
   };
   return {
     async write(event) {
       await (await open()).write(event);
-      await explanations.sink.write(event);
     },
     async close(summary) {
       const s = await open();
@@ -39,7 +36,7 @@ export function createSink(format: Format, out: TextOutput, options: { table?: T
       const { writeReport } = await import('../report/report.js');
       // What the store does not hold: --strict, and the mailboxes the run stopped in (marked *).
       const scan = { strict: summary.strict, partlyRead: new Set(summary.mailboxes.filter((m) => m.interrupted).map((m) => `${m.source}\0${m.mailbox}`)) };
-      await writeReport(s.db, format, out, { kind: 'run', run: s.runId }, { ...(options.table ? { table: options.table } : {}), explain: explanations.explain, scan });
+      await writeReport(s.db, format, out, { kind: 'run', run: s.runId }, { ...(options.table ? { table: options.table } : {}), scan });
       s.dispose();
       await out.end();
     },

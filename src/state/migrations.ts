@@ -146,4 +146,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX remediations_message ON remediations(message);
   `,
+  // 4 (issue 18): each finding's explanation (score, part, why: rule names and keywords, never a
+  // value) as JSON, for a run whose own report is json; NULL otherwise. Held here, not in memory.
+  `
+  ALTER TABLE findings ADD COLUMN detail TEXT;
+  `,
 ];

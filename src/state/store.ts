@@ -41,7 +41,7 @@ const BATCH_MS = 1000;
 /**
  * Rows written by one multi-row INSERT of findings or person keys: a roster holds thousands, and
  * one call into SQLite per ROWS_PER_INSERT rows costs less than one per row (SQLite allows
- * 32,766 parameters; 10 per findings row).
+ * 32,766 parameters; 11 per findings row).
  */
 const ROWS_PER_INSERT = 64;
 
@@ -57,13 +57,18 @@ function insertRows(many: Database.Statement, one: Database.Statement, values: r
   for (let i = full * width; i < values.length; i += width) one.run(values.slice(i, i + width));
 }
 
+/** What the `detail` column holds of a finding: its explanation, as the json report gives it (score to two places). */
+function findingDetail(f: Finding): string {
+  return JSON.stringify({ part: f.part, score: Math.round(f.score * 100) / 100, why: f.why }); // JSON leaves an undefined part out
+}
+
 /** `INSERT INTO table (columns) VALUES (?…), … ` for `rows` rows. */
 function insertSql(table: string, columns: readonly string[], rows: number): string {
   const row = `(${columns.map(() => '?').join(', ')})`;
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
 }
 
-const FINDING_COLUMNS = ['message', 'run_id', 'location', 'rule', 'category', 'confidence', 'masked', 'fingerprint', 'identity', 'roster_row'] as const;
+const FINDING_COLUMNS = ['message', 'run_id', 'location', 'rule', 'category', 'confidence', 'masked', 'fingerprint', 'identity', 'roster_row', 'detail'] as const;
 const PERSON_KEY_COLUMNS = ['message', 'run_id', 'record', 'key'] as const;
 
 /**
@@ -170,6 +175,11 @@ export interface RunInfo {
   readonly sinceLast: boolean;
   readonly minConfidence: Confidence;
   /**
+   * Keep each finding's explanation (score, part, why) in the `detail` column: the run's own json
+   * report gives them (report/picture.ts messageFindings). Off, the column stays NULL.
+   */
+  readonly details?: boolean;
+  /**
    * The fingerprint key: checkpoints are stored under a keyed digest of the unit id (a path or
    * an IMAP folder may hold an identifier), never the id itself. Without it ids are kept as
    * given (library use without a key; tests of the store alone).
@@ -201,6 +211,7 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
   // instead of 330 MB, for no speed (README, Benchmarks).
   db.pragma('cache_size = -16384');
   const key = run.key;
+  const details = run.details === true;
   const unitKey = (unitId: string): string => (key ? nameDigest(key, unitId) : unitId);
   if (key) digestCheckpoints(db, key);
   const runId = Number(
@@ -298,7 +309,7 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     q.scan.run(id, runId, outcome.findings.length, categories);
     const rows: (string | number | null)[] = [];
     for (const f of outcome.findings) {
-      rows.push(id, runId, f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, identityOf(f.rule, f.category), f.rosterRow ?? null);
+      rows.push(id, runId, f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, identityOf(f.rule, f.category), f.rosterRow ?? null, details ? findingDetail(f) : null);
     }
     insertRows(q.findings, q.finding, rows, FINDING_COLUMNS.length);
     q.clearPeople.run(id, runId);

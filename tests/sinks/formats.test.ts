@@ -67,10 +67,20 @@ describe('report formats', async () => {
     expect(a.completeness.byCode).toEqual([{ code: 'corrupt-attachment', severity: 'failed', count: 1 }]);
     expect(a.completeness.minConfidence).toEqual(['medium']);
     expect(a.actions.reduce((n, x) => n + x.messages, 0)).toBe(messages.length);
-    // Scan-time json explains each finding (the engine's why); the store keeps no explanation.
+    // Scan-time json explains each finding (the engine's why); the store keeps the explanations
+    // of a run whose report was json (not the scan's memory), so the later report gives them too.
     for (const m of a.messages) for (const f of m.findingDetails) expect(f.why).toMatchObject({ pattern: expect.any(String), verdict: 'valid' });
-    expect(b.messages.flatMap((m) => m.findingDetails).every((f) => f.why === undefined)).toBe(true);
+    expect(b.messages.map((m) => m.findingDetails)).toEqual(a.messages.map((m) => m.findingDetails));
     expect(needles.filter((n) => scan.includes(n) || report.includes(n))).toEqual([]);
+  });
+
+  it('json of a run scanned with jsonl: the findings without explanations (the store kept none)', async () => {
+    const state = tempDir('phi-state-');
+    await scanInProcess({ sources: [source], format: 'jsonl' }, { PHI_SCAN_STATE: state });
+    const r = await runCli(['report', '--format', 'json', '--run', '1'], { env: { PHI_SCAN_STATE: state } });
+    const details = (JSON.parse(r.stdout) as JsonDoc).messages.flatMap((m) => m.findingDetails);
+    expect(details.length).toBeGreaterThan(0);
+    expect(details.every((f) => f.why === undefined && f.score === undefined)).toBe(true);
   });
 
   it('csv: one remediation list, the same rows from scan and report', async () => {
