@@ -29,16 +29,11 @@ const FIELDS: { readonly [K in keyof Required<Finding>]: FieldWire } = {
 const KEYS = Object.keys(FIELDS) as (keyof Finding)[];
 const WIRES = KEYS.map((k) => FIELDS[k]);
 
-interface Wire {
-  readonly outcome: Omit<MessageOutcome, 'findings'>;
-  /** The strings written once: shared fields, and `json` fields as JSON text. */
-  readonly strings: string[];
-  /** KEYS.length values per finding, in KEYS order: a number into `strings`, the value itself, or null (absent). */
-  readonly findings: (string | number | null)[];
-}
+/** A value of a packed finding: a number into the string table, the value itself, or null (absent). */
+export type PackedValue = string | number | null;
 
-export function packOutcome(outcome: MessageOutcome): string {
-  const { findings, ...rest } = outcome;
+/** Packs findings as KEYS.length values each, the repeated strings into one table shared by every call. */
+export function findingPacker(): { readonly strings: string[]; pack(findings: readonly Finding[]): PackedValue[] } {
   const strings: string[] = [];
   const numbers = new Map<string, number>();
   const shared = (s: string): number => {
@@ -50,44 +45,89 @@ export function packOutcome(outcome: MessageOutcome): string {
     }
     return n;
   };
-  const values: (string | number | null)[] = [];
-  for (const f of findings) {
-    for (let j = 0; j < KEYS.length; j++) {
-      const v = f[KEYS[j] as keyof Finding];
-      const wire = WIRES[j];
-      if (v === undefined) values.push(null);
-      else if (wire === 'shared') values.push(shared(v as string));
-      else if (wire === 'json') values.push(shared(JSON.stringify(v)));
-      else values.push(v as string | number);
+  return {
+    strings,
+    pack(findings) {
+      const values: PackedValue[] = [];
+      for (const f of findings) {
+        for (let j = 0; j < KEYS.length; j++) {
+          const v = f[KEYS[j] as keyof Finding];
+          const wire = WIRES[j];
+          if (v === undefined) values.push(null);
+          else if (wire === 'shared') values.push(shared(v as string));
+          else if (wire === 'json') values.push(shared(JSON.stringify(v)));
+          else values.push(v as string | number);
+        }
+      }
+      return values;
+    },
+  };
+}
+
+/** Why packed findings cannot be read back (another version wrote them, or they were altered). */
+export class WireError extends Error {}
+
+/**
+ * Reads back what `findingPacker` packed against `strings`. Checks the shape as it goes (a
+ * number into the table where one belongs, a string or number elsewhere) and throws a WireError
+ * naming the field, never a value; what the values mean is the caller's to check.
+ */
+export function findingUnpacker(strings: readonly string[]): (values: readonly unknown[]) => Finding[] {
+  // A `json` field parsed once per distinct value: findings that share it share the (read-only) object.
+  const objects = new Map<number, unknown>();
+  const at = (v: unknown, key: string): string => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= strings.length) throw new WireError(`finding field ${key}: not a string of the table`);
+    return strings[v] as string;
+  };
+  return (values) => {
+    if (values.length % KEYS.length !== 0) throw new WireError(`findings: ${values.length} values, not ${KEYS.length} a finding`);
+    const findings: Finding[] = [];
+    for (let i = 0; i < values.length; i += KEYS.length) {
+      const f: Record<string, unknown> = {};
+      for (let j = 0; j < KEYS.length; j++) {
+        const v = values[i + j];
+        if (v === null || v === undefined) continue;
+        const key = KEYS[j] as string;
+        const wire = WIRES[j];
+        if (wire === 'shared') f[key] = at(v, key);
+        else if (wire === 'json') {
+          let o = objects.get(v as number);
+          if (o === undefined) {
+            const text = at(v, key);
+            try {
+              o = JSON.parse(text) as unknown;
+            } catch {
+              throw new WireError(`finding field ${key}: not JSON`);
+            }
+            objects.set(v as number, o);
+          }
+          f[key] = o;
+        } else if (typeof v === 'string' || typeof v === 'number') f[key] = v;
+        else throw new WireError(`finding field ${key}: not a string or a number`);
+      }
+      findings.push(f as unknown as Finding);
     }
-  }
-  const wire: Wire = { outcome: rest, strings, findings: values };
+    return findings;
+  };
+}
+
+interface Wire {
+  readonly outcome: Omit<MessageOutcome, 'findings'>;
+  /** The strings written once: shared fields, and `json` fields as JSON text. */
+  readonly strings: string[];
+  /** KEYS.length values per finding, in KEYS order. */
+  readonly findings: PackedValue[];
+}
+
+export function packOutcome(outcome: MessageOutcome): string {
+  const { findings, ...rest } = outcome;
+  const packer = findingPacker();
+  const wire: Wire = { outcome: rest, findings: packer.pack(findings), strings: packer.strings };
   return JSON.stringify(wire);
 }
 
+/** Outcomes from this process's own worker threads (the same build): read back without further checks. */
 export function unpackOutcome(text: string): MessageOutcome {
   const wire = JSON.parse(text) as Wire;
-  const { strings, findings: values } = wire;
-  // A `json` field parsed once per distinct value: findings that share it share the (read-only) object.
-  const objects = new Map<number, unknown>();
-  const object = (n: number): unknown => {
-    let o = objects.get(n);
-    if (o === undefined) {
-      o = JSON.parse(strings[n] as string) as unknown;
-      objects.set(n, o);
-    }
-    return o;
-  };
-  const findings: Finding[] = [];
-  for (let i = 0; i < values.length; i += KEYS.length) {
-    const f: Record<string, unknown> = {};
-    for (let j = 0; j < KEYS.length; j++) {
-      const v = values[i + j];
-      if (v === null || v === undefined) continue;
-      const wire = WIRES[j];
-      f[KEYS[j] as string] = wire === 'shared' ? strings[v as number] : wire === 'json' ? object(v as number) : v;
-    }
-    findings.push(f as unknown as Finding);
-  }
-  return { ...wire.outcome, findings };
+  return { ...wire.outcome, findings: findingUnpacker(wire.strings)(wire.findings) };
 }

@@ -25,7 +25,7 @@ import type { Rule } from '../rules/compile.js';
 import { definitionOf } from '../sources/registry.js';
 import type { Source } from '../sources/types.js';
 import { acquireSlot, takeToken, type Slot } from './semaphore.js';
-import { QUEUE_NAME, keyId, messagesKey, parseJob, resultKey, type JobData, type JobResult } from './protocol.js';
+import { QUEUE_NAME, keyId, messagesKey, parseJob, resultKey, writeBatch, type JobData, type JobResult } from './protocol.js';
 import { connectRedis, describeRedisUrl } from './redis.js';
 
 /** Events per Redis list entry: few round trips, small entries. */
@@ -191,7 +191,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
         let batchMessages = 0;
         const flush = async (): Promise<void> => {
           if (batch.length === 0) return;
-          const text = JSON.stringify(batch);
+          const text = writeBatch(batch);
           const n = batchMessages;
           batch = [];
           batchMessages = 0;
