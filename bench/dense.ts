@@ -3,7 +3,9 @@
  * the bare mailparser parse of the same file, in one run, on the PHI-dense archive
  * (fixtures/dense.ts) and on the Enron sample (business mail).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { writeDenseMbox, type DenseStats } from '../fixtures/dense.js';
 import { MB, measureBare, measureEndToEnd, type Bare, type EndToEnd } from './measure.js';
@@ -84,6 +86,29 @@ function corpusRows(r: DenseCorpusResult, ratioTarget: number, speedupTarget: nu
   ];
 }
 
+/**
+ * What more cores give on PHI-dense mail: the scan on one core (`taskset -c 0`, `--threads 0`)
+ * against one worker thread per core on all of them. Where the machine has one core or no
+ * taskset, the rows say so.
+ */
+async function scalingRows(file: string, dense: DenseCorpusResult, log: (m: string) => void): Promise<Row[]> {
+  const cores = os.availableParallelism();
+  const taskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+  if (cores < 2 || !taskset) return [row('PHI-dense: scaling over cores', `not measured: ${cores < 2 ? 'one core' : 'no taskset'}`)];
+  log(`PHI-dense: scan --threads 0 on one core (taskset -c 0)`);
+  const one = await measureEndToEnd(file, { args: ['--threads', '0'], cpuList: '0' });
+  log(`PHI-dense: one core ${num(one.wallSeconds, 1)} s; scan --threads ${cores} (a worker per core)`);
+  const all = await measureEndToEnd(file, { args: ['--threads', String(cores)] });
+  const cpu = (e: EndToEnd): string => `CPU ${num(e.cpuSeconds ?? NaN, 1)} s`;
+  return [
+    row('PHI-dense: scan --threads 0 on one core (taskset -c 0)', `${num(one.wallSeconds, 1)} s, ${cpu(one)}, peak RSS ${num(one.peakRssMB ?? NaN, 0)} MB; all ${cores} cores, --threads 0: ${num(dense.inline.wallSeconds, 1)} s (${num(one.wallSeconds / dense.inline.wallSeconds, 2)}×: JIT and GC on the other core)`),
+    row(
+      `PHI-dense: scan --threads ${cores} (a worker per core) vs one core`,
+      `${num(all.wallSeconds, 1)} s, ${cpu(all)}, peak RSS ${num(all.peakRssMB ?? NaN, 0)} MB: ${num(one.wallSeconds / all.wallSeconds, 2)}× one core's speed on ${cores} cores; CPU ${num((all.cpuSeconds ?? NaN) / (one.cpuSeconds ?? NaN), 2)}× one core's`,
+    ),
+  ];
+}
+
 export async function denseSection(bytes: number, enron: string, log: (m: string) => void): Promise<DenseSection> {
   const { file, stats } = await ensureDense(bytes, log);
   const rows: Row[] = [];
@@ -98,6 +123,7 @@ export async function denseSection(bytes: number, enron: string, log: (m: string
   const dense = await measureCorpus('PHI-dense', file, log);
   corpora.push(dense);
   rows.push(...corpusRows(dense, DENSE_TARGET.denseRatio, DENSE_TARGET.denseThreadSpeedup));
+  rows.push(...(await scalingRows(file, dense, log)));
   if (existsSync(enron)) {
     const business = await measureCorpus('Enron (business mail)', enron, log);
     corpora.push(business);

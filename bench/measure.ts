@@ -57,7 +57,7 @@ export interface EndToEnd extends ProcessFigures {
 export async function measureEndToEnd(
   file: string,
   /** `args`: extra scan flags, e.g. `['--threads', '0']`. */
-  options: { cpuProfileDir?: string; timeoutSeconds?: number; args?: readonly string[] } = {},
+  options: { cpuProfileDir?: string; timeoutSeconds?: number; args?: readonly string[]; cpuList?: string } = {},
 ): Promise<EndToEnd> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'phi-bench-e2e-'));
   const out = path.join(tmp, 'report.jsonl');
@@ -65,7 +65,7 @@ export async function measureEndToEnd(
   const args = ['scan', `mbox:${path.relative(ROOT, file)}`, '--format', 'jsonl', '--out', out, '--state', path.join(tmp, 'state'), ...(options.args ?? [])];
   const nodeFlags = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
   try {
-    const run = await runMeasured(cli, args, { nodeFlags, ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}) });
+    const run = await runMeasured(cli, args, { nodeFlags, ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}), ...(options.cpuList !== undefined ? { cpuList: options.cpuList } : {}) });
     // 0 nothing found, 1 PHI found, 3 incomplete (errors are counted below); 2 is a usage error.
     if (run.exitCode !== 0 && run.exitCode !== 1 && run.exitCode !== 3) throw failure('phi-scan scan', run);
     let messages = 0;

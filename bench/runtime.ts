@@ -138,6 +138,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Called with each complete stdout line as it arrives. */
   readonly onLine?: (line: string) => void;
+  /** Pins the child to these CPUs (`taskset -c LIST`, e.g. `0`: one core), to measure scaling on a bigger machine's cores. */
+  readonly cpuList?: string;
 }
 
 /** Runs `node <preload> <script> <args>` and measures its wall time, peak RSS and CPU time. */
@@ -146,7 +148,9 @@ export async function runMeasured(script: string, args: readonly string[], optio
   const statsFile = path.join(statsDir, 'stats.json');
   const started = performance.now();
   const loader = runner === 'tsx' ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...loader, ...(options.nodeFlags ?? []), '--import', PRELOAD, script, ...args], {
+  const nodeArgs = [...loader, ...(options.nodeFlags ?? []), '--import', PRELOAD, script, ...args];
+  const [command, commandArgs] = options.cpuList !== undefined ? ['taskset', ['-c', options.cpuList, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: { ...process.env, ...options.env, BENCH_STATS_FILE: statsFile },
     stdio: ['ignore', 'pipe', 'pipe'],
