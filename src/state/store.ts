@@ -203,8 +203,8 @@ export interface StateStore extends CheckpointStore, Sink {
 export function openStateStore(file: string, run: RunInfo): StateStore {
   const db = openStateDb(file, { create: true });
   // A scan writes and seldom reads back: memory-mapped reads would keep up to 256 MB of a large
-  // database's pages resident (counted in the scan's RSS); the 64 MB page cache serves its
-  // lookups (speed helper, issue 18: peak RSS on a 2 GB archive).
+  // database's pages resident (counted in the scan's RSS); the page cache serves its lookups
+  // (issue 18: peak RSS on a 2 GB archive).
   db.pragma('mmap_size = 0');
   // The scan appends (findings, person keys, messages in order) and looks up little: 16 MB of
   // page cache hold what it touches. With 64 MB, a PHI-dense 40 MB archive peaked at 406 MB RSS
@@ -212,7 +212,16 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
   db.pragma('cache_size = -16384');
   const key = run.key;
   const details = run.details === true;
-  const unitKey = (unitId: string): string => (key ? nameDigest(key, unitId) : unitId);
+  // A unit's key is its id's keyed digest: computed once per unit, not at every checkpoint.
+  const unitKeys = new Map<string, string>();
+  const unitKey = (unitId: string): string => {
+    let k = unitKeys.get(unitId);
+    if (k === undefined) {
+      k = key ? nameDigest(key, unitId) : unitId;
+      unitKeys.set(unitId, k);
+    }
+    return k;
+  };
   if (key) digestCheckpoints(db, key);
   const runId = Number(
     db
@@ -231,6 +240,12 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
       ON CONFLICT (mailbox_id, folder, message_id) DO UPDATE SET
         date = excluded.date, masked_subject = excluded.masked_subject, locator = excluded.locator,
         last_run = excluded.last_run, findings = excluded.findings, categories = excluded.categories
+      WHERE messages.last_run IS NOT excluded.last_run
+      RETURNING id, first_run`),
+    // The same message a second time in this run (the upsert above returns no row then).
+    messageAgain: db.prepare(`
+      UPDATE messages SET date = @date, masked_subject = @subject, locator = @locator, findings = @findings, categories = @categories
+      WHERE mailbox_id = @mailbox AND folder = @folder AND message_id = @messageId
       RETURNING id`),
     findMessage: db.prepare('SELECT id FROM messages WHERE mailbox_id = ? AND folder = ? AND message_id = ?'),
     scan: db.prepare('INSERT OR REPLACE INTO scans (message, run_id, findings, categories) VALUES (?, ?, ?, ?)'),
@@ -277,8 +292,15 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     txStarted = Date.now();
     txMessages = 0;
   };
+  // The latest cursor of each unit since the last commit: a unit moves its cursor after every
+  // message, and only the last one before a commit need be written (in the same transaction).
+  const pendingCursors = new Map<string, string>();
   const commit = (): void => {
-    if (db.inTransaction) db.exec('COMMIT');
+    if (!db.inTransaction) return;
+    const now = new Date().toISOString();
+    for (const [unit, cursor] of pendingCursors) q.putCheckpoint.run(unit, cursor, runId, now);
+    pendingCursors.clear();
+    db.exec('COMMIT');
   };
 
   // The message row just written, so its error records can point at it.
@@ -287,32 +309,30 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
   const writeMessage = (context: MessageContext, outcome: MessageOutcome): void => {
     const mailbox = mailboxId(context.source, context.mailbox);
     const categories = categoriesKey(outcome.findings);
-    const id = (
-      q.message.get({
-        mailbox,
-        folder: context.folder,
-        messageId: outcome.messageId,
-        date: outcome.date,
-        subject: outcome.maskedSubject,
-        locator: context.locator,
-        run: runId,
-        findings: outcome.findings.length,
-        categories,
-      }) as { id: number }
-    ).id;
-    // The same message met twice in one run (a duplicate Message-ID in a folder, or a rescan
-    // after a crash inside this run's open batch): its latest scan replaces the earlier one.
-    q.clearFindings.run(id, runId);
-    q.clearErrors.run(id, runId);
-    // Scanned, so it is there: a message marked gone earlier (moved out and back) is not gone now.
-    q.notGone.run(id);
+    const row = { mailbox, folder: context.folder, messageId: outcome.messageId, date: outcome.date, subject: outcome.maskedSubject, locator: context.locator, run: runId, findings: outcome.findings.length, categories };
+    const first = q.message.get(row) as { id: number; first_run: number } | undefined;
+    let id: number;
+    if (first) {
+      // The first time in this run (most messages): nothing of this run to replace.
+      id = first.id;
+      // Scanned, so it is there: a message marked gone earlier (moved out and back) is not gone now.
+      if (first.first_run !== runId) q.notGone.run(id);
+    } else {
+      // The same message met twice in one run (a duplicate Message-ID in a folder, or a rescan
+      // after a crash inside this run's open batch): its latest scan replaces the earlier one.
+      const { run: _run, ...again } = row;
+      id = (q.messageAgain.get(again) as { id: number }).id;
+      q.clearFindings.run(id, runId);
+      q.clearErrors.run(id, runId);
+      q.clearPeople.run(id, runId);
+      q.clearPeopleScan.run(id, runId);
+    }
     q.scan.run(id, runId, outcome.findings.length, categories);
     const rows: (string | number | null)[] = [];
     for (const f of outcome.findings) {
       rows.push(id, runId, f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, identityOf(f.rule, f.category), f.rosterRow ?? null, details ? findingDetail(f) : null);
     }
     insertRows(q.findings, q.finding, rows, FINDING_COLUMNS.length);
-    q.clearPeople.run(id, runId);
     if (outcome.people) {
       q.peopleScan.run(id, runId, outcome.people.length);
       const keys: (string | number)[] = [];
@@ -320,7 +340,7 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
         for (const k of r.keys) if (PERSON_KEY.test(k)) keys.push(id, runId, record, k);
       });
       insertRows(q.personKeys, q.personKey, keys, PERSON_KEY_COLUMNS.length);
-    } else q.clearPeopleScan.run(id, runId);
+    }
     lastMessage = { key: `${mailbox}\0${context.folder}\0${outcome.messageId}`, id };
     txMessages++;
   };
@@ -356,12 +376,14 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     },
     presences: () => presences,
     get(unitId: string): Checkpoint | undefined {
+      const pending = pendingCursors.get(unitKey(unitId));
+      if (pending !== undefined) return { unitId, cursor: pending };
       const row = q.getCheckpoint.get(unitKey(unitId)) as { cursor: string } | undefined;
       return row ? { unitId, cursor: row.cursor } : undefined;
     },
     put(c: Checkpoint): void {
       begin();
-      q.putCheckpoint.run(unitKey(c.unitId), c.cursor, runId, new Date().toISOString());
+      pendingCursors.set(unitKey(c.unitId), c.cursor);
       // Commit only here, right after a cursor: a commit never holds messages without the
       // cursor that skips them on resume (see the header comment).
       if (txMessages >= BATCH_MESSAGES || Date.now() - txStarted >= BATCH_MS) commit();

@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../src/model/records.js';
-import { parseBatch } from '../../src/queue/protocol.js';
+import { parseBatch, writeBatch } from '../../src/queue/protocol.js';
+import type { UnitEvent } from '../../src/pipeline/unit.js';
 import { openStateDb, openStateStore } from '../../src/state/store.js';
 import { jsonLines, requireOrSkip, runCli, tempDir } from '../helpers/cli.js';
 import { checkpointCursors } from '../helpers/state.js';
@@ -48,10 +49,13 @@ function writesIn(requests: readonly RecordedRequest[]): string[] {
 
 describe('queue protocol carries Graph @removed locators', () => {
   it('a present event with removed locators parses; one with anything else is refused', () => {
-    const ok = [{ type: 'present', present: { removed: ['graph:u-1/AAMk+id=='] } }];
-    expect(parseBatch(JSON.stringify(ok))).toEqual(ok);
-    expect(() => parseBatch(JSON.stringify([{ type: 'present', present: { removed: ['x'], subject: 'y' } }]))).toThrow();
-    expect(() => parseBatch(JSON.stringify([{ type: 'present', present: { removed: [''] } }]))).toThrow();
+    const ok: UnitEvent[] = [{ type: 'present', present: { removed: ['graph:u-1/AAMk+id=='] } }];
+    expect(parseBatch(writeBatch(ok))).toEqual(ok);
+    // (a batch as a worker writes it: src/queue/protocol.ts writeBatch)
+    const batch = (events: unknown[]): string => JSON.stringify({ strings: [], events });
+    expect(parseBatch(batch(ok))).toEqual(ok);
+    expect(() => parseBatch(batch([{ type: 'present', present: { removed: ['x'], subject: 'y' } }]))).toThrow();
+    expect(() => parseBatch(batch([{ type: 'present', present: { removed: [''] } }]))).toThrow();
   });
 });
 

@@ -108,6 +108,34 @@ describe('state store', () => {
     run2.dispose();
   });
 
+  it('the same message twice in one run: the second scan replaces the first (findings, people, errors); a message gone earlier and scanned again is not gone', async () => {
+    const file = path.join(tempDir(), 'state.db');
+    const run1 = open(file);
+    run1.write({ type: 'message', context: ctx('a'), outcome: outcome('<g@x>', []) });
+    await run1.close(summary(1));
+    run1.db.prepare('INSERT INTO gone (message, run_id) SELECT id, ? FROM messages').run(run1.runId);
+    run1.dispose();
+    const run2 = open(file);
+    const first = { ...outcome('<1@x>', [finding('ssn', fp(1)), finding('ssn', fp(2))]), people: [{ keys: [`s:${fp(1)}`] }, { keys: [`s:${fp(2)}`] }] };
+    run2.write({ type: 'message', context: ctx('a'), outcome: first });
+    run2.write({ type: 'error', record: { type: 'error', source: 'mbox:x', mailbox: 'a', folder: 'INBOX', messageId: '<1@x>', location: 'attachment:a.pdf', code: 'corrupt-attachment', severity: 'failed', error: 'a.pdf: cannot be read' } });
+    run2.write({ type: 'message', context: ctx('a'), outcome: { ...outcome('<1@x>', [finding('medicare-id', fp(3))]), people: [{ keys: [`m:${fp(3)}`] }] } });
+    run2.write({ type: 'message', context: ctx('a'), outcome: outcome('<g@x>', []) });
+    await run2.close(summary(2));
+    const db = run2.db;
+    const rows = (sql: string): unknown[] => db.prepare(sql).all(run2.runId);
+    expect(rows('SELECT fingerprint FROM findings WHERE run_id = ? ORDER BY id')).toEqual([{ fingerprint: fp(3) }]);
+    expect(rows('SELECT key FROM person_keys WHERE run_id = ? ORDER BY key')).toEqual([{ key: `m:${fp(3)}` }]);
+    expect(rows('SELECT records FROM people_scans WHERE run_id = ?')).toEqual([{ records: 1 }]);
+    expect(rows('SELECT count(*) AS n FROM errors WHERE run_id = ? AND message IS NOT NULL')).toEqual([{ n: 0 }]);
+    expect(rows('SELECT findings, categories FROM messages WHERE last_run = ? ORDER BY id')).toEqual([
+      { findings: 0, categories: '' },
+      { findings: 1, categories: 'medicare-id' },
+    ]);
+    expect(db.prepare('SELECT count(*) AS n FROM gone').get()).toEqual({ n: 0 });
+    run2.dispose();
+  });
+
   it('counts distinct individuals per mailbox and overall, and flags the HHS threshold', async () => {
     const file = path.join(tempDir(), 'state.db');
     const store = open(file);
