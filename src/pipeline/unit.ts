@@ -14,6 +14,7 @@ import type { Engine } from '../engine/engine.js';
 import { maskPath } from '../findings/names.js';
 import { safeReason, syntheticMessageId } from '../parse/mime.js';
 import type { Source } from '../sources/types.js';
+import { locatorNumbersOf } from '../sources/registry.js';
 import type { ByteBudget } from './byte-budget.js';
 import { scanMessage, type MessageOutcome, type MessageScanOptions } from './scan-message.js';
 import type { MessageScanner } from './scanner.js';
@@ -71,6 +72,13 @@ export async function scanUnit(
 ): Promise<void> {
   const { engine } = ctx;
   const safeName = redactPath(engine.redact);
+  // A locator's names are masked; the source's own numbers that end it (an mbox offset, IMAP's
+  // UIDVALIDITY and UID) are not: remediation finds the message by them.
+  const ownNumbers = locatorNumbersOf(unit.source);
+  const safeLocator = (locator: string): string => {
+    const m = ownNumbers?.exec(locator);
+    return m ? safeName(locator.slice(0, m.index)) + m[0] : safeName(locator);
+  };
   const inFlight: Promise<{ raw: RawMessage; outcome: MessageOutcome }>[] = [];
   const safeFolders = new Map<string, string>();
   const safeFolder = (folder: string): string => {
@@ -83,7 +91,7 @@ export async function scanUnit(
   const settleOldest = async (): Promise<void> => {
     const { raw, outcome } = await (inFlight.shift() as Promise<{ raw: RawMessage; outcome: MessageOutcome }>);
     const folder = raw.unit === unit || raw.unit.folder === unit.folder ? undefined : safeFolder(raw.unit.folder);
-    await out({ type: 'message', locator: safeName(raw.locator), ...(folder !== undefined ? { folder } : {}), size: raw.size, outcome });
+    await out({ type: 'message', locator: safeLocator(raw.locator), ...(folder !== undefined ? { folder } : {}), size: raw.size, outcome });
     await out({ type: 'cursor', cursor: raw.cursor });
   };
   const items = source.messages(unit, after)[Symbol.asyncIterator]();

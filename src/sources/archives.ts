@@ -10,8 +10,9 @@ const NoSettings = z.strictObject({});
 type NoSettings = z.infer<typeof NoSettings>;
 
 /** `scheme:PATH`: read from the path alone, one job per unit on a queue, no shared limits. */
-function archive(name: string, open: (spec: string, target: string, options: SourceOptions) => Source): SourceDefinition<NoSettings> {
+function archive(name: string, open: (spec: string, target: string, options: SourceOptions) => Source, locatorNumbers?: RegExp): SourceDefinition<NoSettings> {
   return {
+    ...(locatorNumbers ? { locatorNumbers } : {}),
     name,
     schemes: [name],
     needsPath: true,
@@ -22,7 +23,8 @@ function archive(name: string, open: (spec: string, target: string, options: Sou
   };
 }
 
-export const mboxDefinition = archive('mbox', mboxSource);
+// mbox locators are FILE@OFFSET (mbox.ts): the byte offset is ours.
+export const mboxDefinition = archive('mbox', mboxSource, /@\d+$/);
 export const maildirDefinition = archive('maildir', maildirSource);
 export const emlDefinition = archive('eml', emlSource);
 export const pstDefinition = archive('pst', pstSource);

@@ -25,6 +25,7 @@ export interface RegisteredSource {
   create(spec: string, settings: unknown, options: SourceOptions, runtime: SourceRuntime): Source;
   limit(spec: string, settings: unknown): SharedLimit | undefined;
   rateKey(spec: string): string | undefined;
+  readonly locatorNumbers?: RegExp;
 }
 
 function register<S>(d: SourceDefinition<S>): RegisteredSource {
@@ -40,6 +41,7 @@ function register<S>(d: SourceDefinition<S>): RegisteredSource {
     create: (spec, settings, options, runtime) => d.create(spec, own(settings), options, runtime),
     limit: (spec, settings) => d.limit?.(spec, own(settings)),
     rateKey: (spec) => d.rateKey?.(spec),
+    ...(d.locatorNumbers ? { locatorNumbers: d.locatorNumbers } : {}),
   };
 }
 
@@ -68,6 +70,12 @@ export function definitionOf(spec: string): RegisteredSource {
   if (!found) throw new ScanError('usage', `${spec}: unknown source scheme '${scheme}' (${SOURCES.flatMap((s) => s.schemes).join(', ')})`);
   if (found.needsPath && (m[2] ?? '') === '') throw new ScanError('usage', `${spec}: missing path after '${scheme}:'`);
   return found;
+}
+
+/** The own numbers that end a SOURCE's locators (SourceDefinition.locatorNumbers); none for an unknown scheme. */
+export function locatorNumbersOf(spec: string): RegExp | undefined {
+  const scheme = /^([a-z]+):/.exec(spec)?.[1];
+  return SOURCES.find((s) => scheme !== undefined && s.schemes.includes(scheme))?.locatorNumbers;
 }
 
 /** Opens a SOURCE with its own settings (from `settings[definition.name]`). */

@@ -86,4 +86,10 @@ export interface SourceDefinition<S> {
   limit?(spec: string, settings: S): SharedLimit | undefined;
   /** A request rate shared across queue workers (PHI_SCAN_QUEUE_GRAPH_RATE), keyed e.g. by tenant. */
   rateKey?(spec: string): string | undefined;
+  /**
+   * The source's own numbers that end its locators (mbox `@OFFSET`, IMAP `:UIDVALIDITY:UID`):
+   * not names, so never masked. A 9-digit offset or UIDVALIDITY looks like an SSN, and
+   * remediation finds the message by them.
+   */
+  readonly locatorNumbers?: RegExp;
 }

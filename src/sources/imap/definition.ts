@@ -16,6 +16,8 @@ export const imapDefinition: SourceDefinition<ImapSettings> = {
   create: (spec, settings, options, runtime) => imapSource(spec, { ...options, imap: { ...settings, env: runtime.env, thread: true } }),
   jobs: 'unit',
   listsUnitsOnWorker: true,
+  // FOLDER:UIDVALIDITY:UID (imap.ts): the two numbers are the server's, not names.
+  locatorNumbers: /:\d+:\d+$/,
   limit(spec, settings) {
     const t = parseImapUri(spec);
     return { key: `imap:${t.host.toLowerCase()}:${t.port}`, slots: settings.connectionsPerHost ?? DEFAULT_CONNECTIONS_PER_HOST };
