@@ -75,9 +75,14 @@ export async function scanUnit(
   // A locator's names are masked; the source's own numbers that end it (an mbox offset, IMAP's
   // UIDVALIDITY and UID) are not: remediation finds the message by them.
   const ownNumbers = locatorNumbersOf(unit.source);
+  // (Every message of an mbox shares its file's name: masked once.)
+  let last = { name: '', safe: safeName('') };
   const safeLocator = (locator: string): string => {
     const m = ownNumbers?.exec(locator);
-    return m ? safeName(locator.slice(0, m.index)) + m[0] : safeName(locator);
+    if (!m) return safeName(locator);
+    const name = locator.slice(0, m.index);
+    if (name !== last.name) last = { name, safe: safeName(name) };
+    return last.safe + m[0];
   };
   const inFlight: Promise<{ raw: RawMessage; outcome: MessageOutcome }>[] = [];
   const safeFolders = new Map<string, string>();
