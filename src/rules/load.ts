@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { isSeq, parseDocument, visit, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import { ScanError, describeFsError } from '../common/errors.js';
 import { z } from 'zod';
 import { compileRules, type Rule } from './compile.js';
@@ -59,6 +59,7 @@ async function readRuleFiles(dir: string): Promise<{ file: string; text: string 
  * letter or digit in it is almost certainly that mistake.
  */
 function commentTraps(file: string, text: string, doc: Document): string[] {
+  const { isSeq, visit } = yaml();
   const warnings: string[] = [];
   visit(doc, {
     Scalar(_key, node, path) {
@@ -73,6 +74,10 @@ function commentTraps(file: string, text: string, doc: Document): string[] {
   return warnings;
 }
 
+const requireHere = createRequire(import.meta.url);
+/** The `yaml` package, loaded on the first parse: a process that reads the rules from the cache never needs it. */
+const yaml = (): typeof import('yaml') => requireHere('yaml') as typeof import('yaml');
+
 /** A rule file as YAML reads it: the plain data zod validates next, or what is wrong with its YAML. */
 interface YamlRuleFile {
   readonly data?: unknown;
@@ -81,7 +86,7 @@ interface YamlRuleFile {
 }
 
 function readYaml(file: string, text: string): YamlRuleFile {
-  const doc = parseDocument(text, { prettyErrors: true });
+  const doc = yaml().parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     return { errors: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`), warnings: [] };
   }
@@ -151,7 +156,7 @@ export const RULES_CACHE_FILE = fileURLToPath(new URL('./rules-cache.json', impo
 /** What the cache key covers besides the rule files: the code that reads them. */
 const READER_VERSION = ((): string => {
   const own = readFileSync(fileURLToPath(import.meta.url));
-  const yamlVersion = (createRequire(import.meta.url)('yaml/package.json') as { version: string }).version;
+  const yamlVersion = (requireHere('yaml/package.json') as { version: string }).version;
   return createHash('sha256').update('phi-scan rules cache 1\0').update(`yaml ${yamlVersion}\0`).update(own).digest('hex');
 })();
 
