@@ -153,14 +153,22 @@ export async function loadRules(dirs: readonly string[]): Promise<LoadedRules> {
 /** The cache file the build writes (dist/rules/, beside the built loader). */
 export const RULES_CACHE_FILE = fileURLToPath(new URL('./rules-cache.json', import.meta.url));
 
-/** What the cache key covers besides the rule files: the code that reads them. */
-const READER_VERSION = ((): string => {
-  const own = readFileSync(fileURLToPath(import.meta.url));
-  const yamlVersion = (requireHere('yaml/package.json') as { version: string }).version;
-  return createHash('sha256').update('phi-scan rules cache 1\0').update(`yaml ${yamlVersion}\0`).update(own).digest('hex');
+/**
+ * What the cache key covers besides the rule files: the code that reads them. When that code
+ * cannot be read (a bundler moved this module), there is no key: every folder is parsed.
+ */
+const READER_VERSION = ((): string | undefined => {
+  try {
+    const own = readFileSync(fileURLToPath(import.meta.url));
+    const yamlVersion = (requireHere('yaml/package.json') as { version: string }).version;
+    return createHash('sha256').update('phi-scan rules cache 1\0').update(`yaml ${yamlVersion}\0`).update(own).digest('hex');
+  } catch {
+    return undefined;
+  }
 })();
 
-function folderKey(files: readonly { file: string; text: string }[]): string {
+function folderKey(files: readonly { file: string; text: string }[]): string | undefined {
+  if (READER_VERSION === undefined) return undefined;
   const hash = createHash('sha256').update(READER_VERSION);
   for (const { file, text } of files) hash.update(`\0${path.basename(file)}\0${text.length}\0`).update(text);
   return hash.digest('hex');
@@ -179,8 +187,17 @@ function readDiskCache(): Promise<Cache | undefined> {
   return diskCache;
 }
 
-/** Folders this process has read, by key (the JSON text, so no caller shares objects with another). */
+/**
+ * Folders this process has read, by key (the JSON text, so no caller shares objects with
+ * another); the last few only, so a long-lived process that reloads edited rules stays small.
+ */
 const memory = new Map<string, string>();
+const MEMORY_FOLDERS = 4;
+function remember(key: string, json: string): void {
+  memory.delete(key);
+  memory.set(key, json);
+  for (const old of memory.keys()) if (memory.size > MEMORY_FOLDERS) memory.delete(old);
+}
 
 /** How a folder's rule files were last read: from the build's cache, this process's memory, or parsed. */
 export let lastRulesRead: 'cache' | 'memory' | 'parsed' | undefined;
@@ -189,25 +206,26 @@ export let lastRulesRead: 'cache' | 'memory' | 'parsed' | undefined;
 async function readFolder(dir: string): Promise<{ file: string; read: YamlRuleFile }[]> {
   const files = await readRuleFiles(dir);
   const key = folderKey(files);
-  const fromCache = (json: string): { file: string; read: YamlRuleFile }[] => {
+  const fromJson = (json: string): { file: string; read: YamlRuleFile }[] => {
     const data = JSON.parse(json) as unknown[];
     return files.map(({ file }, i) => ({ file, read: { data: data[i], errors: [], warnings: [] } }));
   };
-  const remembered = memory.get(key);
-  if (remembered !== undefined) {
+  const remembered = key === undefined ? undefined : memory.get(key);
+  if (key !== undefined && remembered !== undefined) {
+    remember(key, remembered);
     lastRulesRead = 'memory';
-    return fromCache(remembered);
+    return fromJson(remembered);
   }
-  const cache = await readDiskCache();
-  if (cache?.key === key && cache.files.length === files.length && cache.files.every((f, i) => f.name === path.basename(files[i]?.file ?? ''))) {
+  const cache = key === undefined ? undefined : await readDiskCache();
+  if (key !== undefined && cache?.key === key && cache.files.length === files.length && cache.files.every((f, i) => f.name === path.basename(files[i]?.file ?? ''))) {
     const json = JSON.stringify(cache.files.map((f) => f.data));
-    memory.set(key, json);
+    remember(key, json);
     lastRulesRead = 'cache';
-    return fromCache(json);
+    return fromJson(json);
   }
   const read = files.map(({ file, text }) => ({ file, read: readYaml(file, text) }));
   const json = cacheable(read.map((r) => r.read));
-  if (json !== undefined) memory.set(key, json);
+  if (key !== undefined && json !== undefined) remember(key, json);
   lastRulesRead = 'parsed';
   return read;
 }
@@ -229,10 +247,11 @@ function cacheable(read: readonly YamlRuleFile[]): string | undefined {
  */
 export async function writeRulesCache(dir: string = BUNDLED_RULES_DIR, out: string = RULES_CACHE_FILE): Promise<boolean> {
   const files = await readRuleFiles(dir);
+  const key = folderKey(files);
   const json = cacheable(files.map(({ file, text }) => readYaml(file, text)));
-  if (json === undefined) return false;
+  if (key === undefined || json === undefined) return false;
   const data = JSON.parse(json) as unknown[];
-  const cache: Cache = { key: folderKey(files), files: files.map(({ file }, i) => ({ name: path.basename(file), data: data[i] })) };
+  const cache: Cache = { key, files: files.map(({ file }, i) => ({ name: path.basename(file), data: data[i] })) };
   await writeFile(out, `${JSON.stringify(cache)}\n`);
   return true;
 }
