@@ -22,9 +22,9 @@ import type { Rule } from '../rules/compile.js';
 import type { DetectorEnv } from '../detectors/types.js';
 import type { FingerprintKey } from '../findings/fingerprint.js';
 import { buildKeywordIndex, type KeywordIndex } from './keywords.js';
-import { createCandidateFinder } from './candidates.js';
+import { createCandidateFinder, type Candidate } from './candidates.js';
 import { SegmentFacts } from './context.js';
-import { hitsOf, type EngineHit } from './findings.js';
+import { hitsOf, type EngineHit, type HitFilter } from './findings.js';
 import { createRedactor } from './redact.js';
 import type { PrescanFallback } from './prescan.js';
 import { PRESCAN_LAYOUT } from './wasm/layout.js';
@@ -64,9 +64,25 @@ function prescanWarning(reason: PrescanFallback): EngineWarning {
   };
 }
 
+/** One reading of a segment (prescan and candidates done once), asked for hits as often as needed. */
+export interface Reading {
+  /**
+   * Hits at or above `min`: by default what `scan` reports; with `rules`, the hits of the rules
+   * it picks, context-only rules included (as `scanAll` gives them).
+   */
+  hits(min: Confidence, rules?: (ruleId: string) => boolean): EngineHit[];
+}
+
 export interface Engine {
   /** Reported findings (identifiers and corroborated health context) at or above `min` (default `low`). */
   scan(segment: Segment, min?: Confidence): EngineHit[];
+  /**
+   * The segment read once for several questions (people/message.ts: the findings, then the
+   * names among them at `low`): `read(s).hits(min)` is `scan(s, min)`, and
+   * `read(s).hits('low', pick)` is `scanAll(s, 'low')` of the picked rules wherever `scan` found
+   * something (where it found nothing, it gives nothing).
+   */
+  read(segment: Segment): Reading;
   /** Like `scan`, plus the hits of context-only rules (NPI, DEA, payers): for `rules test` and rule examples. */
   scanAll(segment: Segment, min?: Confidence): EngineHit[];
   /** The text with every identifier candidate masked, whatever its context (subjects, attachment names); SSN shapes even when invalid. */
@@ -90,6 +106,11 @@ export interface EngineOptions {
  */
 const indexes = new WeakMap<readonly Rule[], KeywordIndex>();
 
+/** What `scan` reports: every rule but the context-only ones (NPI, DEA, payers, names). */
+const REPORTED: HitFilter = (rule) => rule.role !== 'context';
+const ALL: HitFilter = () => true;
+const NOTHING: Reading = { hits: () => [] };
+
 export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
   let index = indexes.get(rules);
   if (!index) indexes.set(rules, (index = buildKeywordIndex(rules)));
@@ -99,18 +120,27 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
   const warnings = finder.prescanner.fallback ? [prescanWarning(finder.prescanner.fallback)] : [];
   for (const w of warnings) options.onWarning?.(w);
 
-  const evaluate = (segment: Segment, includeContext: boolean, min: Confidence): EngineHit[] => {
+  const candidatesOf = (segment: Segment, includeContext: boolean): Candidate[] => {
     const pre = finder.prescanner.scan(segment.text);
     if (!finder.worthReading(pre, includeContext)) return [];
     const facts = new SegmentFacts(pre.text, pre.keywords, index, pre.maybeDisclaimer);
-    const candidates = finder.candidatesOf(facts, pre, includeContext);
-    if (candidates.length === 0) return []; // most items of a mailbox
-    return hitsOf(candidates, segment, key, includeContext, min);
+    return finder.candidatesOf(facts, pre, includeContext);
+  };
+  const read = (segment: Segment): Reading => {
+    const candidates = candidatesOf(segment, false);
+    if (candidates.length === 0) return NOTHING; // most items of a mailbox
+    return {
+      hits: (min, rules) => hitsOf(candidates, segment, key, rules ? (r) => rules(r.id) : REPORTED, min),
+    };
   };
 
   return {
-    scan: (segment, min = 'low') => evaluate(segment, false, min),
-    scanAll: (segment, min = 'low') => evaluate(segment, true, min),
+    scan: (segment, min = 'low') => read(segment).hits(min),
+    read,
+    scanAll: (segment, min = 'low') => {
+      const candidates = candidatesOf(segment, true);
+      return candidates.length === 0 ? [] : hitsOf(candidates, segment, key, ALL, min);
+    },
     redact: createRedactor(rules, index, env, finder),
     warnings,
   };

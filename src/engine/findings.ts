@@ -33,28 +33,35 @@ export function explain(c: Candidate, scored: Scored): Explanation {
   };
 }
 
-/** The hits of one segment's candidates at or above `min`, in text order. */
-export function hitsOf(candidates: readonly Candidate[], segment: Segment, key: FingerprintKey, includeContext: boolean, min: Confidence): EngineHit[] {
+/**
+ * The hits of one segment's candidates at or above `min`, in text order: of the rules `keep`
+ * picks. Every candidate counts in the item's signals (corroboration), picked or not.
+ */
+/** Which candidates may become hits: `scan` leaves context-only rules out, `scanAll` keeps them. */
+export type HitFilter = (rule: Rule) => boolean;
+
+export function hitsOf(candidates: readonly Candidate[], segment: Segment, key: FingerprintKey, keep: HitFilter, min: Confidence): EngineHit[] {
   const minScore = minScoreOf(min);
   const signals = itemSignals(candidates);
-  // Best occurrence per rule and value.
-  const best = new Map<string, { c: Candidate; score: number; why: Explanation }>();
+  // Best occurrence per rule and value: one map per rule (a roster has thousands of values, and
+  // a key of rule and value joined would be a new string to build and hash for each).
+  const best: (Map<string, { c: Candidate; scored: Scored }> | undefined)[] = [];
   for (const c of candidates) {
-    if (c.rule.role === 'context' && !includeContext) continue;
+    if (!keep(c.rule)) continue;
     const scored = scoreInItem(c, signals);
     if (!scored || !reaches(scored.score, minScore)) continue;
-    const dedupeKey = `${c.rule.id}\0${c.normalized}`;
-    const previous = best.get(dedupeKey);
-    if (previous && previous.score >= scored.score) continue;
-    best.set(dedupeKey, { c, score: scored.score, why: explain(c, scored) });
+    const byValue = (best[c.ruleIndex] ??= new Map());
+    const previous = byValue.get(c.normalized);
+    if (previous && previous.scored.score >= scored.score) continue;
+    byValue.set(c.normalized, { c, scored });
   }
   const hits: EngineHit[] = [];
-  for (const { c, score, why } of best.values()) {
-    hits.push({
-      start: c.start,
-      end: c.end,
-      role: c.rule.role,
-      finding: {
+  for (const byValue of best) {
+    if (!byValue) continue;
+    // Explained, masked and fingerprinted only once per reported value.
+    for (const { c, scored } of byValue.values()) {
+      const { score } = scored;
+      const finding: Finding = {
         rule: c.rule.id,
         category: c.rule.category,
         confidence: levelOf(score) as Confidence,
@@ -63,9 +70,10 @@ export function hitsOf(candidates: readonly Candidate[], segment: Segment, key: 
         ...(segment.part !== undefined ? { part: segment.part } : {}),
         masked: c.rule.detector.mask(c.match, c.normalized),
         fingerprint: fingerprint(key, c.rule.category, c.normalized),
-        why,
-      },
-    });
+        why: explain(c, scored),
+      };
+      hits.push({ start: c.start, end: c.end, role: c.rule.role, finding });
+    }
   }
   return hits.sort((a, b) => a.start - b.start);
 }

@@ -7,7 +7,7 @@
 import type { Confidence, Finding } from '../model/finding.js';
 import { confidenceRank } from '../model/finding.js';
 import type { Segment } from '../model/segment.js';
-import type { Engine, EngineHit } from '../engine/engine.js';
+import type { EngineHit, Reading } from '../engine/engine.js';
 import { normalizeText } from '../engine/normalize.js';
 import { checkSsn } from '../detectors/ssn.js';
 import { maskKeepLast } from '../findings/mask.js';
@@ -29,6 +29,9 @@ export interface PeopleOptions {
 /** An SSN-shaped number anywhere (3-2-4 with one separator kind, or nine digits). */
 const BARE_SSN = /(?<![\w.\-/])\d{3}([- ]?)\d{2}\1\d{4}(?![\w\-/]|\.\d)/g;
 
+/** The rules that find names of persons (context only: they never report on their own). */
+const isNameRule = (ruleId: string): boolean => ruleId.startsWith('person-');
+
 /** The roster kind a finding's fingerprint is looked up in, if any. */
 function kindOf(f: Finding): EdmKind | undefined {
   if (identityOf(f.rule, f.category) !== 'direct') return undefined;
@@ -38,22 +41,25 @@ function kindOf(f: Finding): EdmKind | undefined {
 }
 
 export interface MessagePeople {
-  /** Whether the scan should ask the engine for everything down to `low` (a roster can raise a finding). */
-  readonly scanMin: (min: Confidence) => Confidence;
-  /** The segment's reported hits after the roster (raised, added, or dropped below `min`). */
-  segment(segment: Segment, hits: readonly EngineHit[], min: Confidence): EngineHit[];
+  /**
+   * The segment's reported hits at `min`, after the roster (raised, added, or dropped below
+   * `min`), from the engine's reading of it (`engine.read(segment)`, read once for the findings
+   * and the names).
+   */
+  segment(segment: Segment, reading: Reading, min: Confidence): EngineHit[];
   /** The message's records (keys only). */
   finish(): PersonRecord[];
 }
 
-export function messagePeople(engine: Engine, options: PeopleOptions): MessagePeople {
+export function messagePeople(options: PeopleOptions): MessagePeople {
   const key = Buffer.from(options.key);
   const today = options.today ?? new Date();
   const edm: Edm | undefined = options.roster ?? (options.edm !== undefined ? edmFor(options.edm, key) : undefined);
   const segments: SegmentItems[] = [];
   return {
-    scanMin: (min) => (edm ? 'low' : min),
-    segment(segment, hits, min) {
+    segment(segment, reading, min) {
+      // With a roster, everything down to `low`: a roster match can raise a finding.
+      const hits = reading.hits(edm ? 'low' : min);
       const text = normalizeText(segment.text);
       let out: EngineHit[] = [...hits];
       if (edm) {
@@ -70,10 +76,10 @@ export function messagePeople(engine: Engine, options: PeopleOptions): MessagePe
       }
       const identifying = out.filter((h) => identityOf(h.finding.rule, h.finding.category) !== 'context');
       if (identifying.length > 0) {
-        // Names (a second engine pass) only where they can change the records: with a birth date
+        // Names (from the same reading) only where they can change the records: with a birth date
         // (the name + DOB key) or with two identifiers or more (a name starts another person's record).
         const needNames = identifying.length > 1 || identifying.some((h) => h.finding.category === 'date-of-birth');
-        const names = needNames ? engine.scanAll(segment, 'low').filter((h) => h.finding.rule.startsWith('person-')) : [];
+        const names = needNames ? reading.hits('low', isNameRule) : [];
         const all = [...out, ...names].map((h) => ({ rule: h.finding.rule, category: h.finding.category, fingerprint: h.finding.fingerprint, start: h.start, end: h.end }));
         segments.push(segmentRecords(text, all, key, today));
       }

@@ -60,11 +60,11 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
     }
     return safe;
   };
-  const people = options.people ? messagePeople(engine, options.people) : undefined;
+  const people = options.people ? messagePeople(options.people) : undefined;
   for (const segment of parsed.segments) {
     // a part names a sheet or a page; sheet names come from senders, like file names
     const safe = { ...segment, location: safeLocation(segment.location), ...(segment.part !== undefined ? { part: safeName(segment.part) } : {}) };
-    const hits = people ? people.segment(safe, engine.scan(safe, people.scanMin(options.minConfidence)), options.minConfidence) : engine.scan(safe, options.minConfidence);
+    const hits = people ? people.segment(safe, engine.read(safe), options.minConfidence) : engine.scan(safe, options.minConfidence);
     for (const { finding } of hits) {
       // One finding per distinct identifier per location: the text and HTML bodies of one
       // message, or a subject repeated in a body, are the same location or value.

@@ -212,3 +212,23 @@ describe('linear time on adversarial input', () => {
     expect(large / small).toBeLessThan(12);
   });
 });
+
+describe('read: one reading of a segment for several questions (people: findings, then names)', () => {
+  const texts = [
+    'Patient Name,DOB,SSN,MBI,Member ID\n"Roe, Jane",03/14/1952,536-90-4399,1EG4TE5MK73,H123456789\n"Doe, John",11/02/1948,212-34-5678,2FH5UF6NL84,H987654321\n',
+    'Eligibility check for Maria Lopez, DOB 04/02/1961, Medicare ID 1EG4-TE5-MK73. Dx: type 2 diabetes.\nCall Dr. Alan Smith at 555-201-3344.',
+    'Thanks Maria Lopez for the update on the Q3 forecast; invoice 536-90-4399 is attached.',
+    'Lunch on Friday? Jane Roe and John Doe are coming.',
+  ];
+  const isName = (rule: string): boolean => rule.startsWith('person-');
+  it.each(texts.map((t, i) => [i, t]))('text %i: hits(min) is scan(min); hits(low, names) is scanAll(low) of the names wherever scan found something', (_i, text) => {
+    const segment = { location: 'body', item: 'body', format: 'text' as const, text };
+    const reading = engine.read(segment);
+    for (const min of ['low', 'medium', 'high'] as const) expect(reading.hits(min)).toEqual(engine.scan(segment, min));
+    const names = engine.scanAll(segment, 'low').filter((h) => isName(h.finding.rule));
+    expect(reading.hits('low', isName)).toEqual(engine.scan(segment, 'low').length > 0 ? names : []);
+  });
+  it('finds names in the roster and the eligibility block (the table above is not vacuous)', () => {
+    for (const text of texts.slice(0, 2)) expect(engine.read({ location: 'body', item: 'body', format: 'text', text }).hits('low', isName).length).toBeGreaterThan(0);
+  });
+});

@@ -18,8 +18,8 @@ const engine = createEngine(rules, key, { today: new Date('2026-01-01') });
 
 /** The records of one message made of these segments (body texts). */
 function recordsOf(...texts: string[]): PersonRecord[] {
-  const people = messagePeople(engine, { key, today: new Date('2026-01-01') });
-  texts.forEach((text, i) => people.segment({ location: i === 0 ? 'body' : `attachment:${i}.txt`, item: String(i), format: 'text', text }, engine.scan({ location: 'body', item: String(i), format: 'text', text }, 'medium'), 'medium'));
+  const people = messagePeople({ key, today: new Date('2026-01-01') });
+  texts.forEach((text, i) => people.segment({ location: i === 0 ? 'body' : `attachment:${i}.txt`, item: String(i), format: 'text', text }, engine.read({ location: 'body', item: String(i), format: 'text', text }), 'medium'));
   return people.finish();
 }
 
