@@ -18,8 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import type { Document } from 'yaml';
-import { ScanError, describeFsError } from '../common/errors.js';
 import { z } from 'zod';
+import { ScanError, describeFsError } from '../common/errors.js';
 import { compileRules, type Rule } from './compile.js';
 import { AllowlistFileSchema, RuleFileSchema, formatIssues, type AllowlistFile, type RuleFile } from './schema.js';
 
