@@ -6,7 +6,6 @@
  * error, so a typo never silently does nothing. Errors name the file, the key path and what is wrong.
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ScanError } from '../common/errors.js';
 import { ScanSettingsSchema, describeIssues } from '../pipeline/settings.js';
@@ -22,6 +21,8 @@ export async function loadScanConfig(file: string): Promise<ScanConfig> {
   } catch (err) {
     throw new ScanError('config', `--config ${file}: cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
   }
+  // Loaded here, not at start-up: most scans have no --config (and the rules need no YAML parse).
+  const { parse: parseYaml } = await import('yaml');
   let data: unknown;
   try {
     data = parseYaml(text);

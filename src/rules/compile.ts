@@ -87,17 +87,17 @@ export function wordSource(word: string): string {
 }
 
 export interface CompileOptions {
-  /** Check user-written regexes for catastrophic backtracking (slow: ~0.1 s a pattern). */
+  /** Check user-written regexes for catastrophic backtracking (slow: ~0.1 s a pattern); a file's own `checkRedos` wins. */
   readonly checkRedos: boolean;
 }
 
-export function compileRules(files: readonly { file: string; rule: RuleFile }[], options: CompileOptions): CompileResult {
+export function compileRules(files: readonly { file: string; rule: RuleFile; checkRedos?: boolean }[], options: CompileOptions): CompileResult {
   const errors: string[] = [];
   const warnings: string[] = [];
   const rules: Rule[] = [];
   const seen = new Map<string, string>();
 
-  for (const { file, rule } of files) {
+  for (const { file, rule, checkRedos = options.checkRedos } of files) {
     const where = `${file} (rule ${rule.id})`;
     const previous = seen.get(rule.id);
     if (previous) {
@@ -126,7 +126,7 @@ export function compileRules(files: readonly { file: string; rule: RuleFile }[],
         return;
       }
       regex.lastIndex = 0;
-      if (options.checkRedos) {
+      if (checkRedos) {
         const risk = backtrackingRisk(regex);
         if (risk) {
           errors.push(`${where}: patterns.${i}.regex: may backtrack catastrophically (${risk}); use linear constructs`);

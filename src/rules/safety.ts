@@ -6,7 +6,7 @@
  * the classic `(a+)+` and `(\d+-?)*` shapes. (A bounded repetition of delimited fields, such as
  * HL7's `(?:\|[^|]*){18}`, cannot be split two ways and is allowed.)
  */
-import { isSafe } from 'redos-detector';
+import { createRequire } from 'node:module';
 import type { AstNode } from 'regjsparser';
 import { parseRegex } from './regex-ast.js';
 
@@ -44,6 +44,8 @@ export function backtrackingRisk(regex: RegExp): string | undefined {
   // Only flags that change what matches matter; named groups do not change backtracking.
   const { ast, flags, source } = parseRegex(regex);
   if (hasNestedRepeat(ast)) return 'an unbounded repetition contains a repeating quantifier';
+  // Loaded on the first check (user rules only): most processes never need it.
+  const { isSafe } = createRequire(import.meta.url)('redos-detector') as typeof import('redos-detector');
   const verdict = isSafe(new RegExp(source, flags), { maxSteps: 2000, timeout: 3000 });
   if (verdict.safe || verdict.error === 'hitMaxSteps' || verdict.error === 'timedOut') return undefined;
   return verdict.error ?? 'unsafe';

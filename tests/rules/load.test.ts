@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_RULES_DIR, loadRules, parseRuleFile } from '../../src/rules/load.js';
 
@@ -39,5 +42,14 @@ describe('a # in a keyword list that YAML reads as a comment', () => {
   it('the bundled rules load without a warning', async () => {
     const { warnings } = await loadRules([BUNDLED_RULES_DIR]);
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('the backtracking check at load', () => {
+  it('applies to a user folder loaded beside the bundled rules (the bundled ones are checked by engine.test.ts)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'phi-rules-'));
+    writeFileSync(path.join(dir, 'slow.yaml'), 'id: slow\ncategory: ssn\ndetector: ssn\ndescription: x\npatterns:\n  - name: p\n    regex: "(\\\\d+)+x"\n    score: 0.5\nexamples:\n  match: [a]\n  noMatch: [b]\n');
+    await expect(loadRules([BUNDLED_RULES_DIR, dir])).rejects.toThrow(`${dir}/slow.yaml (rule slow): patterns.0.regex: may backtrack catastrophically`);
+    await expect(loadRules([dir, BUNDLED_RULES_DIR])).rejects.toThrow(/slow\.yaml \(rule slow\): patterns\.0\.regex: may backtrack/);
   });
 });

@@ -41,6 +41,13 @@ examples:
 
 type Rec = Record<string, unknown>;
 
+/**
+ * For tests about files, folders and state rather than attachments: the samples' photo
+ * (leah_thumper.jpg) costs 3-4 CPU-seconds of OCR per scan, and the Unicode and ANSI sample
+ * tests read it (with OCR) already.
+ */
+const NO_OCR = '--no-ocr';
+
 /** Every stdout line must be a contract record: no library or readpst noise on stdout. */
 function records(stdout: string): Rec[] {
   const recs = jsonLines(stdout);
@@ -124,12 +131,12 @@ describe.runIf(ready)('pst: source', () => {
     copyFileSync(SAMPLE1, path.join(dir, '2019', 'alice.pst'));
     copyFileSync(SUBMESSAGE, path.join(dir, 'deep', 'er', 'bob.OST'));
     writeFileSync(path.join(dir, 'notes.txt'), 'not a pst');
-    const recs = records((await scan([`pst:${dir}`])).stdout);
+    const recs = records((await scan([`pst:${dir}`, NO_OCR])).stdout);
     expect(recs.filter((x) => x.type === 'mailbox').map((x) => [x.mailbox, x.messages])).toEqual([
       ['alice', 1],
       ['bob', 1],
     ]);
-    const one = records((await scan([`pst:${dir}`, '--mailbox', 'audit', '--rules', rules])).stdout);
+    const one = records((await scan([`pst:${dir}`, '--mailbox', 'audit', '--rules', rules, NO_OCR])).stdout);
     expect(one.filter((x) => x.type === 'mailbox').map((x) => [x.mailbox, x.messages])).toEqual([['audit', 2]]);
     expect(one.filter((x) => x.type === 'message').map((x) => x.folder)).toEqual(['2019/alice/Sample1', 'deep/er/bob/submessage']);
   });
@@ -169,8 +176,8 @@ describe.runIf(ready)('pst: source', () => {
     writeFileSync(path.join(dir, 'SSN 489-36-8350', 'MRN 4410-2267 SSN 514-14-8905.pst'), Buffer.alloc(4096));
     const runs = [
       // The bundled rules: names are masked by what the loaded rules recognise.
-      await scan([`pst:${dir}`], { PHI_SCAN_STATE: state }),
-      await scan([`pst:${dir}`, '--mailbox', 'x', '--format', 'csv'], { PHI_SCAN_STATE: state }),
+      await scan([`pst:${dir}`, NO_OCR], { PHI_SCAN_STATE: state }),
+      await scan([`pst:${dir}`, '--mailbox', 'x', '--format', 'csv', NO_OCR], { PHI_SCAN_STATE: state }),
       await runCli(['report', '--format', 'jsonl'], { env: { PHI_SCAN_STATE: state } }),
     ];
     expect(runs[0]?.stdout).toContain('"type":"mailbox"');
@@ -187,7 +194,7 @@ describe.runIf(ready)('pst: source', () => {
     copyFileSync(SAMPLE1, path.join(dir, 'a.pst'));
     copyFileSync(SUBMESSAGE, path.join(dir, 'b.pst'));
     const run = async (): Promise<[unknown, unknown][]> =>
-      records((await scan([`pst:${dir}`, '--since-last'], { PHI_SCAN_STATE: state })).stdout)
+      records((await scan([`pst:${dir}`, '--since-last', NO_OCR], { PHI_SCAN_STATE: state })).stdout)
         .filter((x) => x.type === 'mailbox')
         .map((x) => [x.mailbox, x.messages]);
     expect(await run()).toEqual([

@@ -10,8 +10,8 @@
  * - `masterStyle: separator`: Dovecot's `LOGIN user*master` (auth_master_user_separator).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ScanError } from '../../common/errors.js';
 import { mailboxOfLogin } from './uri.js';
@@ -144,6 +144,8 @@ export function loadAccountsFile(file: string, env: NodeJS.ProcessEnv): Account[
   } else {
     let doc: unknown;
     try {
+      // Loaded for an --accounts YAML file only, not at every start-up.
+      const { parse: parseYaml } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
       doc = parseYaml(text);
     } catch (err) {
       throw new ScanError('config', `--accounts ${file}: not valid YAML (${(err as Error).message.split('\n')[0] ?? ''}); a .csv file is read as CSV`);
