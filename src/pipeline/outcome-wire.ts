@@ -7,11 +7,11 @@
  * the threads more than the roster's scan on PHI-dense mail, cost as much less (README,
  * Benchmarks). Plain data in, the same plain data out: `unpackOutcome(packOutcome(o))` equals `o`.
  */
-import type { Finding } from '../model/finding.js';
+import type { Explanation, Finding } from '../model/finding.js';
 import type { MessageOutcome } from '../model/records.js';
 
-/** How a finding's field crosses: a string written once (`shared`), an object written once as JSON (`json`), or as it is. */
-type FieldWire = 'shared' | 'json' | 'plain';
+/** How a finding's field crosses: a string written once (`shared`), the explanation written once as JSON (`explanation`), or as it is. */
+type FieldWire = 'shared' | 'explanation' | 'plain';
 
 /** Every field of a finding (a field added to Finding and not here fails to compile). */
 const FIELDS: { readonly [K in keyof Required<Finding>]: FieldWire } = {
@@ -23,11 +23,38 @@ const FIELDS: { readonly [K in keyof Required<Finding>]: FieldWire } = {
   part: 'shared',
   masked: 'plain',
   fingerprint: 'plain',
-  why: 'json',
+  why: 'explanation',
   rosterRow: 'plain',
 };
 const KEYS = Object.keys(FIELDS) as (keyof Finding)[];
 const WIRES = KEYS.map((k) => FIELDS[k]);
+
+/** Every field of an explanation (a field added to Explanation and not here fails to compile). */
+const WHY_FIELDS: { readonly [K in keyof Required<Explanation>]: true } = {
+  pattern: true,
+  verdict: true,
+  baseScore: true,
+  score: true,
+  label: true,
+  nearKeyword: true,
+  negative: true,
+  corroboratedBy: true,
+};
+const WHY_KEYS = Object.keys(WHY_FIELDS) as (keyof Explanation)[];
+
+/**
+ * An explanation's identity, cheaper than its JSON (a roster's findings share a handful of
+ * explanations, and JSON.stringify of each was most of the packing): every field in a fixed
+ * order, strings prefixed by their length so that no two explanations share a key.
+ */
+function whyKey(why: Explanation): string {
+  let key = '';
+  for (const k of WHY_KEYS) {
+    const v = why[k];
+    key += v === undefined ? '~' : typeof v === 'string' ? `${v.length}:${v}` : Array.isArray(v) ? `[${v.join(',')}]` : `${String(v)};`;
+  }
+  return key;
+}
 
 /** A value of a packed finding: a number into the string table, the value itself, or null (absent). */
 export type PackedValue = string | number | null;
@@ -45,6 +72,17 @@ export function findingPacker(): { readonly strings: string[]; pack(findings: re
     }
     return n;
   };
+  // An explanation's key → its number in `strings` (its JSON written once).
+  const whys = new Map<string, number>();
+  const explanation = (why: Explanation): number => {
+    const k = whyKey(why);
+    let n = whys.get(k);
+    if (n === undefined) {
+      n = shared(JSON.stringify(why));
+      whys.set(k, n);
+    }
+    return n;
+  };
   return {
     strings,
     pack(findings) {
@@ -55,7 +93,7 @@ export function findingPacker(): { readonly strings: string[]; pack(findings: re
           const wire = WIRES[j];
           if (v === undefined) values.push(null);
           else if (wire === 'shared') values.push(shared(v as string));
-          else if (wire === 'json') values.push(shared(JSON.stringify(v)));
+          else if (wire === 'explanation') values.push(explanation(v as Explanation));
           else values.push(v as string | number);
         }
       }
@@ -73,7 +111,7 @@ export class WireError extends Error {}
  * naming the field, never a value; what the values mean is the caller's to check.
  */
 export function findingUnpacker(strings: readonly string[]): (values: readonly unknown[]) => Finding[] {
-  // A `json` field parsed once per distinct value: findings that share it share the (read-only) object.
+  // The explanation parsed once per distinct value: findings that share it share the (read-only) object.
   const objects = new Map<number, unknown>();
   const at = (v: unknown, key: string): string => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= strings.length) throw new WireError(`finding field ${key}: not a string of the table`);
@@ -90,7 +128,7 @@ export function findingUnpacker(strings: readonly string[]): (values: readonly u
         const key = KEYS[j] as string;
         const wire = WIRES[j];
         if (wire === 'shared') f[key] = at(v, key);
-        else if (wire === 'json') {
+        else if (wire === 'explanation') {
           let o = objects.get(v as number);
           if (o === undefined) {
             const text = at(v, key);
@@ -113,7 +151,7 @@ export function findingUnpacker(strings: readonly string[]): (values: readonly u
 
 interface Wire {
   readonly outcome: Omit<MessageOutcome, 'findings'>;
-  /** The strings written once: shared fields, and `json` fields as JSON text. */
+  /** The strings written once: shared fields, and explanations as JSON text. */
   readonly strings: string[];
   /** KEYS.length values per finding, in KEYS order. */
   readonly findings: PackedValue[];
