@@ -21,7 +21,7 @@ import type { Segment } from '../model/segment.js';
 import type { Rule } from '../rules/compile.js';
 import type { DetectorEnv } from '../detectors/types.js';
 import type { FingerprintKey } from '../findings/fingerprint.js';
-import { buildKeywordIndex, type KeywordIndex } from './keywords.js';
+import { buildKeywordIndex } from './keywords.js';
 import { createCandidateFinder, type Candidate } from './candidates.js';
 import { SegmentFacts } from './context.js';
 import { hitsOf, type EngineHit, type HitFilter } from './findings.js';
@@ -100,20 +100,13 @@ export interface EngineOptions {
   readonly onWarning?: (warning: EngineWarning) => void;
 }
 
-/**
- * The keyword index of a rules list, built once per list: a scan makes two engines of the same
- * rules (the session's redactor, the pipeline's scanner) and the index is plain data, read only.
- */
-const indexes = new WeakMap<readonly Rule[], KeywordIndex>();
-
 /** What `scan` reports: every rule but the context-only ones (NPI, DEA, payers, names). */
 const REPORTED: HitFilter = (rule) => rule.role !== 'context';
 const ALL: HitFilter = () => true;
 const NOTHING: Reading = { hits: () => [] };
 
 export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
-  let index = indexes.get(rules);
-  if (!index) indexes.set(rules, (index = buildKeywordIndex(rules)));
+  const index = buildKeywordIndex(rules);
   const env: DetectorEnv = { today: options.today ?? new Date() };
   const finder = createCandidateFinder(rules, index, env, { javascriptPrescan: options.javascriptPrescan === true });
   // Asked-for JavaScript (tests, benchmarks) is no warning; a silent fallback would be.

@@ -33,13 +33,13 @@ export function explain(c: Candidate, scored: Scored): Explanation {
   };
 }
 
+/** Which candidates may become hits: `scan` leaves context-only rules out, `scanAll` keeps them. */
+export type HitFilter = (rule: Rule) => boolean;
+
 /**
  * The hits of one segment's candidates at or above `min`, in text order: of the rules `keep`
  * picks. Every candidate counts in the item's signals (corroboration), picked or not.
  */
-/** Which candidates may become hits: `scan` leaves context-only rules out, `scanAll` keeps them. */
-export type HitFilter = (rule: Rule) => boolean;
-
 export function hitsOf(candidates: readonly Candidate[], segment: Segment, key: FingerprintKey, keep: HitFilter, min: Confidence): EngineHit[] {
   const minScore = minScoreOf(min);
   const signals = itemSignals(candidates);

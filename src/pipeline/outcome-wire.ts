@@ -7,54 +7,32 @@
  * the threads more than the roster's scan on PHI-dense mail, cost as much less (README,
  * Benchmarks). Plain data in, the same plain data out: `unpackOutcome(packOutcome(o))` equals `o`.
  */
-import type { Explanation, Finding } from '../model/finding.js';
+import type { Finding } from '../model/finding.js';
 import type { MessageOutcome } from '../model/records.js';
 
-/** How a finding's field crosses: a string written once (`shared`), the explanation written once as JSON (`explanation`), or as it is. */
-type FieldWire = 'shared' | 'explanation' | 'plain';
+/**
+ * How a finding's field crosses: a string written once (`shared`), the explanation written once
+ * as JSON (`explanation`), or the value itself (`string`, `number`), each checked when read back.
+ */
+type FieldWire = 'shared' | 'explanation' | 'string' | 'number';
 
 /** Every field of a finding (a field added to Finding and not here fails to compile). */
 const FIELDS: { readonly [K in keyof Required<Finding>]: FieldWire } = {
   rule: 'shared',
   category: 'shared',
   confidence: 'shared',
-  score: 'plain',
+  score: 'number',
   location: 'shared',
   part: 'shared',
-  masked: 'plain',
-  fingerprint: 'plain',
+  masked: 'string',
+  fingerprint: 'string',
   why: 'explanation',
-  rosterRow: 'plain',
+  rosterRow: 'number',
 };
+/** The fields a finding may lack (the others must be there). */
+const OPTIONAL: ReadonlySet<keyof Finding> = new Set<keyof Finding>(['part', 'rosterRow']);
 const KEYS = Object.keys(FIELDS) as (keyof Finding)[];
 const WIRES = KEYS.map((k) => FIELDS[k]);
-
-/** Every field of an explanation (a field added to Explanation and not here fails to compile). */
-const WHY_FIELDS: { readonly [K in keyof Required<Explanation>]: true } = {
-  pattern: true,
-  verdict: true,
-  baseScore: true,
-  score: true,
-  label: true,
-  nearKeyword: true,
-  negative: true,
-  corroboratedBy: true,
-};
-const WHY_KEYS = Object.keys(WHY_FIELDS) as (keyof Explanation)[];
-
-/**
- * An explanation's identity, cheaper than its JSON (a roster's findings share a handful of
- * explanations, and JSON.stringify of each was most of the packing): every field in a fixed
- * order, strings prefixed by their length so that no two explanations share a key.
- */
-function whyKey(why: Explanation): string {
-  let key = '';
-  for (const k of WHY_KEYS) {
-    const v = why[k];
-    key += v === undefined ? '~' : typeof v === 'string' ? `${v.length}:${v}` : Array.isArray(v) ? `[${v.join(',')}]` : `${String(v)};`;
-  }
-  return key;
-}
 
 /** A value of a packed finding: a number into the string table, the value itself, or null (absent). */
 export type PackedValue = string | number | null;
@@ -72,17 +50,6 @@ export function findingPacker(): { readonly strings: string[]; pack(findings: re
     }
     return n;
   };
-  // An explanation's key → its number in `strings` (its JSON written once).
-  const whys = new Map<string, number>();
-  const explanation = (why: Explanation): number => {
-    const k = whyKey(why);
-    let n = whys.get(k);
-    if (n === undefined) {
-      n = shared(JSON.stringify(why));
-      whys.set(k, n);
-    }
-    return n;
-  };
   return {
     strings,
     pack(findings) {
@@ -93,7 +60,7 @@ export function findingPacker(): { readonly strings: string[]; pack(findings: re
           const wire = WIRES[j];
           if (v === undefined) values.push(null);
           else if (wire === 'shared') values.push(shared(v as string));
-          else if (wire === 'explanation') values.push(explanation(v as Explanation));
+          else if (wire === 'explanation') values.push(shared(JSON.stringify(v)));
           else values.push(v as string | number);
         }
       }
@@ -106,9 +73,10 @@ export function findingPacker(): { readonly strings: string[]; pack(findings: re
 export class WireError extends Error {}
 
 /**
- * Reads back what `findingPacker` packed against `strings`. Checks the shape as it goes (a
- * number into the table where one belongs, a string or number elsewhere) and throws a WireError
- * naming the field, never a value; what the values mean is the caller's to check.
+ * Reads back what `findingPacker` packed against `strings`. Checks the shape as it goes (every
+ * field a finding must have, a number into the table where one belongs, a string or a number
+ * where the field is one) and throws a WireError naming the field, never a value; what the values
+ * mean (a category, an explanation's fields) is the caller's to check.
  */
 export function findingUnpacker(strings: readonly string[]): (values: readonly unknown[]) => Finding[] {
   // The explanation parsed once per distinct value: findings that share it share the (read-only) object.
@@ -124,8 +92,11 @@ export function findingUnpacker(strings: readonly string[]): (values: readonly u
       const f: Record<string, unknown> = {};
       for (let j = 0; j < KEYS.length; j++) {
         const v = values[i + j];
-        if (v === null || v === undefined) continue;
-        const key = KEYS[j] as string;
+        const key = KEYS[j] as keyof Finding;
+        if (v === null || v === undefined) {
+          if (!OPTIONAL.has(key)) throw new WireError(`finding field ${key}: missing`);
+          continue;
+        }
         const wire = WIRES[j];
         if (wire === 'shared') f[key] = at(v, key);
         else if (wire === 'explanation') {
@@ -140,8 +111,8 @@ export function findingUnpacker(strings: readonly string[]): (values: readonly u
             objects.set(v as number, o);
           }
           f[key] = o;
-        } else if (typeof v === 'string' || typeof v === 'number') f[key] = v;
-        else throw new WireError(`finding field ${key}: not a string or a number`);
+        } else if (typeof v === wire) f[key] = v;
+        else throw new WireError(`finding field ${key}: not a ${wire}`);
       }
       findings.push(f as unknown as Finding);
     }

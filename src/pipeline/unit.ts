@@ -74,28 +74,24 @@ export async function scanUnit(
   const safeName = redactPath(engine.redact);
   // A locator's names are masked; the source's own numbers that end it (an mbox offset, IMAP's
   // UIDVALIDITY and UID) are not: remediation finds the message by them.
-  const ownNumbers = locatorNumbersOf(unit.source);
-  // (Every message of an mbox shares its file's name: masked once.)
-  let last = { name: '', safe: safeName('') };
-  const safeLocator = (locator: string): string => {
-    const m = ownNumbers?.exec(locator);
-    if (!m) return safeName(locator);
-    const name = locator.slice(0, m.index);
-    if (name !== last.name) last = { name, safe: safeName(name) };
-    return last.safe + m[0];
-  };
-  const inFlight: Promise<{ raw: RawMessage; outcome: MessageOutcome }>[] = [];
-  const safeFolders = new Map<string, string>();
-  const safeFolder = (folder: string): string => {
-    let safe = safeFolders.get(folder);
-    if (safe === undefined) safeFolders.set(folder, (safe = safeName(folder)));
+  // Folders, and the names in locators (every message of an mbox shares its file's), masked once each.
+  const masked = new Map<string, string>();
+  const safeOnce = (name: string): string => {
+    let safe = masked.get(name);
+    if (safe === undefined) masked.set(name, (safe = safeName(name)));
     return safe;
   };
+  const ownNumbers = locatorNumbersOf(unit.source);
+  const safeLocator = (locator: string): string => {
+    const m = ownNumbers?.exec(locator);
+    return m ? safeOnce(locator.slice(0, m.index)) + m[0] : safeName(locator);
+  };
+  const inFlight: Promise<{ raw: RawMessage; outcome: MessageOutcome }>[] = [];
   // Messages go out in source order, so a cursor goes out only once every message before it
   // has: a crash never skips one.
   const settleOldest = async (): Promise<void> => {
     const { raw, outcome } = await (inFlight.shift() as Promise<{ raw: RawMessage; outcome: MessageOutcome }>);
-    const folder = raw.unit === unit || raw.unit.folder === unit.folder ? undefined : safeFolder(raw.unit.folder);
+    const folder = raw.unit === unit || raw.unit.folder === unit.folder ? undefined : safeOnce(raw.unit.folder);
     await out({ type: 'message', locator: safeLocator(raw.locator), ...(folder !== undefined ? { folder } : {}), size: raw.size, outcome });
     await out({ type: 'cursor', cursor: raw.cursor });
   };
