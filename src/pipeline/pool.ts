@@ -1,6 +1,7 @@
 /**
  * A pool of worker threads that run scanMessage, so parsing and the rule engine use every core
- * while the main thread reads sources and writes reports.
+ * while the main thread reads sources and writes reports; or that read attachments only (PDF,
+ * Office, archives, images: `read`), for a main thread that scans messages itself (scanner.ts).
  *
  * Each worker builds its own engine once from plain data (rule definitions, key, "today"):
  * compiled RegExps and detector functions do not cross threads. A message crosses as a copy of
@@ -15,7 +16,8 @@
  * The pool belongs to one scan: no process-global state.
  */
 import { Worker } from 'node:worker_threads';
-import type { Problem } from '../model/problem.js';
+import type { Problem, ProblemCode } from '../model/problem.js';
+import type { AttachmentReader, AttachmentRequest, Extracted } from '../extract/context.js';
 import { ruleData, type RuleData } from '../rules/compile.js';
 import { headerFields, isoDate, safeReason, syntheticMessageId } from '../parse/mime.js';
 import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
@@ -35,7 +37,9 @@ export interface PoolInit {
   readonly options: MessageScanOptions;
 }
 
-export type ToPoolWorker = { readonly id: number; readonly bytes: Uint8Array; readonly size: number };
+export type ToPoolWorker =
+  | { readonly kind: 'message'; readonly id: number; readonly bytes: Uint8Array; readonly size: number }
+  | ({ readonly kind: 'attachment'; readonly id: number } & AttachmentRequest);
 
 export type FromPoolWorker =
   | { readonly type: 'ready' }
@@ -44,6 +48,8 @@ export type FromPoolWorker =
    * one string crosses threads several times cheaper than structured cloning of as many objects.
    */
   | { readonly type: 'done'; readonly id: number; readonly outcome: string }
+  /** An attachment's text: a few large strings, cloned as they are. */
+  | { readonly type: 'read'; readonly id: number; readonly extracted: Extracted }
   /** scanMessage threw: the reason is already safe to print (safeReason). */
   | { readonly type: 'threw'; readonly id: number; readonly reason: string };
 
@@ -54,9 +60,18 @@ export function poolWorkerUrl(): URL | undefined {
 
 interface Task {
   readonly id: number;
-  readonly raw: MessageInput;
-  readonly resolve: (outcome: MessageOutcome) => void;
+  /** What the worker is sent, the bytes still to be copied. */
+  readonly job: ToPoolWorker;
+  /** The worker's answer. */
+  readonly answer: (m: Extract<FromPoolWorker, { type: 'done' | 'read' }>) => void;
+  /** The job is not done (its worker was stopped or died): `message not scanned: …`. */
+  readonly lost: (code: ProblemCode, why: string) => void;
   readonly reject: (err: Error) => void;
+}
+
+/** A pool's threads: messages scanned whole, or attachments read. */
+export interface Pool extends MessageScanner {
+  readonly read: AttachmentReader;
 }
 
 interface Slot {
@@ -77,7 +92,7 @@ function failed(raw: MessageInput, problem: Problem): MessageOutcome {
   return { messageId: fields.messageId ?? syntheticMessageId(raw.bytes), date: isoDate(fields.date), maskedSubject: null, findings: [], problems: [problem] };
 }
 
-export async function startPool(url: URL, settings: ScannerSettings & { readonly threads: number }): Promise<MessageScanner> {
+export async function startPool(url: URL, settings: ScannerSettings & { readonly threads: number }): Promise<Pool> {
   const init: PoolInit = {
     rules: ruleData(settings.rules),
     key: new Uint8Array(settings.key),
@@ -97,10 +112,10 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
   const send = (slot: Slot, task: Task): void => {
     // A copy of exactly the message's bytes (raw.bytes may be a view into a larger buffer),
     // moved to the worker. raw stays here: a failed message is still reported with its id.
-    const bytes = new Uint8Array(task.raw.bytes.byteLength);
-    bytes.set(task.raw.bytes);
+    const bytes = new Uint8Array(task.job.bytes.byteLength);
+    bytes.set(task.job.bytes);
     slot.assigned.push(task);
-    slot.worker.postMessage({ id: task.id, bytes, size: task.raw.size } satisfies ToPoolWorker, [bytes.buffer]);
+    slot.worker.postMessage({ ...task.job, bytes } satisfies ToPoolWorker, [bytes.buffer]);
     if (slot.assigned.length === 1) arm(slot);
   };
 
@@ -111,16 +126,13 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
     const head = slot.assigned[0];
     if (!head) return;
     slot.timer = setTimeout(() => {
-      lose(slot, head, {
-        code: 'timeout',
-        message: `message not scanned: still scanning after ${timeoutSeconds} s (--message-timeout); its worker thread was stopped`,
-      });
+      lose(slot, head, 'timeout', `still ${head.job.kind === 'message' ? 'scanning' : 'reading'} after ${timeoutSeconds} s (--message-timeout); its worker thread was stopped`);
     }, settings.messageTimeoutMs);
   };
 
   const dispatch = (): void => {
     if (broken !== undefined) {
-      for (const task of pending.splice(0)) task.resolve(failed(task.raw, { code: 'scan-failed', message: `message not scanned: ${broken}` }));
+      for (const task of pending.splice(0)) task.lost('scan-failed', broken);
       return;
     }
     // Fill idle workers first, then give each a message to start on when it is done.
@@ -133,17 +145,17 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
   };
 
   /**
-   * The worker is done for: `victim` (the message it was scanning, if known) gets `problem`,
-   * the messages queued behind it go back to the front of the queue, a new worker takes its place.
+   * The worker is done for: `victim` (the job it was doing, if known) is lost with `code` and
+   * `why`, the jobs queued behind it go back to the front of the queue, a new worker takes its place.
    */
-  const lose = (slot: Slot, victim: Task | undefined, problem: Problem): void => {
+  const lose = (slot: Slot, victim: Task | undefined, code: ProblemCode, why: string): void => {
     if (slot.gone) return;
     slot.gone = true;
     slots.delete(slot);
     clearTimeout(slot.timer);
     void slot.worker.terminate().catch(() => undefined);
     const rest = slot.assigned.splice(0).filter((t) => t !== victim);
-    if (victim) victim.resolve(failed(victim.raw, problem));
+    if (victim) victim.lost(code, why);
     pending.unshift(...rest);
     if (!closed) spawn();
     dispatch();
@@ -171,12 +183,12 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
       }
       const task = slot.assigned.shift();
       if (!task || task.id !== m.id) {
-        lose(slot, task, { code: 'scan-failed', message: 'message not scanned: its worker thread answered out of turn' });
+        lose(slot, task, 'scan-failed', 'its worker thread answered out of turn');
         return;
       }
       arm(slot);
-      if (m.type === 'done') task.resolve(unpackOutcome(m.outcome));
-      else task.reject(new Error(m.reason));
+      if (m.type === 'threw') task.reject(new Error(m.reason));
+      else task.answer(m);
       dispatch();
     });
     const died = (why: string): void => {
@@ -198,7 +210,7 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
         }
         return;
       }
-      lose(slot, slot.assigned[0], { code: 'scan-failed', message: `message not scanned: its worker thread stopped (${why})` });
+      lose(slot, slot.assigned[0], 'scan-failed', `its worker thread stopped (${why})`);
     };
     // Acted on at 'exit' only: Node delivers every message the worker posted before it, so a
     // message it finished just before dying is not mistaken for the one that killed it.
@@ -220,16 +232,52 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
     throw err;
   }
 
+  /** Queues a job; `settle` turns the worker's answer, or why the job was lost, into its result. */
+  const submit = <T>(
+    job: (id: number) => ToPoolWorker,
+    answer: (m: Extract<FromPoolWorker, { type: 'done' | 'read' }>) => T,
+    lost: (code: ProblemCode, why: string) => T,
+  ): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (closed) {
+        reject(new Error('the scan has ended'));
+        return;
+      }
+      const id = nextId++;
+      pending.push({
+        id,
+        job: job(id),
+        answer: (m) => {
+          try {
+            resolve(answer(m));
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        },
+        lost: (code, why) => resolve(lost(code, why)),
+        reject,
+      });
+      dispatch();
+    });
+  const wrong = (): never => {
+    throw new Error('its worker thread answered with the wrong kind of result');
+  };
+
   return {
     scan(raw: MessageInput): Promise<MessageOutcome> {
-      return new Promise<MessageOutcome>((resolve, reject) => {
-        if (closed) {
-          reject(new Error('the scan has ended'));
-          return;
-        }
-        pending.push({ id: nextId++, raw, resolve, reject });
-        dispatch();
-      });
+      return submit(
+        (id) => ({ kind: 'message', id, bytes: raw.bytes, size: raw.size }),
+        (m) => (m.type === 'done' ? unpackOutcome(m.outcome) : wrong()),
+        (code, why) => failed(raw, { code, message: `message not scanned: ${why}` }),
+      );
+    },
+    read(request: AttachmentRequest): Promise<Extracted> {
+      return submit(
+        (id) => ({ kind: 'attachment', id, ...request }),
+        (m) => (m.type === 'read' ? m.extracted : wrong()),
+        // The rest of the message is scanned; this attachment alone is an error record.
+        (code, why) => ({ segments: [], problems: [{ code, message: `attachment not read: ${why}`, location: request.location }], inflated: 0 }),
+      );
     },
     async close(): Promise<void> {
       closed = true;

@@ -522,7 +522,17 @@ async function scanUnits(
     await options.remote.start(work.map(({ source, unit }) => ({ unit, spec: source.spec, ...(options.sinceLast && checkpoints?.get(unit.id) ? { after: checkpoints.get(unit.id) as Checkpoint } : {}) })));
     for (const [i, { source, unit }] of work.entries()) await runUnit(i, source, unit);
   } else {
-    await Promise.all(work.map(({ source, unit }, i) => unitLimit(() => runUnit(i, source, unit))));
+    // The ranges of one file are read one after the other: read at once they add nothing on one
+    // machine (one file, one pool) but hold each other's finished outcomes for the output order
+    // (peak RSS on a 400 MB mbox of 128 MB ranges: 524 MB at once, 315 MB as one unit).
+    const rangesOf = new Map<string, ReturnType<typeof pLimit>>();
+    const inTurn = (unit: SourceUnit): (<T>(run: () => Promise<T>) => Promise<T>) => {
+      if (!unit.range) return (run) => run();
+      let limit = rangesOf.get(unit.ref);
+      if (!limit) rangesOf.set(unit.ref, (limit = pLimit(1)));
+      return limit;
+    };
+    await Promise.all(work.map(({ source, unit }, i) => inTurn(unit)(() => unitLimit(() => runUnit(i, source, unit)))));
   }
   await chain;
   // Units that finished behind the head put their last cursors only when their events were delivered.

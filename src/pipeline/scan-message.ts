@@ -6,7 +6,7 @@ import type { Confidence, Finding } from '../model/finding.js';
 import type { RawMessage } from '../model/message.js';
 import type { MessageOutcome } from '../model/records.js';
 import type { Engine } from '../engine/engine.js';
-import type { ExtractLimits } from '../extract/context.js';
+import type { AttachmentReader, ExtractLimits } from '../extract/context.js';
 import { headerFields, isoDate, parseMessage, syntheticMessageId } from '../parse/mime.js';
 import { maskLocation, maskPath } from '../findings/names.js';
 import { messagePeople, type PeopleOptions } from '../people/message.js';
@@ -24,7 +24,8 @@ export interface MessageScanOptions {
 /** What scanning needs of a RawMessage: all a worker thread receives. */
 export type MessageInput = Pick<RawMessage, 'bytes' | 'size' | 'oversize' | 'unreadable'>;
 
-export async function scanMessage(raw: MessageInput, engine: Engine, options: MessageScanOptions): Promise<MessageOutcome> {
+/** `elsewhere`: where file attachments are read (a worker thread); here when absent. */
+export async function scanMessage(raw: MessageInput, engine: Engine, options: MessageScanOptions, elsewhere?: AttachmentReader): Promise<MessageOutcome> {
   if (raw.unreadable) {
     const fields = headerFields(raw.bytes);
     return { messageId: fields.messageId ?? syntheticMessageId(raw.bytes), date: isoDate(fields.date), maskedSubject: null, findings: [], problems: [raw.unreadable] };
@@ -44,7 +45,11 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
       ],
     };
   }
-  const parsed = await parseMessage(raw.bytes, { maxNestingDepth: options.maxNestingDepth, ...(options.limits ? { limits: options.limits } : {}) });
+  const parsed = await parseMessage(raw.bytes, {
+    maxNestingDepth: options.maxNestingDepth,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(elsewhere ? { elsewhere } : {}),
+  });
   const merged = new Map<string, Finding>();
   // Attachment names come from senders and may hold identifiers ("J Roe DOB 03-14-1952.csv"):
   // locations are written out only with every candidate masked.

@@ -1,6 +1,7 @@
 /**
  * OCR runs in the worker pool: with worker threads, a message's pages are read by the engine of
- * the worker thread that scans it, and no engine ever starts on the main thread; with
+ * the worker thread that scans it (or, by default on 2 cores, that reads its attachments), and no
+ * engine ever starts on the main thread; with
  * `--threads 0` the main thread's engine reads them. The built modules are used (the pool runs
  * compiled worker files only): `npm run build` first.
  */
@@ -36,7 +37,7 @@ async function setup() {
   const { rules } = await loadRules([BUNDLED_RULES_DIR]);
   const key = Buffer.from('ocr-threads-test-key-0123456789ab');
   const today = new Date('2026-01-01T00:00:00Z');
-  const settings = (threads: number, minConfidence: 'low' | 'medium' = 'low'): Scanner.ScannerSettings => ({
+  const settings = (threads: number | undefined, minConfidence: 'low' | 'medium' = 'low'): Scanner.ScannerSettings => ({
     rules,
     key,
     today,
@@ -45,14 +46,15 @@ async function setup() {
     messageTimeoutMs: 120_000,
     threadMemoryMb: 512,
   });
-  const scannerOf = (threads: number, minConfidence?: 'low' | 'medium') => scanner.createScanner(createEngine(rules, key, { today }), settings(threads, minConfidence));
+  const scannerOf = (threads: number | undefined, minConfidence?: 'low' | 'medium', cores?: number) =>
+    scanner.createScanner(createEngine(rules, key, { today }), settings(threads, minConfidence), cores);
   return { ocr, scannerOf };
 }
 
 const ssnAt = (o: Awaited<ReturnType<Scanner.MessageScanner['scan']>>): string[] => o.findings.filter((f) => f.category === 'ssn').map((f) => f.location);
 
 describe('OCR in the worker pool', () => {
-  it('with worker threads the page is read in a worker thread, never on the main thread; with none, on the main thread', { timeout: 120_000 }, async () => {
+  it('with worker threads (and with the default thread of a 2-core machine) the page is read in a worker thread, never on the main thread; with none, on the main thread', { timeout: 120_000 }, async () => {
     const { ocr, scannerOf } = await setup();
 
     const pooled = await scannerOf(1);
@@ -62,6 +64,16 @@ describe('OCR in the worker pool', () => {
       expect(ocr.ocrRunning()).toBe(false); // the main thread started no engine
     } finally {
       await pooled.close();
+    }
+
+    // The default of a 2-core machine: the message is scanned here, its image read by the thread.
+    const small = await scannerOf(undefined, 'low', 2);
+    try {
+      const outcome = await small.scan({ bytes: message, size: message.length });
+      expect(ssnAt(outcome)).toEqual(['attachment:scan.png']);
+      expect(ocr.ocrRunning()).toBe(false);
+    } finally {
+      await small.close();
     }
 
     const inline = await scannerOf(0);

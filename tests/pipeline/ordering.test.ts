@@ -81,3 +81,41 @@ describe('ordered output with a slow sink and several units', () => {
     process.stderr.write(`ordering: held at most ${result.held.maxMessages} messages (${result.held.maxBytes} bytes est.; seen from outside ${maxHeldSeen}); bound ${bound}\n`);
   });
 });
+
+describe('the byte ranges of one large mbox', () => {
+  it('are read one after the other: nothing waits for the output order, every message once, in file order', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'large.mbox');
+    generateMbox(file, 'r-');
+    const { rules } = await loadRules([BUNDLED_RULES_DIR]);
+    const ids: string[] = [];
+    const sink: Sink = {
+      async write(event) {
+        if (event.type === 'message') ids.push(event.outcome.messageId);
+        await new Promise((r) => setTimeout(r, 0));
+      },
+      async close() {},
+    };
+    process.env.PHI_SCAN_MBOX_RANGE_BYTES = String(8 * 1024); // ~20 ranges
+    try {
+      const result = await scan({
+        sources: [`mbox:${file}`],
+        rules,
+        key: Buffer.from('ordering test key'),
+        minConfidence: 'medium',
+        concurrency: 2,
+        threads: 0,
+        maxMessageBytes: 1024 * 1024,
+        maxNestingDepth: 5,
+        sinks: [sink],
+        orderBudgetBytes: 64 * 1024,
+      });
+      expect(result.summary.messages).toBe(MESSAGES);
+      expect(ids).toEqual(Array.from({ length: MESSAGES }, (_, i) => `<r-${i}@order.test>`));
+      // Read at once, the ranges behind the head would hold up to the order budget (128 messages here).
+      expect(result.held.maxMessages).toBeLessThanOrEqual(1);
+    } finally {
+      delete process.env.PHI_SCAN_MBOX_RANGE_BYTES;
+    }
+  });
+});
