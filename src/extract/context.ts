@@ -108,57 +108,17 @@ export interface ExtractContext {
   readMessage(bytes: Uint8Array): Promise<void>;
 }
 
-/** A top-level attachment to read elsewhere (a worker thread), with what the message knows of it. */
-export interface AttachmentRequest {
-  readonly bytes: Uint8Array;
-  readonly declared: Declared;
-  readonly location: string;
-  readonly depth: number;
-  /** Bytes the message's attachments inflated before this one. */
-  readonly inflated: number;
-}
-
-/** Reads an attachment elsewhere; never rejects for bad input (what it cannot read is a problem). */
-export type AttachmentReader = (request: AttachmentRequest) => Promise<Extracted>;
-
-/** What one top-level attachment gave when it was read elsewhere (a worker thread): merged as if read here. */
-export interface Extracted {
-  readonly segments: Segment[];
-  readonly problems: Problem[];
-  /** Bytes it inflated, counted against the message's budget. */
-  readonly inflated: number;
-}
-
-export interface MessageExtraction {
-  attachment(location: string, depth: number): ExtractContext;
-  /** Bytes inflated so far by the message's attachments. */
-  inflated(): number;
-  /** Adds what an attachment read elsewhere gave, in the order it was read. */
-  merge(extracted: Extracted): void;
-}
-
-/**
- * `inflated`: bytes the message's other attachments already inflated (an attachment read in a
- * worker thread starts where the message stands).
- */
 export function messageExtraction(
   limits: ExtractLimits,
   maxDepth: number,
   segments: Segment[],
   problems: Problem[],
   readMessage: MessageState['readMessage'],
-  inflated = 0,
-): MessageExtraction {
-  const state: MessageState = { limits, maxDepth, segments, problems, inflated, readMessage };
+): { attachment(location: string, depth: number): ExtractContext } {
+  const state: MessageState = { limits, maxDepth, segments, problems, inflated: 0, readMessage };
   return {
     attachment(location, depth) {
       return contextAt(state, { deadline: Date.now() + limits.maxAttachmentMillis, chars: 0, capped: false, timedOut: false }, location, depth);
-    },
-    inflated: () => state.inflated,
-    merge(extracted) {
-      segments.push(...extracted.segments);
-      problems.push(...extracted.problems);
-      state.inflated += extracted.inflated;
     },
   };
 }

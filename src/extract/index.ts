@@ -15,7 +15,7 @@ import { extractTnef } from './tnef.js';
 import { extractXlsx } from './xlsx.js';
 import { extractZip, openZip, readZipDirectory, readZipEntry } from './zip.js';
 
-export { DEFAULT_LIMITS, messageExtraction, type AttachmentReader, type AttachmentRequest, type Extracted, type ExtractContext, type ExtractLimits } from './context.js';
+export { DEFAULT_LIMITS, messageExtraction, type ExtractContext, type ExtractLimits } from './context.js';
 
 const LEGACY_OFFICE: Partial<Record<OleKind, string>> = {
   doc: 'legacy Word .doc',

@@ -12,18 +12,8 @@ import { simpleParser, type Attachment, type ParsedMail, type SimpleParserOption
 import type { Segment } from '../model/segment.js';
 import type { Problem } from '../model/problem.js';
 import { htmlToText } from './html.js';
-import {
-  DEFAULT_LIMITS,
-  extractAttachment,
-  messageExtraction,
-  type AttachmentReader,
-  type AttachmentRequest,
-  type Extracted,
-  type ExtractContext,
-  type ExtractLimits,
-} from '../extract/index.js';
-import type { Declared, MessageExtraction } from '../extract/context.js';
-import { isDeclaredMessage, sniff } from '../extract/sniff.js';
+import { DEFAULT_LIMITS, extractAttachment, messageExtraction, type ExtractContext, type ExtractLimits } from '../extract/index.js';
+import { isDeclaredMessage } from '../extract/sniff.js';
 import { safeReason } from '../common/safe-reason.js';
 
 export { safeReason };
@@ -43,12 +33,6 @@ export interface ParseOptions {
   readonly maxNestingDepth: number;
   /** Per-attachment limits (size, inflation, entries, ratio, pages, text, time); defaults in extract/context.ts. */
   readonly limits?: Partial<ExtractLimits>;
-  /**
-   * Reads the attachments that need a file reader (PDF, Office, archives, images, RTF, TNEF,
-   * .msg) elsewhere: a worker thread, whose time and memory limits then fence the third-party
-   * readers (pipeline/scanner.ts). Text attachments and attached messages are read here.
-   */
-  readonly elsewhere?: AttachmentReader;
 }
 
 const PARSER_OPTIONS: SimpleParserOptions = {
@@ -131,11 +115,10 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
     problems.push({ code: 'parse-failed', message: `message could not be parsed: ${safeReason(err)}` });
     return { messageId: fields.messageId ?? syntheticMessageId(raw), date: isoDate(fields.date), segments, problems };
   }
-  const reading: Reading = {
-    extraction: messageExtraction({ ...DEFAULT_LIMITS, ...options.limits }, options.maxNestingDepth, segments, problems, (bytes, ctx) => readAttached(bytes, ctx, reading)),
-    ...(options.elsewhere ? { elsewhere: options.elsewhere } : {}),
-  };
-  await collect(parsed, '', 0, reading, segments);
+  const extraction = messageExtraction({ ...DEFAULT_LIMITS, ...options.limits }, options.maxNestingDepth, segments, problems, (bytes, ctx) =>
+    readAttached(bytes, ctx, extraction),
+  );
+  await collect(parsed, '', 0, extraction, segments);
   return {
     messageId: messageIdOf(parsed, raw),
     date: isoDate(parsed.date),
@@ -199,35 +182,10 @@ export async function boundarylessMultipartsAsText(raw: Buffer): Promise<Buffer 
   return changed ? Buffer.concat(chunks) : null;
 }
 
-/**
- * One attachment read on its own, as `parseMessage` reads it (the other side of `elsewhere`):
- * its segments and problems, and the bytes it inflated on top of `request.inflated`.
- */
-export async function readAttachment(request: AttachmentRequest, options: Omit<ParseOptions, 'elsewhere'>): Promise<Extracted> {
-  const segments: Segment[] = [];
-  const problems: Problem[] = [];
-  const reading: Reading = {
-    extraction: messageExtraction({ ...DEFAULT_LIMITS, ...options.limits }, options.maxNestingDepth, segments, problems, (bytes, ctx) => readAttached(bytes, ctx, reading), request.inflated),
-  };
-  const ctx = reading.extraction.attachment(request.location, request.depth);
-  await isolatedAsync(ctx, 'attachment', () => extractAttachment(request.bytes, ctx, request.declared));
-  return { segments, problems, inflated: reading.extraction.inflated() - request.inflated };
-}
-
-/** A message's extraction, and where its file attachments are read when not here. */
-interface Reading {
-  readonly extraction: MessageExtraction;
-  readonly elsewhere?: AttachmentReader;
-}
-
-/** Read by a file reader (not text, not a type nothing reads): what `elsewhere` takes. */
-function needsReader(bytes: Uint8Array, declared: Declared): boolean {
-  const kind = sniff(bytes, declared).kind;
-  return kind !== 'text' && kind !== 'binary' && kind !== 'message';
-}
+type Extraction = ReturnType<typeof messageExtraction>;
 
 /** An attached message (message/rfc822, or an .eml inside an archive), one level deeper. */
-async function readAttached(bytes: Uint8Array, ctx: ExtractContext, reading: Reading): Promise<void> {
+async function readAttached(bytes: Uint8Array, ctx: ExtractContext, extraction: Extraction): Promise<void> {
   if (ctx.depth + 1 > ctx.maxDepth) {
     ctx.problem('nesting-too-deep', `attached message nested deeper than ${ctx.maxDepth} levels, not read`);
     return;
@@ -239,11 +197,10 @@ async function readAttached(bytes: Uint8Array, ctx: ExtractContext, reading: Rea
     ctx.problem('parse-failed', `attached message could not be parsed: ${safeReason(err)}`);
     return;
   }
-  await collect(inner, ctx.location.slice('attachment:'.length), ctx.depth + 1, reading, null);
+  await collect(inner, ctx.location.slice('attachment:'.length), ctx.depth + 1, extraction, null);
 }
 
-async function collect(parsed: ParsedMail, prefix: string, depth: number, reading: Reading, top: Segment[] | null): Promise<void> {
-  const { extraction, elsewhere } = reading;
+async function collect(parsed: ParsedMail, prefix: string, depth: number, extraction: Extraction, top: Segment[] | null): Promise<void> {
   // A nested message's own subject and body belong to its attachment location.
   const bodyLocation = prefix ? `attachment:${prefix}` : 'body';
   const at = extraction.attachment(bodyLocation, depth);
@@ -267,10 +224,7 @@ async function collect(parsed: ParsedMail, prefix: string, depth: number, readin
     const declared = { name, contentType: att.contentType, ...(charsetOf(att) ? { charset: charsetOf(att) } : {}) };
     const ctx = extraction.attachment(location, depth);
     if (isDeclaredMessage(declared)) await isolatedAsync(ctx, 'attached message', () => ctx.readMessage(att.content));
-    else if (elsewhere && needsReader(att.content, declared)) {
-      const request = { bytes: att.content, declared, location, depth, inflated: extraction.inflated() };
-      await isolatedAsync(ctx, 'attachment', async () => extraction.merge(await elsewhere(request)));
-    } else await isolatedAsync(ctx, 'attachment', () => extractAttachment(att.content, ctx, declared));
+    else await isolatedAsync(ctx, 'attachment', () => extractAttachment(att.content, ctx, declared));
   }
 }
 

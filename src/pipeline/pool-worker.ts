@@ -1,9 +1,9 @@
-/** Worker-thread side of src/pipeline/pool.ts: builds an engine once, then scans messages (or reads attachments) one at a time. */
+/** Worker-thread side of src/pipeline/pool.ts: builds an engine once, then scans (or only parses) messages one at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from '../engine/engine.js';
 import { rulesFromData } from '../rules/compile.js';
-import { readAttachment, safeReason } from '../parse/mime.js';
-import { scanMessage } from './scan-message.js';
+import { parseMessage, safeReason } from '../parse/mime.js';
+import { parseOptions, scanMessage } from './scan-message.js';
 import { packOutcome } from './outcome-wire.js';
 import type { FromPoolWorker, PoolInit, ToPoolWorker } from './pool.js';
 import { testHook } from './test-hooks.js';
@@ -11,7 +11,7 @@ import { testHook } from './test-hooks.js';
 const port = parentPort;
 if (!port) throw new Error('src/pipeline/pool-worker.ts runs only as a worker thread');
 const init = workerData as PoolInit;
-// Built with the first message: a worker that only reads attachments never needs one.
+// Built with the first message to scan: a worker that only parses never needs one.
 let engine: ReturnType<typeof createEngine> | undefined;
 const engineOnce = (): ReturnType<typeof createEngine> => (engine ??= createEngine(rulesFromData(init.rules), Buffer.from(init.key), { today: new Date(init.today) }));
 const hooks = process.env.PHI_SCAN_TEST_HOOKS === '1';
@@ -28,7 +28,7 @@ async function drain(): Promise<void> {
     try {
       if (hooks) await testHook(bytes);
       if (m.kind === 'message') post({ type: 'done', id: m.id, outcome: packOutcome(await scanMessage({ bytes, size: m.size }, engineOnce(), init.options)) });
-      else post({ type: 'read', id: m.id, extracted: await readAttachment({ ...m, bytes }, init.options) });
+      else post({ type: 'parsed', id: m.id, parsed: await parseMessage(bytes, parseOptions(init.options)) });
     } catch (err) {
       post({ type: 'threw', id: m.id, reason: safeReason(err) });
     }

@@ -1,13 +1,13 @@
 /**
  * A pool of worker threads that run scanMessage, so parsing and the rule engine use every core
- * while the main thread reads sources and writes reports; or that read attachments only (PDF,
- * Office, archives, images: `read`), for a main thread that scans messages itself (scanner.ts).
+ * while the main thread reads sources and writes reports; or that only parse messages (MIME,
+ * bodies, attachments into text: `parse`) for a main thread that runs the rules (scanner.ts).
  *
  * Each worker builds its own engine once from plain data (rule definitions, key, "today"):
  * compiled RegExps and detector functions do not cross threads. A message crosses as a copy of
  * its bytes (moved, not cloned); its outcome (already masked) comes back as JSON text.
  *
- * A worker holds at most PER_WORKER messages, scanned one after the other. The one it is
+ * A worker holds at most PER_WORKER messages (or `perWorker`), scanned one after the other. The one it is
  * scanning has a time limit: past it, the worker is terminated and replaced, and that message
  * alone becomes an error record ('timeout'); a worker that dies (out of memory, crash) costs
  * only the message it was scanning ('scan-failed'). Messages queued behind it go to another
@@ -17,7 +17,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Problem, ProblemCode } from '../model/problem.js';
-import type { AttachmentReader, AttachmentRequest, Extracted } from '../extract/context.js';
+import type { ParsedMessage } from '../parse/mime.js';
 import { ruleData, type RuleData } from '../rules/compile.js';
 import { headerFields, isoDate, safeReason, syntheticMessageId } from '../parse/mime.js';
 import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
@@ -39,7 +39,7 @@ export interface PoolInit {
 
 export type ToPoolWorker =
   | { readonly kind: 'message'; readonly id: number; readonly bytes: Uint8Array; readonly size: number }
-  | ({ readonly kind: 'attachment'; readonly id: number } & AttachmentRequest);
+  | { readonly kind: 'parse'; readonly id: number; readonly bytes: Uint8Array };
 
 export type FromPoolWorker =
   | { readonly type: 'ready' }
@@ -48,8 +48,8 @@ export type FromPoolWorker =
    * one string crosses threads several times cheaper than structured cloning of as many objects.
    */
   | { readonly type: 'done'; readonly id: number; readonly outcome: string }
-  /** An attachment's text: a few large strings, cloned as they are. */
-  | { readonly type: 'read'; readonly id: number; readonly extracted: Extracted }
+  /** A parsed message: its text as a few strings, cloned as they are. */
+  | { readonly type: 'parsed'; readonly id: number; readonly parsed: ParsedMessage }
   /** scanMessage threw: the reason is already safe to print (safeReason). */
   | { readonly type: 'threw'; readonly id: number; readonly reason: string };
 
@@ -63,15 +63,15 @@ interface Task {
   /** What the worker is sent, the bytes still to be copied. */
   readonly job: ToPoolWorker;
   /** The worker's answer. */
-  readonly answer: (m: Extract<FromPoolWorker, { type: 'done' | 'read' }>) => void;
+  readonly answer: (m: Extract<FromPoolWorker, { type: 'done' | 'parsed' }>) => void;
   /** The job is not done (its worker was stopped or died): `message not scanned: …`. */
   readonly lost: (code: ProblemCode, why: string) => void;
   readonly reject: (err: Error) => void;
 }
 
-/** A pool's threads: messages scanned whole, or attachments read. */
+/** A pool's threads: messages scanned whole, or parsed for this thread to scan (`then`). */
 export interface Pool extends MessageScanner {
-  readonly read: AttachmentReader;
+  parse(raw: MessageInput, then: (parsed: ParsedMessage) => MessageOutcome): Promise<MessageOutcome>;
 }
 
 interface Slot {
@@ -92,7 +92,7 @@ function failed(raw: MessageInput, problem: Problem): MessageOutcome {
   return { messageId: fields.messageId ?? syntheticMessageId(raw.bytes), date: isoDate(fields.date), maskedSubject: null, findings: [], problems: [problem] };
 }
 
-export async function startPool(url: URL, settings: ScannerSettings & { readonly threads: number }): Promise<Pool> {
+export async function startPool(url: URL, settings: ScannerSettings & { readonly threads: number; readonly perWorker?: number }): Promise<Pool> {
   const init: PoolInit = {
     rules: ruleData(settings.rules),
     key: new Uint8Array(settings.key),
@@ -126,7 +126,7 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
     const head = slot.assigned[0];
     if (!head) return;
     slot.timer = setTimeout(() => {
-      lose(slot, head, 'timeout', `still ${head.job.kind === 'message' ? 'scanning' : 'reading'} after ${timeoutSeconds} s (--message-timeout); its worker thread was stopped`);
+      lose(slot, head, 'timeout', `still scanning after ${timeoutSeconds} s (--message-timeout); its worker thread was stopped`);
     }, settings.messageTimeoutMs);
   };
 
@@ -136,7 +136,7 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
       return;
     }
     // Fill idle workers first, then give each a message to start on when it is done.
-    for (let depth = 1; depth <= PER_WORKER && pending.length > 0; depth++) {
+    for (let depth = 1; depth <= (settings.perWorker ?? PER_WORKER) && pending.length > 0; depth++) {
       for (const slot of slots) {
         if (pending.length === 0) break;
         if (slot.ready && !slot.gone && slot.assigned.length < depth) send(slot, pending.shift() as Task);
@@ -235,7 +235,7 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
   /** Queues a job; `settle` turns the worker's answer, or why the job was lost, into its result. */
   const submit = <T>(
     job: (id: number) => ToPoolWorker,
-    answer: (m: Extract<FromPoolWorker, { type: 'done' | 'read' }>) => T,
+    answer: (m: Extract<FromPoolWorker, { type: 'done' | 'parsed' }>) => T,
     lost: (code: ProblemCode, why: string) => T,
   ): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -271,12 +271,11 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
         (code, why) => failed(raw, { code, message: `message not scanned: ${why}` }),
       );
     },
-    read(request: AttachmentRequest): Promise<Extracted> {
+    parse(raw: MessageInput, then: (parsed: ParsedMessage) => MessageOutcome): Promise<MessageOutcome> {
       return submit(
-        (id) => ({ kind: 'attachment', id, ...request }),
-        (m) => (m.type === 'read' ? m.extracted : wrong()),
-        // The rest of the message is scanned; this attachment alone is an error record.
-        (code, why) => ({ segments: [], problems: [{ code, message: `attachment not read: ${why}`, location: request.location }], inflated: 0 }),
+        (id) => ({ kind: 'parse', id, bytes: raw.bytes }),
+        (m) => (m.type === 'parsed' ? then(m.parsed) : wrong()),
+        (code, why) => failed(raw, { code, message: `message not scanned: ${why}` }),
       );
     },
     async close(): Promise<void> {

@@ -300,11 +300,13 @@ async function scanUnits(
   }));
   const scanner = await scannerReady;
   const budget = new ByteBudget(Math.max(BYTE_BUDGET, options.maxMessageBytes));
-  const parseLimit = pLimit(Math.max(1, options.concurrency));
+  // A thread that parses ahead gets more messages at once than --concurrency (scanner.ts PARSE_AHEAD).
+  const inFlight = Math.max(1, options.concurrency, scanner.ahead ?? 0);
+  const parseLimit = pLimit(inFlight);
   // Units (folders) read at once: enough that a tenant of small mailboxes keeps the network
   // busy; sources cap their own connections (IMAP per host, Graph per mailbox and globally).
   const unitLimit = pLimit(Math.max(1, Math.min(work.length, Math.max(4, options.concurrency))));
-  const window = Math.max(1, options.concurrency);
+  const window = inFlight;
 
   const stats = new Map<string, MailboxStats>();
   const mailboxOrder: string[] = [];

@@ -6,8 +6,8 @@ import type { Confidence, Finding } from '../model/finding.js';
 import type { RawMessage } from '../model/message.js';
 import type { MessageOutcome } from '../model/records.js';
 import type { Engine } from '../engine/engine.js';
-import type { AttachmentReader, ExtractLimits } from '../extract/context.js';
-import { headerFields, isoDate, parseMessage, syntheticMessageId } from '../parse/mime.js';
+import type { ExtractLimits } from '../extract/context.js';
+import { headerFields, isoDate, parseMessage, syntheticMessageId, type ParsedMessage, type ParseOptions } from '../parse/mime.js';
 import { maskLocation, maskPath } from '../findings/names.js';
 import { messagePeople, type PeopleOptions } from '../people/message.js';
 
@@ -24,8 +24,7 @@ export interface MessageScanOptions {
 /** What scanning needs of a RawMessage: all a worker thread receives. */
 export type MessageInput = Pick<RawMessage, 'bytes' | 'size' | 'oversize' | 'unreadable'>;
 
-/** `elsewhere`: where file attachments are read (a worker thread); here when absent. */
-export async function scanMessage(raw: MessageInput, engine: Engine, options: MessageScanOptions, elsewhere?: AttachmentReader): Promise<MessageOutcome> {
+export async function scanMessage(raw: MessageInput, engine: Engine, options: MessageScanOptions): Promise<MessageOutcome> {
   if (raw.unreadable) {
     const fields = headerFields(raw.bytes);
     return { messageId: fields.messageId ?? syntheticMessageId(raw.bytes), date: isoDate(fields.date), maskedSubject: null, findings: [], problems: [raw.unreadable] };
@@ -45,11 +44,19 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
       ],
     };
   }
-  const parsed = await parseMessage(raw.bytes, {
-    maxNestingDepth: options.maxNestingDepth,
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(elsewhere ? { elsewhere } : {}),
-  });
+  return scanParsed(await parseMessage(raw.bytes, parseOptions(options)), engine, options);
+}
+
+/** What parsing needs of the scan options (all a thread that only parses is given). */
+export function parseOptions(options: MessageScanOptions): ParseOptions {
+  return { maxNestingDepth: options.maxNestingDepth, ...(options.limits ? { limits: options.limits } : {}) };
+}
+
+/**
+ * The rules over a parsed message: findings merged per location, names and problems masked.
+ * `parsed` may come from another thread (pool.ts `parse`): plain data, raw text inside the process.
+ */
+export function scanParsed(parsed: ParsedMessage, engine: Engine, options: MessageScanOptions): MessageOutcome {
   const merged = new Map<string, Finding>();
   // Attachment names come from senders and may hold identifiers ("J Roe DOB 03-14-1952.csv"):
   // locations are written out only with every candidate masked.

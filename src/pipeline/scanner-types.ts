@@ -6,6 +6,8 @@ export interface MessageScanner {
   /** Resolves with the message's outcome; rejects only when scanning threw (run.ts reports it). */
   scan(raw: MessageInput): Promise<MessageOutcome>;
   close(): Promise<void>;
+  /** Messages it can use at once, when more than `--concurrency` (a thread that parses ahead). */
+  readonly ahead?: number;
 }
 
 export interface ScannerSettings {
