@@ -1,4 +1,4 @@
-/** Worker-thread side of src/pipeline/pool.ts: builds an engine once, then scans (or only parses) messages one at a time. */
+/** Worker-thread side of src/pipeline/pool.ts: scans messages (its engine built with the first one), or only parses them, one at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from '../engine/engine.js';
 import { rulesFromData } from '../rules/compile.js';

@@ -1,11 +1,12 @@
 /**
  * A pool of worker threads that run scanMessage, so parsing and the rule engine use every core
- * while the main thread reads sources and writes reports; or that only parse messages (MIME,
- * bodies, attachments into text: `parse`) for a main thread that runs the rules (scanner.ts).
+ * while the main thread reads sources and writes reports; or that only parse messages (`parse`:
+ * MIME, bodies, attachments into text) for a main thread that runs the rules (scanner.ts).
  *
  * Each worker builds its own engine once from plain data (rule definitions, key, "today"):
  * compiled RegExps and detector functions do not cross threads. A message crosses as a copy of
- * its bytes (moved, not cloned); its outcome (already masked) comes back as JSON text.
+ * its bytes (moved, not cloned); its outcome (already masked) comes back as JSON text, or its
+ * parsed text as a structured clone.
  *
  * A worker holds at most PER_WORKER messages (or `perWorker`), scanned one after the other. The one it is
  * scanning has a time limit: past it, the worker is terminated and replaced, and that message
@@ -16,10 +17,9 @@
  * The pool belongs to one scan: no process-global state.
  */
 import { Worker } from 'node:worker_threads';
-import type { Problem, ProblemCode } from '../model/problem.js';
-import type { ParsedMessage } from '../parse/mime.js';
+import type { Problem } from '../model/problem.js';
 import { ruleData, type RuleData } from '../rules/compile.js';
-import { headerFields, isoDate, safeReason, syntheticMessageId } from '../parse/mime.js';
+import { headerFields, isoDate, safeReason, syntheticMessageId, type ParsedMessage } from '../parse/mime.js';
 import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
 import { unpackOutcome } from './outcome-wire.js';
 import type { MessageScanner, ScannerSettings } from './scanner-types.js';
@@ -37,9 +37,8 @@ export interface PoolInit {
   readonly options: MessageScanOptions;
 }
 
-export type ToPoolWorker =
-  | { readonly kind: 'message'; readonly id: number; readonly bytes: Uint8Array; readonly size: number }
-  | { readonly kind: 'parse'; readonly id: number; readonly bytes: Uint8Array };
+/** `message`: scan it; `parse`: only parse it. */
+export type ToPoolWorker = { readonly kind: 'message' | 'parse'; readonly id: number; readonly bytes: Uint8Array; readonly size: number };
 
 export type FromPoolWorker =
   | { readonly type: 'ready' }
@@ -48,7 +47,7 @@ export type FromPoolWorker =
    * one string crosses threads several times cheaper than structured cloning of as many objects.
    */
   | { readonly type: 'done'; readonly id: number; readonly outcome: string }
-  /** A parsed message: its text as a few strings, cloned as they are. */
+  /** A parsed message: its text as a few strings, cloned as they are (raw text stays in the process). */
   | { readonly type: 'parsed'; readonly id: number; readonly parsed: ParsedMessage }
   /** scanMessage threw: the reason is already safe to print (safeReason). */
   | { readonly type: 'threw'; readonly id: number; readonly reason: string };
@@ -58,18 +57,19 @@ export function poolWorkerUrl(): URL | undefined {
   return import.meta.url.endsWith('.js') ? new URL('./pool-worker.js', import.meta.url) : undefined;
 }
 
+type Answer = Extract<FromPoolWorker, { type: 'done' | 'parsed' }>;
+
 interface Task {
   readonly id: number;
-  /** What the worker is sent, the bytes still to be copied. */
-  readonly job: ToPoolWorker;
-  /** The worker's answer. */
-  readonly answer: (m: Extract<FromPoolWorker, { type: 'done' | 'parsed' }>) => void;
-  /** The job is not done (its worker was stopped or died): `message not scanned: …`. */
-  readonly lost: (code: ProblemCode, why: string) => void;
+  readonly kind: ToPoolWorker['kind'];
+  readonly raw: MessageInput;
+  /** The outcome from the worker's answer (for `parse`, the rules run here). */
+  readonly outcome: (answer: Answer) => MessageOutcome;
+  readonly resolve: (outcome: MessageOutcome) => void;
   readonly reject: (err: Error) => void;
 }
 
-/** A pool's threads: messages scanned whole, or parsed for this thread to scan (`then`). */
+/** The threads of a pool: they scan messages, or parse them for `then` to scan here. */
 export interface Pool extends MessageScanner {
   parse(raw: MessageInput, then: (parsed: ParsedMessage) => MessageOutcome): Promise<MessageOutcome>;
 }
@@ -112,10 +112,10 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
   const send = (slot: Slot, task: Task): void => {
     // A copy of exactly the message's bytes (raw.bytes may be a view into a larger buffer),
     // moved to the worker. raw stays here: a failed message is still reported with its id.
-    const bytes = new Uint8Array(task.job.bytes.byteLength);
-    bytes.set(task.job.bytes);
+    const bytes = new Uint8Array(task.raw.bytes.byteLength);
+    bytes.set(task.raw.bytes);
     slot.assigned.push(task);
-    slot.worker.postMessage({ ...task.job, bytes } satisfies ToPoolWorker, [bytes.buffer]);
+    slot.worker.postMessage({ kind: task.kind, id: task.id, bytes, size: task.raw.size } satisfies ToPoolWorker, [bytes.buffer]);
     if (slot.assigned.length === 1) arm(slot);
   };
 
@@ -126,13 +126,16 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
     const head = slot.assigned[0];
     if (!head) return;
     slot.timer = setTimeout(() => {
-      lose(slot, head, 'timeout', `still scanning after ${timeoutSeconds} s (--message-timeout); its worker thread was stopped`);
+      lose(slot, head, {
+        code: 'timeout',
+        message: `message not scanned: still scanning after ${timeoutSeconds} s (--message-timeout); its worker thread was stopped`,
+      });
     }, settings.messageTimeoutMs);
   };
 
   const dispatch = (): void => {
     if (broken !== undefined) {
-      for (const task of pending.splice(0)) task.lost('scan-failed', broken);
+      for (const task of pending.splice(0)) task.resolve(failed(task.raw, { code: 'scan-failed', message: `message not scanned: ${broken}` }));
       return;
     }
     // Fill idle workers first, then give each a message to start on when it is done.
@@ -145,17 +148,17 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
   };
 
   /**
-   * The worker is done for: `victim` (the job it was doing, if known) is lost with `code` and
-   * `why`, the jobs queued behind it go back to the front of the queue, a new worker takes its place.
+   * The worker is done for: `victim` (the message it was scanning, if known) gets `problem`,
+   * the messages queued behind it go back to the front of the queue, a new worker takes its place.
    */
-  const lose = (slot: Slot, victim: Task | undefined, code: ProblemCode, why: string): void => {
+  const lose = (slot: Slot, victim: Task | undefined, problem: Problem): void => {
     if (slot.gone) return;
     slot.gone = true;
     slots.delete(slot);
     clearTimeout(slot.timer);
     void slot.worker.terminate().catch(() => undefined);
     const rest = slot.assigned.splice(0).filter((t) => t !== victim);
-    if (victim) victim.lost(code, why);
+    if (victim) victim.resolve(failed(victim.raw, problem));
     pending.unshift(...rest);
     if (!closed) spawn();
     dispatch();
@@ -183,12 +186,18 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
       }
       const task = slot.assigned.shift();
       if (!task || task.id !== m.id) {
-        lose(slot, task, 'scan-failed', 'its worker thread answered out of turn');
+        lose(slot, task, { code: 'scan-failed', message: 'message not scanned: its worker thread answered out of turn' });
         return;
       }
       arm(slot);
       if (m.type === 'threw') task.reject(new Error(m.reason));
-      else task.answer(m);
+      else {
+        try {
+          task.resolve(task.outcome(m));
+        } catch (err) {
+          task.reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      }
       dispatch();
     });
     const died = (why: string): void => {
@@ -210,7 +219,7 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
         }
         return;
       }
-      lose(slot, slot.assigned[0], 'scan-failed', `its worker thread stopped (${why})`);
+      lose(slot, slot.assigned[0], { code: 'scan-failed', message: `message not scanned: its worker thread stopped (${why})` });
     };
     // Acted on at 'exit' only: Node delivers every message the worker posted before it, so a
     // message it finished just before dying is not mistaken for the one that killed it.
@@ -232,52 +241,22 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
     throw err;
   }
 
-  /** Queues a job; `settle` turns the worker's answer, or why the job was lost, into its result. */
-  const submit = <T>(
-    job: (id: number) => ToPoolWorker,
-    answer: (m: Extract<FromPoolWorker, { type: 'done' | 'parsed' }>) => T,
-    lost: (code: ProblemCode, why: string) => T,
-  ): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
+  const submit = (kind: ToPoolWorker['kind'], raw: MessageInput, outcome: Task['outcome']): Promise<MessageOutcome> =>
+    new Promise<MessageOutcome>((resolve, reject) => {
       if (closed) {
         reject(new Error('the scan has ended'));
         return;
       }
-      const id = nextId++;
-      pending.push({
-        id,
-        job: job(id),
-        answer: (m) => {
-          try {
-            resolve(answer(m));
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-          }
-        },
-        lost: (code, why) => resolve(lost(code, why)),
-        reject,
-      });
+      pending.push({ id: nextId++, kind, raw, outcome, resolve, reject });
       dispatch();
     });
-  const wrong = (): never => {
+  const wrongAnswer = (): never => {
     throw new Error('its worker thread answered with the wrong kind of result');
   };
 
   return {
-    scan(raw: MessageInput): Promise<MessageOutcome> {
-      return submit(
-        (id) => ({ kind: 'message', id, bytes: raw.bytes, size: raw.size }),
-        (m) => (m.type === 'done' ? unpackOutcome(m.outcome) : wrong()),
-        (code, why) => failed(raw, { code, message: `message not scanned: ${why}` }),
-      );
-    },
-    parse(raw: MessageInput, then: (parsed: ParsedMessage) => MessageOutcome): Promise<MessageOutcome> {
-      return submit(
-        (id) => ({ kind: 'parse', id, bytes: raw.bytes }),
-        (m) => (m.type === 'parsed' ? then(m.parsed) : wrong()),
-        (code, why) => failed(raw, { code, message: `message not scanned: ${why}` }),
-      );
-    },
+    scan: (raw) => submit('message', raw, (m) => (m.type === 'done' ? unpackOutcome(m.outcome) : wrongAnswer())),
+    parse: (raw, then) => submit('parse', raw, (m) => (m.type === 'parsed' ? then(m.parsed) : wrongAnswer())),
     async close(): Promise<void> {
       closed = true;
       const all = [...slots];
