@@ -3,13 +3,13 @@
  * while the main thread reads sources and writes reports; or that only parse messages (`parse`:
  * MIME, bodies, attachments into text) for a main thread that runs the rules (scanner.ts).
  *
- * Each worker builds its own engine once from plain data (rule definitions, key, "today"):
- * compiled RegExps and detector functions do not cross threads. A message crosses as a copy of
- * its bytes (moved, not cloned); its outcome (already masked) comes back as JSON text, or its
- * parsed text as a structured clone.
+ * A worker that scans builds its own engine once, with its first message, from plain data (rule
+ * definitions, key, "today"): compiled RegExps and detector functions do not cross threads. A
+ * message crosses as a copy of its bytes (moved, not cloned); its outcome (already masked) comes
+ * back as JSON text, or its parsed text as a structured clone.
  *
- * A worker holds at most PER_WORKER messages (or `perWorker`), scanned one after the other. The one it is
- * scanning has a time limit: past it, the worker is terminated and replaced, and that message
+ * A worker holds at most PER_WORKER messages (or `perWorker`), taken one after the other. The one
+ * it is on has a time limit: past it, the worker is terminated and replaced, and that message
  * alone becomes an error record ('timeout'); a worker that dies (out of memory, crash) costs
  * only the message it was scanning ('scan-failed'). Messages queued behind it go to another
  * worker: nothing else is lost, nothing is scanned twice.
