@@ -59,8 +59,15 @@ function env(state: string): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, PHI_SCAN_KEY: KEY, PHI_SCAN_STATE: state, ...(RANGE_BYTES ? { PHI_SCAN_MBOX_RANGE_BYTES: RANGE_BYTES } : {}) };
 }
 
+/** Temporary paths of this run (outputs, state DBs: gigabytes on a large archive), deleted by `removeTemporary`. */
+const temporary: string[] = [];
 function tmp(prefix: string): string {
-  return path.join(os.tmpdir(), `${prefix}${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const made = path.join(os.tmpdir(), `${prefix}${process.pid}-${Math.random().toString(36).slice(2)}`);
+  temporary.push(made);
+  return made;
+}
+function removeTemporary(): void {
+  for (const p of temporary.splice(0)) rmSync(p, { recursive: true, force: true });
 }
 
 async function runChild(args: string[], state: string): Promise<number> {
@@ -94,7 +101,8 @@ async function main(): Promise<void> {
   let total: number;
   let cleanup = (): void => undefined;
   if (ONE_MBOX > 0) {
-    const tmpDir = tmp('phi-bench-one-');
+    // The archive outlives the runs' temporary files (removed after each run).
+    const tmpDir = path.join(os.tmpdir(), `phi-bench-one-${process.pid}`);
     mkdirSync(tmpDir, { recursive: true });
     cleanup = () => rmSync(tmpDir, { recursive: true, force: true });
     dir = path.join(tmpDir, 'dense.mbox');
@@ -109,6 +117,7 @@ async function main(): Promise<void> {
   try {
     await measure(dir, total, log);
   } finally {
+    removeTemporary();
     cleanup();
   }
 }
@@ -120,6 +129,7 @@ async function measure(dir: string, total: number, log: (s: string) => void): Pr
   await runChild(['scan', `mbox:${dir}`, '--format', 'jsonl', '--out', tmp('phi-bench-out-')], tmp('phi-bench-s-'));
   const plainS = (performance.now() - t0) / 1000;
   log(`one process (no queue): ${plainS.toFixed(1)} s, ${Math.round(total / plainS)} msg/s`);
+  removeTemporary();
 
   const redis = await startRedis();
   // The coordinator runs in this process: its CPU time is what process.cpuUsage() counts.
@@ -141,6 +151,7 @@ async function measure(dir: string, total: number, log: (s: string) => void): Pr
       const workerMs = workers.reduce((n, w) => n + cpuMs(w.pid), 0);
       for (const w of workers) w.kill('SIGTERM');
       await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.on('close', r)))));
+      removeTemporary();
       const rate = total / s;
       if (n === WORKERS[0]) one = rate;
       const coordinatorMs = (used.user + used.system) / 1000;
