@@ -92,7 +92,10 @@ function failed(raw: MessageInput, problem: Problem): MessageOutcome {
   return { messageId: fields.messageId ?? syntheticMessageId(raw.bytes), date: isoDate(fields.date), maskedSubject: null, findings: [], problems: [problem] };
 }
 
-export async function startPool(url: URL, settings: ScannerSettings & { readonly threads: number; readonly perWorker?: number }): Promise<Pool> {
+export async function startPool(
+  url: URL,
+  settings: ScannerSettings & { readonly threads: number; readonly perWorker?: number; readonly youngGenerationMb?: number },
+): Promise<Pool> {
   const init: PoolInit = {
     rules: ruleData(settings.rules),
     key: new Uint8Array(settings.key),
@@ -167,7 +170,10 @@ export async function startPool(url: URL, settings: ScannerSettings & { readonly
   const spawn = (): void => {
     const worker = new Worker(url, {
       workerData: init,
-      resourceLimits: { maxOldGenerationSizeMb: settings.threadMemoryMb },
+      resourceLimits: {
+        maxOldGenerationSizeMb: settings.threadMemoryMb,
+        ...(settings.youngGenerationMb !== undefined ? { maxYoungGenerationSizeMb: settings.youngGenerationMb } : {}),
+      },
       // Nothing a worker prints may reach the report on stdout.
       stdout: true,
     });

@@ -1,6 +1,7 @@
 /**
  * Faults on demand, for the tests of the worker pool: a message with the header
- * `X-Phi-Scan-Test-Hook: hang|crash|exit|oom|throw` misbehaves in its worker thread.
+ * `X-Phi-Scan-Test-Hook: hang|crash|exit|oom|throw|limits` misbehaves in its worker thread
+ * (`limits` throws an error naming the thread's heap limits).
  * Only when the worker's environment has PHI_SCAN_TEST_HOOKS=1 (pool-worker.ts checks before
  * calling): message content alone can never trigger one.
  */
@@ -25,6 +26,11 @@ export async function testHook(bytes: Buffer): Promise<void> {
     }
     case 'throw':
       throw new Error('test hook: thrown');
+    case 'limits': {
+      // The heap limits this thread runs under, as an error the caller sees.
+      const { resourceLimits } = await import('node:worker_threads');
+      throw new Error(`test hook: young generation ${resourceLimits.maxYoungGenerationSizeMb} MB, old generation ${resourceLimits.maxOldGenerationSizeMb} MB`);
+    }
     default:
       return;
   }

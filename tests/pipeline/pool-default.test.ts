@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pdf } from '../../fixtures/attachments.js';
-import { PARSE_AHEAD, threadPlan } from '../../src/pipeline/scanner.js';
+import { PARSE_AHEAD, PARSE_THREAD_YOUNG_MB, threadPlan } from '../../src/pipeline/scanner.js';
 import type { MessageOutcome } from '../../src/model/records.js';
 
 describe('default thread plan', () => {
@@ -124,6 +124,29 @@ describe('on a small machine, the default thread parses and the main thread runs
       await expect(small.scan(input(message('throw', 'Note.', [], 'throw')))).rejects.toThrow('test hook: thrown');
     } finally {
       await small.close();
+    }
+  });
+
+  it('the parsing thread runs with a small young generation; an explicit --threads keeps V8 defaults', { timeout: 120_000 }, async () => {
+    process.env.PHI_SCAN_TEST_HOOKS = '1';
+    const { scanner } = await setup();
+    const limits = (id: string) => input(message(id, 'Note.', [], 'limits'));
+    const parsing = await scanner(undefined);
+    try {
+      await expect(parsing.scan(limits('parsing'))).rejects.toThrow(`test hook: young generation ${PARSE_THREAD_YOUNG_MB} MB, old generation 96 MB`);
+    } finally {
+      await parsing.close();
+    }
+    const whole = await scanner(1);
+    try {
+      const why = await whole.scan(limits('whole')).then(
+        () => 'resolved',
+        (err: Error) => err.message,
+      );
+      expect(why).toMatch(/^test hook: young generation \d+ MB, old generation 96 MB$/);
+      expect(why).not.toContain(`young generation ${PARSE_THREAD_YOUNG_MB} MB`);
+    } finally {
+      await whole.close();
     }
   });
 });
