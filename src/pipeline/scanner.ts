@@ -59,7 +59,7 @@ export const PARSE_AHEAD = 32;
 /**
  * The parsing thread's young generation (V8's nursery, MB): its garbage is mailparser's and the
  * readers' short-lived strings and buffers, collected as well from a smaller nursery. V8's
- * default (48 MB) costs ~30 MB more resident memory on two cores, where the default scan is at
+ * default (48 MB) costs ~20 MB more resident memory on two cores, where the default scan is at
  * the edge of 400 MB (README, Peak RSS).
  */
 export const PARSE_THREAD_YOUNG_MB = 8;

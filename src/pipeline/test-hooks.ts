@@ -5,6 +5,8 @@
  * Only when the worker's environment has PHI_SCAN_TEST_HOOKS=1 (pool-worker.ts checks before
  * calling): message content alone can never trigger one.
  */
+import { resourceLimits } from 'node:worker_threads';
+
 export async function testHook(bytes: Buffer): Promise<void> {
   const head = bytes.subarray(0, 16 * 1024).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
@@ -26,11 +28,9 @@ export async function testHook(bytes: Buffer): Promise<void> {
     }
     case 'throw':
       throw new Error('test hook: thrown');
-    case 'limits': {
+    case 'limits':
       // The heap limits this thread runs under, as an error the caller sees.
-      const { resourceLimits } = await import('node:worker_threads');
       throw new Error(`test hook: young generation ${resourceLimits.maxYoungGenerationSizeMb} MB, old generation ${resourceLimits.maxOldGenerationSizeMb} MB`);
-    }
     default:
       return;
   }

@@ -1,4 +1,4 @@
-/** A text output (stdout or a file) that respects backpressure; report files are private (0600). */
+/** A text output (stdout, a file) that respects backpressure or writes synchronously; report files are private (0600). */
 import { once } from 'node:events';
 import { constants as fsConstants, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
