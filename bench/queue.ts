@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { MailGenerator, mboxrdEscape } from './mailgen.js';
 import { writeDenseMbox } from '../fixtures/dense.js';
 import { startRedis } from '../tests/helpers/redis.js';
+import { Redis } from 'ioredis';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -70,9 +71,21 @@ function removeTemporary(): void {
   for (const p of temporary.splice(0)) rmSync(p, { recursive: true, force: true });
 }
 
-async function runChild(args: string[], state: string): Promise<number> {
+/** Runs the CLI; its exit code and peak RSS in MB (VmHWM read every 500 ms, and last just before it exits: the reading stops at 'exit'). */
+async function runChild(args: string[], state: string): Promise<{ code: number; peakMb: number }> {
   const child = spawn(process.execPath, [CLI, ...args], { env: env(state), stdio: 'ignore' });
-  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  let peakMb = 0;
+  const read = (): void => {
+    try {
+      peakMb = Math.max(peakMb, peakRssMb(child.pid));
+    } catch {
+      // exited between two readings
+    }
+  };
+  const timer = setInterval(read, 500);
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+  clearInterval(timer);
+  return { code, peakMb };
 }
 
 /** CPU ms a process has used so far (/proc/PID/stat utime + stime, in clock ticks of 10 ms). */
@@ -80,6 +93,36 @@ function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return 0;
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Peak RSS of a live process so far, MB (/proc/PID/status VmHWM). */
+function peakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/**
+ * Samples Redis's used memory every 500 ms while a run goes on: the highest value is what the
+ * scan's results and jobs held at once (INFO's used_memory_peak cannot be reset between runs).
+ */
+function sampleRedis(url: string): { stop: () => Promise<number> } {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  let peak = 0;
+  const read = async (): Promise<void> => {
+    const info = await client.info('memory');
+    const m = /used_memory:(\d+)/.exec(info);
+    if (m) peak = Math.max(peak, Number(m[1]));
+  };
+  const timer = setInterval(() => void read().catch(() => undefined), 500);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await read().catch(() => undefined);
+      client.disconnect();
+      return peak / 1024 / 1024;
+    },
+  };
 }
 
 async function startWorkers(n: number, url: string): Promise<ChildProcess[]> {
@@ -126,22 +169,23 @@ async function measure(dir: string, total: number, log: (s: string) => void): Pr
   log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   const t0 = performance.now();
-  await runChild(['scan', `mbox:${dir}`, '--format', 'jsonl', '--out', tmp('phi-bench-out-')], tmp('phi-bench-s-'));
+  const plain = await runChild(['scan', `mbox:${dir}`, '--format', 'jsonl', '--out', tmp('phi-bench-out-')], tmp('phi-bench-s-'));
   const plainS = (performance.now() - t0) / 1000;
-  log(`one process (no queue): ${plainS.toFixed(1)} s, ${Math.round(total / plainS)} msg/s`);
+  log(`one process (no queue): ${plainS.toFixed(1)} s, ${Math.round(total / plainS)} msg/s, exit ${plain.code}, peak RSS ~${plain.peakMb.toFixed(0)} MB (read every 500 ms)`);
   removeTemporary();
 
   const redis = await startRedis();
   // The coordinator runs in this process: its CPU time is what process.cpuUsage() counts.
   const { main: cli } = (await import(path.join(ROOT, 'dist', 'cli', 'program.js'))) as { main: (argv: string[]) => Promise<number> };
   try {
-    log('| workers | wall s | messages/s | speed-up vs 1 worker | worker CPU ms/message (all workers) | coordinator CPU ms/message | coordinator share of CPU |');
-    log('|---|---|---|---|---|---|---|');
+    log('| workers | wall s | messages/s | speed-up vs 1 worker | worker CPU ms/message (all workers) | coordinator CPU ms/message | coordinator share of CPU | Redis peak MB | worker peak RSS MB | coordinator peak RSS MB |');
+    log('|---|---|---|---|---|---|---|---|---|---|');
     let one = 0;
     for (const n of WORKERS) {
       const workers = await startWorkers(n, redis.url);
       const state = tmp('phi-bench-c-');
       Object.assign(process.env, env(state));
+      const redisMemory = sampleRedis(redis.url);
       const cpu = process.cpuUsage();
       const t = performance.now();
       const code = await cli(['node', 'phi-scan', 'scan', `mbox:${dir}`, '--queue', redis.url, '--format', 'jsonl', '--out', tmp('phi-bench-out-'), '--no-progress']);
@@ -149,13 +193,17 @@ async function measure(dir: string, total: number, log: (s: string) => void): Pr
       const used = process.cpuUsage(cpu);
       if (code !== 0 && code !== 1) throw new Error(`scan --queue exited ${code}`);
       const workerMs = workers.reduce((n, w) => n + cpuMs(w.pid), 0);
+      const workerPeak = Math.max(...workers.map((w) => peakRssMb(w.pid)));
+      const redisPeak = await redisMemory.stop();
+      // Cumulative for this process (the benchmark's own runs before this one included).
+      const coordinatorPeak = process.resourceUsage().maxRSS / 1024;
       for (const w of workers) w.kill('SIGTERM');
       await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.on('close', r)))));
       removeTemporary();
       const rate = total / s;
       if (n === WORKERS[0]) one = rate;
       const coordinatorMs = (used.user + used.system) / 1000;
-      log(`| ${n} | ${s.toFixed(1)} | ${Math.round(rate)} | ${(rate / one).toFixed(2)}× | ${(workerMs / total).toFixed(2)} | ${(coordinatorMs / total).toFixed(3)} | ${((100 * coordinatorMs) / (coordinatorMs + workerMs)).toFixed(0)} % |`);
+      log(`| ${n} | ${s.toFixed(1)} | ${Math.round(rate)} | ${(rate / one).toFixed(2)}× | ${(workerMs / total).toFixed(2)} | ${(coordinatorMs / total).toFixed(3)} | ${((100 * coordinatorMs) / (coordinatorMs + workerMs)).toFixed(0)} % | ${redisPeak.toFixed(0)} | ${workerPeak.toFixed(0)} | ${coordinatorPeak.toFixed(0)} |`);
     }
   } finally {
     await redis.stop();

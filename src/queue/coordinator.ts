@@ -5,9 +5,13 @@
  * scan order into the same ordered-output code as a one-process scan (pipeline/run.ts): the
  * same records, in the same order, into the same sinks and state store.
  *
- * Results stay in Redis until the whole scan is written, so a coordinator killed at any point
- * and started again (same command, same state folder) finds them and writes everything again;
- * then the scan's jobs and keys are deleted.
+ * Redis memory stays bounded whatever the archive's size: jobs are handed out in scan order as
+ * the output needs them — the next one always, more only while fewer than WAITING_JOBS wait for
+ * a worker and Redis uses less than `redisBudgetMb` (INFO used_memory) — and a job's results are
+ * deleted once they are written. A coordinator killed at any point and started again (same
+ * command, same state folder) finds the results not yet written and writes everything again: a
+ * job whose results were already deleted (the `consumed` mark, set before deleting) runs again
+ * under a new id. When the whole scan is written, its jobs and keys are deleted.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,13 +23,19 @@ import { safeReason } from '../parse/mime.js';
 import type { RemoteUnits, UnitWork } from '../pipeline/run.js';
 import type { UnitEvent } from '../pipeline/unit.js';
 import type { JobSettings } from '../pipeline/settings.js';
-import { JobResultSchema, QUEUE_NAME, jobId, messagesKey, parseBatch, resultKey, scanPrefix, type JobData } from './protocol.js';
+import { JobResultSchema, QUEUE_NAME, consumedKey, generationKey, jobId, messagesKey, parseBatch, resultKey, scanPrefix, type JobData } from './protocol.js';
 import { connectRedis } from './redis.js';
 import { definitionOf } from '../sources/registry.js';
 
 /** Lists entries read from Redis at once: bounds the coordinator's memory per unit. */
 const READ_PAGE = 16;
 const POLL_MS = 100;
+/**
+ * Jobs handed out and not yet taken by a worker, at most: enough that a worker finishing a job
+ * finds the next one waiting; more would only let results pile up in Redis (a 128 MiB range of
+ * PHI-dense mail leaves ~400 MB of results).
+ */
+const WAITING_JOBS = 4;
 
 export interface CoordinatorOptions {
   readonly url: URL;
@@ -38,6 +48,11 @@ export interface CoordinatorOptions {
   readonly edmDigest?: string | undefined;
   /** Attempts per job before it ends as an error record (default 3). */
   readonly attempts: number;
+  /**
+   * Redis memory (INFO used_memory, MB) above which only the job the output needs next is handed
+   * out (PHI_SCAN_QUEUE_REDIS_MB): results of jobs done ahead of the output wait in Redis.
+   */
+  readonly redisBudgetMb: number;
   /** First retry delay, doubled each attempt. */
   readonly backoffMs: number;
   readonly redact: (text: string) => string;
@@ -62,8 +77,53 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
   const queue = new Queue(QUEUE_NAME, { connection: redis });
   /** unit index → its job and its place in the job. */
   const placement: { job: number; offset: number; folder: string }[] = [];
-  let jobCount = 0;
+  let jobs: JobData[] = [];
+  /** Each job's BullMQ id: the scan's, or a new one for a job whose results an earlier coordinator of this scan deleted. */
+  let ids: string[] = [];
+  /** Jobs handed out so far (0 … added − 1), and jobs whose results this coordinator has written. */
+  let added = 0;
+  let consumed = 0;
+  // A coordinator of this scan started again: jobs before the mark have no results left in Redis.
+  const generation = await redis.incr(generationKey(o.scanId));
+  const consumedBefore = Number((await redis.get(consumedKey(o.scanId))) ?? 0);
   let progressTimer: NodeJS.Timeout | undefined;
+
+  const usedMemory = async (): Promise<number> => Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
+
+  /** Hands out jobs in scan order: the next one the output needs always, more while few wait and Redis has room. */
+  const handOutNow = async (): Promise<void> => {
+    if (added >= jobs.length) return;
+    let room = added === consumed ? 1 : 0;
+    const [counts, memory] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'delayed'), usedMemory()]);
+    if (memory < o.redisBudgetMb * 1024 * 1024) {
+      room = Math.max(room, WAITING_JOBS - ((counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0)));
+    }
+    const next = jobs.slice(added, added + Math.max(0, room));
+    if (next.length === 0) return;
+    // A job that exists already (a restarted coordinator) is kept as it is by BullMQ.
+    await queue.addBulk(
+      next.map((data, k) => ({
+        name: 'unit',
+        data,
+        opts: { jobId: ids[added + k] as string, attempts: o.attempts, backoff: { type: 'exponential', delay: o.backoffMs }, removeOnComplete: false, removeOnFail: false },
+      })),
+    );
+    added += next.length;
+  };
+  // One hand-out at a time: a timer calls it while the output replays a long job, and so do the waits.
+  let handing: Promise<void> | undefined;
+  const handOut = (): Promise<void> => (handing ??= handOutNow().finally(() => (handing = undefined)));
+  let handOutTimer: NodeJS.Timeout | undefined;
+
+  /** Job `job`'s results are written: marked consumed (before deleting, so a restart never reads a half-deleted job), deleted, and the next jobs handed out. */
+  const consume = async (job: number, token: string | undefined): Promise<void> => {
+    consumed = job + 1;
+    if (consumed > consumedBefore) await redis.set(consumedKey(o.scanId), String(consumed));
+    const units = (jobs[job] as JobData).units.length;
+    if (token !== undefined) await redis.unlink(...Array.from({ length: units }, (_, offset) => resultKey(o.scanId, token, offset)));
+    await queue.remove(ids[job] as string).catch(() => undefined);
+    await handOut();
+  };
 
   const startProgress = (): void => {
     if (!o.onProgress) return;
@@ -86,6 +146,8 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       const state = await queue.getJobState(id);
       if (state === 'completed' || state === 'failed') return state;
       if (state === 'unknown') return 'missing';
+      // Workers that took the waiting jobs meanwhile get new ones.
+      await handOut();
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   };
@@ -99,7 +161,7 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
     async start(work: readonly UnitWork[]): Promise<void> {
       // One job per unit, or (a source whose limits are per mailbox, such as Graph) every unit of
       // one mailbox in one job.
-      const jobs: JobData[] = [];
+      jobs = [];
       for (const [i, { unit: given, spec, after }] of work.entries()) {
         // `origin` (an archive's raw path) only tells same-named archives apart here, before the
         // jobs are made: it never goes to Redis.
@@ -115,67 +177,69 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
         placement[i] = { job: jobs.length, offset: 0, folder: unit.folder };
         jobs.push({ scanId: o.scanId, keyId: o.keyId, rulesDigest: o.rulesDigest, edmDigest: o.edmDigest, spec, settings: o.settings, units: [{ unit, after: after?.cursor }] });
       }
-      jobCount = jobs.length;
-      // Jobs that exist already (a restarted coordinator) are kept as they are by BullMQ.
-      for (let i = 0; i < jobs.length; i += 500) {
-        await queue.addBulk(
-          jobs.slice(i, i + 500).map((data, j) => ({
-            name: 'unit',
-            data,
-            opts: {
-              jobId: jobId(o.scanId, i + j),
-              attempts: o.attempts,
-              backoff: { type: 'exponential', delay: o.backoffMs },
-              removeOnComplete: false,
-              removeOnFail: false,
-            },
-          })),
-        );
-      }
+      ids = jobs.map((_, j) => (j < consumedBefore ? `${jobId(o.scanId, j)}-r${generation}` : jobId(o.scanId, j)));
+      await handOut();
+      // Workers finishing jobs while a long one replays get the next ones (errors: the next call says).
+      handOutTimer = setInterval(() => void handOut().catch(() => undefined), POLL_MS);
+      handOutTimer.unref();
       startProgress();
     },
 
     async run(index: number, out: (event: UnitEvent) => Promise<void>): Promise<void> {
       const place = placement[index];
       if (!place) throw new Error(`unit ${index} was not started`);
-      const id = jobId(o.scanId, place.job);
+      const id = ids[place.job] as string;
       const state = await waitFinished(id);
       if (state === 'aborted') return;
-      const job = await Job.fromId(queue, id);
-      if (state === 'missing' || !job) return out(failed(place.folder, 'its queue job disappeared (removed from Redis)'));
-      if (state === 'failed') {
-        return out(failed(place.folder, `the queue job failed ${job.attemptsMade} times (last: ${safeReason(new Error(job.failedReason))})`));
-      }
-      const result = JobResultSchema.safeParse(job.returnvalue);
-      if (!result.success) return out(failed(place.folder, 'its queue job returned no result'));
-      const key = resultKey(o.scanId, result.data.token, place.offset);
-      for (let at = 0; ; at += READ_PAGE) {
-        const page = await redis.lrange(key, at, at + READ_PAGE - 1);
-        for (const text of page) {
-          let events: UnitEvent[];
-          try {
-            events = parseBatch(text);
-          } catch {
-            // Not the shape this version writes (a worker of another version): the unit stops here.
-            return out(failed(place.folder, 'its results could not be read (are the workers the same phi-scan version?)'));
-          }
-          for (const event of events) await out(event);
-        }
-        if (page.length < READ_PAGE) break;
-      }
+      const token = await replay(id, state, place, out);
+      // The job's last unit is written (or reported as not scanned): its results can go.
+      if (place.offset === (jobs[place.job] as JobData).units.length - 1) await consume(place.job, token);
     },
 
     async finish(): Promise<void> {
-      for (let j = 0; j < jobCount; j++) await queue.remove(jobId(o.scanId, j)).catch(() => undefined);
+      clearInterval(handOutTimer);
+      for (const id of ids) await queue.remove(id).catch(() => undefined);
+      // Jobs run again by an earlier restarted coordinator of this scan, then left by its crash.
+      for (let g = 1; g < generation; g++) for (let j = 0; j < jobs.length; j++) await queue.remove(`${jobId(o.scanId, j)}-r${g}`).catch(() => undefined);
       await deleteKeys(redis, `${scanPrefix(o.scanId)}:*`);
     },
 
     async close(): Promise<void> {
       if (progressTimer) clearInterval(progressTimer);
+      clearInterval(handOutTimer);
+      await handing?.catch(() => undefined);
       await queue.close().catch(() => undefined);
       await redis.quit().catch(() => undefined);
     },
   };
+
+  /** Replays one unit's results from its finished job; the job's result token, if it has one. */
+  async function replay(id: string, state: 'completed' | 'failed' | 'missing', place: { offset: number; folder: string }, out: (event: UnitEvent) => Promise<void>): Promise<string | undefined> {
+    const job = await Job.fromId(queue, id);
+    if (state === 'missing' || !job) return void (await out(failed(place.folder, 'its queue job disappeared (removed from Redis)')));
+    if (state === 'failed') {
+      return void (await out(failed(place.folder, `the queue job failed ${job.attemptsMade} times (last: ${safeReason(new Error(job.failedReason))})`)));
+    }
+    const result = JobResultSchema.safeParse(job.returnvalue);
+    if (!result.success) return void (await out(failed(place.folder, 'its queue job returned no result')));
+    const key = resultKey(o.scanId, result.data.token, place.offset);
+    for (let at = 0; ; at += READ_PAGE) {
+      const page = await redis.lrange(key, at, at + READ_PAGE - 1);
+      for (const text of page) {
+        let events: UnitEvent[];
+        try {
+          events = parseBatch(text);
+        } catch {
+          // Not the shape this version writes (a worker of another version): the unit stops here.
+          await out(failed(place.folder, 'its results could not be read (are the workers the same phi-scan version?)'));
+          return result.data.token;
+        }
+        for (const event of events) await out(event);
+      }
+      if (page.length < READ_PAGE) break;
+    }
+    return result.data.token;
+  }
 }
 
 /** The coordinator's progress line: jobs of the queue by state, messages/s across workers. */

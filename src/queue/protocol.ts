@@ -20,6 +20,10 @@ export const QUEUE_NAME = 'phi-scan';
 export const scanPrefix = (scanId: string): string => `phi-scan:scan:${scanId}`;
 export const resultKey = (scanId: string, token: string, offset: number): string => `${scanPrefix(scanId)}:r:${token}:${offset}`;
 export const messagesKey = (scanId: string): string => `${scanPrefix(scanId)}:messages`;
+/** How many jobs, in scan order, a coordinator of the scan has written and deleted the results of. */
+export const consumedKey = (scanId: string): string => `${scanPrefix(scanId)}:consumed`;
+/** Counts the coordinators started for the scan: names the new jobs of a restarted one. */
+export const generationKey = (scanId: string): string => `${scanPrefix(scanId)}:generation`;
 /** BullMQ job ids may not contain ':'. */
 export const jobId = (scanId: string, job: number): string => `${scanId}-${job}`;
 

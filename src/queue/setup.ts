@@ -26,6 +26,9 @@ export interface CoordinatorSetup {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** Redis memory above which a queued scan hands out only the job its output needs next (PHI_SCAN_QUEUE_REDIS_MB). */
+export const DEFAULT_REDIS_BUDGET_MB = 1024;
+
 /** Opens the coordinator of a queued scan; `done()` after a complete scan deletes its jobs. */
 export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator: Coordinator; done: () => Promise<void> }> {
   const settings = s.settings;
@@ -39,6 +42,7 @@ export async function coordinatorFor(s: CoordinatorSetup): Promise<{ coordinator
     settings,
     attempts: envInt(env, 'PHI_SCAN_QUEUE_ATTEMPTS', 3),
     backoffMs: envInt(env, 'PHI_SCAN_QUEUE_BACKOFF_MS', 5000),
+    redisBudgetMb: envInt(env, 'PHI_SCAN_QUEUE_REDIS_MB', DEFAULT_REDIS_BUDGET_MB, 0),
     redact: s.redact,
     unitId: (id) => nameDigest(s.key, id),
     signal: s.signal,
@@ -60,12 +64,12 @@ function rosterDigest(file: string, key: Buffer): string {
   return edmDigest(bytes, key);
 }
 
-/** A whole number of 1 or more from the environment, else a usage error naming the variable. */
-export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** A whole number of `min` (default 1) or more from the environment, else a usage error naming the variable. */
+export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ScanError('usage', `${name}: must be a whole number of 1 or more`);
+  if (!Number.isInteger(n) || n < min) throw new ScanError('usage', `${name}: must be a whole number of ${min} or more`);
   return n;
 }
 

@@ -142,21 +142,29 @@ describe.runIf(run)('scan --queue with worker processes', () => {
     await stopWorkers();
   });
 
-  it('the coordinator killed and started again finishes the scan with the same records; nothing raw in Redis', { timeout: 60_000 }, async () => {
+  it('the coordinator killed and started again finishes the scan with the same records, also after it deleted written results; nothing raw in Redis', { timeout: 60_000 }, async () => {
     const plain = await plainOnce();
     const state = tempDir();
     const out = path.join(state, 'out.jsonl');
     const args = ['scan', ...sources(), '--queue', redis.url, '--format', 'jsonl', '--out', out];
-    const w = startWorker();
+    startWorker({ PHI_SCAN_QUEUE_TEST_DELAY_MS: '5' });
     const first = spawn(process.execPath, [CLI, ...args], { env: { ...baseEnv(), PHI_SCAN_STATE: state }, stdio: 'ignore' });
+    const c = new Redis(redis.url);
+    const dump: string[] = [];
     try {
-      await waitFor(() => (w.log.match(/ done:/g) ?? []).length >= 2);
+      // Killed once it has written a job's results (and deleted them) while later results wait in Redis.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        const keys = await c.keys('phi-scan:scan:*');
+        const consumed = keys.find((k) => k.endsWith(':consumed'));
+        if (consumed && Number(await c.get(consumed)) >= 1 && keys.some((k) => k.includes(':r:'))) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
     } finally {
       await stopChild(first, 'SIGKILL'); // also when waiting failed: it would wait on its queue forever
     }
     // Results of the jobs done so far wait in Redis: masked values and fingerprints only.
-    const c = new Redis(redis.url);
-    const dump: string[] = [];
     for (const key of await c.keys('*')) {
       const type = await c.type(key);
       if (type === 'string') dump.push((await c.get(key)) ?? '');
@@ -175,6 +183,35 @@ describe.runIf(run)('scan --queue with worker processes', () => {
     const again = await runCli(args, { env: { PHI_SCAN_STATE: state } });
     expect(again.code).toBe(plain.code);
     expect(withoutRunTimes(readFileSync(out, 'utf8'))).toBe(withoutRunTimes(plain.stdout));
+    expect(await scanKeys()).toEqual([]);
+    await stopWorkers();
+  });
+
+  it('PHI_SCAN_QUEUE_REDIS_MB=0: one job in Redis at a time, its results deleted once written; the same records', { timeout: 60_000 }, async () => {
+    const plain = await plainOnce();
+    startWorker();
+    startWorker();
+    const c = new Redis(redis.url);
+    let most = { jobs: 0, results: 0 };
+    let done = false;
+    const sampling = (async () => {
+      while (!done) {
+        const keys = await c.keys('*');
+        const jobs = keys.filter((k) => /^bull:phi-scan:[0-9a-f]{16}-\d+(?:-r\d+)?$/.test(k)).length;
+        const results = keys.filter((k) => /^phi-scan:scan:[0-9a-f]{16}:r:/.test(k)).length;
+        most = { jobs: Math.max(most.jobs, jobs), results: Math.max(most.results, results) };
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const queued = await scan([...sources(), '--queue', redis.url], tempDir(), { PHI_SCAN_QUEUE_REDIS_MB: '0' });
+    done = true;
+    await sampling;
+    c.disconnect();
+    expect(queued.code).toBe(plain.code);
+    expect(withoutRunTimes(queued.stdout)).toBe(withoutRunTimes(plain.stdout));
+    // Two workers could take 8 jobs at once; the budget hands out the next one only.
+    expect(most.jobs).toBe(1);
+    expect(most.results).toBe(1);
     expect(await scanKeys()).toEqual([]);
     await stopWorkers();
   });
