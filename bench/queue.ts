@@ -9,11 +9,14 @@
  *       one PHI-dense mbox of that many bytes (fixtures/dense.ts), spread over the workers as
  *       byte-range units (PHI_SCAN_MBOX_RANGE_BYTES on the coordinator); generated in a temporary
  *       folder and deleted afterwards
+ *   npm run bench:queue -- --mbox FILE [--no-plain] ...
+ *       an existing mbox instead (kept); --no-plain skips the one-process run
  *
  * Needs redis-server (started on loopback here, like the tests).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +39,8 @@ const MESSAGES = Number(arg('messages', '5000'));
 const WORKERS = arg('workers', '1,2,4').split(',').map(Number);
 const ONE_MBOX = Number(arg('one-mbox', '0'));
 const RANGE_BYTES = arg('range-bytes', '');
+const MBOX = arg('mbox', '');
+const PLAIN = !process.argv.includes('--no-plain');
 
 /** 8 mbox files of MESSAGES synthetic messages each (seeded, reused when already there). */
 function corpus(): string {
@@ -143,7 +148,11 @@ async function main(): Promise<void> {
   let dir: string;
   let total: number;
   let cleanup = (): void => undefined;
-  if (ONE_MBOX > 0) {
+  if (MBOX !== '') {
+    dir = path.resolve(MBOX);
+    total = await countMessages(dir);
+    log(`corpus: ${dir}, ${(statSync(dir).size / 1e6).toFixed(0)} MB, ${total} messages, byte ranges of ${RANGE_BYTES || 'the default size'}`);
+  } else if (ONE_MBOX > 0) {
     // The archive outlives the runs' temporary files (removed after each run).
     const tmpDir = path.join(os.tmpdir(), `phi-bench-one-${process.pid}`);
     mkdirSync(tmpDir, { recursive: true });
@@ -165,14 +174,30 @@ async function main(): Promise<void> {
   }
 }
 
-async function measure(dir: string, total: number, log: (s: string) => void): Promise<void> {
-  log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-
+async function plainRun(dir: string, total: number, log: (s: string) => void): Promise<void> {
   const t0 = performance.now();
   const plain = await runChild(['scan', `mbox:${dir}`, '--format', 'jsonl', '--out', tmp('phi-bench-out-')], tmp('phi-bench-s-'));
   const plainS = (performance.now() - t0) / 1000;
   log(`one process (no queue): ${plainS.toFixed(1)} s, ${Math.round(total / plainS)} msg/s, exit ${plain.code}, peak RSS ~${plain.peakMb.toFixed(0)} MB (read every 500 ms)`);
   removeTemporary();
+}
+
+/** Messages of an mbox: lines starting `From ` that follow an empty line or open the file, as its writers separate them. */
+async function countMessages(file: string): Promise<number> {
+  let n = 0;
+  let previous = '';
+  for await (const line of createInterface({ input: createReadStream(file, { encoding: 'latin1' }), crlfDelay: Infinity })) {
+    if (line.startsWith('From ') && (n === 0 || previous === '')) n++;
+    previous = line;
+  }
+  return n;
+}
+
+async function measure(dir: string, total: number, log: (s: string) => void): Promise<void> {
+  log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  if (PLAIN) await plainRun(dir, total, log);
+  else log(`bench process peak RSS before the queued runs: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 
   const redis = await startRedis();
   // The coordinator runs in this process: its CPU time is what process.cpuUsage() counts.
