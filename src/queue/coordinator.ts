@@ -199,8 +199,11 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
     async finish(): Promise<void> {
       clearInterval(handOutTimer);
       for (const id of ids) await queue.remove(id).catch(() => undefined);
-      // Jobs run again by an earlier restarted coordinator of this scan, then left by its crash.
-      for (let g = 1; g < generation; g++) for (let j = 0; j < jobs.length; j++) await queue.remove(`${jobId(o.scanId, j)}-r${g}`).catch(() => undefined);
+      // After a restart, also the jobs an earlier coordinator of this scan left: one killed between
+      // writing a job's results and removing the job, or a job it ran again under a new id.
+      for (let g = 1; g < generation; g++) {
+        for (let j = 0; j < jobs.length; j++) for (const id of [jobId(o.scanId, j), `${jobId(o.scanId, j)}-r${g}`]) if (id !== ids[j]) await queue.remove(id).catch(() => undefined);
+      }
       await deleteKeys(redis, `${scanPrefix(o.scanId)}:*`);
     },
 

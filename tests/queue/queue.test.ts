@@ -184,6 +184,10 @@ describe.runIf(run)('scan --queue with worker processes', () => {
     expect(again.code).toBe(plain.code);
     expect(withoutRunTimes(readFileSync(out, 'utf8'))).toBe(withoutRunTimes(plain.stdout));
     expect(await scanKeys()).toEqual([]);
+    // Neither coordinator's jobs are left (the killed one's, the ones run again).
+    const left = new Redis(redis.url);
+    expect((await left.keys('bull:phi-scan:*')).filter((k) => /^bull:phi-scan:[0-9a-f]{16}-\d+(?:-r\d+)?$/.test(k))).toEqual([]);
+    left.disconnect();
     await stopWorkers();
   });
 
@@ -194,9 +198,10 @@ describe.runIf(run)('scan --queue with worker processes', () => {
     const c = new Redis(redis.url);
     let most = { jobs: 0, results: 0 };
     let done = false;
+    const before = new Set(await c.keys('*')); // (other tests' scans share this Redis)
     const sampling = (async () => {
       while (!done) {
-        const keys = await c.keys('*');
+        const keys = (await c.keys('*')).filter((k) => !before.has(k));
         const jobs = keys.filter((k) => /^bull:phi-scan:[0-9a-f]{16}-\d+(?:-r\d+)?$/.test(k)).length;
         const results = keys.filter((k) => /^phi-scan:scan:[0-9a-f]{16}:r:/.test(k)).length;
         most = { jobs: Math.max(most.jobs, jobs), results: Math.max(most.results, results) };
