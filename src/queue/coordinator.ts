@@ -133,7 +133,7 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       if (busy) return;
       busy = true;
       void Promise.all([queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'), redis.get(messagesKey(o.scanId))])
-        .then(([c, m]) => o.onProgress?.(queueProgressLine(c, Number(m ?? 0), Date.now() - started)))
+        .then(([c, m]) => o.onProgress?.(queueProgressLine(c, Number(m ?? 0), Date.now() - started, { written: consumed, jobs: jobs.length })))
         .catch(() => undefined)
         .finally(() => (busy = false));
     }, 1000);
@@ -245,11 +245,15 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
   }
 }
 
-/** The coordinator's progress line: jobs of the queue by state, messages/s across workers. */
-export function queueProgressLine(c: Readonly<Record<string, number | undefined>>, messages: number, elapsedMs: number): string {
+/**
+ * The coordinator's progress line: how many of this scan's jobs are written (jobs are handed out
+ * as the output needs them, so the queue's own counts show only those in flight), jobs of the
+ * queue by state, messages/s across workers.
+ */
+export function queueProgressLine(c: Readonly<Record<string, number | undefined>>, messages: number, elapsedMs: number, scan: { written: number; jobs: number }): string {
   const queued = (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0);
   const rate = Math.round(messages / Math.max(0.001, elapsedMs / 1000));
-  return `queue: ${queued} queued, ${c.active ?? 0} active, ${c.completed ?? 0} done, ${c.failed ?? 0} failed · ${messages.toLocaleString('en-US')} messages, ${rate} msg/s across workers`;
+  return `queue: ${scan.written} of ${scan.jobs} jobs written · ${queued} queued, ${c.active ?? 0} active, ${c.completed ?? 0} done, ${c.failed ?? 0} failed · ${messages.toLocaleString('en-US')} messages, ${rate} msg/s across workers`;
 }
 
 async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
