@@ -20,7 +20,7 @@ import { checkExamples, describeFailure } from '../rules/examples.js';
 import { BUNDLED_RULES_DIR, loadRules, rulesDirs } from '../rules/load.js';
 import { createSink, type Format, type RenderedFormat } from '../sinks/index.js';
 import type { ReportScope } from '../sinks/model.js';
-import { openPrivateOutput, stdoutOutput, type TextOutput } from '../sinks/output.js';
+import { openPrivateOutput, textOutput, type TextOutput } from '../sinks/output.js';
 import { tableOptions } from '../sinks/table.js';
 import type { Sink } from '../sinks/types.js';
 import type { SourceRuntime } from '../sources/types.js';
@@ -109,7 +109,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
     const toFile = output.out !== undefined && output.out !== '-';
     const format: Format = output.format ?? (!toFile && stdout.isTTY ? 'table' : 'jsonl');
     // stdout: a reader that went away drops what is left (the run is marked output-closed).
-    const out = toFile ? await openPrivateOutput(output.out as string) : stdoutOutput(stdout);
+    const out = toFile ? await openPrivateOutput(output.out as string) : textOutput(stdout, false, true);
     if (format === 'jsonl') sinks.push(createSink(format, out));
     else rendered.push({ format, out, toStdout: !toFile });
   }

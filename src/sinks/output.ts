@@ -1,6 +1,6 @@
 /** A text output (stdout, a file) that respects backpressure or writes synchronously; report files are private (0600). */
 import { once } from 'node:events';
-import { constants as fsConstants, fstatSync, writeSync } from 'node:fs';
+import { constants as fsConstants, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { ScanError } from '../common/errors.js';
@@ -73,50 +73,16 @@ export async function openPrivateOutput(file: string): Promise<TextOutput> {
  */
 function fileOutput(handle: FileHandle): TextOutput {
   return {
-    write: async (text: string): Promise<void> => writeAllSync(handle.fd, text),
-    end: () => handle.close(),
-  };
-}
-
-/** Writes all of `text` to a regular file's descriptor, from the string (no Buffer unless the write comes up short). */
-function writeAllSync(fd: number, text: string): void {
-  const bytes = Buffer.byteLength(text);
-  const written = writeSync(fd, text);
-  if (written < bytes) {
-    // A short write (a signal): the rest, from the bytes.
-    const rest = Buffer.from(text).subarray(written);
-    for (let at = 0; at < rest.length; ) at += writeSync(fd, rest, at);
-  }
-}
-
-/**
- * `scan`'s stdout: redirected to a regular file (`> scan.jsonl`), written synchronously from the
- * strings as `--out` files are (Node's stdout stream would make a Buffer of every chunk first);
- * anything else (a pipe, a terminal, a library caller's stream) as `textOutput` with
- * `dropWhenClosed`. A failed write (a full disk) goes to the stream's 'error' listeners, as the
- * stream would send it, and later writes are dropped.
- */
-export function stdoutOutput(stream: Writable & { readonly fd?: unknown }): TextOutput {
-  const fd = stream.fd;
-  let regular = false;
-  try {
-    regular = typeof fd === 'number' && fstatSync(fd).isFile();
-  } catch {
-    // not a descriptor we can look at: the stream
-  }
-  if (!regular) return textOutput(stream, false, true);
-  let failed = false;
-  return {
     async write(text: string): Promise<void> {
-      if (failed) return;
-      try {
-        writeAllSync(fd as number, text);
-      } catch (err) {
-        failed = true;
-        stream.emit('error', err);
+      const bytes = Buffer.byteLength(text);
+      const written = writeSync(handle.fd, text);
+      if (written < bytes) {
+        // A short write (a signal): the rest, from the bytes.
+        const rest = Buffer.from(text).subarray(written);
+        for (let at = 0; at < rest.length; ) at += writeSync(handle.fd, rest, at);
       }
     },
-    end: async () => undefined,
+    end: () => handle.close(),
   };
 }
 
