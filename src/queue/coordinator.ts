@@ -117,11 +117,12 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
 
   /** Job `job`'s results are written: marked consumed (before deleting, so a restart never reads a half-deleted job), deleted, and the next jobs handed out. */
   const consume = async (job: number, token: string | undefined): Promise<void> => {
-    consumed = job + 1;
-    if (consumed > consumedBefore) await redis.set(consumedKey(o.scanId), String(consumed));
+    if (job + 1 > consumedBefore) await redis.set(consumedKey(o.scanId), String(job + 1));
     const units = (jobs[job] as JobData).units.length;
     if (token !== undefined) await redis.unlink(...Array.from({ length: units }, (_, offset) => resultKey(o.scanId, token, offset)));
     await queue.remove(ids[job] as string).catch(() => undefined);
+    // Only now (the hand-out timer may run meanwhile): the next job goes out once this one is gone.
+    consumed = job + 1;
     await handOut();
   };
 
@@ -140,10 +141,16 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
     progressTimer.unref();
   };
 
-  const waitFinished = async (id: string): Promise<'completed' | 'failed' | 'missing' | 'aborted'> => {
+  const waitFinished = async (job: number): Promise<'completed' | 'failed' | 'missing' | 'aborted'> => {
     for (;;) {
       if (o.signal?.aborted) return 'aborted';
-      const state = await queue.getJobState(id);
+      if (job >= added) {
+        // Not handed out yet (a hand-out under way may have counted before the last job was written).
+        await handOut();
+        if (job >= added) await new Promise((r) => setTimeout(r, POLL_MS));
+        continue;
+      }
+      const state = await queue.getJobState(ids[job] as string);
       if (state === 'completed' || state === 'failed') return state;
       if (state === 'unknown') return 'missing';
       // Workers that took the waiting jobs meanwhile get new ones.
@@ -189,7 +196,7 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       const place = placement[index];
       if (!place) throw new Error(`unit ${index} was not started`);
       const id = ids[place.job] as string;
-      const state = await waitFinished(id);
+      const state = await waitFinished(place.job);
       if (state === 'aborted') return;
       const token = await replay(id, state, place, out);
       // The job's last unit is written (or reported as not scanned): its results can go.
