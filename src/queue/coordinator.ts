@@ -153,8 +153,7 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       const state = await queue.getJobState(ids[job] as string);
       if (state === 'completed' || state === 'failed') return state;
       if (state === 'unknown') return 'missing';
-      // Workers that took the waiting jobs meanwhile get new ones.
-      await handOut();
+      // (Workers that took the waiting jobs meanwhile get new ones from the hand-out timer.)
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   };
