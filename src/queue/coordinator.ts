@@ -7,9 +7,9 @@
  *
  * Redis memory stays bounded whatever the archive's size: jobs are handed out in scan order as
  * the output needs them — the next one always, more only while fewer than WAITING_JOBS wait for
- * a worker and Redis uses less than `redisBudgetMb` (INFO used_memory) — and a job's results are
- * deleted once they are written. A coordinator killed at any point and started again (same
- * command, same state folder) finds the results not yet written and writes everything again: a
+ * a worker and Redis has room under `redisBudgetMb` for their results (jobsToHandOut) — and a
+ * job's results are deleted once they are written. A coordinator killed at any point and started
+ * again (same command, same state folder) finds the results not yet written and writes everything again: a
  * job whose results were already deleted (the `consumed` mark, set before deleting) runs again
  * under a new id. When the whole scan is written, its jobs and keys are deleted.
  */
@@ -37,6 +37,29 @@ const POLL_MS = 100;
  */
 const WAITING_JOBS = 4;
 
+/**
+ * Jobs to hand out now. The next job the output needs always goes out; more while fewer than
+ * WAITING_JOBS wait and Redis has room for them: its memory now, plus the results still to come
+ * of every job out and not finished (waiting or running), each as large as the largest job's
+ * results seen so far (none seen yet: memory now alone). Results of jobs handed out keep coming
+ * whatever the budget says, so they are counted before the jobs go out.
+ */
+export function jobsToHandOut(s: {
+  readonly nextNeeded: boolean;
+  readonly waiting: number;
+  readonly running: number;
+  readonly memoryBytes: number;
+  readonly budgetBytes: number;
+  readonly resultBytesPerJob: number;
+}): number {
+  let room = 0;
+  if (s.memoryBytes < s.budgetBytes) {
+    room = WAITING_JOBS - s.waiting;
+    if (s.resultBytesPerJob > 0) room = Math.min(room, Math.floor((s.budgetBytes - s.memoryBytes) / s.resultBytesPerJob) - s.waiting - s.running);
+  }
+  return Math.max(s.nextNeeded ? 1 : 0, room);
+}
+
 export interface CoordinatorOptions {
   readonly url: URL;
   readonly scanId: string;
@@ -49,8 +72,9 @@ export interface CoordinatorOptions {
   /** Attempts per job before it ends as an error record (default 3). */
   readonly attempts: number;
   /**
-   * Redis memory (INFO used_memory, MB) above which only the job the output needs next is handed
-   * out (PHI_SCAN_QUEUE_REDIS_MB): results of jobs done ahead of the output wait in Redis.
+   * Redis memory (INFO used_memory, MB) that jobs handed out ahead of the output may fill with
+   * their results (PHI_SCAN_QUEUE_REDIS_MB, jobsToHandOut); past it only the job the output
+   * needs next goes out.
    */
   readonly redisBudgetMb: number;
   /** First retry delay, doubled each attempt. */
@@ -88,16 +112,22 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
   const consumedBefore = Number((await redis.get(consumedKey(o.scanId))) ?? 0);
   let progressTimer: NodeJS.Timeout | undefined;
 
+  /** The largest results of one job written so far (bytes of Redis memory): jobsToHandOut's estimate. */
+  let resultBytesPerJob = 0;
   const usedMemory = async (): Promise<number> => Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
 
   /** Hands out jobs in scan order: the next one the output needs always, more while few wait and Redis has room. */
   const handOutNow = async (): Promise<void> => {
     if (added >= jobs.length) return;
-    let room = added === consumed ? 1 : 0;
-    const [counts, memory] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'delayed'), usedMemory()]);
-    if (memory < o.redisBudgetMb * 1024 * 1024) {
-      room = Math.max(room, WAITING_JOBS - ((counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0)));
-    }
+    const [counts, memory] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'), usedMemory()]);
+    const room = jobsToHandOut({
+      nextNeeded: added === consumed,
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+      running: counts.active ?? 0,
+      memoryBytes: memory,
+      budgetBytes: o.redisBudgetMb * 1024 * 1024,
+      resultBytesPerJob,
+    });
     const next = jobs.slice(added, added + Math.max(0, room));
     if (next.length === 0) return;
     // A job that exists already (a restarted coordinator) is kept as it is by BullMQ.
@@ -119,7 +149,13 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
   const consume = async (job: number, token: string | undefined): Promise<void> => {
     if (job + 1 > consumedBefore) await redis.set(consumedKey(o.scanId), String(job + 1));
     const units = (jobs[job] as JobData).units.length;
-    if (token !== undefined) await redis.unlink(...Array.from({ length: units }, (_, offset) => resultKey(o.scanId, token, offset)));
+    if (token !== undefined) {
+      const keys = Array.from({ length: units }, (_, offset) => resultKey(o.scanId, token, offset));
+      // What its results took (SAMPLES 0: every entry counted), for the hand-out's estimate.
+      const sizes = await Promise.all(keys.map((k) => redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0')));
+      resultBytesPerJob = Math.max(resultBytesPerJob, sizes.reduce<number>((sum, b) => sum + (Number(b) || 0), 0));
+      await redis.unlink(...keys);
+    }
     await queue.remove(ids[job] as string).catch(() => undefined);
     // Only now (the hand-out timer may run meanwhile): the next job goes out once this one is gone.
     consumed = job + 1;
