@@ -151,8 +151,9 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
     const units = (jobs[job] as JobData).units.length;
     if (token !== undefined) {
       const keys = Array.from({ length: units }, (_, offset) => resultKey(o.scanId, token, offset));
-      // What its results took (SAMPLES 0: every entry counted), for the hand-out's estimate.
-      const sizes = await Promise.all(keys.map((k) => redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0')));
+      // What its results took (SAMPLES 0: every entry counted), for the hand-out's estimate. A
+      // Redis that refuses MEMORY (some hosted ones rename commands) leaves the estimate as it was.
+      const sizes = await Promise.all(keys.map((k) => redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0').catch(() => null)));
       resultBytesPerJob = Math.max(resultBytesPerJob, sizes.reduce<number>((sum, b) => sum + (Number(b) || 0), 0));
       await redis.unlink(...keys);
     }
