@@ -57,31 +57,12 @@ export function syntheticMessageId(raw: Buffer | string): string {
 
 /** Message-ID and Date from a header block alone (an oversize message we do not parse). */
 export function headerFields(head: Buffer): { messageId?: string; date?: string } {
-  const block = headerBlock(head.toString('latin1'));
+  const text = head.toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const block = (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
   const id = /^message-id:[ \t]*(\S.*?)\s*$/im.exec(block)?.[1];
   const date = /^date:[ \t]*(\S.*?)\s*$/im.exec(block)?.[1];
   return { ...(id ? { messageId: id } : {}), ...(date ? { date } : {}) };
-}
-
-/** The header block of a message's text, continuation lines unfolded. */
-function headerBlock(text: string): string {
-  const end = text.search(/\r?\n\r?\n/);
-  return (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
-}
-
-/** How far into a message its headers are looked for by isPlainTextMessage. */
-const PLAIN_TEXT_HEAD_BYTES = 16 * 1024;
-
-/**
- * A single-part text/plain message (no Content-Type at all means text/plain, RFC 2045): parsing
- * it decodes one body; no reader of attachments, HTML or nested messages runs. Every
- * Content-Type header must say so (readers disagree on which of several counts).
- */
-export function isPlainTextMessage(bytes: Buffer): boolean {
-  const head = bytes.subarray(0, PLAIN_TEXT_HEAD_BYTES).toString('latin1');
-  if (head.search(/\r?\n\r?\n/) === -1) return false;
-  const types = [...headerBlock(head).matchAll(/^content-type:[ \t]*([^;\s]*)/gim)].map((m) => (m[1] ?? '').toLowerCase());
-  return types.every((t) => t === 'text/plain');
 }
 
 export function isoDate(value: Date | string | undefined): string | null {
