@@ -9,9 +9,10 @@
  * the output needs them — the next one always, more only while fewer than WAITING_JOBS wait for
  * a worker and Redis has room under `redisBudgetMb` for their results (jobsToHandOut) — and a
  * job's results are deleted once they are written. A coordinator killed at any point and started
- * again (same command, same state folder) finds the results not yet written and writes everything again: a
- * job whose results were already deleted (the `consumed` mark, set before deleting) runs again
- * under a new id. When the whole scan is written, its jobs and keys are deleted.
+ * again (same command, same state folder) finds the results not yet written and writes
+ * everything again: a job whose results were already deleted (the `consumed` mark, set before
+ * deleting) runs again under a new id. When the whole scan is written, its jobs and keys are
+ * deleted.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
