@@ -129,7 +129,7 @@ export async function openCoordinator(o: CoordinatorOptions): Promise<Coordinato
       budgetBytes: o.redisBudgetMb * 1024 * 1024,
       resultBytesPerJob,
     });
-    const next = jobs.slice(added, added + Math.max(0, room));
+    const next = jobs.slice(added, added + room);
     if (next.length === 0) return;
     // A job that exists already (a restarted coordinator) is kept as it is by BullMQ.
     await queue.addBulk(
