@@ -140,7 +140,10 @@ stop)
     # Liveness from /proc (no procps needed on a minimal CI image); a zombie counts as gone.
     state() { sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null; }
     gone() { for p in "$@"; do case "$(state "$p")" in ""|Z) ;; *) return 1;; esac; done; }
-    children() { cat /proc/[0-9]*/stat 2>/dev/null | awk -v pp="$1" '$4 == pp { print $1 }'; }
+    # A process may end between the glob and cat's read of it: cat then exits 1, and under
+    # pipefail and set -e that ended this script before the kill (CI: a Dovecot left running,
+    # tests/imap/dovecot-stop.test.ts). The parent is the field after "(comm)", which may hold spaces.
+    children() { { cat /proc/[0-9]*/stat 2>/dev/null || true; } | sed -n 's/^\([0-9]*\) (.*) [A-Za-z] \([0-9]*\) .*/\1 \2/p' | awk -v pp="$1" '$2 == pp { print $1 }'; }
     CHILDREN=$(children "$PID")
     kill -TERM "$PID" 2>/dev/null || true
     for _ in $(seq 1 10); do gone "$PID" && break; sleep 0.05; done
