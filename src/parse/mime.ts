@@ -11,6 +11,7 @@ import { Joiner, Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
 import { simpleParser, type Attachment, type ParsedMail, type SimpleParserOptions } from 'mailparser';
 import type { Segment } from '../model/segment.js';
 import type { Problem } from '../model/problem.js';
+import { withReadFieldsOnly } from './header-fields.js';
 import { htmlToText } from './html.js';
 import { DEFAULT_LIMITS, extractAttachment, messageExtraction, type ExtractContext, type ExtractLimits } from '../extract/index.js';
 import { isDeclaredMessage } from '../extract/sniff.js';
@@ -128,9 +129,13 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   };
 }
 
-/** mailparser, after giving every boundary-less multipart part the reading mail clients give it. */
+/**
+ * mailparser, after giving every boundary-less multipart part the reading mail clients give it,
+ * given only the header fields that are read (header-fields.ts).
+ */
 async function parseMime(raw: Buffer): Promise<ParsedMail> {
-  const bytes = mayHaveBoundarylessMultipart(raw) ? ((await boundarylessMultipartsAsText(raw).catch(() => null)) ?? raw) : raw;
+  const read = withReadFieldsOnly(raw);
+  const bytes = mayHaveBoundarylessMultipart(read) ? ((await boundarylessMultipartsAsText(read).catch(() => null)) ?? read) : read;
   return simpleParser(bytes, PARSER_OPTIONS);
 }
 

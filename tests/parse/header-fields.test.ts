@@ -1,0 +1,165 @@
+/**
+ * parse/header-fields.ts: mailparser is given only the header fields that are read. A table of
+ * what goes and what stays, then the claim itself: on every message at hand mailparser reads the
+ * same subject, Message-ID, date, bodies and attachments (all that parse/mime.ts takes from it)
+ * with and without the other fields.
+ */
+import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { describe, expect, it } from 'vitest';
+import { withReadFieldsOnly } from '../../src/parse/header-fields.js';
+import { splitMbox } from '../../src/sources/mbox-split.js';
+import { ENRON_MBOX, ROOT, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
+
+const lf = (lines: string[]): Buffer => Buffer.from(lines.join('\n'));
+const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'));
+
+describe('withReadFieldsOnly', () => {
+  const BODY = ['', 'To: a body line stays', 'Received: so does this', ''];
+  const cases: { name: string; input: Buffer; output: Buffer }[] = [
+    {
+      name: 'address, trace and signature fields go, folded lines with them',
+      input: crlf(['Message-ID: <a@x>', 'From: "Roe, Jane" <j@x>', 'To: a@x,', ' b@x', 'Received: from x', '\tby y; Mon', 'DKIM-Signature: v=1;', ' b=abc', 'Subject: s', ...BODY]),
+      output: crlf(['Message-ID: <a@x>', 'Subject: s', ...BODY]),
+    },
+    {
+      name: 'Subject, Message-ID, Date, MIME-Version and every Content-* field stay, folded or not, any case',
+      input: lf(['Date: Mon, 4 Mar 2024', 'X-Mailer: m', 'SUBJECT: a', ' b', 'mime-version: 1.0', 'Content-Type: multipart/mixed;', ' boundary="b1"', 'Content-Transfer-Encoding : 7bit', 'content-disposition: inline', 'Content-ID: <c>', ...BODY]),
+      output: lf(['Date: Mon, 4 Mar 2024', 'SUBJECT: a', ' b', 'mime-version: 1.0', 'Content-Type: multipart/mixed;', ' boundary="b1"', 'Content-Transfer-Encoding : 7bit', 'content-disposition: inline', 'Content-ID: <c>', ...BODY]),
+    },
+    {
+      name: 'the first line stays whatever it is (mailsplit reads it apart)',
+      input: lf(['From: j@x', ' (folded)', 'To: k@x', 'Subject: s', ...BODY]),
+      output: lf(['From: j@x', ' (folded)', 'Subject: s', ...BODY]),
+    },
+    {
+      name: 'a line that is not name: stays with its continuation; so does a name longer than the window',
+      input: lf(['Subject: s', 'no colon here', ' continued: yes', 'Cc: c@x', `X-${'N'.repeat(220)}: v`, ...BODY]),
+      output: lf(['Subject: s', 'no colon here', ' continued: yes', `X-${'N'.repeat(220)}: v`, ...BODY]),
+    },
+    {
+      name: 'a line of spaces is a continuation, not the end of the header',
+      input: lf(['Subject: s', 'To: a@x', '   ', 'Date: d', ...BODY]),
+      output: lf(['Subject: s', 'Date: d', ...BODY]),
+    },
+    {
+      name: 'a header without a body, CRLF, ends at the last byte',
+      input: crlf(['Subject: s', 'Reply-To: r@x', 'Return-Path: <p@x>']),
+      output: crlf(['Subject: s', '']),
+    },
+    {
+      name: 'a bare CR is no line break',
+      input: lf(['Subject: s\rTo: x', 'Bcc: y', ...BODY]),
+      output: lf(['Subject: s\rTo: x', ...BODY]),
+    },
+    {
+      name: 'a message that starts with its empty line has no header',
+      input: crlf(['', 'To: x', 'Subject: y']),
+      output: crlf(['', 'To: x', 'Subject: y']),
+    },
+  ];
+  it.each(cases)('$name', ({ input, output }) => {
+    expect(withReadFieldsOnly(input).toString('latin1')).toBe(output.toString('latin1'));
+  });
+
+  it('gives the same buffer back when there is nothing to leave out', () => {
+    const raw = crlf(['Subject: s', 'Content-Type: text/plain', '', 'body']);
+    expect(withReadFieldsOnly(raw)).toBe(raw);
+  });
+});
+
+const PARSER_OPTIONS = {
+  skipHtmlToText: true,
+  skipTextToHtml: true,
+  skipTextLinks: true,
+  skipImageLinks: true,
+  keepCidLinks: true,
+  checksumAlgo: false as const,
+  ignoreEmbedded: true,
+};
+
+/** All that parse/mime.ts reads of mailparser's result. */
+function readOf(p: ParsedMail): unknown {
+  return {
+    subject: p.subject,
+    messageId: p.messageId,
+    // an unreadable Date becomes "now" in mailparser: compare whether there is one
+    date: p.date === undefined ? null : 'date',
+    text: p.text,
+    html: p.html,
+    attachments: p.attachments.map((a) => ({
+      contentType: a.contentType,
+      filename: a.filename,
+      disposition: a.contentDisposition,
+      related: a.related,
+      contentTypeField: a.headers.get('content-type'),
+      content: a.content.toString('base64'),
+    })),
+  };
+}
+
+async function readAlike(raw: Buffer): Promise<{ same: boolean; trimmed: boolean }> {
+  const trimmed = withReadFieldsOnly(raw);
+  const read = (bytes: Buffer): Promise<unknown> => simpleParser(bytes, PARSER_OPTIONS).then(readOf, (err: unknown) => `failed: ${String(err)}`);
+  const [a, b] = await Promise.all([read(raw), read(trimmed)]);
+  return { same: JSON.stringify(a) === JSON.stringify(b), trimmed: trimmed !== raw };
+}
+
+async function mboxMessages(file: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const m of splitMbox(createReadStream(file), { maxMessageBytes: 50 * 1024 * 1024 })) out.push(m.bytes);
+  return out;
+}
+
+/** A mail server's usual header (trace, signatures, Exchange's own fields), put after the first line. */
+const SERVER_FIELDS = [
+  'Received: from mail-a.outbound.example (mail-a.outbound.example [192.0.2.10])',
+  '\tby mx.example.org (Postfix) with ESMTPS id 4F3K2; Mon, 4 Mar 2024 09:15:00 +0000 (UTC)',
+  'DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=s1;',
+  ' h=From:Date:Subject:Message-ID:Content-Type; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=Zm9v',
+  'ARC-Authentication-Results: i=1; mx.example.com 1; spf=pass smtp.mailfrom=example.com',
+  'X-MS-Exchange-CrossTenant-Id: 00000000-0000-0000-0000-000000000000',
+  'Thread-Topic: (c) "quoted" =?utf-8?q?w=C3=B6rd?=',
+  'To: "Roe, Jane" <jane@example.org>, =?utf-8?b?w6k=?= <e@example.org>',
+];
+function withServerFields(raw: Buffer): Buffer {
+  const eol = raw.indexOf('\r\n') !== -1 ? '\r\n' : '\n';
+  const cut = raw.indexOf('\n') + 1;
+  return Buffer.concat([raw.subarray(0, cut), Buffer.from(SERVER_FIELDS.join(eol) + eol), raw.subarray(cut)]);
+}
+
+describe('mailparser reads the same with only the read fields', () => {
+  it('on the bundled demo and attachment fixtures, also behind a mail server\'s header', { timeout: 120_000 }, async () => {
+    const files = [
+      ...readdirSync(path.join(ROOT, 'fixtures/demo/mbox')).map((f) => path.join(ROOT, 'fixtures/demo/mbox', f)),
+      path.join(ROOT, 'fixtures/attachments/attachments.mbox'),
+    ];
+    const emlDir = path.join(ROOT, 'fixtures/demo/eml');
+    const emls = readdirSync(emlDir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.eml'))
+      .map((f) => readFileSync(path.join(emlDir, f)));
+    const messages = [...(await Promise.all(files.map(mboxMessages))).flat(), ...emls];
+    expect(messages.length).toBeGreaterThan(20);
+    let trimmed = 0;
+    for (const raw of [...messages, ...messages.map(withServerFields)]) {
+      const r = await readAlike(raw);
+      expect(r.same).toBe(true);
+      if (r.trimmed) trimmed++;
+    }
+    expect(trimmed).toBeGreaterThanOrEqual(messages.length); // every message behind the server's header
+  });
+
+  for (const [name, file] of [
+    ['mime-torture', TORTURE_MBOX],
+    ['enron-sample', ENRON_MBOX],
+  ] as const) {
+    it(`on the ${name} corpus (optional)`, { timeout: 300_000 }, async () => {
+      if (!optionalCorpus(name, existsSync(file))) return;
+      const differ: number[] = [];
+      const messages = await mboxMessages(file);
+      for (const [i, raw] of messages.entries()) if (!(await readAlike(raw)).same) differ.push(i + 1);
+      expect(differ).toEqual([]);
+    });
+  }
+});
