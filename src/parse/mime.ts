@@ -36,7 +36,7 @@ export interface ParseOptions {
   readonly limits?: Partial<ExtractLimits>;
 }
 
-const PARSER_OPTIONS: SimpleParserOptions = {
+export const PARSER_OPTIONS: SimpleParserOptions = {
   skipHtmlToText: true, // we convert HTML ourselves, once, with tables kept
   skipTextToHtml: true,
   skipTextLinks: true,

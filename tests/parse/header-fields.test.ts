@@ -9,7 +9,9 @@ import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { withReadFieldsOnly } from '../../src/parse/header-fields.js';
+import { PARSER_OPTIONS } from '../../src/parse/mime.js';
 import { splitMbox } from '../../src/sources/mbox-split.js';
+import { withServerHeader } from '../../fixtures/server-header.js';
 import { ENRON_MBOX, ROOT, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
 
 const lf = (lines: string[]): Buffer => Buffer.from(lines.join('\n'));
@@ -69,16 +71,6 @@ describe('withReadFieldsOnly', () => {
   });
 });
 
-const PARSER_OPTIONS = {
-  skipHtmlToText: true,
-  skipTextToHtml: true,
-  skipTextLinks: true,
-  skipImageLinks: true,
-  keepCidLinks: true,
-  checksumAlgo: false as const,
-  ignoreEmbedded: true,
-};
-
 /** All that parse/mime.ts reads of mailparser's result. */
 function readOf(p: ParsedMail): unknown {
   return {
@@ -112,23 +104,6 @@ async function mboxMessages(file: string): Promise<Buffer[]> {
   return out;
 }
 
-/** A mail server's usual header (trace, signatures, Exchange's own fields), put after the first line. */
-const SERVER_FIELDS = [
-  'Received: from mail-a.outbound.example (mail-a.outbound.example [192.0.2.10])',
-  '\tby mx.example.org (Postfix) with ESMTPS id 4F3K2; Mon, 4 Mar 2024 09:15:00 +0000 (UTC)',
-  'DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=s1;',
-  ' h=From:Date:Subject:Message-ID:Content-Type; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=Zm9v',
-  'ARC-Authentication-Results: i=1; mx.example.com 1; spf=pass smtp.mailfrom=example.com',
-  'X-MS-Exchange-CrossTenant-Id: 00000000-0000-0000-0000-000000000000',
-  'Thread-Topic: (c) "quoted" =?utf-8?q?w=C3=B6rd?=',
-  'To: "Roe, Jane" <jane@example.org>, =?utf-8?b?w6k=?= <e@example.org>',
-];
-function withServerFields(raw: Buffer): Buffer {
-  const eol = raw.indexOf('\r\n') !== -1 ? '\r\n' : '\n';
-  const cut = raw.indexOf('\n') + 1;
-  return Buffer.concat([raw.subarray(0, cut), Buffer.from(SERVER_FIELDS.join(eol) + eol), raw.subarray(cut)]);
-}
-
 describe('mailparser reads the same with only the read fields', () => {
   it('on the bundled demo and attachment fixtures, also behind a mail server\'s header', { timeout: 120_000 }, async () => {
     const files = [
@@ -142,7 +117,7 @@ describe('mailparser reads the same with only the read fields', () => {
     const messages = [...(await Promise.all(files.map(mboxMessages))).flat(), ...emls];
     expect(messages.length).toBeGreaterThan(20);
     let trimmed = 0;
-    for (const raw of [...messages, ...messages.map(withServerFields)]) {
+    for (const raw of [...messages, ...messages.map(withServerHeader)]) {
       const r = await readAlike(raw);
       expect(r.same).toBe(true);
       if (r.trimmed) trimmed++;
