@@ -72,6 +72,19 @@ export function isoDate(value: Date | string | undefined): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
+/**
+ * The message's Date as an ISO time, or null when it has none that can be read. mailparser reads
+ * the first Date field and puts the time of parsing in place of one it cannot read, which would
+ * date the message the day it was scanned (and make two scans of it differ): then a later
+ * readable Date field counts, else there is no date.
+ */
+function dateOf(parsed: ParsedMail): string | null {
+  const written = parsed.headerLines.filter((l) => l.key === 'date').map((l) => l.line.slice(l.line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim());
+  const readable = (value: string): boolean => !Number.isNaN(new Date(value).getTime());
+  if (written.length === 0 || readable(written[0] as string)) return isoDate(parsed.date);
+  return isoDate(written.find(readable));
+}
+
 function charsetOf(att: Attachment): string | undefined {
   const header = att.headers.get('content-type');
   if (header && typeof header === 'object' && 'params' in header) {
@@ -122,7 +135,7 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
   await collect(parsed, '', 0, extraction, segments);
   return {
     messageId: messageIdOf(parsed, raw),
-    date: isoDate(parsed.date),
+    date: dateOf(parsed),
     ...(parsed.subject !== undefined ? { subject: parsed.subject } : {}),
     segments,
     problems,

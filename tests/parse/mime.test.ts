@@ -52,6 +52,18 @@ Content-Type: text/html; charset=utf-8
     expect(parsed.problems).toEqual([]);
   });
 
+  it.each([
+    { name: 'a readable Date', dates: ['Mon, 4 Mar 2024 09:15:00 +0000'], date: '2024-03-04T09:15:00.000Z' },
+    { name: 'a folded Date', dates: ['Mon, 4 Mar 2024\n 09:15:00 +0000'], date: '2024-03-04T09:15:00.000Z' },
+    { name: 'no Date', dates: [], date: null },
+    { name: 'a Date that is not a date (mailparser would give the time of parsing)', dates: ['sometime next week'], date: null },
+    { name: 'an empty Date', dates: [''], date: null },
+    { name: 'an unreadable Date, then a readable one', dates: ['garbage', 'Tue, 5 Mar 2024 10:00:00 +0000'], date: '2024-03-05T10:00:00.000Z' },
+  ])('dates the message by its Date header: $name', async ({ dates, date }) => {
+    const raw = crlf(`Message-ID: <d1@example.org>\n${dates.map((d) => `Date: ${d}\n`).join('')}Subject: s\n\nbody\n`);
+    expect((await parseMessage(raw, opts)).date).toEqual(date);
+  });
+
   it('reads text-like attachments, recurses into attached messages, and reports what it cannot read', async () => {
     const inner = `Subject: inner subject\nContent-Type: multipart/mixed; boundary="i"\n\n--i\nContent-Type: text/plain\n\ninner body\n--i\nContent-Type: text/plain; name="notes.txt"\nContent-Disposition: attachment; filename="notes.txt"\n\ninner notes\n--i--\n`;
     const raw = crlf(`Subject: outer
