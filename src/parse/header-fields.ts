@@ -2,8 +2,9 @@
  * mailparser is given only the fields of a message's own header that are read: Subject,
  * Message-ID and Date (parse/mime.ts), and those that shape its MIME structure (Content-*,
  * MIME-Version). It decodes every field it is given, and parses addresses (From, To, Cc, …) and
- * DKIM/ARC signatures on top, for nothing here: on business mail that was a fifth of all the
- * parsing, on mail with a server's usual header (Received, DKIM, ARC, X-MS-Exchange-* …) half.
+ * DKIM/ARC signatures on top, for nothing here: without them mailparser takes 0.54× the CPU on
+ * the Enron sample and 0.39× behind a mail server's usual header (Received, DKIM, ARC,
+ * X-MS-Exchange-* …; `npm run bench:headers`).
  *
  * Only whole fields go, found as mailsplit (mailparser's splitter) finds them: the header is every
  * line before the first empty one (`\n` or `\r\n`), a line starting with a space or tab continues
