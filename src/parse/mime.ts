@@ -4,7 +4,6 @@
  * its location. Raw MIME and headers other than Subject are never scanned: they are full of
  * IDs, hashes and base64 that look like identifiers and are not PHI.
  */
-import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Joiner, Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
@@ -12,12 +11,14 @@ import { simpleParser, type Attachment, type ParsedMail, type SimpleParserOption
 import type { Segment } from '../model/segment.js';
 import type { Problem } from '../model/problem.js';
 import { withReadFieldsOnly } from './header-fields.js';
+import { headerFields, isoDate, syntheticMessageId } from './header-values.js';
 import { htmlToText } from './html.js';
 import { DEFAULT_LIMITS, extractAttachment, messageExtraction, type ExtractContext, type ExtractLimits } from '../extract/index.js';
 import { isDeclaredMessage } from '../extract/sniff.js';
 import { safeReason } from '../common/safe-reason.js';
 
 export { safeReason };
+export { headerFields, isoDate, syntheticMessageId };
 
 export interface ParsedMessage {
   /** The Message-ID header as written, or `<sha256:HEX>` of the raw bytes. */
@@ -49,27 +50,6 @@ export const PARSER_OPTIONS: SimpleParserOptions = {
 export function messageIdOf(parsed: Pick<ParsedMail, 'messageId'>, raw: Buffer): string {
   const id = parsed.messageId?.trim();
   return id ? id : syntheticMessageId(raw);
-}
-
-export function syntheticMessageId(raw: Buffer | string): string {
-  const hex = typeof raw === 'string' ? raw : createHash('sha256').update(raw).digest('hex');
-  return `<sha256:${hex}>`;
-}
-
-/** Message-ID and Date from a header block alone (an oversize message we do not parse). */
-export function headerFields(head: Buffer): { messageId?: string; date?: string } {
-  const text = head.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const block = (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
-  const id = /^message-id:[ \t]*(\S.*?)\s*$/im.exec(block)?.[1];
-  const date = /^date:[ \t]*(\S.*?)\s*$/im.exec(block)?.[1];
-  return { ...(id ? { messageId: id } : {}), ...(date ? { date } : {}) };
-}
-
-export function isoDate(value: Date | string | undefined): string | null {
-  if (value === undefined) return null;
-  const d = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
 /**

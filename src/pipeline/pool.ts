@@ -19,7 +19,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Problem } from '../model/problem.js';
 import { ruleData, type RuleData } from '../rules/compile.js';
-import { headerFields, isoDate, safeReason, syntheticMessageId, type ParsedMessage } from '../parse/mime.js';
+import type { ParsedMessage } from '../parse/mime.js';
+import { headerFields, isoDate, syntheticMessageId } from '../parse/header-values.js';
+import { safeReason } from '../common/safe-reason.js';
 import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
 import { unpackOutcome } from './outcome-wire.js';
 import type { MessageScanner, ScannerSettings } from './scanner-types.js';

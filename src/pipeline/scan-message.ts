@@ -7,7 +7,8 @@ import type { RawMessage } from '../model/message.js';
 import type { MessageOutcome } from '../model/records.js';
 import type { Engine } from '../engine/engine.js';
 import type { ExtractLimits } from '../extract/context.js';
-import { headerFields, isoDate, parseMessage, syntheticMessageId, type ParsedMessage, type ParseOptions } from '../parse/mime.js';
+import type { ParsedMessage, ParseOptions } from '../parse/mime.js';
+import { headerFields, isoDate, syntheticMessageId } from '../parse/header-values.js';
 import { maskLocation, maskPath } from '../findings/names.js';
 import { messagePeople, type PeopleOptions } from '../people/message.js';
 
@@ -44,7 +45,21 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
       ],
     };
   }
+  const { parseMessage } = await mime();
   return scanParsed(await parseMessage(raw.bytes, parseOptions(options)), engine, options);
+}
+
+let loading: Promise<typeof import('../parse/mime.js')> | undefined;
+/**
+ * mailparser and the attachment readers, loaded with the first message parsed on this thread
+ * (~0.3 s): the main thread of the 2-core default, whose thread parses, never loads them, and
+ * starts that thread sooner.
+ */
+const mime = (): Promise<typeof import('../parse/mime.js')> => (loading ??= import('../parse/mime.js'));
+
+/** Ends what parsing started on this thread (the OCR engine a picture needed): nothing when nothing was parsed here. */
+export async function closeParsing(): Promise<void> {
+  if (loading) await (await import('../extract/ocr.js')).closeOcr();
 }
 
 /** What parsing needs of the scan options (all a thread that only parses is given). */

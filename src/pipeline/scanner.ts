@@ -5,9 +5,8 @@
  */
 import os from 'node:os';
 import type { Engine } from '../engine/engine.js';
-import { closeOcr } from '../extract/ocr.js';
 import { poolWorkerUrl, startPool, type Pool } from './pool.js';
-import { scanMessage, scanParsed, type MessageOutcome, type MessageScanOptions } from './scan-message.js';
+import { closeParsing, scanMessage, scanParsed, type MessageOutcome, type MessageScanOptions } from './scan-message.js';
 import type { MessageScanner, ScannerSettings } from './scanner-types.js';
 
 export type { MessageScanner, ScannerSettings } from './scanner-types.js';
@@ -26,7 +25,7 @@ export function inlineScanner(engine: Engine, options: MessageScanOptions): Mess
     close: async () => {
       if (closed) return;
       closed = true;
-      if (--inlineOpen === 0) await closeOcr();
+      if (--inlineOpen === 0) await closeParsing();
     },
   };
 }

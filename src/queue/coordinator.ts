@@ -20,7 +20,7 @@ import path from 'node:path';
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { safeReason } from '../parse/mime.js';
+import { safeReason } from '../common/safe-reason.js';
 import type { RemoteUnits, UnitWork } from '../pipeline/run.js';
 import type { UnitEvent } from '../pipeline/unit.js';
 import type { JobSettings } from '../pipeline/settings.js';

@@ -15,7 +15,7 @@ import { createEngine } from '../engine/engine.js';
 import { edmDigest, parseEdm, type Edm } from '../edm/edm.js';
 import { nameDigest } from '../findings/fingerprint.js';
 import { maskPath } from '../findings/names.js';
-import { safeReason } from '../parse/mime.js';
+import { safeReason } from '../common/safe-reason.js';
 import { ByteBudget } from '../pipeline/byte-budget.js';
 import { messageScanOptions, messageScanner, type ScannerOptions } from '../pipeline/run.js';
 import type { MessageScanner } from '../pipeline/scanner.js';

@@ -29,7 +29,7 @@ import pLimit from 'p-limit';
 import type { Checkpoint, CursorAdvance, RawMessage, SourceUnit, UnitItem } from '../model/message.js';
 import type { Problem } from '../model/problem.js';
 import { ScanError } from '../common/errors.js';
-import { headerFields } from '../parse/mime.js';
+import { headerFields } from '../parse/header-values.js';
 import { ENV, loadAccountsFile, singleAccount, type Account } from './imap/accounts.js';
 import { displayName, selectFolders, type ListedFolder } from './imap/folders.js';
 import { ConnectionPool } from './imap/pool.js';
