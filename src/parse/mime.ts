@@ -94,6 +94,11 @@ function isDecoration(att: Attachment): boolean {
   return att.contentType.startsWith('image/') && (att.related === true || att.contentDisposition === 'inline');
 }
 
+/** What parsing needs of a scan's options (all a thread that only parses is given: pipeline/pool-worker.ts). */
+export function parseOptions(options: ParseOptions): ParseOptions {
+  return { maxNestingDepth: options.maxNestingDepth, ...(options.limits ? { limits: options.limits } : {}) };
+}
+
 /**
  * Parses one message. Never throws for bad input: a message mailparser cannot read at all
  * yields a `parse-failed` problem and no segments.

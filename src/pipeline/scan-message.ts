@@ -7,7 +7,7 @@ import type { RawMessage } from '../model/message.js';
 import type { MessageOutcome } from '../model/records.js';
 import type { Engine } from '../engine/engine.js';
 import type { ExtractLimits } from '../extract/context.js';
-import type { ParsedMessage, ParseOptions } from '../parse/mime.js';
+import type { ParsedMessage } from '../parse/mime.js';
 import { headerFields, isoDate, syntheticMessageId } from '../parse/header-values.js';
 import { maskLocation, maskPath } from '../findings/names.js';
 import { messagePeople, type PeopleOptions } from '../people/message.js';
@@ -45,7 +45,7 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
       ],
     };
   }
-  const { parseMessage } = await mime();
+  const { parseMessage, parseOptions } = await mime();
   return scanParsed(await parseMessage(raw.bytes, parseOptions(options)), engine, options);
 }
 
@@ -60,11 +60,6 @@ const mime = (): Promise<typeof import('../parse/mime.js')> => (loading ??= impo
 /** Ends what parsing started on this thread (the OCR engine a picture needed): nothing when nothing was parsed here. */
 export async function closeParsing(): Promise<void> {
   if (loading) await (await import('../extract/ocr.js')).closeOcr();
-}
-
-/** What parsing needs of the scan options (all a thread that only parses is given). */
-export function parseOptions(options: MessageScanOptions): ParseOptions {
-  return { maxNestingDepth: options.maxNestingDepth, ...(options.limits ? { limits: options.limits } : {}) };
 }
 
 /**
