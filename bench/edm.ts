@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { buildEdm, loadEdm, parseColumns } from '../dist/edm/edm.js';
 import { ensureCorpus } from './corpus.js';
 import { Rng } from './prng.js';
+import { median } from './report.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const arg = (name: string, def: number): number => {
@@ -56,7 +57,6 @@ function scanSeconds(mbox: string, edm: string | undefined): number {
   return (performance.now() - t) / 1000;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 async function main(): Promise<void> {
   const dir = path.join(ROOT, '.bench');

@@ -13,6 +13,7 @@ import { ENRON_MBOX } from '../fixtures/corpora.js';
 import { withReadFieldsOnly } from '../src/parse/header-fields.js';
 import { PARSER_OPTIONS } from '../src/parse/mime.js';
 import { splitMbox } from '../src/sources/mbox-split.js';
+import { median } from './report.js';
 
 const ROUNDS = 3;
 
@@ -26,8 +27,6 @@ async function pass(messages: readonly Buffer[], only: boolean): Promise<number>
   for (const raw of messages) await simpleParser(only ? withReadFieldsOnly(raw) : raw, PARSER_OPTIONS);
   return cpuSeconds() - t0;
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const file = process.argv[2] ?? ENRON_MBOX;
 if (!existsSync(file)) {

@@ -35,3 +35,8 @@ export function num(value: number | null | undefined, decimals = 1): string {
 export function int(value: number): string {
   return value.toLocaleString('en-US');
 }
+
+/** The middle value (the upper one of an even count). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+}

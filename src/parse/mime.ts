@@ -18,7 +18,6 @@ import { isDeclaredMessage } from '../extract/sniff.js';
 import { safeReason } from '../common/safe-reason.js';
 
 export { safeReason };
-export { headerFields, isoDate, syntheticMessageId };
 
 export interface ParsedMessage {
   /** The Message-ID header as written, or `<sha256:HEX>` of the raw bytes. */
@@ -92,11 +91,6 @@ const NOT_CONTENT = new Set([
 /** Inline images of an HTML body (logos, signatures): decoration, not documents. */
 function isDecoration(att: Attachment): boolean {
   return att.contentType.startsWith('image/') && (att.related === true || att.contentDisposition === 'inline');
-}
-
-/** What parsing needs of a scan's options (all a thread that only parses is given: pipeline/pool-worker.ts). */
-export function parseOptions(options: ParseOptions): ParseOptions {
-  return { maxNestingDepth: options.maxNestingDepth, ...(options.limits ? { limits: options.limits } : {}) };
 }
 
 /**

@@ -1,24 +1,26 @@
 /** Worker-thread side of src/pipeline/pool.ts: scans messages (its engine built with the first one), or only parses them, one at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Engine } from '../engine/engine.js';
-import { parseMessage, parseOptions, safeReason } from '../parse/mime.js';
+import { parseMessage, safeReason } from '../parse/mime.js';
 import type { FromPoolWorker, PoolInit, ToPoolWorker } from './pool.js';
 import { testHook } from './test-hooks.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/pipeline/pool-worker.ts runs only as a worker thread');
 const init = workerData as PoolInit;
-// The rules, loaded and built with the first message to scan: a worker that only parses (the
-// 2-core default) never loads them, and is ready ~0.1 s sooner.
-let scanning: Promise<{ engine: Engine; scanMessage: typeof import('./scan-message.js').scanMessage; packOutcome: typeof import('./outcome-wire.js').packOutcome }> | undefined;
-const scanningOnce = (): NonNullable<typeof scanning> =>
-  (scanning ??= Promise.all([import('../engine/engine.js'), import('../rules/compile.js'), import('./scan-message.js'), import('./outcome-wire.js')]).then(
-    ([{ createEngine }, { rulesFromData }, { scanMessage }, { packOutcome }]) => ({
-      engine: createEngine(rulesFromData(init.rules), Buffer.from(init.key), { today: new Date(init.today) }),
-      scanMessage,
-      packOutcome,
-    }),
-  ));
+/**
+ * The rules and what scans with them, loaded and built with the first message to scan: a worker
+ * that only parses (the 2-core default) never loads them, and is ready ~0.1 s sooner.
+ */
+async function loadScanning() {
+  const [{ createEngine }, { rulesFromData }, { scanMessage }, { packOutcome }] = await Promise.all([
+    import('../engine/engine.js'),
+    import('../rules/compile.js'),
+    import('./scan-message.js'),
+    import('./outcome-wire.js'),
+  ]);
+  return { engine: createEngine(rulesFromData(init.rules), Buffer.from(init.key), { today: new Date(init.today) }), scanMessage, packOutcome };
+}
+let scanning: ReturnType<typeof loadScanning> | undefined;
 const hooks = process.env.PHI_SCAN_TEST_HOOKS === '1';
 const post = (m: FromPoolWorker): void => port.postMessage(m);
 
@@ -33,10 +35,9 @@ async function drain(): Promise<void> {
     try {
       if (hooks) await testHook(bytes);
       if (m.kind === 'message') {
-        const { engine, scanMessage, packOutcome } = await scanningOnce();
+        const { engine, scanMessage, packOutcome } = await (scanning ??= loadScanning());
         post({ type: 'done', id: m.id, outcome: packOutcome(await scanMessage({ bytes, size: m.size }, engine, init.options)) });
-      }
-      else post({ type: 'parsed', id: m.id, parsed: await parseMessage(bytes, parseOptions(init.options)) });
+      } else post({ type: 'parsed', id: m.id, parsed: await parseMessage(bytes, init.options) });
     } catch (err) {
       post({ type: 'threw', id: m.id, reason: safeReason(err) });
     }

@@ -45,8 +45,8 @@ export async function scanMessage(raw: MessageInput, engine: Engine, options: Me
       ],
     };
   }
-  const { parseMessage, parseOptions } = await mime();
-  return scanParsed(await parseMessage(raw.bytes, parseOptions(options)), engine, options);
+  const { parseMessage } = await mime();
+  return scanParsed(await parseMessage(raw.bytes, options), engine, options);
 }
 
 let loading: Promise<typeof import('../parse/mime.js')> | undefined;

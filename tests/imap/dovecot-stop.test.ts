@@ -10,18 +10,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireOrSkip } from '../helpers/cli.js';
 import { dovecotInstalled, startDovecot } from '../helpers/dovecot.js';
+import { listProcesses } from '../helpers/processes.js';
 
 const HAVE_DOVECOT = requireOrSkip('dovecot (apt-get install dovecot-imapd)', dovecotInstalled());
 
-/** Running, stopped or asleep: anything but gone or a zombie (an exited process not yet reaped). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+/** Still there (a zombie, exited and not yet reaped, counts as gone: helpers/processes.ts). */
+const alive = (pid: number): boolean => listProcesses().some((p) => p.pid === pid);
 
 /** Short-lived processes, a few at a time, from a shell of its own until stopped. */
 function churn(): () => Promise<void> {

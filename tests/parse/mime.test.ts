@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { headerFields, mayHaveBoundarylessMultipart, parseMessage, safeReason } from '../../src/parse/mime.js';
+import { mayHaveBoundarylessMultipart, parseMessage, safeReason } from '../../src/parse/mime.js';
+import { headerFields } from '../../src/parse/header-values.js';
 import { flatHtmlToText, htmlDepthOver, htmlToText, MAX_HTML_DEPTH } from '../../src/parse/html.js';
 
 const opts = { maxNestingDepth: 5 };
