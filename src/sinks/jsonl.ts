@@ -6,17 +6,20 @@
 import type { Sink } from './types.js';
 import { findingRecord, messageRecord, runRecord } from './types.js';
 import type { TextOutput } from './output.js';
+import { LineBytes } from './line-bytes.js';
 
 export function jsonlSink(out: TextOutput): Sink {
+  const lines = new LineBytes();
   return {
     async write(event) {
       if (event.type === 'message') {
         const { context, outcome } = event;
         if (outcome.findings.length === 0) return;
-        let lines = '';
-        for (const f of outcome.findings) lines += `${JSON.stringify(findingRecord(context, outcome.messageId, f))}\n`;
-        lines += `${JSON.stringify(messageRecord(context, outcome))}\n`;
-        await out.write(lines);
+        // A message's lines go out in one write, encoded line by line (line-bytes.ts).
+        for (const f of outcome.findings) lines.add(JSON.stringify(findingRecord(context, outcome.messageId, f)));
+        lines.add(JSON.stringify(messageRecord(context, outcome)));
+        const bytes = lines.take();
+        await (out.writeBytes ? out.writeBytes(bytes) : out.write(bytes.toString('utf8')));
       } else {
         await out.write(`${JSON.stringify(event.record)}\n`);
       }

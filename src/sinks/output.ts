@@ -7,6 +7,8 @@ import { ScanError } from '../common/errors.js';
 
 export interface TextOutput {
   write(text: string): Promise<void>;
+  /** Text already encoded as UTF-8 (the JSONL sink's lines); an output without it is given the text. */
+  writeBytes?(bytes: Uint8Array): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -16,16 +18,18 @@ export interface TextOutput {
  * marks the run (cli/program.ts). A file that fails still fails.
  */
 export function textOutput(stream: Writable, closeAtEnd: boolean, dropWhenClosed = false): TextOutput {
+  const write = async (chunk: string | Uint8Array): Promise<void> => {
+    if (dropWhenClosed && (stream.destroyed || stream.errored)) return;
+    if (stream.write(chunk)) return;
+    try {
+      await once(stream, 'drain');
+    } catch (err) {
+      if (!dropWhenClosed) throw err;
+    }
+  };
   return {
-    async write(text: string): Promise<void> {
-      if (dropWhenClosed && (stream.destroyed || stream.errored)) return;
-      if (stream.write(text)) return;
-      try {
-        await once(stream, 'drain');
-      } catch (err) {
-        if (!dropWhenClosed) throw err;
-      }
-    },
+    write,
+    writeBytes: write,
     async end(): Promise<void> {
       if (!closeAtEnd) return;
       await new Promise<void>((resolve, reject) => {
@@ -72,16 +76,13 @@ export async function openPrivateOutput(file: string): Promise<TextOutput> {
  * A FIFO or a device keeps the stream: its reader may be slow.
  */
 function fileOutput(handle: FileHandle): TextOutput {
+  // A short write (a signal) is followed by the rest.
+  const writeBytes = async (bytes: Uint8Array): Promise<void> => {
+    for (let at = 0; at < bytes.length; ) at += writeSync(handle.fd, bytes, at);
+  };
   return {
-    async write(text: string): Promise<void> {
-      const bytes = Buffer.byteLength(text);
-      const written = writeSync(handle.fd, text);
-      if (written < bytes) {
-        // A short write (a signal): the rest, from the bytes.
-        const rest = Buffer.from(text).subarray(written);
-        for (let at = 0; at < rest.length; ) at += writeSync(handle.fd, rest, at);
-      }
-    },
+    write: (text: string) => writeBytes(Buffer.from(text)),
+    writeBytes,
     end: () => handle.close(),
   };
 }

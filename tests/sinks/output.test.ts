@@ -16,9 +16,10 @@ describe('openPrivateOutput', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'phi-out-'));
     const file = path.join(dir, 'report.jsonl');
     writeFileSync(file, 'x'.repeat(10_000_000), { mode: 0o644 });
-    const chunks = ['{"a":1}\n', `${'{"line":"é’ roster row"}\n'.repeat(200_000)}`, '', '{"z":2}\n'];
+    const chunks = ['{"a":1}\n', `${'{"line":"é’ roster row"}\n'.repeat(200_000)}`, '', '{"z":2}\n', '{"masked":"•••-••-1234"}\n'];
     const out = await openPrivateOutput(file);
-    for (const c of chunks) await out.write(c);
+    // Text and bytes (the JSONL sink's encoded lines) in turn.
+    for (const [i, c] of chunks.entries()) await (i % 2 === 0 ? out.write(c) : (out.writeBytes as (b: Uint8Array) => Promise<void>)(Buffer.from(c)));
     await out.end();
     expect(readFileSync(file, 'utf8')).toBe(chunks.join(''));
     expect(statSync(file).mode & 0o777).toBe(0o600);
