@@ -24,7 +24,8 @@ import type { FingerprintKey } from '../findings/fingerprint.js';
 import { buildKeywordIndex } from './keywords.js';
 import { createCandidateFinder, type Candidate } from './candidates.js';
 import { SegmentFacts } from './context.js';
-import { hitsOf, type EngineHit, type HitFilter } from './findings.js';
+import { hitsOf, spansOf, type EngineHit, type HitFilter, type HitSpan } from './findings.js';
+import { itemSignals, type ItemSignals } from './scoring.js';
 import { createRedactor } from './redact.js';
 import type { PrescanFallback } from './prescan.js';
 import { PRESCAN_LAYOUT } from './wasm/layout.js';
@@ -32,7 +33,7 @@ import { PRESCAN_LAYOUT } from './wasm/layout.js';
 export { LEVELS, levelOf } from './scoring.js';
 export { partOfAName } from './context.js';
 export { unglue } from './redact.js';
-export type { EngineHit } from './findings.js';
+export type { EngineHit, HitSpan } from './findings.js';
 export type { PrescanFallback } from './prescan.js';
 
 /**
@@ -71,6 +72,8 @@ export interface Reading {
    * it picks, context-only rules included (as `scanAll` gives them).
    */
   hits(min: Confidence, rules?: (ruleId: string) => boolean): EngineHit[];
+  /** Where `hits(min, rules)` are, and of which rule: no masked value, fingerprint or explanation made. */
+  spans(min: Confidence, rules: (ruleId: string) => boolean): HitSpan[];
 }
 
 export interface Engine {
@@ -103,7 +106,7 @@ export interface EngineOptions {
 /** What `scan` reports: every rule but the context-only ones (NPI, DEA, payers, names). */
 const REPORTED: HitFilter = (rule) => rule.role !== 'context';
 const ALL: HitFilter = () => true;
-const NOTHING: Reading = { hits: () => [] };
+const NOTHING: Reading = { hits: () => [], spans: () => [] };
 
 export function createEngine(rules: readonly Rule[], key: FingerprintKey, options: EngineOptions = {}): Engine {
   const index = buildKeywordIndex(rules);
@@ -122,8 +125,12 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
   const read = (segment: Segment): Reading => {
     const candidates = candidatesOf(segment, false);
     if (candidates.length === 0) return NOTHING; // most items of a mailbox
+    // What the rules found in the item, worked out for the first question and kept for the next.
+    let signals: ItemSignals | undefined;
+    const signalsOf = (): ItemSignals => (signals ??= itemSignals(candidates));
     return {
-      hits: (min, rules) => hitsOf(candidates, segment, key, rules ? (r) => rules(r.id) : REPORTED, min),
+      hits: (min, rules) => hitsOf(candidates, signalsOf(), segment, key, rules ? (r) => rules(r.id) : REPORTED, min),
+      spans: (min, rules) => spansOf(candidates, signalsOf(), (r) => rules(r.id), min),
     };
   };
 
@@ -132,7 +139,7 @@ export function createEngine(rules: readonly Rule[], key: FingerprintKey, option
     read,
     scanAll: (segment, min = 'low') => {
       const candidates = candidatesOf(segment, true);
-      return candidates.length === 0 ? [] : hitsOf(candidates, segment, key, ALL, min);
+      return candidates.length === 0 ? [] : hitsOf(candidates, itemSignals(candidates), segment, key, ALL, min);
     },
     redact: createRedactor(rules, index, env, finder),
     warnings,

@@ -8,7 +8,7 @@ import type { Segment } from '../model/segment.js';
 import type { Rule } from '../rules/compile.js';
 import { fingerprint, type FingerprintKey } from '../findings/fingerprint.js';
 import type { Candidate } from './candidates.js';
-import { itemSignals, levelOf, minScoreOf, reaches, scoreInItem, type Scored } from './scoring.js';
+import { levelOf, minScoreOf, reaches, scoreInItem, type ItemSignals, type Scored } from './scoring.js';
 
 export interface EngineHit {
   readonly finding: Finding;
@@ -36,15 +36,22 @@ export function explain(c: Candidate, scored: Scored): Explanation {
 /** Which candidates may become hits: `scan` leaves context-only rules out, `scanAll` keeps them. */
 export type HitFilter = (rule: Rule) => boolean;
 
+/** Where a hit is and what it is, without its masked value, fingerprint or explanation (names for people records). */
+export interface HitSpan {
+  readonly rule: string;
+  readonly category: Rule['category'];
+  readonly start: number;
+  readonly end: number;
+}
+
 /**
- * The hits of one segment's candidates at or above `min`, in text order: of the rules `keep`
- * picks. Every candidate counts in the item's signals (corroboration), picked or not.
+ * The best occurrence of each rule and value at or above `min`, of the rules `keep` picks, per
+ * rule in rule order. Every candidate counts in the item's signals (corroboration), picked or not.
  */
-export function hitsOf(candidates: readonly Candidate[], segment: Segment, key: FingerprintKey, keep: HitFilter, min: Confidence): EngineHit[] {
+function bestOf(candidates: readonly Candidate[], signals: ItemSignals, keep: HitFilter, min: Confidence): Map<string, { c: Candidate; scored: Scored }>[] {
   const minScore = minScoreOf(min);
-  const signals = itemSignals(candidates);
-  // Best occurrence per rule and value: one map per rule (a roster has thousands of values, and
-  // a key of rule and value joined would be a new string to build and hash for each).
+  // One map per rule (a roster has thousands of values, and a key of rule and value joined would
+  // be a new string to build and hash for each).
   const best: (Map<string, { c: Candidate; scored: Scored }> | undefined)[] = [];
   for (const c of candidates) {
     if (!keep(c.rule)) continue;
@@ -55,9 +62,13 @@ export function hitsOf(candidates: readonly Candidate[], segment: Segment, key: 
     if (previous && previous.scored.score >= scored.score) continue;
     byValue.set(c.normalized, { c, scored });
   }
+  return best.filter((m): m is Map<string, { c: Candidate; scored: Scored }> => m !== undefined);
+}
+
+/** The hits of one segment's candidates at or above `min`, in text order: of the rules `keep` picks. */
+export function hitsOf(candidates: readonly Candidate[], signals: ItemSignals, segment: Segment, key: FingerprintKey, keep: HitFilter, min: Confidence): EngineHit[] {
   const hits: EngineHit[] = [];
-  for (const byValue of best) {
-    if (!byValue) continue;
+  for (const byValue of bestOf(candidates, signals, keep, min)) {
     // Explained, masked and fingerprinted only once per reported value.
     for (const { c, scored } of byValue.values()) {
       const { score } = scored;
@@ -76,4 +87,13 @@ export function hitsOf(candidates: readonly Candidate[], segment: Segment, key: 
     }
   }
   return hits.sort((a, b) => a.start - b.start);
+}
+
+/** The same hits as `hitsOf` gives, as spans: nothing masked, fingerprinted or explained. */
+export function spansOf(candidates: readonly Candidate[], signals: ItemSignals, keep: HitFilter, min: Confidence): HitSpan[] {
+  const spans: HitSpan[] = [];
+  for (const byValue of bestOf(candidates, signals, keep, min)) {
+    for (const { c } of byValue.values()) spans.push({ rule: c.rule.id, category: c.rule.category, start: c.start, end: c.end });
+  }
+  return spans.sort((a, b) => a.start - b.start);
 }

@@ -79,9 +79,9 @@ export function messagePeople(options: PeopleOptions): MessagePeople {
         // Names (from the same reading) only where they can change the records: with a birth date
         // (the name + DOB key) or with two identifiers or more (a name starts another person's record).
         const needNames = identifying.length > 1 || identifying.some((h) => h.finding.category === 'date-of-birth');
-        const names = needNames ? reading.hits('low', isNameRule) : [];
-        const all = [...out, ...names].map((h) => ({ rule: h.finding.rule, category: h.finding.category, fingerprint: h.finding.fingerprint, start: h.start, end: h.end }));
-        segments.push(segmentRecords(text, all, key, today));
+        const names = needNames ? reading.spans('low', isNameRule) : [];
+        const found = out.map((h) => ({ rule: h.finding.rule, category: h.finding.category, fingerprint: h.finding.fingerprint, start: h.start, end: h.end }));
+        segments.push(segmentRecords(text, found, names, key, today));
       }
       return out;
     },

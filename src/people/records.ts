@@ -22,7 +22,7 @@ export type KeyKind = 's' | 'm' | 'i' | 'r' | 'n' | 'd' | 'e';
 /** Kinds that tie records together (a date of birth alone is shared by many people). */
 export const LINKING: ReadonlySet<string> = new Set(['s', 'm', 'i', 'r', 'n', 'e']);
 
-/** What records need of an engine hit (findings and `person-` context hits). */
+/** What records need of an engine hit (a finding). */
 export interface IdentityHit {
   readonly rule: string;
   readonly category: Category;
@@ -31,6 +31,9 @@ export interface IdentityHit {
   readonly start: number;
   readonly end: number;
 }
+
+/** A name of a person (a `person-` context hit): compared by its canonical form, so without a fingerprint. */
+export type NameHit = Omit<IdentityHit, 'fingerprint'>;
 
 /** One person's identifiers in one message: keys only. */
 export type { PersonRecord } from '../model/records.js';
@@ -69,13 +72,14 @@ export function ssnKey(key: FingerprintKey, digits: string): string {
   return fingerprint(key, 'ssn', digits);
 }
 
+function nameItemOf(hit: NameHit, text: string): Item | undefined {
+  if (!isPatientName(hit.rule)) return undefined;
+  const canonical = canonicalName(text.slice(hit.start, hit.end));
+  if (canonical === '') return undefined;
+  return { slot: 'name', value: canonical, keys: [], start: hit.start, plain: canonical };
+}
+
 function itemOf(hit: IdentityHit, text: string, key: FingerprintKey, today: Date): Item | undefined {
-  if (hit.rule.startsWith('person-')) {
-    if (!isPatientName(hit.rule)) return undefined;
-    const canonical = canonicalName(text.slice(hit.start, hit.end));
-    if (canonical === '') return undefined;
-    return { slot: 'name', value: canonical, keys: [], start: hit.start, plain: canonical };
-  }
   const identity = identityOf(hit.rule, hit.category);
   if (identity === 'quasi' && hit.category === 'date-of-birth') {
     const iso = dateDetector.normalize(text.slice(hit.start, hit.end), { today });
@@ -124,9 +128,8 @@ function linesOf(text: string): Line[] {
  * slot with another value (a second SSN, a second name): then a new record starts at the start
  * of that item's line, taking along what that line already gave.
  */
-export function segmentRecords(text: string, hits: readonly IdentityHit[], key: FingerprintKey, today: Date): Item[][] {
-  const items = hits
-    .map((h) => itemOf(h, text, key, today))
+export function segmentRecords(text: string, hits: readonly IdentityHit[], names: readonly NameHit[], key: FingerprintKey, today: Date): Item[][] {
+  const items = [...hits.map((h) => itemOf(h, text, key, today)), ...names.map((n) => nameItemOf(n, text))]
     .filter((i): i is Item => i !== undefined)
     .sort((a, b) => a.start - b.start);
   if (items.length === 0) return [];

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backtrackingRisk } from '../../src/rules/safety.js';
-import { createEngine, levelOf } from '../../src/engine/engine.js';
+import { createEngine, levelOf, type EngineHit, type HitSpan } from '../../src/engine/engine.js';
 import { normalizeText } from '../../src/engine/normalize.js';
 import { wordSource } from '../../src/rules/compile.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../../src/rules/load.js';
@@ -228,6 +228,12 @@ describe('read: one reading of a segment for several questions (people: findings
     for (const min of ['low', 'medium', 'high'] as const) expect(reading.hits(min)).toEqual(engine.scan(segment, min));
     const names = engine.scanAll(segment, 'low').filter((h) => isName(h.finding.rule));
     expect(reading.hits('low', isName)).toEqual(engine.scan(segment, 'low').length > 0 ? names : []);
+    // spans: the same hits, where and of which rule only (people records read names so).
+    const spanOf = (h: EngineHit): HitSpan => ({ rule: h.finding.rule, category: h.finding.category, start: h.start, end: h.end });
+    for (const min of ['low', 'medium'] as const) {
+      expect(reading.spans(min, isName)).toEqual(reading.hits(min, isName).map(spanOf));
+      expect(reading.spans(min, () => true)).toEqual(reading.hits(min, () => true).map(spanOf));
+    }
   });
   it('finds names in the roster and the eligibility block (the table above is not vacuous)', () => {
     for (const text of texts.slice(0, 2)) expect(engine.read({ location: 'body', item: 'body', format: 'text', text }).hits('low', isName).length).toBeGreaterThan(0);
