@@ -2,6 +2,8 @@
 
 const MAX_REACH = 256;
 
+const EMAIL = /[\w.+-]@[\w-]+\.[\w.-]/;
+
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 0xa0;
 }
@@ -25,16 +27,16 @@ export function isInsideBlob(text: string, start: number, end: number): boolean 
   while (s > minS && !isSpace(text.charCodeAt(s - 1))) s--;
   while (e < maxE && !isSpace(text.charCodeAt(e))) e++;
   if (s === start && e === end) return false;
-  let blob = e - s >= 40;
-  for (let i = s; i < e; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 64 /* @ */) {
-      if (/[\w.+-]@[\w-]+\.[\w.-]/.test(text.slice(s, e))) return true;
-    } else if (c === 58 /* : */ && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) return true;
-    if (blob && !isBlobChar(c)) blob = false;
-  }
-  if (/^www\./i.test(text.slice(s, Math.min(e, s + 4)))) return true;
-  return blob;
+  // The token is searched with string methods, not a loop over its characters: in a CSV roster
+  // the token of every value is its whole row.
+  const token = text.slice(s, e);
+  if (token.includes('@') && EMAIL.test(token)) return true;
+  // `://` starting inside the token (its slashes may lie past a token cut at MAX_REACH).
+  if (text.slice(s, Math.min(text.length, e + 2)).includes('://')) return true;
+  if (/^www\./i.test(token.slice(0, 4))) return true;
+  if (e - s < 40) return false;
+  for (let i = s; i < e; i++) if (!isBlobChar(text.charCodeAt(i))) return false;
+  return true;
 }
 
 /**
