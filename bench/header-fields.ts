@@ -13,14 +13,9 @@ import { ENRON_MBOX } from '../fixtures/corpora.js';
 import { withReadFieldsOnly } from '../src/parse/header-fields.js';
 import { PARSER_OPTIONS } from '../src/parse/mime.js';
 import { splitMbox } from '../src/sources/mbox-split.js';
-import { median } from './report.js';
+import { cpuSeconds, median } from './report.js';
 
 const ROUNDS = 3;
-
-function cpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-}
 
 async function pass(messages: readonly Buffer[], only: boolean): Promise<number> {
   const t0 = cpuSeconds();

@@ -1,4 +1,4 @@
-/** Markdown output for the bench. */
+/** Markdown output for the bench, and the small figures helpers its scripts share. */
 
 export type Verdict = 'pass' | 'FAIL' | '—';
 
@@ -34,6 +34,12 @@ export function num(value: number | null | undefined, decimals = 1): string {
 
 export function int(value: number): string {
   return value.toLocaleString('en-US');
+}
+
+/** CPU seconds of this process so far (on a shared machine, wall time measures the others too). */
+export function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 /** The middle value (the upper one of an even count). */

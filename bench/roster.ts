@@ -17,7 +17,7 @@ import type { Segment } from '../src/model/segment.js';
 import { parseMessage } from '../src/parse/mime.js';
 import { BUNDLED_RULES_DIR, loadRules } from '../src/rules/load.js';
 import { splitMbox } from '../src/sources/mbox-split.js';
-import { num, row, type Row } from './report.js';
+import { cpuSeconds, num, row, type Row } from './report.js';
 import { ROSTER_LAYOUTS, RosterGenerator } from './roster-text.js';
 
 export const ROSTER_TARGET_MBPS = 20;
@@ -40,12 +40,6 @@ export interface RosterFigures {
 
 function bytesOf(segments: readonly Segment[]): number {
   return segments.reduce((n, s) => n + Buffer.byteLength(s.text, 'utf8'), 0);
-}
-
-/** CPU seconds of this process so far (on a shared machine, wall time measures the others too). */
-function cpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
 }
 
 /** Median CPU seconds of one pass of `e.scan` over `segments`, and the hits of a pass. */

@@ -17,8 +17,6 @@ import { DEFAULT_LIMITS, extractAttachment, messageExtraction, type ExtractConte
 import { isDeclaredMessage } from '../extract/sniff.js';
 import { safeReason } from '../common/safe-reason.js';
 
-export { safeReason };
-
 export interface ParsedMessage {
   /** The Message-ID header as written, or `<sha256:HEX>` of the raw bytes. */
   readonly messageId: string;

@@ -1,6 +1,7 @@
 /** Worker-thread side of src/pipeline/pool.ts: scans messages (its engine built with the first one), or only parses them, one at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseMessage, safeReason } from '../parse/mime.js';
+import { parseMessage } from '../parse/mime.js';
+import { safeReason } from '../common/safe-reason.js';
 import type { FromPoolWorker, PoolInit, ToPoolWorker } from './pool.js';
 import { testHook } from './test-hooks.js';
 

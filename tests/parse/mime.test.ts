@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { mayHaveBoundarylessMultipart, parseMessage, safeReason } from '../../src/parse/mime.js';
+import { mayHaveBoundarylessMultipart, parseMessage } from '../../src/parse/mime.js';
+import { safeReason } from '../../src/common/safe-reason.js';
 import { headerFields } from '../../src/parse/header-values.js';
 import { flatHtmlToText, htmlDepthOver, htmlToText, MAX_HTML_DEPTH } from '../../src/parse/html.js';
 
