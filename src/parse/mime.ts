@@ -7,10 +7,11 @@
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Joiner, Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
-import { simpleParser, type Attachment, type ParsedMail, type SimpleParserOptions } from 'mailparser';
+import { simpleParser, type Attachment, type SimpleParserOptions } from 'mailparser';
 import type { Segment } from '../model/segment.js';
 import type { Problem } from '../model/problem.js';
 import { withReadFieldsOnly } from './header-fields.js';
+import { plainTextMessage, type MimeContent } from './plain-message.js';
 import { headerFields, isoDate, syntheticMessageId } from './header-values.js';
 import { htmlToText } from './html.js';
 import { DEFAULT_LIMITS, extractAttachment, messageExtraction, type ExtractContext, type ExtractLimits } from '../extract/index.js';
@@ -44,7 +45,7 @@ export const PARSER_OPTIONS: SimpleParserOptions = {
   ignoreEmbedded: true, // every message/rfc822 part arrives as an attachment; we recurse ourselves
 };
 
-export function messageIdOf(parsed: Pick<ParsedMail, 'messageId'>, raw: Buffer): string {
+export function messageIdOf(parsed: Pick<MimeContent, 'messageId'>, raw: Buffer): string {
   const id = parsed.messageId?.trim();
   return id ? id : syntheticMessageId(raw);
 }
@@ -55,7 +56,7 @@ export function messageIdOf(parsed: Pick<ParsedMail, 'messageId'>, raw: Buffer):
  * date the message the day it was scanned (and make two scans of it differ): then a later
  * readable Date field counts, else there is no date.
  */
-function dateOf(parsed: ParsedMail): string | null {
+function dateOf(parsed: MimeContent): string | null {
   const written = parsed.headerLines.filter((l) => l.key === 'date').map((l) => l.line.slice(l.line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim());
   const readable = (value: string): boolean => !Number.isNaN(new Date(value).getTime());
   if (written.length === 0 || readable(written[0] as string)) return isoDate(parsed.date);
@@ -98,7 +99,7 @@ function isDecoration(att: Attachment): boolean {
 export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<ParsedMessage> {
   const segments: Segment[] = [];
   const problems: Problem[] = [];
-  let parsed: ParsedMail;
+  let parsed: MimeContent;
   try {
     parsed = await parseMime(raw);
   } catch (err) {
@@ -121,10 +122,13 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
 
 /**
  * mailparser, after giving every boundary-less multipart part the reading mail clients give it,
- * given only the header fields that are read (header-fields.ts).
+ * given only the header fields that are read (header-fields.ts); a message of one plain-text
+ * part is read without its streams (plain-message.ts), to the same result.
  */
-async function parseMime(raw: Buffer): Promise<ParsedMail> {
+async function parseMime(raw: Buffer): Promise<MimeContent> {
   const read = withReadFieldsOnly(raw);
+  const plain = plainTextMessage(read);
+  if (plain) return plain;
   const bytes = mayHaveBoundarylessMultipart(read) ? ((await boundarylessMultipartsAsText(read).catch(() => null)) ?? read) : read;
   return simpleParser(bytes, PARSER_OPTIONS);
 }
@@ -185,7 +189,7 @@ async function readAttached(bytes: Uint8Array, ctx: ExtractContext, extraction: 
     ctx.problem('nesting-too-deep', `attached message nested deeper than ${ctx.maxDepth} levels, not read`);
     return;
   }
-  let inner: ParsedMail;
+  let inner: MimeContent;
   try {
     inner = await parseMime(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
@@ -195,7 +199,7 @@ async function readAttached(bytes: Uint8Array, ctx: ExtractContext, extraction: 
   await collect(inner, ctx.location.slice('attachment:'.length), ctx.depth + 1, extraction, null);
 }
 
-async function collect(parsed: ParsedMail, prefix: string, depth: number, extraction: Extraction, top: Segment[] | null): Promise<void> {
+async function collect(parsed: MimeContent, prefix: string, depth: number, extraction: Extraction, top: Segment[] | null): Promise<void> {
   // A nested message's own subject and body belong to its attachment location.
   const bodyLocation = prefix ? `attachment:${prefix}` : 'body';
   const at = extraction.attachment(bodyLocation, depth);

@@ -4,15 +4,15 @@
  * same subject, Message-ID, date, bodies and attachments (all that parse/mime.ts takes from it)
  * with and without the other fields.
  */
-import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { withReadFieldsOnly } from '../../src/parse/header-fields.js';
 import { PARSER_OPTIONS } from '../../src/parse/mime.js';
-import { splitMbox } from '../../src/sources/mbox-split.js';
 import { withServerHeader } from '../../fixtures/server-header.js';
 import { ENRON_MBOX, ROOT, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
+import { mboxMessages, readOf } from '../helpers/mail-read.js';
 
 const lf = (lines: string[]): Buffer => Buffer.from(lines.join('\n'));
 const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'));
@@ -71,37 +71,11 @@ describe('withReadFieldsOnly', () => {
   });
 });
 
-/** All that parse/mime.ts reads of mailparser's result. */
-function readOf(p: ParsedMail): unknown {
-  return {
-    subject: p.subject,
-    messageId: p.messageId,
-    // an unreadable Date becomes "now" in mailparser: compare whether there is one
-    date: p.date === undefined ? null : 'date',
-    text: p.text,
-    html: p.html,
-    attachments: p.attachments.map((a) => ({
-      contentType: a.contentType,
-      filename: a.filename,
-      disposition: a.contentDisposition,
-      related: a.related,
-      contentTypeField: a.headers.get('content-type'),
-      content: a.content.toString('base64'),
-    })),
-  };
-}
-
 async function readAlike(raw: Buffer): Promise<{ same: boolean; trimmed: boolean }> {
   const trimmed = withReadFieldsOnly(raw);
   const read = (bytes: Buffer): Promise<unknown> => simpleParser(bytes, PARSER_OPTIONS).then(readOf, (err: unknown) => `failed: ${String(err)}`);
   const [a, b] = await Promise.all([read(raw), read(trimmed)]);
   return { same: JSON.stringify(a) === JSON.stringify(b), trimmed: trimmed !== raw };
-}
-
-async function mboxMessages(file: string): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  for await (const m of splitMbox(createReadStream(file), { maxMessageBytes: 50 * 1024 * 1024 })) out.push(m.bytes);
-  return out;
 }
 
 describe('mailparser reads the same with only the read fields', () => {
