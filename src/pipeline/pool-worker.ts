@@ -46,8 +46,8 @@ async function drain(): Promise<void> {
   running = false;
 }
 
-port.on('message', (m: ToPoolWorker) => {
-  queue.push(m);
+port.on('message', (batch: readonly ToPoolWorker[]) => {
+  queue.push(...batch);
   if (!running) void drain();
 });
 post({ type: 'ready' });

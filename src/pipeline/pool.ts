@@ -8,7 +8,8 @@
  * message crosses as a copy of its bytes (moved, not cloned); its outcome (already masked) comes
  * back as JSON text, or its parsed text as a structured clone.
  *
- * A worker holds at most PER_WORKER messages (or `perWorker`), taken one after the other. The one
+ * A worker holds at most PER_WORKER messages (or `perWorker`), taken one after the other, and is
+ * sent them one at a time or, with `sendBatch`, in lists of up to that many. The one
  * it is on has a time limit: past it, the worker is terminated and replaced, and that message
  * alone becomes an error record ('timeout'); a worker that dies (out of memory, crash) costs
  * only the message it was scanning ('scan-failed'). Messages queued behind it go to another
@@ -39,7 +40,7 @@ export interface PoolInit {
   readonly options: MessageScanOptions;
 }
 
-/** `message`: scan it; `parse`: only parse it. */
+/** `message`: scan it; `parse`: only parse it. Sent in lists (a batch: `sendBatch`). */
 export type ToPoolWorker = { readonly kind: 'message' | 'parse'; readonly id: number; readonly bytes: Uint8Array; readonly size: number };
 
 export type FromPoolWorker =
@@ -96,7 +97,7 @@ function failed(raw: MessageInput, problem: Problem): MessageOutcome {
 
 export async function startPool(
   url: URL,
-  settings: ScannerSettings & { readonly threads: number; readonly perWorker?: number; readonly youngGenerationMb?: number },
+  settings: ScannerSettings & { readonly threads: number; readonly perWorker?: number; readonly sendBatch?: number; readonly youngGenerationMb?: number },
 ): Promise<Pool> {
   const init: PoolInit = {
     rules: ruleData(settings.rules),
@@ -114,14 +115,21 @@ export async function startPool(
   let broken: string | undefined;
   let firstReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
-  const send = (slot: Slot, task: Task): void => {
-    // A copy of exactly the message's bytes (raw.bytes may be a view into a larger buffer),
+  const send = (slot: Slot, tasks: readonly Task[]): void => {
+    // A copy of exactly each message's bytes (raw.bytes may be a view into a larger buffer),
     // moved to the worker. raw stays here: a failed message is still reported with its id.
-    const bytes = new Uint8Array(task.raw.bytes.byteLength);
-    bytes.set(task.raw.bytes);
-    slot.assigned.push(task);
-    slot.worker.postMessage({ kind: task.kind, id: task.id, bytes, size: task.raw.size } satisfies ToPoolWorker, [bytes.buffer]);
-    if (slot.assigned.length === 1) arm(slot);
+    const batch: ToPoolWorker[] = [];
+    const moved: ArrayBuffer[] = [];
+    for (const task of tasks) {
+      const bytes = new Uint8Array(task.raw.bytes.byteLength);
+      bytes.set(task.raw.bytes);
+      slot.assigned.push(task);
+      batch.push({ kind: task.kind, id: task.id, bytes, size: task.raw.size });
+      moved.push(bytes.buffer);
+    }
+    const armNow = slot.assigned.length === tasks.length;
+    slot.worker.postMessage(batch, moved);
+    if (armNow) arm(slot);
   };
 
   /** The time limit runs for the message the worker is scanning (the oldest it holds). */
@@ -143,11 +151,17 @@ export async function startPool(
       for (const task of pending.splice(0)) task.resolve(failed(task.raw, { code: 'scan-failed', message: `message not scanned: ${broken}` }));
       return;
     }
-    // Fill idle workers first, then give each a message to start on when it is done.
-    for (let depth = 1; depth <= (settings.perWorker ?? PER_WORKER) && pending.length > 0; depth++) {
+    // Fill idle workers first, then give each a message to start on when it is done. With
+    // `sendBatch`, a worker with messages in hand is topped up only once a whole batch fits.
+    const perWorker = settings.perWorker ?? PER_WORKER;
+    const batch = settings.sendBatch ?? 1;
+    for (let depth = 1; depth <= perWorker && pending.length > 0; depth++) {
       for (const slot of slots) {
         if (pending.length === 0) break;
-        if (slot.ready && !slot.gone && slot.assigned.length < depth) send(slot, pending.shift() as Task);
+        if (!slot.ready || slot.gone || slot.assigned.length >= depth) continue;
+        const room = perWorker - slot.assigned.length;
+        if (slot.assigned.length > 0 && room < batch) continue;
+        send(slot, pending.splice(0, Math.min(room, batch)));
       }
     }
   };

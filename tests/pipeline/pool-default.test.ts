@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pdf } from '../../fixtures/attachments.js';
-import { PARSE_AHEAD, PARSE_THREAD_YOUNG_MB, threadPlan } from '../../src/pipeline/scanner.js';
+import { PARSE_AHEAD, PARSE_SEND_BATCH, PARSE_THREAD_YOUNG_MB, threadPlan } from '../../src/pipeline/scanner.js';
 import type { MessageOutcome } from '../../src/model/records.js';
 
 describe('default thread plan', () => {
@@ -126,6 +126,30 @@ describe('on a small machine, the default thread parses and the main thread runs
       } finally {
         await small.close();
       }
+    }
+  });
+
+  it('messages go to the thread in batches: a hang inside one costs that message only, every other is scanned once', { timeout: 120_000 }, async () => {
+    process.env.PHI_SCAN_TEST_HOOKS = '1';
+    const { scanner } = await setup();
+    const SSNS = ['489-36-8350', '536-90-4399', '401-22-6130', '623-17-2894'];
+    const hung = PARSE_SEND_BATCH + 2; // inside the second batch
+    const messages = Array.from({ length: 3 * PARSE_SEND_BATCH + 1 }, (_, i) =>
+      message(`m${i}`, `Patient SSN ${SSNS[i % SSNS.length]}.`, [], i === hung ? 'hang' : undefined),
+    );
+    const reference = await scanner(0);
+    const expected = await Promise.all(messages.map((m, i) => (i === hung ? undefined : reference.scan(input(m)))));
+    await reference.close();
+    const small = await scanner(undefined, 2_000);
+    try {
+      const got = await Promise.all(messages.map((m) => small.scan(input(m))));
+      got.forEach((outcome, i) => {
+        if (i === hung) expect(outcome.problems).toEqual([{ code: 'timeout', message: expect.stringContaining('still scanning after 2 s') }]);
+        else expect(outcome, `message ${i}`).toEqual(expected[i]);
+      });
+      expect(got.filter((o) => o.findings.length > 0)).toHaveLength(messages.length - 1);
+    } finally {
+      await small.close();
     }
   });
 
