@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseMessage } from '../parse/mime.js';
 import { safeReason } from '../common/safe-reason.js';
-import type { FromPoolWorker, PoolInit, ToPoolWorker } from './pool.js';
+import type { FromPoolWorker, PoolInit, ToPoolWorker, ToPoolWorkerMessage } from './pool.js';
 import { testHook } from './test-hooks.js';
 
 const port = parentPort;
@@ -26,13 +26,13 @@ const hooks = process.env.PHI_SCAN_TEST_HOOKS === '1';
 const post = (m: FromPoolWorker): void => port.postMessage(m);
 
 // One message at a time, in arrival order: the pool times the oldest message it sent.
-const queue: ToPoolWorker[] = [];
+const queue: { readonly m: ToPoolWorkerMessage; readonly bytes: Buffer }[] = [];
 let running = false;
 
 async function drain(): Promise<void> {
   running = true;
-  for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
-    const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    const { m, bytes } = next;
     try {
       if (hooks) await testHook(bytes);
       if (m.kind === 'message') {
@@ -46,8 +46,8 @@ async function drain(): Promise<void> {
   running = false;
 }
 
-port.on('message', (batch: readonly ToPoolWorker[]) => {
-  queue.push(...batch);
+port.on('message', ({ messages, bytes }: ToPoolWorker) => {
+  for (const m of messages) queue.push({ m, bytes: Buffer.from(bytes.buffer, bytes.byteOffset + m.offset, m.length) });
   if (!running) void drain();
 });
 post({ type: 'ready' });

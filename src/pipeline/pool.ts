@@ -40,8 +40,20 @@ export interface PoolInit {
   readonly options: MessageScanOptions;
 }
 
-/** `message`: scan it; `parse`: only parse it. Sent in lists (a batch: `sendBatch`). */
-export type ToPoolWorker = { readonly kind: 'message' | 'parse'; readonly id: number; readonly bytes: Uint8Array; readonly size: number };
+/** `message`: scan it; `parse`: only parse it. Its bytes are `length` bytes at `offset` of its batch's. */
+export interface ToPoolWorkerMessage {
+  readonly kind: 'message' | 'parse';
+  readonly id: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly size: number;
+}
+
+/** Messages sent at once (`sendBatch`), their bytes end to end in one buffer: one transfer, not one each. */
+export interface ToPoolWorker {
+  readonly messages: readonly ToPoolWorkerMessage[];
+  readonly bytes: Uint8Array;
+}
 
 export type FromPoolWorker =
   | { readonly type: 'ready' }
@@ -64,7 +76,7 @@ type Answer = Extract<FromPoolWorker, { type: 'done' | 'parsed' }>;
 
 interface Task {
   readonly id: number;
-  readonly kind: ToPoolWorker['kind'];
+  readonly kind: ToPoolWorkerMessage['kind'];
   readonly raw: MessageInput;
   /** The outcome from the worker's answer (for `parse`, the rules run here). */
   readonly outcome: (answer: Answer) => MessageOutcome;
@@ -118,17 +130,17 @@ export async function startPool(
   const send = (slot: Slot, tasks: readonly Task[]): void => {
     // A copy of exactly each message's bytes (raw.bytes may be a view into a larger buffer),
     // moved to the worker. raw stays here: a failed message is still reported with its id.
-    const batch: ToPoolWorker[] = [];
-    const moved: ArrayBuffer[] = [];
+    const bytes = new Uint8Array(tasks.reduce((n, t) => n + t.raw.bytes.byteLength, 0));
+    const messages: ToPoolWorkerMessage[] = [];
+    let offset = 0;
     for (const task of tasks) {
-      const bytes = new Uint8Array(task.raw.bytes.byteLength);
-      bytes.set(task.raw.bytes);
+      bytes.set(task.raw.bytes, offset);
+      messages.push({ kind: task.kind, id: task.id, offset, length: task.raw.bytes.byteLength, size: task.raw.size });
+      offset += task.raw.bytes.byteLength;
       slot.assigned.push(task);
-      batch.push({ kind: task.kind, id: task.id, bytes, size: task.raw.size });
-      moved.push(bytes.buffer);
     }
     const armNow = slot.assigned.length === tasks.length;
-    slot.worker.postMessage(batch, moved);
+    slot.worker.postMessage({ messages, bytes } satisfies ToPoolWorker, [bytes.buffer]);
     if (armNow) arm(slot);
   };
 
@@ -263,7 +275,7 @@ export async function startPool(
     throw err;
   }
 
-  const submit = (kind: ToPoolWorker['kind'], raw: MessageInput, outcome: Task['outcome']): Promise<MessageOutcome> =>
+  const submit = (kind: ToPoolWorkerMessage['kind'], raw: MessageInput, outcome: Task['outcome']): Promise<MessageOutcome> =>
     new Promise<MessageOutcome>((resolve, reject) => {
       if (closed) {
         reject(new Error('the scan has ended'));
