@@ -1,6 +1,7 @@
 /**
  * One scan at a time per state folder (two real CLI processes): a second scan while the first
- * is writing stops at once with one line naming the first (exit 2), or waits with --wait-lock;
+ * is writing (paused with SIGSTOP, so that it is still there) stops at once with one line naming
+ * the first (exit 2), or waits with --wait-lock;
  * a scan killed with SIGKILL leaves no stale lock behind.
  */
 import { spawn } from 'node:child_process';
@@ -46,6 +47,13 @@ describe('two scans on one state folder', () => {
     const state = tempDir();
     const first = await startLongScan(source, state);
     expect(first.child.exitCode).toBeNull(); // still running
+    // Paused until the waiting scan below says it waits: however fast the first scan, it holds the lock until then.
+    first.child.kill('SIGSTOP');
+    let continued = false;
+    const resume = (): void => {
+      if (!continued) first.child.kill('SIGCONT');
+      continued = true;
+    };
 
     const second = await runCli(['scan', small, '--format', 'jsonl'], { env: { PHI_SCAN_STATE: state } });
     expect(second.code).toBe(2);
@@ -56,9 +64,14 @@ describe('two scans on one state folder', () => {
     );
 
     // Asked to wait: it runs once the first is done, as run #2.
-    const waiting = runCli(['scan', small, '--format', 'jsonl', '--wait-lock', '170'], { env: { PHI_SCAN_STATE: state } });
+    const waiting = runCli(['scan', small, '--format', 'jsonl', '--wait-lock', '170'], {
+      env: { PHI_SCAN_STATE: state },
+      onStderr: (soFar) => {
+        if (soFar.includes('waiting up to 170 s')) resume();
+      },
+    });
+    const waited = await waiting.finally(resume);
     expect(await first.closed).toBe(1);
-    const waited = await waiting;
     expect(waited.code).toBe(1);
     expect(waited.stderr).toMatch(/waiting up to 170 s for another scan \(run #1/);
     expect(jsonLines(waited.stdout).at(-1)).toMatchObject({ type: 'run', status: 'complete', messages: 10 });
