@@ -11,7 +11,7 @@ import { simpleParser, type Attachment, type SimpleParserOptions } from 'mailpar
 import type { Segment } from '../model/segment.js';
 import type { Problem } from '../model/problem.js';
 import { withReadFieldsOnly } from './header-fields.js';
-import { plainTextMessage, type MimeContent } from './plain-message.js';
+import { singlePartMessage, type MimeContent } from './single-part.js';
 import { headerFields, isoDate, syntheticMessageId } from './header-values.js';
 import { htmlToText } from './html.js';
 import { DEFAULT_LIMITS, extractAttachment, messageExtraction, type ExtractContext, type ExtractLimits } from '../extract/index.js';
@@ -123,11 +123,11 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
 /**
  * mailparser, after giving every boundary-less multipart part the reading mail clients give it,
  * given only the header fields that are read (header-fields.ts); a message of one plain-text
- * part is read without its streams (plain-message.ts), to the same result.
+ * part is read without its streams (single-part.ts), to the same result.
  */
 async function parseMime(raw: Buffer): Promise<MimeContent> {
   const read = withReadFieldsOnly(raw);
-  const plain = plainTextMessage(read);
+  const plain = singlePartMessage(read);
   if (plain) return plain;
   const bytes = mayHaveBoundarylessMultipart(read) ? ((await boundarylessMultipartsAsText(read).catch(() => null)) ?? read) : read;
   return simpleParser(bytes, PARSER_OPTIONS);

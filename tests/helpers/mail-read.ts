@@ -1,9 +1,9 @@
 /**
  * What parse/mime.ts reads of a parsed message, as comparable data: tests that claim two ways
- * of parsing read the same (header-fields, plain-message) compare these.
+ * of parsing read the same (header-fields, single-part) compare these.
  */
 import { createReadStream } from 'node:fs';
-import type { MimeContent } from '../../src/parse/plain-message.js';
+import type { MimeContent } from '../../src/parse/single-part.js';
 import { splitMbox } from '../../src/sources/mbox-split.js';
 
 /** Beyond this from now, a date is the message's own; within it, mailparser's "now" for a Date it cannot read. */

@@ -1,15 +1,16 @@
 /**
- * A message that is one plain-text part (no MIME structure, or `text/plain` written as it is)
- * read without mailparser's stream pipeline: the same result as `simpleParser` gives it, from
+ * A message that is one text part (no MIME structure, or `text/plain` or `text/html` written as
+ * it is) read without mailparser's stream pipeline: the same result as `simpleParser` gives it, from
  * the same components. mailsplit's MimeNode reads the header and decides the structure exactly
  * as mailparser's splitter does, libmime decodes the three header fields the scan reads as
  * mailparser does (`processHeaders`), and the body is the bytes after the header. For such a
  * message mailparser is a chain of streams and event-loop turns around a copy of its body:
  * three quarters of its time on business mail (README, Benchmarks).
  *
- * Anything else — multipart, an attachment, base64, a character set to convert, format=flowed,
- * a header too large to be plainly one — returns null and goes to mailparser.
- * Tested against mailparser itself: tests/parse/plain-message.test.ts.
+ * Anything else — multipart or any part with a boundary, an attachment, base64, a character set
+ * to convert, format=flowed, a header too large to be plainly one — returns null and goes to
+ * mailparser.
+ * Tested against mailparser itself: tests/parse/single-part.test.ts.
  */
 import { MimeNode } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
@@ -66,7 +67,7 @@ function messageIdFormat(value: string): string | undefined {
 }
 
 /** The message's content as simpleParser gives it, or null when it is not one plain-text part. */
-export function plainTextMessage(raw: Buffer): MimeContent | null {
+export function singlePartMessage(raw: Buffer): MimeContent | null {
   const node = new MimeNode(false, {});
   let start = 0;
   let ended = false;
@@ -82,7 +83,9 @@ export function plainTextMessage(raw: Buffer): MimeContent | null {
   }
   if (!ended || start > MAX_HEAD_BYTES) return null;
   node.parseHeaders();
-  if (node.multipart || node.contentType !== 'text/plain' || node.flowed) return null;
+  const html = node.contentType === 'text/html';
+  // A boundary parameter makes mailsplit look for parts under any type, text too.
+  if (node.multipart || node._boundary || (node.contentType !== 'text/plain' && !html) || node.flowed) return null;
   if (node.disposition && node.disposition !== 'inline') return null;
   // base64 is left to mailparser: its stream decoder's result depends on where chunks end.
   if (node.encoding === 'base64') return null;
@@ -109,6 +112,10 @@ export function plainTextMessage(raw: Buffer): MimeContent | null {
     }
   }
   const text = body.toString().replace(/\r?\n/g, '\n');
-  if (text) content.text = text;
+  // mailparser's `getTextContent`: an HTML body alone is the HTML, and an empty text beside it.
+  if (text && html) {
+    content.html = text;
+    content.text = '';
+  } else if (text) content.text = text;
   return content;
 }

@@ -1,6 +1,6 @@
 /**
- * parse/plain-message.ts: a message of one plain-text part is read without mailparser's streams,
- * to mailparser's own result. Tables of messages it must take (each compared with simpleParser)
+ * parse/single-part.ts: a message of one text part (plain or HTML) is read without mailparser's
+ * streams, to mailparser's own result. Tables of messages it must take (each compared with simpleParser)
  * and must leave to mailparser, then the claim on every message at hand: wherever it takes one,
  * it reads what mailparser reads (subject, Message-ID, date, Date fields, text, HTML, attachments).
  */
@@ -10,7 +10,7 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { withReadFieldsOnly } from '../../src/parse/header-fields.js';
 import { PARSER_OPTIONS, parseMessage } from '../../src/parse/mime.js';
-import { plainTextMessage } from '../../src/parse/plain-message.js';
+import { singlePartMessage } from '../../src/parse/single-part.js';
 import { withServerHeader } from '../../fixtures/server-header.js';
 import { ENRON_MBOX, ROOT, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
 import { mboxMessages, readOf } from '../helpers/mail-read.js';
@@ -20,12 +20,12 @@ const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'));
 
 /** mailparser's reading and ours, as data; ours null when the message is left to mailparser. */
 async function bothReadings(raw: Buffer): Promise<{ ours: unknown; theirs: unknown }> {
-  const plain = plainTextMessage(raw);
+  const plain = singlePartMessage(raw);
   const theirs = await simpleParser(raw, PARSER_OPTIONS).then(readOf, (err: unknown) => `failed: ${String(err)}`);
   return { ours: plain && readOf(plain), theirs };
 }
 
-describe('plainTextMessage takes a message of one plain-text part, and reads what mailparser reads', () => {
+describe('singlePartMessage takes a message of one text part, and reads what mailparser reads', () => {
   const cases: { name: string; raw: Buffer; text?: string; subject?: string }[] = [
     {
       name: 'no MIME fields at all, LF',
@@ -109,6 +109,15 @@ describe('plainTextMessage takes a message of one plain-text part, and reads wha
       text: 'a=b ',
     },
     {
+      name: 'an HTML body alone: the HTML, and an empty text',
+      raw: crlf(['Subject: news', 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable', '', '<p>Caf=C3=A9 <b>menu</b></p>', '']),
+      text: '',
+    },
+    {
+      name: 'an empty HTML body: neither text nor HTML',
+      raw: lf(['Content-Type: text/html', '', '']),
+    },
+    {
       name: 'a lone CR in the body stays',
       raw: lf(['Subject: s', '', 'a\rb', '']),
       text: 'a\rb\n',
@@ -118,17 +127,20 @@ describe('plainTextMessage takes a message of one plain-text part, and reads wha
     const { ours, theirs } = await bothReadings(raw);
     expect(ours).not.toBeNull();
     expect(ours).toEqual(theirs);
-    const plain = plainTextMessage(raw);
+    const plain = singlePartMessage(raw);
     if (text !== undefined) expect(plain?.text).toBe(text);
     if (subject !== undefined) expect(plain?.subject).toBe(subject);
   });
 });
 
-describe('plainTextMessage leaves everything else to mailparser', () => {
+describe('singlePartMessage leaves everything else to mailparser', () => {
   const cases: { name: string; raw: Buffer }[] = [
     { name: 'multipart/mixed', raw: lf(['Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'x', '--b--']) },
+    { name: 'text/plain with a boundary (mailsplit splits it into parts)', raw: lf(['Content-Type: text/plain; boundary="b"', '', '--b', 'Content-Type: text/html', '', '<p>x</p>', '--b--']) },
+    { name: 'text/html with a boundary', raw: crlf(['Content-Type: text/html;', '\tboundary="--b"', '', '----b', 'Content-Type: text/html', '', '<p>x</p>', '----b--']) },
     { name: 'multipart without a boundary', raw: lf(['Content-Type: multipart/alternative', '', 'x']) },
-    { name: 'text/html', raw: lf(['Content-Type: text/html', '', '<p>x</p>']) },
+    { name: 'text/xml', raw: lf(['Content-Type: text/xml', '', '<a>x</a>']) },
+    { name: 'HTML in base64', raw: lf(['Content-Type: text/html', 'Content-Transfer-Encoding: base64', '', 'PHA+eDwvcD4=']) },
     { name: 'quoted-printable decoding to 8-bit ISO-8859-1', raw: lf(['Content-Type: text/plain; charset=iso-8859-1', 'Content-Transfer-Encoding: quoted-printable', '', 'caf=E9']) },
     { name: 'base64', raw: lf(['Content-Type: text/plain', 'Content-Transfer-Encoding: base64', '', 'aGVsbG8=']) },
     { name: 'format=flowed', raw: lf(['Content-Type: text/plain; format=flowed', '', 'a ', 'b']) },
@@ -143,14 +155,14 @@ describe('plainTextMessage leaves everything else to mailparser', () => {
     { name: 'a header of more than 8 KB', raw: lf([`Subject: ${'x'.repeat(9000)}`, '', 'b']) },
   ];
   it.each(cases)('$name', async ({ raw }) => {
-    expect(plainTextMessage(raw)).toBeNull();
+    expect(singlePartMessage(raw)).toBeNull();
     // and parse/mime.ts still reads it (through mailparser)
     const parsed = await parseMessage(raw, { maxNestingDepth: 3 });
     expect(parsed.problems.filter((p) => p.code === 'parse-failed')).toEqual([]);
   });
 });
 
-describe('wherever plainTextMessage takes a message, it reads what mailparser reads', () => {
+describe('wherever singlePartMessage takes a message, it reads what mailparser reads', () => {
   /** Every message it takes is compared; returns how many it took. */
   async function compareAll(messages: readonly Buffer[]): Promise<{ taken: number; differ: number[] }> {
     let taken = 0;
@@ -184,9 +196,9 @@ describe('wherever plainTextMessage takes a message, it reads what mailparser re
     const subjects = ['Subject: plain', 'Subject: =?utf-8?Q?caf=C3=A9?=', 'Subject: ', 'Subject: a\n b', 'Subject: Ünïcode'];
     const ids = ['Message-ID: <x@y>', 'Message-ID: x@y', 'Message-Id: ', 'Message-ID: <x@y> (c)'];
     const dates = ['Date: Mon, 4 Mar 2024 10:00:00 +0000', 'Date: junk', 'Date: ', 'Date: 2024-03-04'];
-    const types = ['', 'Content-Type: text/plain', 'Content-Type: text/plain; charset=utf-8', 'Content-Type: text/plain; charset="us-ascii"', 'Content-Type: text/plain;\n charset=windows-1252', 'Content-Type: text/plain; charset=iso-8859-15'];
+    const types = ['', 'Content-Type: text/plain', 'Content-Type: text/plain; charset=utf-8', 'Content-Type: text/plain; charset="us-ascii"', 'Content-Type: text/plain;\n charset=windows-1252', 'Content-Type: text/plain; charset=iso-8859-15', 'Content-Type: text/html; charset=utf-8', 'Content-Type: TEXT/HTML'];
     const encodings = ['', 'Content-Transfer-Encoding: 7bit', 'Content-Transfer-Encoding: quoted-printable', 'Content-Transfer-Encoding: 8bit'];
-    const bodies = ['', 'one line', 'two\nlines\n', 'grüße\n', '--x\n\nFrom me\n', 'tail without newline', 'gr=C3=BC=\n=C3=9Fe =\n', 'x=3D1 \t\n=E9=\n'];
+    const bodies = ['', 'one line', 'two\nlines\n', 'grüße\n', '--x\n\nFrom me\n', 'tail without newline', 'gr=C3=BC=\n=C3=9Fe =\n', 'x=3D1 \t\n=E9=\n', '<p>a<br>b</p>\n'];
     const messages: Buffer[] = [];
     let n = 0;
     for (const subject of subjects)
