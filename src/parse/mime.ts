@@ -122,13 +122,13 @@ export async function parseMessage(raw: Buffer, options: ParseOptions): Promise<
 
 /**
  * mailparser, after giving every boundary-less multipart part the reading mail clients give it,
- * given only the header fields that are read (header-fields.ts); a message of one plain-text
- * part is read without its streams (single-part.ts), to the same result.
+ * given only the header fields that are read (header-fields.ts); a message of one text part
+ * (plain or HTML) is read without its streams (single-part.ts), to the same result.
  */
 async function parseMime(raw: Buffer): Promise<MimeContent> {
   const read = withReadFieldsOnly(raw);
-  const plain = singlePartMessage(read);
-  if (plain) return plain;
+  const single = singlePartMessage(read);
+  if (single) return single;
   const bytes = mayHaveBoundarylessMultipart(read) ? ((await boundarylessMultipartsAsText(read).catch(() => null)) ?? read) : read;
   return simpleParser(bytes, PARSER_OPTIONS);
 }

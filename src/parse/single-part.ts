@@ -66,7 +66,7 @@ function messageIdFormat(value: string): string | undefined {
   return `${value.startsWith('<') ? '' : '<'}${value}${value.endsWith('>') ? '' : '>'}`;
 }
 
-/** The message's content as simpleParser gives it, or null when it is not one plain-text part. */
+/** The message's content as simpleParser gives it, or null when it is not one text part read as it is. */
 export function singlePartMessage(raw: Buffer): MimeContent | null {
   const node = new MimeNode(false, {});
   let start = 0;

@@ -60,7 +60,7 @@ export const PARSE_AHEAD = 32;
  * under PARSE_AHEAD, not after every message. Each message sent alone cost the main thread ~19 µs
  * of `postMessage` (~0.2 s of the Enron sample's 10,502 messages) and the thread a message event;
  * round-robin on 2 cores, Enron sample, the default's time against `--threads 0`: 1.08–1.12× one
- * at a time, 0.96–0.98× with 8 or 16 (README, Worker threads). The time limit still runs for one
+ * at a time, 0.96–1.03× in lists of 8 (README, Worker threads). The time limit still runs for one
  * message at a time: a batch is a list of messages the thread takes one after the other.
  */
 export const PARSE_SEND_BATCH = 8;
