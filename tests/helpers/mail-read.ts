@@ -2,9 +2,11 @@
  * What parse/mime.ts reads of a parsed message, as comparable data: tests that claim two ways
  * of parsing read the same (header-fields, single-part) compare these.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { MimeContent } from '../../src/parse/single-part.js';
 import { splitMbox } from '../../src/sources/mbox-split.js';
+import { ROOT } from './cli.js';
 
 /** Beyond this from now, a date is the message's own; within it, mailparser's "now" for a Date it cannot read. */
 const NOW_MS = 60_000;
@@ -34,4 +36,17 @@ export async function mboxMessages(file: string): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for await (const m of splitMbox(createReadStream(file), { maxMessageBytes: 50 * 1024 * 1024 })) out.push(m.bytes);
   return out;
+}
+
+/** Every message of the bundled demo (mbox and EML) and of the attachment fixture. */
+export async function fixtureMessages(): Promise<Buffer[]> {
+  const files = [
+    ...readdirSync(path.join(ROOT, 'fixtures/demo/mbox')).map((f) => path.join(ROOT, 'fixtures/demo/mbox', f)),
+    path.join(ROOT, 'fixtures/attachments/attachments.mbox'),
+  ];
+  const emlDir = path.join(ROOT, 'fixtures/demo/eml');
+  const emls = readdirSync(emlDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.eml'))
+    .map((f) => readFileSync(path.join(emlDir, f)));
+  return [...(await Promise.all(files.map(mboxMessages))).flat(), ...emls];
 }

@@ -4,15 +4,14 @@
  * same subject, Message-ID, date, bodies and attachments (all that parse/mime.ts takes from it)
  * with and without the other fields.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { withReadFieldsOnly } from '../../src/parse/header-fields.js';
 import { PARSER_OPTIONS } from '../../src/parse/mime.js';
 import { withServerHeader } from '../../fixtures/server-header.js';
-import { ENRON_MBOX, ROOT, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
-import { mboxMessages, readOf } from '../helpers/mail-read.js';
+import { ENRON_MBOX, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
+import { fixtureMessages, mboxMessages, readOf } from '../helpers/mail-read.js';
 
 const lf = (lines: string[]): Buffer => Buffer.from(lines.join('\n'));
 const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'));
@@ -80,15 +79,7 @@ async function readAlike(raw: Buffer): Promise<{ same: boolean; trimmed: boolean
 
 describe('mailparser reads the same with only the read fields', () => {
   it('on the bundled demo and attachment fixtures, also behind a mail server\'s header', { timeout: 120_000 }, async () => {
-    const files = [
-      ...readdirSync(path.join(ROOT, 'fixtures/demo/mbox')).map((f) => path.join(ROOT, 'fixtures/demo/mbox', f)),
-      path.join(ROOT, 'fixtures/attachments/attachments.mbox'),
-    ];
-    const emlDir = path.join(ROOT, 'fixtures/demo/eml');
-    const emls = readdirSync(emlDir, { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.eml'))
-      .map((f) => readFileSync(path.join(emlDir, f)));
-    const messages = [...(await Promise.all(files.map(mboxMessages))).flat(), ...emls];
+    const messages = await fixtureMessages();
     expect(messages.length).toBeGreaterThan(20);
     let trimmed = 0;
     for (const raw of [...messages, ...messages.map(withServerHeader)]) {

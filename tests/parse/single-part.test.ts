@@ -4,16 +4,15 @@
  * and must leave to mailparser, then the claim on every message at hand: wherever it takes one,
  * it reads what mailparser reads (subject, Message-ID, date, Date fields, text, HTML, attachments).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { withReadFieldsOnly } from '../../src/parse/header-fields.js';
 import { PARSER_OPTIONS, parseMessage } from '../../src/parse/mime.js';
 import { singlePartMessage } from '../../src/parse/single-part.js';
 import { withServerHeader } from '../../fixtures/server-header.js';
-import { ENRON_MBOX, ROOT, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
-import { mboxMessages, readOf } from '../helpers/mail-read.js';
+import { ENRON_MBOX, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
+import { fixtureMessages, mboxMessages, readOf } from '../helpers/mail-read.js';
 
 const lf = (lines: string[]): Buffer => Buffer.from(lines.join('\n'));
 const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'));
@@ -177,15 +176,7 @@ describe('wherever singlePartMessage takes a message, it reads what mailparser r
   }
 
   it('on the bundled demo and attachment fixtures, as given and after header-fields.ts', { timeout: 120_000 }, async () => {
-    const files = [
-      ...readdirSync(path.join(ROOT, 'fixtures/demo/mbox')).map((f) => path.join(ROOT, 'fixtures/demo/mbox', f)),
-      path.join(ROOT, 'fixtures/attachments/attachments.mbox'),
-    ];
-    const emlDir = path.join(ROOT, 'fixtures/demo/eml');
-    const emls = readdirSync(emlDir, { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.eml'))
-      .map((f) => readFileSync(path.join(emlDir, f)));
-    const messages = [...(await Promise.all(files.map(mboxMessages))).flat(), ...emls];
+    const messages = await fixtureMessages();
     const all = [...messages, ...messages.map((m) => withReadFieldsOnly(withServerHeader(m)))];
     const { taken, differ } = await compareAll(all);
     expect(differ).toEqual([]);
