@@ -6,7 +6,7 @@ import { createReadStream, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MimeContent } from '../../src/parse/single-part.js';
 import { splitMbox } from '../../src/sources/mbox-split.js';
-import { ROOT } from './cli.js';
+import { ENRON_MBOX, ROOT, TORTURE_MBOX } from './cli.js';
 
 /** Beyond this from now, a date is the message's own; within it, mailparser's "now" for a Date it cannot read. */
 const NOW_MS = 60_000;
@@ -50,3 +50,9 @@ export async function fixtureMessages(): Promise<Buffer[]> {
     .map((f) => readFileSync(path.join(emlDir, f)));
   return [...(await Promise.all(files.map(mboxMessages))).flat(), ...emls];
 }
+
+/** The optional real-mail corpora as mbox files, by name (tests skip loudly without them: optionalCorpus). */
+export const MAIL_CORPORA = [
+  ['mime-torture', TORTURE_MBOX],
+  ['enron-sample', ENRON_MBOX],
+] as const;

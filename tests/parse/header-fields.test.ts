@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { withReadFieldsOnly } from '../../src/parse/header-fields.js';
 import { PARSER_OPTIONS } from '../../src/parse/mime.js';
 import { withServerHeader } from '../../fixtures/server-header.js';
-import { ENRON_MBOX, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
-import { fixtureMessages, mboxMessages, readOf } from '../helpers/mail-read.js';
+import { optionalCorpus } from '../helpers/cli.js';
+import { MAIL_CORPORA, fixtureMessages, mboxMessages, readOf } from '../helpers/mail-read.js';
 
 const lf = (lines: string[]): Buffer => Buffer.from(lines.join('\n'));
 const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'));
@@ -90,10 +90,7 @@ describe('mailparser reads the same with only the read fields', () => {
     expect(trimmed).toBeGreaterThanOrEqual(messages.length); // every message behind the server's header
   });
 
-  for (const [name, file] of [
-    ['mime-torture', TORTURE_MBOX],
-    ['enron-sample', ENRON_MBOX],
-  ] as const) {
+  for (const [name, file] of MAIL_CORPORA) {
     it(`on the ${name} corpus (optional)`, { timeout: 300_000 }, async () => {
       if (!optionalCorpus(name, existsSync(file))) return;
       const differ: number[] = [];

@@ -11,8 +11,8 @@ import { withReadFieldsOnly } from '../../src/parse/header-fields.js';
 import { PARSER_OPTIONS, parseMessage } from '../../src/parse/mime.js';
 import { singlePartMessage } from '../../src/parse/single-part.js';
 import { withServerHeader } from '../../fixtures/server-header.js';
-import { ENRON_MBOX, TORTURE_MBOX, optionalCorpus } from '../helpers/cli.js';
-import { fixtureMessages, mboxMessages, readOf } from '../helpers/mail-read.js';
+import { optionalCorpus } from '../helpers/cli.js';
+import { MAIL_CORPORA, fixtureMessages, mboxMessages, readOf } from '../helpers/mail-read.js';
 
 const lf = (lines: string[]): Buffer => Buffer.from(lines.join('\n'));
 const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'));
@@ -207,10 +207,7 @@ describe('wherever singlePartMessage takes a message, it reads what mailparser r
     expect(taken).toBeGreaterThan(messages.length / 2);
   });
 
-  for (const [name, file] of [
-    ['mime-torture', TORTURE_MBOX],
-    ['enron-sample', ENRON_MBOX],
-  ] as const) {
+  for (const [name, file] of MAIL_CORPORA) {
     it(`on the ${name} corpus (optional)`, { timeout: 300_000 }, async () => {
       if (!optionalCorpus(name, existsSync(file))) return;
       const messages = (await mboxMessages(file)).map(withReadFieldsOnly);
