@@ -12,6 +12,7 @@
  * mailparser.
  * Tested against mailparser itself: tests/parse/single-part.test.ts.
  */
+import { isAscii } from 'node:buffer';
 import { MimeNode } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
 import libqp from 'libqp';
@@ -40,11 +41,6 @@ const READ_AS_UTF8 = new Set(['ascii', 'usascii', 'utf8']);
 const ASCII_SUPERSET = /^(?:ansix341968|iso646us|us|iso8859\d{1,2}|latin\d|l\d|windows125\d|cp125\d|cp819|ibm819)$/;
 
 const LF = 0x0a;
-
-function isSevenBit(bytes: Buffer): boolean {
-  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) > 0x7f) return false;
-  return true;
-}
 
 /** mailparser's reading of one header line's value (`processHeaders`, before the per-field step). */
 function fieldValue(line: string): string {
@@ -94,7 +90,7 @@ export function singlePartMessage(raw: Buffer): MimeContent | null {
   const charset = String(node.charset || 'utf-8')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '');
-  if (!READ_AS_UTF8.has(charset) && !(ASCII_SUPERSET.test(charset) && isSevenBit(body))) return null;
+  if (!READ_AS_UTF8.has(charset) && !(ASCII_SUPERSET.test(charset) && isAscii(body))) return null;
   const headers = node.headers;
   if (!headers) return null;
 
