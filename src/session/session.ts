@@ -7,6 +7,7 @@
  * Returns the exit status (0 nothing found, 1 PHI found, 3 incomplete or interrupted); throws a
  * ScanError for bad usage or configuration (exit 2 at the command line).
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { createEngine, type EngineWarning } from '../engine/engine.js';
@@ -14,6 +15,7 @@ import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { maskSource } from '../findings/names.js';
 import { loadSuppressions } from '../findings/suppress.js';
 import { scan } from '../pipeline/run.js';
+import { storeThread } from '../pipeline/scanner.js';
 import { resolveRedisUrl } from '../queue/redis.js';
 import type { Rule } from '../rules/compile.js';
 import { checkExamples, describeFailure } from '../rules/examples.js';
@@ -26,7 +28,7 @@ import type { Sink } from '../sinks/types.js';
 import type { SourceRuntime } from '../sources/types.js';
 import { acquireScanLock } from '../state/lock.js';
 import { writeReport } from '../report/report.js';
-import { importLegacyCheckpoints, openStateStore, stateDbPath } from '../state/store.js';
+import { importLegacyCheckpoints, openStateStore, openStateStoreInThread, stateDbPath, type StateStore } from '../state/store.js';
 import { abandonDeadRuns, markGone } from '../remediate/progress.js';
 import { markVanished } from '../remediate/vanished.js';
 import { ScanError } from '../common/errors.js';
@@ -171,10 +173,12 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
       })
     : undefined;
   // The SQLite state store: checkpoints, and a sink recording this run (runs, messages, findings).
-  let store: ReturnType<typeof openStateStore>;
+  // It writes from its own thread where threads scan whole messages (pipeline/scanner.ts storeThread).
+  let store: StateStore;
   try {
     importLegacyCheckpoints(dbFile, stateDir);
-    store = openStateStore(dbFile, { sources: sources.map(maskSource(redact)), sinceLast: settings.sinceLast, minConfidence: settings.minConfidence, key, details });
+    const runInfo = { sources: sources.map(maskSource(redact)), sinceLast: settings.sinceLast, minConfidence: settings.minConfidence, key, details };
+    store = storeThread(settings.threads, os.availableParallelism()) ? await openStateStoreInThread(dbFile, runInfo) : openStateStore(dbFile, runInfo);
     lock.setRun(store.runId);
     // This scan holds the lock: a run still "running" was killed.
     abandonDeadRuns(store.db, store.runId);
@@ -226,7 +230,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
   } finally {
     clearProgress();
     await queued?.coordinator.close();
-    store.dispose();
+    await store.dispose();
     for (const line of summaries) stderr.write(`phi-scan: ${line}\n`);
     if (io.handleSignals) {
       process.off('SIGINT', onSignal);

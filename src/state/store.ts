@@ -6,13 +6,17 @@
  * Crash safety: events and checkpoint advances arrive in one ordered stream (pipeline/run.ts
  * puts a unit's cursor only after the messages before it reached the sinks), and they are
  * written into one open transaction that is committed only right after a checkpoint `put`
- * (at most every BATCH_MESSAGES messages or BATCH_MS) or on `flush`. A commit therefore always
- * holds a message's findings together with the cursors that skip it: after kill -9, a
- * `--since-last` run resumes exactly after the last committed cursor. A message written but
- * not yet covered by a committed cursor is rolled back with it, or, when `flush` committed it
+ * (at most every BATCH_MESSAGES messages or BATCH_MS, writer.ts) or on `flush`. A commit therefore
+ * always holds a message's findings together with the cursors that skip them on resume: after
+ * kill -9, a `--since-last` run resumes exactly after the last committed cursor. A message written
+ * but not yet covered by a committed cursor is rolled back with it, or, when `flush` committed it
  * early, scanned again and upserted (the same row): never counted twice.
+ *
+ * The writes are a stream of plain operations (writer.ts) applied on the scan's thread, or with
+ * `openStateStoreInThread` in the store's own thread (writer-thread.ts), in the same order.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -20,8 +24,9 @@ import type { Confidence, Finding } from '../model/finding.js';
 import type { Checkpoint, Presence } from '../model/message.js';
 import { CHECKPOINT_FILE, type CheckpointStore } from './checkpoints.js';
 import type { ErrorRecord, MailboxRecord, MessageContext, MessageOutcome, ScanEvent, ScanSummary, Sink } from '../model/records.js';
+import { safeReason } from '../common/safe-reason.js';
+import { storeWriter, type Cell, type ErrorRow, type MailboxRow, type MessageRows, type StoreOp } from './writer.js';
 import { ScanError } from '../common/errors.js';
-import { markRemoved } from './gone.js';
 import { MIGRATIONS } from './migrations.js';
 import { ensurePrivateFile } from '../common/private-file.js';
 import { isNameDigest, nameDigest } from '../findings/fingerprint.js';
@@ -34,42 +39,10 @@ export type StateDb = Database.Database;
 
 export const STATE_DB_FILE = 'state.db';
 
-/** Messages written per transaction at most (a commit waits for the next checkpoint). */
-const BATCH_MESSAGES = 200;
-/** Longest a transaction stays open before the next checkpoint commits it. */
-const BATCH_MS = 1000;
-/**
- * Rows written by one multi-row INSERT of findings or person keys: a roster holds thousands, and
- * one call into SQLite per ROWS_PER_INSERT rows costs less than one per row (SQLite allows
- * 32,766 parameters; 11 per findings row).
- */
-const ROWS_PER_INSERT = 64;
-
-/**
- * Writes `rows` (each `width` values, laid end to end in `values`) with `many` (ROWS_PER_INSERT
- * rows per statement) and the rest with `one`.
- */
-function insertRows(many: Database.Statement, one: Database.Statement, values: readonly (string | number | null)[], width: number): void {
-  const rows = values.length / width;
-  const full = rows - (rows % ROWS_PER_INSERT);
-  const chunk = ROWS_PER_INSERT * width;
-  for (let i = 0; i < full * width; i += chunk) many.run(values.slice(i, i + chunk));
-  for (let i = full * width; i < values.length; i += width) one.run(values.slice(i, i + width));
-}
-
 /** What the `detail` column holds of a finding: its explanation, as the json report gives it (score to two places). */
 function findingDetail(f: Finding): string {
   return JSON.stringify({ part: f.part, score: Math.round(f.score * 100) / 100, why: f.why }); // JSON leaves an undefined part out
 }
-
-/** `INSERT INTO table (columns) VALUES (?…), … ` for `rows` rows. */
-function insertSql(table: string, columns: readonly string[], rows: number): string {
-  const row = `(${columns.map(() => '?').join(', ')})`;
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
-}
-
-const FINDING_COLUMNS = ['message', 'run_id', 'location', 'rule', 'category', 'confidence', 'masked', 'fingerprint', 'identity', 'roster_row', 'detail'] as const;
-const PERSON_KEY_COLUMNS = ['message', 'run_id', 'record', 'key'] as const;
 
 /**
  * `--state` / `PHI_SCAN_STATE` naming a `.db`/`.sqlite` file is the database itself; a folder
@@ -189,6 +162,7 @@ export interface RunInfo {
 
 /** The store as the pipeline sees it: checkpoints, and a sink for the run it was opened for. */
 export interface StateStore extends CheckpointStore, Sink {
+  /** This thread's connection: reads during the scan, and the reports and marks after it. */
   readonly db: StateDb;
   readonly runId: number;
   /**
@@ -196,12 +170,48 @@ export interface StateStore extends CheckpointStore, Sink {
    * remediate/vanished.ts after the scan; Graph's `@removed` are marked gone as they come.
    */
   presences(): readonly { readonly where: { readonly source: string; readonly mailbox: string; readonly folder: string }; readonly present: Presence }[];
-  /** Commits what is pending and closes the database. */
-  dispose(): void;
+  /** Commits what is pending and closes the database (and the store's thread: then a promise). */
+  dispose(): void | Promise<void>;
 }
 
-export function openStateStore(file: string, run: RunInfo): StateStore {
-  const db = openStateDb(file, { create: true });
+/** A scanned message as the store writes it (writer.ts): masked values, fingerprints and keys, flat. */
+export function messageRows(context: MessageContext, outcome: MessageOutcome, details: boolean): MessageRows {
+  const findings: Cell[] = [];
+  for (const f of outcome.findings) {
+    findings.push(f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, identityOf(f.rule, f.category), f.rosterRow ?? null, details ? findingDetail(f) : null);
+  }
+  let people: MessageRows['people'];
+  if (outcome.people) {
+    const keys: (string | number)[] = [];
+    outcome.people.forEach((r, record) => {
+      for (const k of r.keys) if (PERSON_KEY.test(k)) keys.push(record, k);
+    });
+    people = { records: outcome.people.length, keys };
+  }
+  return {
+    source: context.source,
+    mailbox: context.mailbox,
+    folder: context.folder,
+    messageId: outcome.messageId,
+    date: outcome.date,
+    subject: outcome.maskedSubject,
+    locator: context.locator,
+    categories: categoriesKey(outcome.findings),
+    findings,
+    ...(people ? { people } : {}),
+  };
+}
+
+function errorRow(r: ErrorRecord): ErrorRow {
+  return { source: r.source, mailbox: r.mailbox, folder: r.folder, messageId: r.messageId, location: r.location, code: r.code, error: r.error };
+}
+
+function mailboxRow(r: MailboxRecord): MailboxRow {
+  return { source: r.source, mailbox: r.mailbox, messages: r.messages, messagesWithPhi: r.messagesWithPhi, errors: r.errors, byCategory: JSON.stringify(r.byCategory) };
+}
+
+/** A scan's connection: it appends and looks up little. */
+export function scanPragmas(db: StateDb): void {
   // A scan writes and seldom reads back: memory-mapped reads would keep up to 256 MB of a large
   // database's pages resident (counted in the scan's RSS); the page cache serves its lookups
   // (issue 18: peak RSS on a 2 GB archive).
@@ -210,6 +220,44 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
   // page cache hold what it touches. With 64 MB, a PHI-dense 40 MB archive peaked at 406 MB RSS
   // instead of 330 MB, for no speed (README, Benchmarks).
   db.pragma('cache_size = -16384');
+}
+
+/** Where the write operations go: a writer on this thread, or the store's thread. */
+interface Writes {
+  /** Queues or applies one operation; for a message, a promise when the store's thread is too far behind. Throws once writing failed. */
+  send(op: StoreOp): void | Promise<void>;
+  /** Everything sent so far is applied (and, after a `commit` or `close`, committed). */
+  settled(): Promise<void>;
+  /** Commits what is pending and lets go of the writer's connection. */
+  end(): void | Promise<void>;
+}
+
+/** Opens the database for a new run: the run's row, checkpoints under digests. */
+function openRun(file: string, run: RunInfo): { db: StateDb; runId: number } {
+  const db = openStateDb(file, { create: true });
+  scanPragmas(db);
+  if (run.key) digestCheckpoints(db, run.key);
+  const runId = Number(
+    db
+      .prepare('INSERT INTO runs (started_at, sources, since_last, min_confidence) VALUES (?, ?, ?, ?)')
+      .run(new Date().toISOString(), JSON.stringify(run.sources), run.sinceLast ? 1 : 0, run.minConfidence).lastInsertRowid,
+  );
+  return { db, runId };
+}
+
+/** The store writing on this thread. */
+export function openStateStore(file: string, run: RunInfo): StateStore {
+  const { db, runId } = openRun(file, run);
+  const writer = storeWriter(db, runId);
+  return storeFront(db, runId, run, {
+    send: (op) => writer.apply(op),
+    settled: async () => undefined,
+    // After a failure (already thrown to the scan) there is nothing to commit.
+    end: () => (writer.failed ? undefined : writer.apply({ op: 'commit' })),
+  });
+}
+
+function storeFront(db: StateDb, runId: number, run: RunInfo, writes: Writes): StateStore {
   const key = run.key;
   const details = run.details === true;
   // A unit's key is its id's keyed digest: computed once per unit, not at every checkpoint.
@@ -222,145 +270,11 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     }
     return k;
   };
-  if (key) digestCheckpoints(db, key);
-  const runId = Number(
-    db
-      .prepare('INSERT INTO runs (started_at, sources, since_last, min_confidence) VALUES (?, ?, ?, ?)')
-      .run(new Date().toISOString(), JSON.stringify(run.sources), run.sinceLast ? 1 : 0, run.minConfidence).lastInsertRowid,
-  );
-
-  const q = {
-    source: db.prepare('INSERT INTO sources (spec) VALUES (?) ON CONFLICT (spec) DO UPDATE SET spec = excluded.spec RETURNING id'),
-    mailbox: db.prepare(
-      'INSERT INTO mailboxes (source_id, name) VALUES (?, ?) ON CONFLICT (source_id, name) DO UPDATE SET name = excluded.name RETURNING id',
-    ),
-    message: db.prepare(`
-      INSERT INTO messages (mailbox_id, folder, message_id, date, masked_subject, locator, first_run, last_run, findings, categories)
-      VALUES (@mailbox, @folder, @messageId, @date, @subject, @locator, @run, @run, @findings, @categories)
-      ON CONFLICT (mailbox_id, folder, message_id) DO UPDATE SET
-        date = excluded.date, masked_subject = excluded.masked_subject, locator = excluded.locator,
-        last_run = excluded.last_run, findings = excluded.findings, categories = excluded.categories
-      WHERE messages.last_run IS NOT excluded.last_run
-      RETURNING id, first_run`),
-    // The same message a second time in this run (the upsert above returns no row then).
-    messageAgain: db.prepare(`
-      UPDATE messages SET date = @date, masked_subject = @subject, locator = @locator, findings = @findings, categories = @categories
-      WHERE mailbox_id = @mailbox AND folder = @folder AND message_id = @messageId
-      RETURNING id`),
-    findMessage: db.prepare('SELECT id FROM messages WHERE mailbox_id = ? AND folder = ? AND message_id = ?'),
-    scan: db.prepare('INSERT OR REPLACE INTO scans (message, run_id, findings, categories) VALUES (?, ?, ?, ?)'),
-    clearFindings: db.prepare('DELETE FROM findings WHERE message = ? AND run_id = ?'),
-    clearErrors: db.prepare('DELETE FROM errors WHERE message = ? AND run_id = ?'),
-    notGone: db.prepare('DELETE FROM gone WHERE message = ?'),
-    finding: db.prepare(insertSql('findings', FINDING_COLUMNS, 1)),
-    findings: db.prepare(insertSql('findings', FINDING_COLUMNS, ROWS_PER_INSERT)),
-    clearPeople: db.prepare('DELETE FROM person_keys WHERE message = ? AND run_id = ?'),
-    peopleScan: db.prepare('INSERT OR REPLACE INTO people_scans (message, run_id, records) VALUES (?, ?, ?)'),
-    clearPeopleScan: db.prepare('DELETE FROM people_scans WHERE message = ? AND run_id = ?'),
-    personKey: db.prepare(insertSql('person_keys', PERSON_KEY_COLUMNS, 1)),
-    personKeys: db.prepare(insertSql('person_keys', PERSON_KEY_COLUMNS, ROWS_PER_INSERT)),
-    error: db.prepare(
-      'INSERT INTO errors (run_id, mailbox_id, source, folder, message, message_id, location, code, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    runMailbox: db.prepare(
-      'INSERT OR REPLACE INTO run_mailboxes (run_id, mailbox_id, messages, messages_with_phi, errors, by_category) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    getCheckpoint: db.prepare('SELECT cursor FROM checkpoints WHERE unit_id = ?'),
-    putCheckpoint: db.prepare(
-      'INSERT INTO checkpoints (unit_id, cursor, run_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (unit_id) DO UPDATE SET cursor = excluded.cursor, run_id = excluded.run_id, updated_at = excluded.updated_at',
-    ),
-    finishRun: db.prepare('UPDATE runs SET finished_at = ?, status = ?, messages = ?, messages_with_phi = ?, errors = ? WHERE id = ?'),
-  };
-
-  const mailboxIds = new Map<string, number>();
-  const mailboxId = (source: string, mailbox: string): number => {
-    const key = `${source}\0${mailbox}`;
-    let id = mailboxIds.get(key);
-    if (id === undefined) {
-      const sourceId = (q.source.get(source) as { id: number }).id;
-      id = (q.mailbox.get(sourceId, mailbox) as { id: number }).id;
-      mailboxIds.set(key, id);
-    }
-    return id;
-  };
-
-  let txStarted = 0;
-  let txMessages = 0;
-  const begin = (): void => {
-    if (db.inTransaction) return;
-    db.exec('BEGIN IMMEDIATE');
-    txStarted = Date.now();
-    txMessages = 0;
-  };
-  // The latest cursor of each unit since the last commit: a unit moves its cursor after every
-  // message, and only the last one before a commit need be written (in the same transaction).
-  const pendingCursors = new Map<string, string>();
-  const commit = (): void => {
-    if (!db.inTransaction) return;
-    const now = new Date().toISOString();
-    for (const [unit, cursor] of pendingCursors) q.putCheckpoint.run(unit, cursor, runId, now);
-    pendingCursors.clear();
-    db.exec('COMMIT');
-  };
-
-  // The message row just written, so its error records can point at it.
-  let lastMessage: { key: string; id: number } | undefined;
-
-  const writeMessage = (context: MessageContext, outcome: MessageOutcome): void => {
-    const mailbox = mailboxId(context.source, context.mailbox);
-    const categories = categoriesKey(outcome.findings);
-    const row = { mailbox, folder: context.folder, messageId: outcome.messageId, date: outcome.date, subject: outcome.maskedSubject, locator: context.locator, run: runId, findings: outcome.findings.length, categories };
-    const first = q.message.get(row) as { id: number; first_run: number } | undefined;
-    let id: number;
-    if (first) {
-      // The first time in this run (most messages): nothing of this run to replace.
-      id = first.id;
-      // Scanned, so it is there: a message marked gone earlier (moved out and back) is not gone now.
-      if (first.first_run !== runId) q.notGone.run(id);
-    } else {
-      // The same message met twice in one run (a duplicate Message-ID in a folder, or a rescan
-      // after a crash inside this run's open batch): its latest scan replaces the earlier one.
-      const { run: _run, ...again } = row;
-      id = (q.messageAgain.get(again) as { id: number }).id;
-      q.clearFindings.run(id, runId);
-      q.clearErrors.run(id, runId);
-      q.clearPeople.run(id, runId);
-      q.clearPeopleScan.run(id, runId);
-    }
-    q.scan.run(id, runId, outcome.findings.length, categories);
-    const rows: (string | number | null)[] = [];
-    for (const f of outcome.findings) {
-      rows.push(id, runId, f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, identityOf(f.rule, f.category), f.rosterRow ?? null, details ? findingDetail(f) : null);
-    }
-    insertRows(q.findings, q.finding, rows, FINDING_COLUMNS.length);
-    if (outcome.people) {
-      q.peopleScan.run(id, runId, outcome.people.length);
-      const keys: (string | number)[] = [];
-      outcome.people.forEach((r, record) => {
-        for (const k of r.keys) if (PERSON_KEY.test(k)) keys.push(id, runId, record, k);
-      });
-      insertRows(q.personKeys, q.personKey, keys, PERSON_KEY_COLUMNS.length);
-    }
-    lastMessage = { key: `${mailbox}\0${context.folder}\0${outcome.messageId}`, id };
-    txMessages++;
-  };
-
-  const writeError = (r: ErrorRecord): void => {
-    const mailbox = r.mailbox !== undefined ? mailboxId(r.source, r.mailbox) : null;
-    let message: number | null = null;
-    if (r.messageId !== undefined && mailbox !== null) {
-      const key = `${mailbox}\0${r.folder ?? ''}\0${r.messageId}`;
-      if (lastMessage?.key === key) message = lastMessage.id;
-      else message = (q.findMessage.get(mailbox, r.folder ?? '', r.messageId) as { id: number } | undefined)?.id ?? null;
-    }
-    q.error.run(runId, mailbox, r.source, r.folder ?? null, message, r.messageId ?? null, r.location ?? null, r.code, r.error);
-  };
-
-  const writeMailbox = (r: MailboxRecord): void => {
-    q.runMailbox.run(runId, mailboxId(r.source, r.mailbox), r.messages, r.messagesWithPhi, r.errors, JSON.stringify(r.byCategory));
-  };
-
+  const getCheckpoint = db.prepare('SELECT cursor FROM checkpoints WHERE unit_id = ?');
+  // Every cursor put in this run, by unit key: newer than the database's until it is committed.
+  const cursors = new Map<string, string>();
   const presences: { where: { source: string; mailbox: string; folder: string }; present: Presence }[] = [];
+  let disposed = false;
 
   return {
     db,
@@ -368,45 +282,208 @@ export function openStateStore(file: string, run: RunInfo): StateStore {
     present(where, present): void {
       if ('removed' in present) {
         // Graph delta reports a removal once: it is written now, committed with the cursor after it.
-        begin();
-        markRemoved(db, runId, where, present.removed);
+        void writes.send({ op: 'removed', where: { source: where.source, mailbox: where.mailbox, folder: where.folder }, locators: present.removed });
         return;
       }
       presences.push({ where: { source: where.source, mailbox: where.mailbox, folder: where.folder }, present });
     },
     presences: () => presences,
     get(unitId: string): Checkpoint | undefined {
-      const pending = pendingCursors.get(unitKey(unitId));
-      if (pending !== undefined) return { unitId, cursor: pending };
-      const row = q.getCheckpoint.get(unitKey(unitId)) as { cursor: string } | undefined;
+      const k = unitKey(unitId);
+      const put = cursors.get(k);
+      if (put !== undefined) return { unitId, cursor: put };
+      const row = getCheckpoint.get(k) as { cursor: string } | undefined;
       return row ? { unitId, cursor: row.cursor } : undefined;
     },
     put(c: Checkpoint): void {
-      begin();
-      pendingCursors.set(unitKey(c.unitId), c.cursor);
-      // Commit only here, right after a cursor: a commit never holds messages without the
-      // cursor that skips them on resume (see the header comment).
-      if (txMessages >= BATCH_MESSAGES || Date.now() - txStarted >= BATCH_MS) commit();
+      const k = unitKey(c.unitId);
+      cursors.set(k, c.cursor);
+      void writes.send({ op: 'put', unit: k, cursor: c.cursor });
     },
     async flush(): Promise<void> {
-      commit();
+      await writes.send({ op: 'commit' });
+      await writes.settled();
     },
-    write(event: ScanEvent): void {
-      begin();
-      if (event.type === 'message') writeMessage(event.context, event.outcome);
-      else if (event.type === 'error') writeError(event.record);
-      else writeMailbox(event.record);
+    write(event: ScanEvent): void | Promise<void> {
+      if (event.type === 'message') return writes.send({ op: 'message', m: messageRows(event.context, event.outcome, details) });
+      if (event.type === 'error') return writes.send({ op: 'error', r: errorRow(event.record) });
+      return writes.send({ op: 'mailbox', r: mailboxRow(event.record) });
     },
     async close(summary: ScanSummary): Promise<void> {
-      begin();
       // An interrupted run keeps why: SIGINT/SIGTERM (`interrupted`) or its reader went away (`output-closed`).
       const status = summary.stoppedBy === 'output-closed' ? 'output-closed' : summary.status;
-      q.finishRun.run(summary.finishedAt, status, summary.messages, summary.messagesWithPhi, summary.errors, runId);
-      commit();
+      await writes.send({
+        op: 'close',
+        run: { finishedAt: summary.finishedAt, status, messages: summary.messages, messagesWithPhi: summary.messagesWithPhi, errors: summary.errors },
+      });
+      await writes.settled();
     },
-    dispose(): void {
-      commit();
-      db.close();
+    dispose(): void | Promise<void> {
+      if (disposed) return;
+      disposed = true;
+      const ended = writes.end();
+      if (!ended) {
+        db.close();
+        return;
+      }
+      return ended.finally(() => db.close());
+    },
+  };
+}
+
+/** What the store's thread is started with. */
+export interface WriterThreadInit {
+  readonly file: string;
+  readonly runId: number;
+}
+/** Operations in the order they were made, numbered; `end`: commit, close, exit. */
+export type ToWriterThread = { readonly seq: number; readonly ops: readonly StoreOp[] } | { readonly end: true };
+export type FromWriterThread = { readonly type: 'ready' } | { readonly type: 'ack'; readonly seq: number } | { readonly type: 'failed'; readonly reason: string };
+
+/**
+ * Operations sent to the store's thread in one `postMessage` at most, and cells (values of
+ * findings and person keys) at most: a message and its cursor are two operations.
+ */
+const SEND_OPS = 64;
+const SEND_CELLS = 16_384;
+/** Operations wait on this thread at most this long for more to join them (a slow source). */
+const SEND_MS = 20;
+/**
+ * Cells sent and not yet written at most: past it `write` waits, so a thread behind (a slow
+ * disk) holds the scan back instead of its memory growing (~50 bytes a cell).
+ */
+const MAX_UNWRITTEN_CELLS = 131_072;
+
+/** The store thread's young generation (MB). */
+const WRITER_YOUNG_MB = 8;
+
+function cellsOf(op: StoreOp): number {
+  return op.op === 'message' ? 16 + op.m.findings.length + (op.m.people?.keys.length ?? 0) : 4;
+}
+
+/** The compiled thread beside this file (dist/state/writer-thread.js); none under tsx. */
+function writerThreadUrl(): URL | undefined {
+  return import.meta.url.endsWith('.js') ? new URL('./writer-thread.js', import.meta.url) : undefined;
+}
+
+/**
+ * The store writing from its own thread: SQLite's inserts and commits (a fifth of the main
+ * thread on PHI-dense mail) leave the thread that runs the rules. Reads (checkpoints, and the
+ * reports after the scan) use this thread's connection. Falls back to `openStateStore` when
+ * there is no compiled thread (tsx) or the database is `:memory:` (one connection only).
+ */
+export async function openStateStoreInThread(file: string, run: RunInfo): Promise<StateStore> {
+  const url = writerThreadUrl();
+  if (!url || file === ':memory:') return openStateStore(file, run);
+  const { db, runId } = openRun(file, run);
+  let worker: Worker;
+  try {
+    worker = await startWriterThread(url, { file, runId });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return storeFront(db, runId, run, threadWrites(worker));
+}
+
+function startWriterThread(url: URL, init: WriterThreadInit): Promise<Worker> {
+  // A small young generation, as the parsing thread's (pipeline/scanner.ts): its garbage is the
+  // cells it was sent, and V8's default nursery would add ~20 MB of resident memory.
+  const worker = new Worker(url, { workerData: init, stdout: true, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB } });
+  worker.stdout.resume();
+  return new Promise((resolve, reject) => {
+    const fail = (why: string): void => {
+      void worker.terminate();
+      reject(new ScanError('config', `${init.file}: the state database's writer could not start (${why})`));
+    };
+    worker.once('message', (m: FromWriterThread) => (m.type === 'ready' ? resolve(worker) : fail(m.type === 'failed' ? m.reason : 'no answer')));
+    worker.once('error', (err) => fail(safeReason(err)));
+    worker.once('exit', (code) => fail(`exit code ${code}`));
+  });
+}
+
+function threadWrites(worker: Worker): Writes {
+  let outbox: StoreOp[] = [];
+  let outboxCells = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let seq = 0;
+  let written = 0;
+  /** Cells of each batch sent and not yet acknowledged, oldest first. */
+  const unwritten: { seq: number; cells: number }[] = [];
+  let unwrittenCells = 0;
+  let failure: Error | undefined;
+  let thrown = false;
+  let ending = false;
+  const waiters: { until: () => boolean; resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  const wake = (): void => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const w = waiters[i] as (typeof waiters)[number];
+      if (failure) w.reject(failure);
+      else if (w.until()) w.resolve();
+      else continue;
+      waiters.splice(i, 1);
+    }
+  };
+  const wait = (until: () => boolean): Promise<void> =>
+    failure ? Promise.reject(failure) : until() ? Promise.resolve() : new Promise((resolve, reject) => waiters.push({ until, resolve, reject }));
+  const fail = (reason: string): void => {
+    failure ??= new Error(`state database: ${reason}`);
+    wake();
+  };
+  const throwFailure = (): never => {
+    thrown = true;
+    throw failure;
+  };
+
+  worker.on('message', (m: FromWriterThread) => {
+    if (m.type === 'ack') {
+      written = m.seq;
+      while (unwritten.length > 0 && (unwritten[0] as { seq: number }).seq <= m.seq) unwrittenCells -= (unwritten.shift() as { cells: number }).cells;
+      wake();
+    } else if (m.type === 'failed') fail(m.reason);
+  });
+  let failedWith: string | undefined;
+  worker.on('error', (err) => (failedWith ??= safeReason(err)));
+  const exited = new Promise<void>((resolve) =>
+    worker.on('exit', (code) => {
+      if (!ending) fail(`its thread stopped (${failedWith ?? `exit code ${code}`})`);
+      resolve();
+    }),
+  );
+
+  const post = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (outbox.length === 0) return;
+    seq++;
+    worker.postMessage({ seq, ops: outbox } satisfies ToWriterThread);
+    unwritten.push({ seq, cells: outboxCells });
+    unwrittenCells += outboxCells;
+    outbox = [];
+    outboxCells = 0;
+  };
+
+  return {
+    send(op: StoreOp): void | Promise<void> {
+      if (failure) throwFailure();
+      outbox.push(op);
+      outboxCells += cellsOf(op);
+      if (outbox.length >= SEND_OPS || outboxCells >= SEND_CELLS) post();
+      else timer ??= setTimeout(post, SEND_MS);
+      if (op.op === 'message' && unwrittenCells > MAX_UNWRITTEN_CELLS) return wait(() => unwrittenCells <= MAX_UNWRITTEN_CELLS);
+    },
+    async settled(): Promise<void> {
+      post();
+      const last = seq;
+      await wait(() => written >= last).catch(() => throwFailure());
+    },
+    async end(): Promise<void> {
+      post();
+      ending = true;
+      worker.postMessage({ end: true } satisfies ToWriterThread);
+      await exited;
+      if (failure && !thrown) throwFailure();
     },
   };
 }
