@@ -338,6 +338,7 @@ export interface WriterThreadInit {
 }
 /** Operations in the order they were made, numbered; `end`: commit, close, exit. */
 export type ToWriterThread = { readonly seq: number; readonly ops: readonly StoreOp[] } | { readonly end: true };
+/** `failed`: the reason, safe to print (`state database: …`, writer.ts). */
 export type FromWriterThread = { readonly type: 'ready' } | { readonly type: 'ack'; readonly seq: number } | { readonly type: 'failed'; readonly reason: string };
 
 /**
@@ -428,7 +429,7 @@ function threadWrites(worker: Worker): Writes {
   const wait = (until: () => boolean): Promise<void> =>
     failure ? Promise.reject(failure) : until() ? Promise.resolve() : new Promise((resolve, reject) => waiters.push({ until, resolve, reject }));
   const fail = (reason: string): void => {
-    failure ??= new Error(`state database: ${reason}`);
+    failure ??= new Error(reason);
     wake();
   };
   const throwFailure = (): never => {
@@ -447,7 +448,7 @@ function threadWrites(worker: Worker): Writes {
   worker.on('error', (err) => (failedWith ??= safeReason(err)));
   const exited = new Promise<void>((resolve) =>
     worker.on('exit', (code) => {
-      if (!ending) fail(`its thread stopped (${failedWith ?? `exit code ${code}`})`);
+      if (!ending) fail(`state database: its thread stopped (${failedWith ?? `exit code ${code}`})`);
       resolve();
     }),
   );

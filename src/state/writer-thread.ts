@@ -33,7 +33,7 @@ port.on('message', (m: ToWriterThread) => {
     try {
       if (writer && !writer.failed) writer.apply({ op: 'commit' });
     } catch (err) {
-      post({ type: 'failed', reason: safeReason(err) });
+      post({ type: 'failed', reason: (err as Error).message });
     }
     db?.close();
     port.close();
@@ -45,6 +45,6 @@ port.on('message', (m: ToWriterThread) => {
     post({ type: 'ack', seq: m.seq });
   } catch (err) {
     told = true;
-    post({ type: 'failed', reason: safeReason(err) });
+    post({ type: 'failed', reason: (err as Error).message }); // the writer's own, already safe
   }
 });

@@ -11,6 +11,7 @@
  */
 import type Database from 'better-sqlite3';
 import { markRemoved } from './gone.js';
+import { safeReason } from '../common/safe-reason.js';
 
 /** Messages written per transaction at most (a commit waits for the next checkpoint). */
 export const BATCH_MESSAGES = 200;
@@ -108,7 +109,7 @@ function insertSql(table: string, columns: readonly string[], rows: number): str
 }
 
 export interface StoreWriter {
-  /** Applies one operation; on a throw, the open transaction has been rolled back and every later call throws the same. */
+  /** Applies one operation; on a throw (`state database: <reason>`), the open transaction has been rolled back and every later call throws the same. */
   apply(op: StoreOp): void;
   /** Whether an operation failed (every later one then throws). */
   readonly failed: boolean;
@@ -274,10 +275,11 @@ export function storeWriter(db: Database.Database, runId: number): StoreWriter {
       try {
         apply(op);
       } catch (err) {
-        failure = err;
+        // SQLite's words (a full disk, an I/O error, a constraint): about the database, never a value.
+        failure = new Error(`state database: ${safeReason(err)}`, { cause: err });
         pendingCursors.clear();
         if (db.inTransaction) db.exec('ROLLBACK');
-        throw err;
+        throw failure;
       }
     },
     get failed() {

@@ -12,7 +12,8 @@ import type { Category, Finding } from '../../src/model/finding.js';
 import type { MessageOutcome, ScanSummary } from '../../src/model/records.js';
 import type { StateStore } from '../../src/state/store.js';
 import { storeThread } from '../../src/pipeline/scanner.js';
-import { tempDir } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { DEMO } from '../helpers/demo.js';
 
 const DIST = path.resolve(import.meta.dirname, '..', '..', 'dist');
 const built = (): Promise<typeof import('../../src/state/store.js')> => import(pathToFileURL(path.join(DIST, 'state', 'store.js')).href);
@@ -195,9 +196,9 @@ describe('the state store in its own thread', () => {
       await store.write({ type: 'message', context: ctx('a', n), outcome: outcome(`<${n}b@x>`, [finding('ssn', 'ssn', 123456789)]) });
       await store.flush();
     };
-    await expect(write(1)).rejects.toThrow(/refused for the test/);
+    await expect(write(1)).rejects.toThrow(/^state database: refused for the test$/);
     // Every later write fails the same way: nothing is written after the failure.
-    await expect(write(2)).rejects.toThrow(/refused for the test/);
+    await expect(write(2)).rejects.toThrow(/^state database: refused for the test$/);
     await expect(Promise.resolve(store.dispose())).resolves.toBeUndefined();
     const reader = openStateDb(file, { create: false, readonly: true });
     expect(reader.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 0 });
@@ -220,5 +221,23 @@ describe('the state store in its own thread', () => {
     const reader = openStateDb(file, { create: false, readonly: true });
     expect(reader.prepare('SELECT count(*) AS n FROM findings').get()).toEqual({ n: 40_000 });
     reader.close();
+  });
+});
+
+describe('a state database that refuses writes, from the command line', () => {
+  it.each([[[] as string[]], [['--threads', '1']]])('stops the scan with one line and exit 3 (%j)', { timeout: 60_000 }, async (threads) => {
+    const state = tempDir();
+    const source = `mbox:${path.join(DEMO, 'mbox')}`;
+    const first = await runCli(['scan', source, '--out', path.join(state, 'first.jsonl'), ...threads], { env: { PHI_SCAN_STATE: state } });
+    expect(first.code).toBe(3); // the demo holds unreadable attachments on purpose
+    expect(first.stderr).not.toMatch(/internal error/);
+    const { openStateDb } = await built();
+    const db = openStateDb(path.join(state, 'state.db'), { create: false });
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON findings BEGIN SELECT RAISE(ABORT, 'refused for the test'); END");
+    db.close();
+    const second = await runCli(['scan', source, ...threads], { env: { PHI_SCAN_STATE: state } });
+    expect(second.code).toBe(3);
+    expect(second.stderr).toMatch(/^phi-scan: internal error: state database: refused for the test$/m);
+    expect(second.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
   });
 });
