@@ -175,7 +175,7 @@ export interface StateStore extends CheckpointStore, Sink {
 }
 
 /** A scanned message as the store writes it (writer.ts): masked values, fingerprints and keys, flat. */
-export function messageRows(context: MessageContext, outcome: MessageOutcome, details: boolean): MessageRows {
+function messageRows(context: MessageContext, outcome: MessageOutcome, details: boolean): MessageRows {
   const findings: Cell[] = [];
   for (const f of outcome.findings) {
     findings.push(f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, identityOf(f.rule, f.category), f.rosterRow ?? null, details ? findingDetail(f) : null);
@@ -389,17 +389,21 @@ export async function openStateStoreInThread(file: string, run: RunInfo): Promis
 
 function startWriterThread(url: URL, init: WriterThreadInit): Promise<Worker> {
   // A small young generation, as the parsing thread's (pipeline/scanner.ts): its garbage is the
-  // cells it was sent, and V8's default nursery would add ~20 MB of resident memory.
+  // rows it was sent, short-lived.
   const worker = new Worker(url, { workerData: init, stdout: true, resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB } });
   worker.stdout.resume();
   return new Promise((resolve, reject) => {
-    const fail = (why: string): void => {
+    const onMessage = (m: FromWriterThread): void => (m.type === 'ready' ? settle() : settle(m.type === 'failed' ? m.reason : 'no answer'));
+    const onError = (err: Error): void => settle(safeReason(err));
+    const onExit = (code: number): void => settle(`exit code ${code}`);
+    // Started (or not): from here on threadWrites listens.
+    const settle = (why?: string): void => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (why === undefined) return resolve(worker);
       void worker.terminate();
       reject(new ScanError('config', `${init.file}: the state database's writer could not start (${why})`));
     };
-    worker.once('message', (m: FromWriterThread) => (m.type === 'ready' ? resolve(worker) : fail(m.type === 'failed' ? m.reason : 'no answer')));
-    worker.once('error', (err) => fail(safeReason(err)));
-    worker.once('exit', (code) => fail(`exit code ${code}`));
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
   });
 }
 
