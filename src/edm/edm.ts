@@ -27,6 +27,7 @@ import { dateDetector } from '../detectors/date.js';
 import { splitRow } from '../engine/tables.js';
 import { canonicalName } from '../people/records.js';
 import { ScanError } from '../common/errors.js';
+import { compiledWorker } from '../common/compiled-worker.js';
 
 const MAGIC = 'PHIEDM1\n';
 export const EDM_COLUMNS = ['ssn', 'mbi', 'member_id', 'last_name', 'first_name', 'dob', '-'] as const;
@@ -193,7 +194,7 @@ export async function buildChunk(job: ChunkJob): Promise<ChunkResult> {
 
 /** The worker's entry point beside this file once compiled; from sources (tsx, tests) the roster is read on this thread. */
 function workerUrl(): URL | undefined {
-  return import.meta.url.endsWith('.js') ? new URL('./build-worker.js', import.meta.url) : undefined;
+  return compiledWorker(import.meta.url, './build-worker.js');
 }
 
 function inWorker(url: URL, job: ChunkJob): Promise<ChunkResult> {

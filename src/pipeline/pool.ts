@@ -26,6 +26,7 @@ import { safeReason } from '../common/safe-reason.js';
 import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
 import { unpackOutcome } from './outcome-wire.js';
 import type { MessageScanner, ScannerSettings } from './scanner-types.js';
+import { compiledWorker } from '../common/compiled-worker.js';
 
 /** Messages handed to one worker at once: the next is there when the current one ends. */
 const PER_WORKER = 2;
@@ -69,7 +70,7 @@ export type FromPoolWorker =
 
 /** The worker's entry point sits beside this file once compiled (dist/pipeline/pool-worker.js). */
 export function poolWorkerUrl(): URL | undefined {
-  return import.meta.url.endsWith('.js') ? new URL('./pool-worker.js', import.meta.url) : undefined;
+  return compiledWorker(import.meta.url, './pool-worker.js');
 }
 
 type Answer = Extract<FromPoolWorker, { type: 'done' | 'parsed' }>;

@@ -84,7 +84,7 @@ export function threadPlan(threads: number | undefined, cores: number): { thread
  * with threads that scan whole messages (more than SMALL_MACHINE_CORES cores, or an explicit
  * `--threads N`), where the main thread receives every outcome and its per-finding writing caps
  * the scan. Not with the 2-core default, whose two cores are already busy (the parsing thread and
- * the rules): there it gave 0.95× the time for 30–50 MB more peak RSS (README, Worker threads).
+ * the rules): there it gave 0.95× the time for 30–45 MB more peak RSS (README, Worker threads).
  */
 export function storeThread(threads: number | undefined, cores: number): boolean {
   const plan = threadPlan(threads, cores);

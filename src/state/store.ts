@@ -20,29 +20,21 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { Confidence, Finding } from '../model/finding.js';
+import type { Confidence } from '../model/finding.js';
 import type { Checkpoint, Presence } from '../model/message.js';
 import { CHECKPOINT_FILE, type CheckpointStore } from './checkpoints.js';
-import type { ErrorRecord, MailboxRecord, MessageContext, MessageOutcome, ScanEvent, ScanSummary, Sink } from '../model/records.js';
+import type { ScanEvent, ScanSummary, Sink } from '../model/records.js';
 import { safeReason } from '../common/safe-reason.js';
-import { storeWriter, type Cell, type ErrorRow, type MailboxRow, type MessageRows, type StoreOp } from './writer.js';
+import { errorRow, mailboxRow, messageRows, storeWriter, type StoreOp } from './writer.js';
 import { ScanError } from '../common/errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { ensurePrivateFile } from '../common/private-file.js';
 import { isNameDigest, nameDigest } from '../findings/fingerprint.js';
-import { identityOf } from '../people/facts.js';
-
-/** What a person key may be (people/records.ts): a kind and a keyed fingerprint, or a roster line. Anything else is not stored. */
-const PERSON_KEY = /^(?:[smirnd]:[0-9a-f]{16}|e:\d{1,10})$/;
+import { compiledWorker } from '../common/compiled-worker.js';
 
 export type StateDb = Database.Database;
 
 export const STATE_DB_FILE = 'state.db';
-
-/** What the `detail` column holds of a finding: its explanation, as the json report gives it (score to two places). */
-function findingDetail(f: Finding): string {
-  return JSON.stringify({ part: f.part, score: Math.round(f.score * 100) / 100, why: f.why }); // JSON leaves an undefined part out
-}
 
 /**
  * `--state` / `PHI_SCAN_STATE` naming a `.db`/`.sqlite` file is the database itself; a folder
@@ -60,11 +52,6 @@ function codeOf(err: unknown): string {
 }
 
 /** Opens (creating when asked) the database and brings its schema up to date. */
-/** A scan's `categories` column: the distinct categories of its findings, sorted, comma-joined. */
-export function categoriesKey(findings: readonly { readonly category: string }[]): string {
-  return [...new Set(findings.map((f) => f.category))].sort().join(',');
-}
-
 export function openStateDb(file: string, options: { create: boolean; readonly?: boolean } = { create: true }): StateDb {
   let db: StateDb;
   if (!options.create && !existsSync(file)) {
@@ -174,42 +161,6 @@ export interface StateStore extends CheckpointStore, Sink {
   dispose(): void | Promise<void>;
 }
 
-/** A scanned message as the store writes it (writer.ts): masked values, fingerprints and keys, flat. */
-function messageRows(context: MessageContext, outcome: MessageOutcome, details: boolean): MessageRows {
-  const findings: Cell[] = [];
-  for (const f of outcome.findings) {
-    findings.push(f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, identityOf(f.rule, f.category), f.rosterRow ?? null, details ? findingDetail(f) : null);
-  }
-  let people: MessageRows['people'];
-  if (outcome.people) {
-    const keys: (string | number)[] = [];
-    outcome.people.forEach((r, record) => {
-      for (const k of r.keys) if (PERSON_KEY.test(k)) keys.push(record, k);
-    });
-    people = { records: outcome.people.length, keys };
-  }
-  return {
-    source: context.source,
-    mailbox: context.mailbox,
-    folder: context.folder,
-    messageId: outcome.messageId,
-    date: outcome.date,
-    subject: outcome.maskedSubject,
-    locator: context.locator,
-    categories: categoriesKey(outcome.findings),
-    findings,
-    ...(people ? { people } : {}),
-  };
-}
-
-function errorRow(r: ErrorRecord): ErrorRow {
-  return { source: r.source, mailbox: r.mailbox, folder: r.folder, messageId: r.messageId, location: r.location, code: r.code, error: r.error };
-}
-
-function mailboxRow(r: MailboxRecord): MailboxRow {
-  return { source: r.source, mailbox: r.mailbox, messages: r.messages, messagesWithPhi: r.messagesWithPhi, errors: r.errors, byCategory: JSON.stringify(r.byCategory) };
-}
-
 /** A scan's connection: it appends and looks up little. */
 export function scanPragmas(db: StateDb): void {
   // A scan writes and seldom reads back: memory-mapped reads would keep up to 256 MB of a large
@@ -280,12 +231,10 @@ function storeFront(db: StateDb, runId: number, run: RunInfo, writes: Writes): S
     db,
     runId,
     present(where, present): void {
-      if ('removed' in present) {
-        // Graph delta reports a removal once: it is written now, committed with the cursor after it.
-        void writes.send({ op: 'removed', where: { source: where.source, mailbox: where.mailbox, folder: where.folder }, locators: present.removed });
-        return;
-      }
-      presences.push({ where: { source: where.source, mailbox: where.mailbox, folder: where.folder }, present });
+      const at = { source: where.source, mailbox: where.mailbox, folder: where.folder };
+      // Graph delta reports a removal once: it is written now, committed with the cursor after it.
+      if ('removed' in present) void writes.send({ op: 'removed', where: at, locators: present.removed });
+      else presences.push({ where: at, present });
     },
     presences: () => presences,
     get(unitId: string): Checkpoint | undefined {
@@ -364,7 +313,7 @@ function cellsOf(op: StoreOp): number {
 
 /** The compiled thread beside this file (dist/state/writer-thread.js); none under tsx. */
 function writerThreadUrl(): URL | undefined {
-  return import.meta.url.endsWith('.js') ? new URL('./writer-thread.js', import.meta.url) : undefined;
+  return compiledWorker(import.meta.url, './writer-thread.js');
 }
 
 /**

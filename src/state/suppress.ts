@@ -14,7 +14,8 @@
  */
 import { z } from 'zod';
 import type { Suppressions } from '../findings/suppress.js';
-import { categoriesKey, type StateDb } from './store.js';
+import type { StateDb } from './store.js';
+import { categoriesKey } from './writer.js';
 
 const Candidate = z.object({ message: z.number().int(), run_id: z.number().int(), message_id: z.string() });
 const FindingRow = z.object({ id: z.number().int(), category: z.string(), fingerprint: z.string() });

@@ -1,5 +1,5 @@
 /**
- * The state store's own thread (store.ts `openStateStore` with `thread`): its own connection to
+ * The state store's own thread (store.ts `openStateStoreInThread`): its own connection to
  * the database, applying the scan's write operations in the order they were sent.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -24,9 +24,6 @@ try {
   post({ type: 'failed', reason: safeReason(err) });
 }
 
-/** Told once: after a failure nothing more is written, and the scan stops at its next write (store.ts). */
-let told = writer === undefined;
-
 port.on('message', (m: ToWriterThread) => {
   if ('end' in m) {
     // Whatever the scan wrote before it ended is committed, as the store on the scan's thread does.
@@ -39,12 +36,12 @@ port.on('message', (m: ToWriterThread) => {
     port.close();
     return;
   }
-  if (told || !writer) return;
+  // After a failure (told once) nothing more is written: the scan stops at its next write (store.ts).
+  if (!writer || writer.failed) return;
   try {
     for (const op of m.ops) writer.apply(op);
     post({ type: 'ack', seq: m.seq });
   } catch (err) {
-    told = true;
     post({ type: 'failed', reason: (err as Error).message }); // the writer's own, already safe
   }
 });

@@ -2,7 +2,8 @@
  * What the state store writes during a scan, as a stream of plain operations (`StoreOp`) that
  * one `storeWriter` applies in order over one connection: on the scan's thread, or in the store's
  * own thread (writer-thread.ts), so SQLite's work leaves the thread that runs the rules (README,
- * State store thread).
+ * Worker threads, *The state store's own thread*). `messageRows` and its kin turn scan events into
+ * the rows written.
  *
  * Crash safety (store.ts header): operations arrive in the order the pipeline made them, and a
  * transaction is committed only right after a cursor (`put`), on `commit` (flush) or at `close`:
@@ -10,13 +11,16 @@
  * rolls its transaction back: what it held is scanned again (its cursors were not committed).
  */
 import type Database from 'better-sqlite3';
+import type { Finding } from '../model/finding.js';
+import type { ErrorRecord, MailboxRecord, MessageContext, MessageOutcome } from '../model/records.js';
+import { identityOf } from '../people/facts.js';
 import { markRemoved } from './gone.js';
 import { safeReason } from '../common/safe-reason.js';
 
 /** Messages written per transaction at most (a commit waits for the next checkpoint). */
-export const BATCH_MESSAGES = 200;
+const BATCH_MESSAGES = 200;
 /** Longest a transaction stays open before the next checkpoint commits it. */
-export const BATCH_MS = 1000;
+const BATCH_MS = 1000;
 /**
  * Rows written by one multi-row INSERT of findings or person keys: a roster holds thousands, and
  * one call into SQLite per ROWS_PER_INSERT rows costs less than one per row (SQLite allows
@@ -25,7 +29,7 @@ export const BATCH_MS = 1000;
 const ROWS_PER_INSERT = 64;
 
 /** A finding's columns after its message and run: what `MessageRows.findings` holds per finding, in order. */
-export const FINDING_VALUES = ['location', 'rule', 'category', 'confidence', 'masked', 'fingerprint', 'identity', 'roster_row', 'detail'] as const;
+const FINDING_VALUES = ['location', 'rule', 'category', 'confidence', 'masked', 'fingerprint', 'identity', 'roster_row', 'detail'] as const;
 const PERSON_KEY_VALUES = ['record', 'key'] as const;
 
 export type Cell = string | number | null;
@@ -84,6 +88,55 @@ export type StoreOp =
   | { readonly op: 'removed'; readonly where: { readonly source: string; readonly mailbox: string; readonly folder: string }; readonly locators: readonly string[] }
   | { readonly op: 'commit' }
   | { readonly op: 'close'; readonly run: RunEnd };
+
+/** What a person key may be (people/records.ts): a kind and a keyed fingerprint, or a roster line. Anything else is not stored. */
+const PERSON_KEY = /^(?:[smirnd]:[0-9a-f]{16}|e:\d{1,10})$/;
+
+/** What the `detail` column holds of a finding: its explanation, as the json report gives it (score to two places). */
+function findingDetail(f: Finding): string {
+  return JSON.stringify({ part: f.part, score: Math.round(f.score * 100) / 100, why: f.why }); // JSON leaves an undefined part out
+}
+
+/** A scan's `categories` column: the distinct categories of its findings, sorted, comma-joined. */
+export function categoriesKey(findings: readonly { readonly category: string }[]): string {
+  return [...new Set(findings.map((f) => f.category))].sort().join(',');
+}
+
+/** A scanned message as the store writes it: masked values, fingerprints and keys, flat (FINDING_VALUES' order). */
+export function messageRows(context: MessageContext, outcome: MessageOutcome, details: boolean): MessageRows {
+  const findings: Cell[] = [];
+  for (const f of outcome.findings) {
+    findings.push(f.location, f.rule, f.category, f.confidence, f.masked, f.fingerprint, identityOf(f.rule, f.category), f.rosterRow ?? null, details ? findingDetail(f) : null);
+  }
+  let people: MessageRows['people'];
+  if (outcome.people) {
+    const keys: (string | number)[] = [];
+    outcome.people.forEach((r, record) => {
+      for (const k of r.keys) if (PERSON_KEY.test(k)) keys.push(record, k);
+    });
+    people = { records: outcome.people.length, keys };
+  }
+  return {
+    source: context.source,
+    mailbox: context.mailbox,
+    folder: context.folder,
+    messageId: outcome.messageId,
+    date: outcome.date,
+    subject: outcome.maskedSubject,
+    locator: context.locator,
+    categories: categoriesKey(outcome.findings),
+    findings,
+    ...(people ? { people } : {}),
+  };
+}
+
+export function errorRow(r: ErrorRecord): ErrorRow {
+  return { source: r.source, mailbox: r.mailbox, folder: r.folder, messageId: r.messageId, location: r.location, code: r.code, error: r.error };
+}
+
+export function mailboxRow(r: MailboxRecord): MailboxRow {
+  return { source: r.source, mailbox: r.mailbox, messages: r.messages, messagesWithPhi: r.messagesWithPhi, errors: r.errors, byCategory: JSON.stringify(r.byCategory) };
+}
 
 /**
  * Writes `cells` (rows of `width` values laid end to end) with `many` (ROWS_PER_INSERT rows a

@@ -14,6 +14,7 @@ import { ScanError, type ScanErrorCode } from '../../common/errors.js';
 import type { Source, UnitProblem } from '../types.js';
 import type { ImapCreateOptions, ImapSourceOptions } from './options.js';
 import { ReadAhead } from './read-ahead.js';
+import { compiledWorker } from '../../common/compiled-worker.js';
 
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
@@ -45,8 +46,7 @@ export type FromWorker =
 
 /** The worker's entry point sits beside this file once compiled (dist/sources/imap/worker.js). */
 export function threadWorkerUrl(): URL | undefined {
-  const url = new URL('./worker.js', import.meta.url);
-  return import.meta.url.endsWith('.js') ? url : undefined;
+  return compiledWorker(import.meta.url, './worker.js');
 }
 
 export function threadedImapSource(spec: string, options: ImapCreateOptions, workerUrl: URL): Source {
