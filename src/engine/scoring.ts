@@ -113,9 +113,8 @@ export interface Scored {
  */
 export function scoreInItem(c: Scorable, signals: ItemSignals): Scored | undefined {
   const others = signals.othersOf(c.ruleIndex);
-  const backs = (sig: Signal): boolean => (sig === 'person' ? personWithinReach(signals.personAt, c.start) : others.has(sig));
   const corr = c.rule.corroboration;
-  if (corr && corr.requires.length > 0 && !corr.requires.some(backs)) return undefined;
+  if (corr && corr.requires.length > 0 && !backedBy(corr.requires, others, signals.personAt, c.start)) return undefined;
   let score = preScore(c);
   let label = c.label;
   if (label?.weak) {
@@ -123,25 +122,35 @@ export function scoreInItem(c: Scorable, signals: ItemSignals): Scored | undefin
     // another patient identifier: health words in a news story do not make "born Dec. 22, 1961"
     // a patient's birth date.
     const ctx = c.rule.context;
-    if (ctx && ctx.weakConfirmedBy.some(backs)) score += ctx.labelBoost;
+    if (ctx && backedBy(ctx.weakConfirmedBy, others, signals.personAt, c.start)) score += ctx.labelBoost;
     else {
       label = undefined;
       if (c.requirement !== 'none' && !c.near) return undefined;
       if (c.near && c.rule.context) score += c.rule.context.nearBoost;
     }
   }
-  const corroboratedBy: Corroboration[] = [];
+  let corroboratedBy: readonly Corroboration[] = NONE;
   // Corroboration never rescues a value that a negative label says is something else.
   if (corr && !c.negative) {
-    for (const s of ['identifier', 'health', 'insurance'] as const) {
+    for (const s of CORROBORATIONS) {
       if (corr[s] > 0 && others.has(s)) {
         score += corr[s];
-        corroboratedBy.push(s);
+        corroboratedBy = [...corroboratedBy, s];
       }
     }
   }
   score = Math.min(1, Math.max(0, score));
-  return { score, ...(label ? { label } : {}), corroboratedBy };
+  // Built without spreads: this runs for every candidate of a roster (thousands a segment).
+  return label ? { score, label, corroboratedBy } : { score, corroboratedBy };
+}
+
+const CORROBORATIONS: readonly Corroboration[] = ['identifier', 'health', 'insurance'];
+const NONE: readonly Corroboration[] = [];
+
+/** Does the item back a candidate at `start` with any of `sigs` (a person only within reach)? */
+function backedBy(sigs: readonly Signal[], others: ReadonlySet<Signal>, personAt: readonly number[], start: number): boolean {
+  for (const sig of sigs) if (sig === 'person' ? personWithinReach(personAt, start) : others.has(sig)) return true;
+  return false;
 }
 
 /** Does a score reach a level's minimum (with the same epsilon as `levelOf`)? */

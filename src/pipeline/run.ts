@@ -24,7 +24,7 @@ import type { CheckpointStore } from '../state/checkpoints.js';
 import type { ErrorRecord, MailboxRecord, RunStatus, ScanEvent, ScanSummary, Sink, StopReason } from '../sinks/types.js';
 import { ByteBudget } from './byte-budget.js';
 import type { ExtractLimits } from '../extract/context.js';
-import { createScanner, type MessageScanner } from './scanner.js';
+import { createScanner, type MessageScanner, type ScannerSettings, type StartingScanner } from './scanner.js';
 import { redactPath, scanUnit, type UnitEvent, type UnitScanContext } from './unit.js';
 import type { MessageScanOptions } from './scan-message.js';
 import { maskSource } from '../findings/names.js';
@@ -79,8 +79,10 @@ export interface ScanOptions extends ThreadOptions {
   /**
    * The engine of these `rules` and `key`, made by the caller with `startedAt` as its "today"
    * (the session's, which it also needs for names before the scan starts): not made twice.
+   * `scanner`: its threads, started by the caller from these options before it built the engine
+   * (session.ts), so that their modules load meanwhile; this scan makes and closes the scanner.
    */
-  readonly engine?: { readonly engine: Engine; readonly startedAt: Date } | undefined;
+  readonly engine?: { readonly engine: Engine; readonly startedAt: Date; readonly scanner?: StartingScanner } | undefined;
 }
 
 /** Units to run elsewhere, with the checkpoint each resumes after. */
@@ -244,9 +246,9 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   // Sources holding network connections release them however the scan ends.
   const opened: Source[] = [];
   const closeSources = (): Promise<unknown> => Promise.all(opened.map((s) => s.close?.().catch(() => undefined)));
-  // Worker threads start while sources open (IMAP logins, folder lists); scanUnits waits for them.
-  // (The default on a small machine starts its thread with the first message worth one: scanner.ts.)
-  const scanner = messageScanner(engine, options, startedAt);
+  // Worker threads start (or, started by the session, go on loading) while sources open (IMAP
+  // logins, folder lists); scanUnits waits for them.
+  const scanner = options.engine?.scanner ? options.engine.scanner.withEngine(engine) : messageScanner(engine, options, startedAt);
   scanner.catch(() => undefined); // a pool that cannot start fails scanUnits, where it is awaited
   try {
     return await scanUnits(options, startedAt, engine, scanner, unitProblems, opened);
@@ -275,7 +277,12 @@ export type ScannerOptions = Pick<ScanOptions, 'rules' | 'key' | 'minConfidence'
  * roster loaded and checked already (a queue worker's); threads load `edm` themselves.
  */
 export function messageScanner(engine: Engine, o: ScannerOptions, today: Date, roster?: Edm): Promise<MessageScanner> {
-  return createScanner(engine, {
+  return createScanner(engine, scannerSettings(o, today, roster));
+}
+
+/** What a scanner is made with, from a scan's options (the session starts its threads with these: scanner.ts startScanner). */
+export function scannerSettings(o: ScannerOptions, today: Date, roster?: Edm): ScannerSettings {
+  return {
     rules: o.rules,
     key: o.key,
     today,
@@ -283,7 +290,7 @@ export function messageScanner(engine: Engine, o: ScannerOptions, today: Date, r
     threads: o.threads,
     messageTimeoutMs: o.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS,
     threadMemoryMb: o.threadMemoryMb ?? DEFAULT_THREAD_MEMORY_MB,
-  });
+  };
 }
 
 async function scanUnits(

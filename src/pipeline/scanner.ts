@@ -91,38 +91,61 @@ export function storeThread(threads: number | undefined, cores: number): boolean
   return plan.threads >= 1 && !plan.parseOnly;
 }
 
+/** A scanner whose threads are starting: they load their modules while this thread builds the engine. */
+export interface StartingScanner {
+  /** The scanner, once the engine that runs the rules on this thread is built (a pool that cannot start rejects). */
+  withEngine(engine: Engine): Promise<MessageScanner>;
+  /** Stops the threads if the scanner was never made or used (a scan that failed before it began); then a no-op. */
+  cancel(): Promise<void>;
+}
+
 /**
+ * Starts a scan's threads now and makes its scanner later, with the engine: a thread's modules
+ * (mailparser, the readers) take ~0.3 s to load, which the session overlaps with building the
+ * engine and opening the state store instead of waiting for them after (README, Worker threads).
  * The pool when threads are asked for and the compiled worker exists (not under tsx), else inline.
  * Without `threads` on a machine of SMALL_MACHINE_CORES or fewer, the pool parses messages and
  * the rules run here; an explicit `threads` sends every message there whole.
  */
-export async function createScanner(engine: Engine, settings: ScannerSettings, cores = os.availableParallelism()): Promise<MessageScanner> {
+export function startScanner(settings: ScannerSettings, cores = os.availableParallelism()): StartingScanner {
   const { threads, parseOnly } = threadPlan(settings.threads, cores);
   const url = poolWorkerUrl();
-  if (threads < 1 || !url) return inlineScanner(engine, settings.options);
+  if (threads < 1 || !url) return { withEngine: async (engine) => inlineScanner(engine, settings.options), cancel: async () => undefined };
   // A roster loaded on this thread stays here: each worker thread loads `edm` from its path.
   const { roster: _roster, ...people } = settings.options.people ?? { key: settings.key };
   const options = settings.options.people ? { ...settings.options, people } : settings.options;
-  const inline = inlineScanner(engine, settings.options);
-  // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
-  const headersOnly = (raw: Parameters<MessageScanner['scan']>[0]): boolean => Boolean(raw.oversize || raw.unreadable);
-  let pool: Pool;
-  try {
-    pool = await startPool(url, { ...settings, options, threads, ...(parseOnly ? { perWorker: PARSE_AHEAD, sendBatch: PARSE_SEND_BATCH, youngGenerationMb: PARSE_THREAD_YOUNG_MB } : {}) });
-  } catch (err) {
-    await inline.close();
-    throw err;
-  }
-  // Parsed there, the rules run here: with this thread's engine and roster.
-  const toPool = (raw: Parameters<MessageScanner['scan']>[0]): Promise<MessageOutcome> =>
-    parseOnly ? pool.parse(raw, (parsed) => scanParsed(parsed, engine, settings.options)) : pool.scan(raw);
+  const starting = startPool(url, { ...settings, options, threads, ...(parseOnly ? { perWorker: PARSE_AHEAD, sendBatch: PARSE_SEND_BATCH, youngGenerationMb: PARSE_THREAD_YOUNG_MB } : {}) });
+  starting.catch(() => undefined); // a pool that cannot start rejects withEngine, where it is awaited
   return {
-    scan: (raw) => (headersOnly(raw) ? inline.scan(raw) : toPool(raw)),
-    ...(parseOnly ? { ahead: PARSE_AHEAD } : {}),
-    // A message scanned here may have started OCR on this thread.
-    close: async () => {
-      await pool.close();
-      await inline.close();
+    async withEngine(engine) {
+      const inline = inlineScanner(engine, settings.options);
+      let pool: Pool;
+      try {
+        pool = await starting;
+      } catch (err) {
+        await inline.close();
+        throw err;
+      }
+      // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
+      const headersOnly = (raw: Parameters<MessageScanner['scan']>[0]): boolean => Boolean(raw.oversize || raw.unreadable);
+      // Parsed there, the rules run here: with this thread's engine and roster.
+      const toPool = (raw: Parameters<MessageScanner['scan']>[0]): Promise<MessageOutcome> =>
+        parseOnly ? pool.parse(raw, (parsed) => scanParsed(parsed, engine, settings.options)) : pool.scan(raw);
+      return {
+        scan: (raw) => (headersOnly(raw) ? inline.scan(raw) : toPool(raw)),
+        ...(parseOnly ? { ahead: PARSE_AHEAD } : {}),
+        // A message scanned here may have started OCR on this thread.
+        close: async () => {
+          await pool.close();
+          await inline.close();
+        },
+      };
     },
+    cancel: () => starting.then((pool) => pool.close(), () => undefined),
   };
+}
+
+/** startScanner, when the engine is built already (a queue worker's scans, library callers). */
+export function createScanner(engine: Engine, settings: ScannerSettings, cores = os.availableParallelism()): Promise<MessageScanner> {
+  return startScanner(settings, cores).withEngine(engine);
 }

@@ -14,8 +14,8 @@ import { createEngine, type EngineWarning } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { maskSource } from '../findings/names.js';
 import { loadSuppressions } from '../findings/suppress.js';
-import { scan } from '../pipeline/run.js';
-import { storeThread } from '../pipeline/scanner.js';
+import { scan, scannerSettings } from '../pipeline/run.js';
+import { startScanner, storeThread, type StartingScanner } from '../pipeline/scanner.js';
 import { resolveRedisUrl } from '../queue/redis.js';
 import type { Rule } from '../rules/compile.js';
 import { checkExamples, describeFailure } from '../rules/examples.js';
@@ -33,7 +33,7 @@ import { abandonDeadRuns, markGone } from '../remediate/progress.js';
 import { markVanished } from '../remediate/vanished.js';
 import { ScanError } from '../common/errors.js';
 import { estimateTotalBytes, progressReporter } from './progress.js';
-import { ScanSettingsSchema, describeIssues, jobSettingsOf, scanOptionsOf, type ScanSettings, type ScanSettingsInput } from '../pipeline/settings.js';
+import { ScanSettingsSchema, describeIssues, jobSettingsOf, scanOptionsOf, type ScanSettings, type ScanSettingsInput, type SettingsScanOptions } from '../pipeline/settings.js';
 
 
 /** A stream as the session uses it: a terminal or not, and its width. */
@@ -80,9 +80,17 @@ export async function runSession(settings: ScanSettings, io: SessionIO = {}): Pr
     waitMs: settings.waitLock !== undefined ? settings.waitLock * 1000 : undefined,
     onWait: (holder) => void stderr.write(`phi-scan: waiting up to ${settings.waitLock ?? 0} s for ${holder} to finish with ${dbFile}\n`),
   });
+  // What the pipeline reads from the settings, made as a queue worker makes it from its job.
+  const edm = settings.edm !== undefined ? path.resolve(settings.edm) : undefined;
+  const fromSettings = { ...scanOptionsOf(settings), edm };
+  // The scan's threads start now: their modules load while this thread builds the engine and
+  // opens the state store (the 2-core default's parsing thread was ready ~0.3 s after them).
+  const startedAt = new Date();
+  const scanner = startScanner(scannerSettings({ ...fromSettings, rules, key }, startedAt));
   try {
-    return await runLocked(settings, io, { rules, key, stateDir, dbFile, lock });
+    return await runLocked(settings, io, { rules, key, stateDir, dbFile, lock, edm, fromSettings, startedAt, scanner });
   } finally {
+    await scanner.cancel();
     lock.release();
   }
 }
@@ -93,9 +101,14 @@ interface Locked {
   readonly stateDir: string;
   readonly dbFile: string;
   readonly lock: Awaited<ReturnType<typeof acquireScanLock>>;
+  readonly edm: string | undefined;
+  readonly fromSettings: SettingsScanOptions;
+  /** The run's "today": the engine's, the threads' and the names'. */
+  readonly startedAt: Date;
+  readonly scanner: StartingScanner;
 }
 
-async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, stateDir, dbFile, lock }: Locked): Promise<number> {
+async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, stateDir, dbFile, lock, edm, fromSettings, startedAt, scanner }: Locked): Promise<number> {
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
@@ -150,13 +163,9 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
   const onOutputError = (): void => abort.abort('output-closed');
   stdout.on('error', onOutputError);
   // One engine for the session's names (sources, mailboxes) and the scan: made once (~0.1 s).
-  const startedAt = new Date();
   const onWarning = (w: EngineWarning): void => void stderr.write(`phi-scan: warning: ${w.message}\n`); // the engine's (no value in it)
   const engine = createEngine(rules, key, { today: startedAt, onWarning });
   const redact = engine.redact;
-  // What the pipeline reads from the settings, made as a queue worker makes it from its job.
-  const edm = settings.edm !== undefined ? path.resolve(settings.edm) : undefined;
-  const fromSettings = { ...scanOptionsOf(settings), edm };
   const queued = queueUrl
     ? await (await import('../queue/setup.js')).coordinatorFor({ // bullmq loads only for --queue
         url: queueUrl,
@@ -202,7 +211,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
       onProgress: progress && !queued ? progress.update : undefined,
       remote: queued?.coordinator,
       suppress,
-      engine: { engine, startedAt },
+      engine: { engine, startedAt, scanner },
     });
     if (suppress && suppress.suppressed() > 0) stderr.write(`phi-scan: ${suppress.suppressed()} findings suppressed by ${suppress.file}\n`);
     // A full scan that ended: what it no longer finds in a folder it read is gone (remediate --status).

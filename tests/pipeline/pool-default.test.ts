@@ -32,7 +32,7 @@ const DIST = path.resolve(import.meta.dirname, '..', '..', 'dist');
 const built = <T>(file: string): Promise<T> => import(pathToFileURL(path.join(DIST, file)).href) as Promise<T>;
 
 async function setup() {
-  const [{ createScanner }, { createEngine }, { BUNDLED_RULES_DIR, loadRules }] = await Promise.all([
+  const [{ createScanner, startScanner }, { createEngine }, { BUNDLED_RULES_DIR, loadRules }] = await Promise.all([
     built<typeof import('../../src/pipeline/scanner.js')>('pipeline/scanner.js'),
     built<typeof import('../../src/engine/engine.js')>('engine/engine.js'),
     built<typeof import('../../src/rules/load.js')>('rules/load.js'),
@@ -50,8 +50,11 @@ async function setup() {
     threadMemoryMb: 96,
   });
   /** A scanner as a 2-core machine's default makes it (`cores` given), or with `threads`. */
-  const scanner = (threads: number | undefined, messageTimeoutMs?: number) => createScanner(createEngine(rules, key, { today }), settings(threads, messageTimeoutMs), 2);
-  return { scanner };
+  const engine = () => createEngine(rules, key, { today });
+  const scanner = (threads: number | undefined, messageTimeoutMs?: number) => createScanner(engine(), settings(threads, messageTimeoutMs), 2);
+  /** Threads started before the engine is built, as the session starts them. */
+  const starting = (threads: number | undefined) => startScanner(settings(threads), 2);
+  return { scanner, starting, engine };
 }
 
 /** A message: `body`, and attachments as (name, type, bytes); `hook` names the fault it triggers. */
@@ -68,6 +71,13 @@ function message(id: string, body: string, attachments: [string, string, Buffer]
 const input = (bytes: Buffer) => ({ bytes, size: bytes.length });
 /** Threads of this process (Linux): a worker thread is one more. */
 const threadsNow = (): number => readdirSync('/proc/self/task').length;
+/** Waits (up to 20 s) for `done`: a terminated thread ends soon after, not at once. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 50) {
+    if (waited > 20_000) throw new Error('still not done after 20 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 const categories = (o: MessageOutcome): string[] => o.findings.map((f) => `${f.location} ${f.category}`).sort();
 
 describe('on a small machine, the default thread parses and the main thread runs the rules', () => {
@@ -98,6 +108,33 @@ describe('on a small machine, the default thread parses and the main thread runs
     } finally {
       await small.close();
     }
+  });
+
+  it('the thread starts before the engine is built (the session builds it meanwhile); cancel stops a thread never used', { timeout: 120_000 }, async () => {
+    const { scanner, starting, engine } = await setup();
+    const messages = [message('plain', 'Patient SSN 489-36-8350, DOB 03/04/1961.'), message('text', 'See the list.', [['list.txt', 'text/plain', Buffer.from('Member SSN 512-84-3921\r\n')]])];
+    const reference = await scanner(0);
+    const expected = await Promise.all(messages.map((m) => reference.scan(input(m))));
+    await reference.close();
+
+    const before = threadsNow();
+    const started = starting(undefined);
+    expect(threadsNow()).toBeGreaterThan(before); // running before there is an engine
+    const small = await started.withEngine(engine());
+    try {
+      expect(await Promise.all(messages.map((m) => small.scan(input(m))))).toEqual(expected);
+    } finally {
+      await small.close();
+      await started.cancel(); // after close: nothing left to stop
+    }
+    await until(() => threadsNow() === before);
+
+    // A scan that stops before it begins (a bad --ignore-file, an output that cannot be opened):
+    // its thread must not outlive it, or the process would never exit.
+    const unused = starting(undefined);
+    expect(threadsNow()).toBeGreaterThan(before);
+    await unused.cancel();
+    await until(() => threadsNow() === before);
   });
 
   it('a message that hangs, crashes, exhausts or exits its thread while parsing costs that message only', { timeout: 120_000 }, async () => {
