@@ -247,8 +247,13 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   const opened: Source[] = [];
   const closeSources = (): Promise<unknown> => Promise.all(opened.map((s) => s.close?.().catch(() => undefined)));
   // Worker threads start (or, started by the session, go on loading) while sources open (IMAP
-  // logins, folder lists); scanUnits waits for them.
-  const scanner = options.engine?.scanner ? options.engine.scanner.withEngine(engine) : messageScanner(engine, options, startedAt);
+  // logins, folder lists); scanUnits waits for them. Units run on queue workers (`remote`) scan
+  // nothing here: no thread (each would load its readers and hold 30–60 MB for nothing).
+  const scanner = options.remote
+    ? messageScanner(engine, { ...options, threads: 0 }, startedAt)
+    : options.engine?.scanner
+      ? options.engine.scanner.withEngine(engine)
+      : messageScanner(engine, options, startedAt);
   scanner.catch(() => undefined); // a pool that cannot start fails scanUnits, where it is awaited
   try {
     return await scanUnits(options, startedAt, engine, scanner, unitProblems, opened);

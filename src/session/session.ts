@@ -83,14 +83,16 @@ export async function runSession(settings: ScanSettings, io: SessionIO = {}): Pr
   // What the pipeline reads from the settings, made as a queue worker makes it from its job.
   const edm = settings.edm !== undefined ? path.resolve(settings.edm) : undefined;
   const fromSettings = { ...scanOptionsOf(settings), edm };
+  const queueUrl = resolveRedisUrl(settings.queue, env);
   // The scan's threads start now: their modules load while this thread builds the engine and
   // opens the state store (the 2-core default's parsing thread was ready ~0.3 s after them).
+  // A queued scan's messages are scanned by the workers: it starts none (pipeline/run.ts).
   const startedAt = new Date();
-  const scanner = startScanner(scannerSettings({ ...fromSettings, rules, key }, startedAt));
+  const scanner = queueUrl ? undefined : startScanner(scannerSettings({ ...fromSettings, rules, key }, startedAt));
   try {
-    return await runLocked(settings, io, { rules, key, stateDir, dbFile, lock, edm, fromSettings, startedAt, scanner });
+    return await runLocked(settings, io, { rules, key, stateDir, dbFile, lock, edm, fromSettings, startedAt, queueUrl, scanner });
   } finally {
-    await scanner.cancel();
+    await scanner?.cancel();
     lock.release();
   }
 }
@@ -105,10 +107,13 @@ interface Locked {
   readonly fromSettings: SettingsScanOptions;
   /** The run's "today": the engine's, the threads' and the names'. */
   readonly startedAt: Date;
-  readonly scanner: StartingScanner;
+  /** `--queue` (or PHI_SCAN_REDIS_URL): the units run on queue workers. */
+  readonly queueUrl: URL | undefined;
+  /** The threads that will scan the messages here (none for a queued scan). */
+  readonly scanner: StartingScanner | undefined;
 }
 
-async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, stateDir, dbFile, lock, edm, fromSettings, startedAt, scanner }: Locked): Promise<number> {
+async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, stateDir, dbFile, lock, edm, fromSettings, startedAt, queueUrl, scanner }: Locked): Promise<number> {
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
@@ -139,7 +144,6 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
     summary: (line) => void summaries.push(line),
     ...(showProgress ? { log: (line: string) => void stderr.write(`\r\x1b[K${line}\n`) } : {}),
   };
-  const queueUrl = resolveRedisUrl(settings.queue, env);
   // The total size, when known, is counted while the scan starts (a percentage and time left once it is).
   let totalBytes: number | undefined;
   if (showProgress && !queueUrl) void estimateTotalBytes(sources, settings.sinceLast).then((n) => (totalBytes = n));
@@ -211,7 +215,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
       onProgress: progress && !queued ? progress.update : undefined,
       remote: queued?.coordinator,
       suppress,
-      engine: { engine, startedAt, scanner },
+      engine: { engine, startedAt, ...(scanner ? { scanner } : {}) },
     });
     if (suppress && suppress.suppressed() > 0) stderr.write(`phi-scan: ${suppress.suppressed()} findings suppressed by ${suppress.file}\n`);
     // A full scan that ended: what it no longer finds in a folder it read is gone (remediate --status).

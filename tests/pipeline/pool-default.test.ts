@@ -5,13 +5,14 @@
  * --threads always sends every message to its threads whole.
  * The pool runs compiled worker files only: the built modules (`npm run build` first).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pdf } from '../../fixtures/attachments.js';
 import { PARSE_AHEAD, PARSE_SEND_BATCH, PARSE_THREAD_YOUNG_MB, threadPlan } from '../../src/pipeline/scanner.js';
 import type { MessageOutcome } from '../../src/model/records.js';
+import { tempDir } from '../helpers/cli.js';
 
 describe('default thread plan', () => {
   it.each([
@@ -135,6 +136,27 @@ describe('on a small machine, the default thread parses and the main thread runs
     expect(threadsNow()).toBeGreaterThan(before);
     await unused.cancel();
     await until(() => threadsNow() === before);
+  });
+
+  it('a scan whose units run on queue workers starts no thread: it scans no message itself', { timeout: 120_000 }, async () => {
+    const [{ scan }, { BUNDLED_RULES_DIR, loadRules }] = await Promise.all([
+      built<typeof import('../../src/pipeline/run.js')>('pipeline/run.js'),
+      built<typeof import('../../src/rules/load.js')>('rules/load.js'),
+    ]);
+    const { rules } = await loadRules([BUNDLED_RULES_DIR]);
+    const file = path.join(tempDir(), 'one.mbox');
+    writeFileSync(file, `From a@example.org Mon Mar  4 09:15:00 2024\n${message('one', 'Patient SSN 489-36-8350.').toString('latin1')}\n`);
+    const before = threadsNow();
+    const seen: number[] = [];
+    const remote = {
+      start: async (work: readonly unknown[]) => void seen.push(work.length, threadsNow()),
+      run: async () => undefined, // the unit ran elsewhere, and found nothing
+    };
+    // threads: 2 would start two threads that scan whole messages, were the scan to scan any.
+    const options = { sources: [`mbox:${file}`], rules, key: Buffer.from('pool-default-test-key-0123456789'), minConfidence: 'low' as const, concurrency: 4, maxMessageBytes: 1_000_000, maxNestingDepth: 5, sinks: [], threads: 2 };
+    const result = await scan({ ...options, remote });
+    expect(seen).toEqual([1, before]);
+    expect(result.summary.mailboxes).toHaveLength(1);
   });
 
   it('a message that hangs, crashes, exhausts or exits its thread while parsing costs that message only', { timeout: 120_000 }, async () => {

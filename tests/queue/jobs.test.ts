@@ -6,7 +6,11 @@
  * is refused as an error record, never a crash.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import dns from 'node:dns';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +127,33 @@ describe.runIf(run)('workers scan with the job settings, as one process does', (
     expect(queued.code).toBe(plain.code);
     expect(withoutRunTimes(queued.stdout)).toBe(withoutRunTimes(plain.stdout));
     await stop(w.child);
+  });
+
+  it('the coordinator scans no message itself: it starts no worker thread, whatever --threads says (the workers do)', { timeout: 90_000 }, async () => {
+    // The built session in this process, so that its threads can be counted (/proc/self/task).
+    const { runScanSession } = (await import(pathToFileURL(path.resolve(import.meta.dirname, '../../dist/index.js')).href)) as typeof import('../../src/index.js');
+    const dir = tempDir();
+    const file = mbox(dir, 'alpha', ['a1', 'a2', 'a3']);
+    // libuv's pool starts its threads on first use: used before counting, so they are not counted.
+    await Promise.all([readFile(file), new Promise((r) => dns.lookup('localhost', r))]);
+    const threadsNow = (): number => readdirSync('/proc/self/task').length;
+    const before = threadsNow();
+    let most = before;
+    const sample = setInterval(() => (most = Math.max(most, threadsNow())), 5);
+    const w = startWorker();
+    try {
+      const code = await runScanSession(
+        { sources: [`mbox:${file}`], queue: redis.url, threads: 3, format: 'jsonl', progress: false },
+        { stdout: new PassThrough().resume(), stderr: new PassThrough().resume(), env: env({ PHI_SCAN_STATE: tempDir('phi-state-') }) },
+      );
+      expect(code).toBe(1);
+    } finally {
+      clearInterval(sample);
+      await stop(w.child);
+    }
+    // With --threads N the state store writes from a thread of its own (pipeline/scanner.ts
+    // storeThread): that one, and none of the N threads that would scan messages here.
+    expect(most - before).toBeLessThanOrEqual(1);
   });
 
   it('a job altered in Redis (an unknown key, an invalid value) is refused: a job-failed record naming the key; the worker runs on', { timeout: 90_000 }, async () => {
