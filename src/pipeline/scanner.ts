@@ -95,7 +95,10 @@ export function storeThread(threads: number | undefined, cores: number): boolean
 export interface StartingScanner {
   /** The scanner, once the engine that runs the rules on this thread is built (a pool that cannot start rejects). */
   withEngine(engine: Engine): Promise<MessageScanner>;
-  /** Stops the threads if the scanner was never made or used (a scan that failed before it began); then a no-op. */
+  /**
+   * Stops the threads: for when the scan is over or never began (it failed before). A scanner
+   * made from them and closed already leaves nothing to stop; one still in use would lose them.
+   */
   cancel(): Promise<void>;
 }
 
