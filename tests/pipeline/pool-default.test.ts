@@ -6,6 +6,7 @@
  * The pool runs compiled worker files only: the built modules (`npm run build` first).
  */
 import { readdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,6 +40,8 @@ async function setup() {
     built<typeof import('../../src/rules/load.js')>('rules/load.js'),
   ]);
   const { rules } = await loadRules([BUNDLED_RULES_DIR]);
+  // libuv's pool starts its threads on first use: used here, so threadsNow() counts only workers.
+  await readFile(import.meta.filename);
   const key = Buffer.from('pool-default-test-key-0123456789');
   const today = new Date('2026-01-01T00:00:00Z');
   const settings = (threads: number | undefined, messageTimeoutMs = 60_000) => ({
