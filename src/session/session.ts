@@ -81,8 +81,7 @@ export async function runSession(settings: ScanSettings, io: SessionIO = {}): Pr
     onWait: (holder) => void stderr.write(`phi-scan: waiting up to ${settings.waitLock ?? 0} s for ${holder} to finish with ${dbFile}\n`),
   });
   // What the pipeline reads from the settings, made as a queue worker makes it from its job.
-  const edm = settings.edm !== undefined ? path.resolve(settings.edm) : undefined;
-  const fromSettings = { ...scanOptionsOf(settings), edm };
+  const fromSettings = { ...scanOptionsOf(settings), edm: settings.edm !== undefined ? path.resolve(settings.edm) : undefined };
   const queueUrl = resolveRedisUrl(settings.queue, env);
   // The scan's threads start now: their modules load while this thread builds the engine and
   // opens the state store (the 2-core default's parsing thread was ready ~0.3 s after them).
@@ -90,7 +89,7 @@ export async function runSession(settings: ScanSettings, io: SessionIO = {}): Pr
   const startedAt = new Date();
   const scanner = queueUrl ? undefined : startScanner(scannerSettings({ ...fromSettings, rules, key }, startedAt));
   try {
-    return await runLocked(settings, io, { rules, key, stateDir, dbFile, lock, edm, fromSettings, startedAt, queueUrl, scanner });
+    return await runLocked(settings, io, { rules, key, stateDir, dbFile, lock, fromSettings, startedAt, queueUrl, scanner });
   } finally {
     await scanner?.cancel();
     lock.release();
@@ -103,7 +102,6 @@ interface Locked {
   readonly stateDir: string;
   readonly dbFile: string;
   readonly lock: Awaited<ReturnType<typeof acquireScanLock>>;
-  readonly edm: string | undefined;
   readonly fromSettings: SettingsScanOptions;
   /** The run's "today": the engine's, the threads' and the names'. */
   readonly startedAt: Date;
@@ -113,7 +111,7 @@ interface Locked {
   readonly scanner: StartingScanner | undefined;
 }
 
-async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, stateDir, dbFile, lock, edm, fromSettings, startedAt, queueUrl, scanner }: Locked): Promise<number> {
+async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, stateDir, dbFile, lock, fromSettings, startedAt, queueUrl, scanner }: Locked): Promise<number> {
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
@@ -178,7 +176,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
         key,
         rulesDirs: rulesDirs(settings.rules),
         sinceLast: settings.sinceLast,
-        settings: { ...jobSettingsOf(settings), edm },
+        settings: { ...jobSettingsOf(settings), edm: fromSettings.edm },
         redact,
         signal: abort.signal,
         env,

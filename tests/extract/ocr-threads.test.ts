@@ -5,8 +5,6 @@
  * `--threads 0` the main thread's engine reads them. The built modules are used (the pool runs
  * compiled worker files only): `npm run build` first.
  */
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../fixtures/generate.js';
 import { blank, drawText, encodePng, patient } from '../../fixtures/ocr.js';
@@ -14,9 +12,8 @@ import type * as Scanner from '../../src/pipeline/scanner.js';
 import type * as Ocr from '../../src/extract/ocr.js';
 import type * as EngineModule from '../../src/engine/engine.js';
 import type * as RulesLoad from '../../src/rules/load.js';
+import { built } from '../helpers/built.js';
 
-const DIST = path.resolve(import.meta.dirname, '..', '..', 'dist');
-const built = <T>(file: string): Promise<T> => import(pathToFileURL(path.join(DIST, file)).href) as Promise<T>;
 
 const person = patient(new Rng('ocr-threads'));
 const page = blank(900, 90);

@@ -5,15 +5,15 @@
  * --threads always sends every message to its threads whole.
  * The pool runs compiled worker files only: the built modules (`npm run build` first).
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pdf } from '../../fixtures/attachments.js';
 import { PARSE_AHEAD, PARSE_SEND_BATCH, PARSE_THREAD_YOUNG_MB, threadPlan } from '../../src/pipeline/scanner.js';
 import type { MessageOutcome } from '../../src/model/records.js';
 import { tempDir } from '../helpers/cli.js';
+import { built, threadsNow } from '../helpers/built.js';
 
 describe('default thread plan', () => {
   it.each([
@@ -30,8 +30,6 @@ describe('default thread plan', () => {
   });
 });
 
-const DIST = path.resolve(import.meta.dirname, '..', '..', 'dist');
-const built = <T>(file: string): Promise<T> => import(pathToFileURL(path.join(DIST, file)).href) as Promise<T>;
 
 async function setup() {
   const [{ createScanner, startScanner }, { createEngine }, { BUNDLED_RULES_DIR, loadRules }] = await Promise.all([
@@ -73,8 +71,6 @@ function message(id: string, body: string, attachments: [string, string, Buffer]
 }
 
 const input = (bytes: Buffer) => ({ bytes, size: bytes.length });
-/** Threads of this process (Linux): a worker thread is one more. */
-const threadsNow = (): number => readdirSync('/proc/self/task').length;
 /** Waits (up to 20 s) for `done`: a terminated thread ends soon after, not at once. */
 async function until(done: () => boolean): Promise<void> {
   for (let waited = 0; !done(); waited += 50) {

@@ -7,15 +7,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dns from 'node:dns';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, TEST_KEY, jsonLines, runCli, tempDir, requireOrSkip, withoutRunTimes, type CliResult } from '../helpers/cli.js';
 import { redisServerBin, startRedis, type RedisServer } from '../helpers/redis.js';
+import { built, threadsNow } from '../helpers/built.js';
 import { JobSettingsSchema, PER_PROCESS, ScanSettingsSchema, jobSettingsOf } from '../../src/pipeline/settings.js';
 import { parseJob } from '../../src/queue/protocol.js';
 
@@ -131,12 +131,11 @@ describe.runIf(run)('workers scan with the job settings, as one process does', (
 
   it('the coordinator scans no message itself: it starts no worker thread, whatever --threads says (the workers do)', { timeout: 90_000 }, async () => {
     // The built session in this process, so that its threads can be counted (/proc/self/task).
-    const { runScanSession } = (await import(pathToFileURL(path.resolve(import.meta.dirname, '../../dist/index.js')).href)) as typeof import('../../src/index.js');
+    const { runScanSession } = await built<typeof import('../../src/index.js')>('index.js');
     const dir = tempDir();
     const file = mbox(dir, 'alpha', ['a1', 'a2', 'a3']);
     // libuv's pool starts its threads on first use: used before counting, so they are not counted.
     await Promise.all([readFile(file), new Promise((r) => dns.lookup('localhost', r))]);
-    const threadsNow = (): number => readdirSync('/proc/self/task').length;
     const before = threadsNow();
     let most = before;
     const sample = setInterval(() => (most = Math.max(most, threadsNow())), 5);

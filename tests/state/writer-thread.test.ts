@@ -6,7 +6,6 @@
  * (`npm run build` first, as `npm test` does).
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Category, Finding } from '../../src/model/finding.js';
 import type { MessageOutcome, ScanSummary } from '../../src/model/records.js';
@@ -14,15 +13,15 @@ import type { StateStore } from '../../src/state/store.js';
 import { storeThread } from '../../src/pipeline/scanner.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { DEMO } from '../helpers/demo.js';
+import { built } from '../helpers/built.js';
 
-const DIST = path.resolve(import.meta.dirname, '..', '..', 'dist');
-const built = (): Promise<typeof import('../../src/state/store.js')> => import(pathToFileURL(path.join(DIST, 'state', 'store.js')).href);
+const storeModule = (): Promise<typeof import('../../src/state/store.js')> => built('state/store.js');
 
 type Mode = 'inline' | 'thread';
 const KEY = Buffer.from('writer-thread-test-key-0123456789');
 
 async function open(file: string, mode: Mode): Promise<StateStore> {
-  const { openStateStore, openStateStoreInThread } = await built();
+  const { openStateStore, openStateStoreInThread } = await storeModule();
   const run = { sources: ['mbox:x'], sinceLast: true, minConfidence: 'medium' as const, details: true, key: KEY };
   return mode === 'inline' ? openStateStore(file, run) : openStateStoreInThread(file, run);
 }
@@ -103,7 +102,7 @@ function rowsOf(db: { prepare(sql: string): { all(): unknown[] } }, name: string
 }
 
 async function tables(file: string): Promise<Record<string, unknown[]>> {
-  const { openStateDb } = await built();
+  const { openStateDb } = await storeModule();
   const db = openStateDb(file, { create: false, readonly: true });
   try {
     const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
@@ -170,7 +169,7 @@ describe('the state store in its own thread', () => {
     // Applied by the thread but not committed: no cursor after it, no flush.
     await store.write({ type: 'message', context: ctx('a', 2), outcome: outcome('<3@x>', [finding('ssn', 'ssn', 3)]) });
     await new Promise((r) => setTimeout(r, 100));
-    const { openStateDb } = await built();
+    const { openStateDb } = await storeModule();
     const reader = openStateDb(file, { create: false, readonly: true });
     expect(reader.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 1 });
     expect(reader.prepare('SELECT cursor FROM checkpoints').get()).toEqual({ cursor: '10' });
@@ -187,7 +186,7 @@ describe('the state store in its own thread', () => {
     const file = path.join(tempDir(), 'state.db');
     const store = await open(file, mode);
     // Another connection makes every findings insert fail (as a full disk would, in place).
-    const { openStateDb } = await built();
+    const { openStateDb } = await storeModule();
     const other = openStateDb(file, { create: false });
     other.exec("CREATE TRIGGER refuse BEFORE INSERT ON findings BEGIN SELECT RAISE(ABORT, 'refused for the test'); END");
     other.close();
@@ -217,7 +216,7 @@ describe('the state store in its own thread', () => {
     store.put({ unitId: 'u', cursor: '1' });
     await store.close(summary(1));
     await store.dispose();
-    const { openStateDb } = await built();
+    const { openStateDb } = await storeModule();
     const reader = openStateDb(file, { create: false, readonly: true });
     expect(reader.prepare('SELECT count(*) AS n FROM findings').get()).toEqual({ n: 40_000 });
     reader.close();
@@ -231,7 +230,7 @@ describe('a state database that refuses writes, from the command line', () => {
     const first = await runCli(['scan', source, '--out', path.join(state, 'first.jsonl'), ...threads], { env: { PHI_SCAN_STATE: state } });
     expect(first.code).toBe(3); // the demo holds unreadable attachments on purpose
     expect(first.stderr).not.toMatch(/internal error/);
-    const { openStateDb } = await built();
+    const { openStateDb } = await storeModule();
     const db = openStateDb(path.join(state, 'state.db'), { create: false });
     db.exec("CREATE TRIGGER refuse BEFORE INSERT ON findings BEGIN SELECT RAISE(ABORT, 'refused for the test'); END");
     db.close();
