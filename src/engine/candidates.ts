@@ -73,6 +73,20 @@ export function forEachMatch(regex: RegExp, text: string, regions: readonly [num
 }
 
 
+const STRICTNESS: Readonly<Record<Candidate['requirement'], number>> = { none: 0, context: 1, label: 2 };
+
+/**
+ * Is a match of `source` at [start, end) no more than `earlier`, a candidate of the same rule at
+ * the same place (an MBI matched by the upper-case pattern and again by the any-case one)? The
+ * same value in the same place has the same context, so one of a base score at least as high and
+ * a requirement no stricter always scores at least as high: bestOf keeps it, and the item's
+ * signals are those of its rule either way. Skipping the other spares its context (a roster's
+ * every MBI twice).
+ */
+function dominated(earlier: Candidate | undefined, end: number, source: CandidateSource): boolean {
+  return earlier !== undefined && earlier.end === end && earlier.baseScore >= source.score && STRICTNESS[earlier.requirement] <= STRICTNESS[source.requirement];
+}
+
 /** Is the value on the rule's allowlist (a published sample, a test number)? */
 function allowed(rule: Rule, normalized: string): boolean {
   const keys = rule.detector.allowKeys?.(normalized) ?? [normalized];
@@ -175,6 +189,18 @@ export function createCandidateFinder(rules: readonly Rule[], index: KeywordInde
     for (const ruleIndex of ruleIndexes) {
       const rule = rules[ruleIndex] as Rule;
       const words = facts.words(ruleIndex);
+      // The rule's candidates so far by start, once a second pattern runs (see `dominated`).
+      const ruleFrom = out.length;
+      let byStart: Map<number, Candidate> | undefined;
+      let indexed = ruleFrom;
+      const seen = (): Map<number, Candidate> => {
+        byStart ??= new Map();
+        for (; indexed < out.length; indexed++) {
+          const c = out[indexed] as Candidate;
+          if (!byStart.has(c.start)) byStart.set(c.start, c);
+        }
+        return byStart;
+      };
       // Without one of the rule's keywords there is no label, no nearby word and no labelled column.
       const keyworded = words.strong.length > 0 || words.weak.length > 0;
       let labelRegions: [number, number][] | undefined;
@@ -192,7 +218,13 @@ export function createCandidateFinder(rules: readonly Rule[], index: KeywordInde
               : (contextRegions ??= regionsFor(rule, ruleIndex, facts, index, 'context'));
           if (regions.length === 0) continue; // prefilter: no keyword, no labelled column, no candidate
         }
-        forEachMatch(pattern.regex, text, regions, (start, match) => consider(out, facts, rule, ruleIndex, source, start, match));
+        if (out.length === ruleFrom) forEachMatch(pattern.regex, text, regions, (start, match) => consider(out, facts, rule, ruleIndex, source, start, match));
+        else {
+          const earlier = seen();
+          forEachMatch(pattern.regex, text, regions, (start, match) => {
+            if (!dominated(earlier.get(start), start + match.length, source)) consider(out, facts, rule, ruleIndex, source, start, match);
+          });
+        }
       }
       if (plan.dictionary) {
         for (const h of words.term) {

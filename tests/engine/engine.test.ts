@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { backtrackingRisk } from '../../src/rules/safety.js';
 import { createEngine, levelOf, type EngineHit, type HitSpan } from '../../src/engine/engine.js';
 import { normalizeText } from '../../src/engine/normalize.js';
-import { wordSource } from '../../src/rules/compile.js';
-import { BUNDLED_RULES_DIR, loadRules } from '../../src/rules/load.js';
+import { compileRules, wordSource } from '../../src/rules/compile.js';
+import { BUNDLED_RULES_DIR, loadRules, parseRuleFile } from '../../src/rules/load.js';
 import { maskKeepLast } from '../../src/findings/mask.js';
 import { fingerprint } from '../../src/findings/fingerprint.js';
 import { KEY_FILE, resolveKey, resolveStateDir } from '../../src/findings/key.js';
@@ -237,5 +237,54 @@ describe('read: one reading of a segment for several questions (people: findings
   });
   it('finds names in the roster and the eligibility block (the table above is not vacuous)', () => {
     for (const text of texts.slice(0, 2)) expect(engine.read({ location: 'body', item: 'body', format: 'text', text }).hits('low', isName).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a value two patterns of one rule match (the second is skipped only when it cannot do better)', () => {
+  /** A rule whose two patterns match the same SSN-shaped values, with the given scores and requirements. */
+  const twoPatterns = (first: [number, boolean], second: [number, boolean]) => {
+    const pattern = ([score, needsContext]: [number, boolean], name: string): string[] => [
+      `  - name: ${name}`,
+      "    regex: '\\d{3}-\\d{2}-\\d{4}'",
+      `    score: ${score}`,
+      ...(needsContext ? ['    requireContext: true'] : []),
+    ];
+    const yaml = [
+      'id: two-patterns',
+      'category: ssn',
+      'detector: ssn',
+      'description: two patterns, one value',
+      'patterns:',
+      ...pattern(first, 'first'),
+      ...pattern(second, 'second'),
+      'context:',
+      '  words: [social security]',
+      '  weakWords: [ref]',
+      '  weakConfirmedBy: [health]',
+      '  labelWindow: 20',
+      '  labelBoost: 0.3',
+      '  window: 300',
+      '  nearBoost: 0.2',
+      'examples:',
+      "  match: ['social security 536-90-4399']",
+      "  noMatch: ['536-90-43991']",
+    ];
+    const { rule, errors } = parseRuleFile('two-patterns.yaml', yaml.join('\n'));
+    expect(errors).toEqual([]);
+    const compiled = compileRules([{ file: 'two-patterns.yaml', rule: rule as NonNullable<typeof rule> }], { checkRedos: false }).rules;
+    const e = createEngine(compiled, key);
+    return (text: string) => e.scan({ location: 'body', item: 'body', format: 'text', text }).map((h) => [h.finding.why.pattern, h.finding.score]);
+  };
+
+  it.each([
+    // [first, second, text, reported]: the pattern that scores best, the first on a tie.
+    ['a weaker second pattern', [0.5, false], [0.3, false], 'value 536-90-4399', [['first', 0.5]]],
+    ['a stronger second pattern', [0.3, false], [0.5, false], 'value 536-90-4399', [['second', 0.5]]],
+    ['an equal second pattern', [0.4, false], [0.4, false], 'value 536-90-4399', [['first', 0.4]]],
+    // The first needs context: a weak label the item does not confirm drops it; the second needs none.
+    ['a second pattern without the first one\'s requirement', [0.5, true], [0.3, false], 'ref 536-90-4399', [['second', 0.3]]],
+    ['both needing context, a nearby keyword', [0.5, true], [0.3, true], 'social security is on file with the clinic office; 536-90-4399', [['first', 0.7]]],
+  ] as const)('%s', (_name, first, second, text, reported) => {
+    expect(twoPatterns([...first], [...second])(text)).toEqual(reported);
   });
 });
