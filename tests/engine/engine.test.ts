@@ -107,6 +107,15 @@ describe('masking and fingerprints', () => {
     ['ab', '•b'],
     ['77321', '•••21'],
     ['A512843', '••••843'],
+    ['', ''],
+    ['-', '-'],
+    ['1', '•'],
+    ['ab-', '•b-'],
+    ['(536) 90-4399.', '(•••) ••-4399.'],
+    // Letters and digits beyond ASCII count as letters and digits (the Unicode path).
+    ['Жанна-12', '••••а-12'],
+    ['№ 12 34', '№ •• 34'],
+    ['１２３４５６', '•••４５６'],
   ])('%s → %s', (value, masked) => expect(maskKeepLast(value)).toBe(masked));
 
   it('fingerprints are keyed, stable and 16 hex digits', () => {
