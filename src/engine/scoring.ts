@@ -132,12 +132,8 @@ export function scoreInItem(c: Scorable, signals: ItemSignals): Scored | undefin
   let corroboratedBy: readonly Corroboration[] = NONE;
   // Corroboration never rescues a value that a negative label says is something else.
   if (corr && !c.negative) {
-    for (const s of CORROBORATIONS) {
-      if (corr[s] > 0 && others.has(s)) {
-        score += corr[s];
-        corroboratedBy = [...corroboratedBy, s];
-      }
-    }
+    corroboratedBy = corroborationsOf(corr, others);
+    for (const s of corroboratedBy) score += corr[s];
   }
   score = Math.min(1, Math.max(0, score));
   // Built without spreads: this runs for every candidate of a roster (thousands a segment).
@@ -146,6 +142,19 @@ export function scoreInItem(c: Scorable, signals: ItemSignals): Scored | undefin
 
 const CORROBORATIONS: readonly Corroboration[] = ['identifier', 'health', 'insurance'];
 const NONE: readonly Corroboration[] = [];
+
+/**
+ * The corroborations of `corr` that `others` holds, in CORROBORATIONS' order. The same for every
+ * candidate of a rule in an item (`othersOf` gives one set per rule and item, and candidates come
+ * rule by rule): the last answer is kept, not made again for each of a roster's thousands.
+ */
+let lastCorroborations: { corr: object; others: ReadonlySet<Signal>; list: readonly Corroboration[] } | undefined;
+function corroborationsOf(corr: NonNullable<Rule['corroboration']>, others: ReadonlySet<Signal>): readonly Corroboration[] {
+  if (lastCorroborations?.corr === corr && lastCorroborations.others === others) return lastCorroborations.list;
+  const list = CORROBORATIONS.filter((s) => corr[s] > 0 && others.has(s));
+  lastCorroborations = { corr, others, list: list.length > 0 ? list : NONE };
+  return lastCorroborations.list;
+}
 
 /** Does the item back a candidate at `start` with any of `sigs` (a person only within reach)? */
 function backedBy(sigs: readonly Signal[], others: ReadonlySet<Signal>, personAt: readonly number[], start: number): boolean {
