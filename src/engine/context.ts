@@ -5,7 +5,7 @@
  */
 import type { Rule } from '../rules/compile.js';
 import { findKeywords, type HitList, type KeywordHit, type KeywordIndex } from './keywords.js';
-import { couldBeHeader, findTables, splitRow, type TableBlock } from './tables.js';
+import { cellStarts, couldBeHeader, findTables, type TableBlock } from './tables.js';
 import { disclaimerSpans, isInsideBlob } from './text.js';
 
 /** How close a person's name must be to tie a value to them (about three lines of mail). */
@@ -120,7 +120,7 @@ export class SegmentFacts {
     const line = this.lineAt(pos);
     let starts = (this.cellStartsByLine ??= new Map()).get(line.index);
     if (!starts) {
-      starts = splitRow(this.text.slice(line.start, line.end), block.delimiter).starts;
+      starts = cellStarts(this.text, line.start, line.end, block.delimiter);
       this.cellStartsByLine.set(line.index, starts);
     }
     let column = 0;
