@@ -10,7 +10,8 @@ import type { CompiledPattern, Rule } from '../rules/compile.js';
 import { requiredShape, type ShapeStep } from '../rules/shape.js';
 import type { KeywordIndex } from './keywords.js';
 import { createPrescanner, type Prescan, type Prescanner } from './prescan.js';
-import { buildShapeAutomaton, type ShapeAutomaton } from './shapes.js';
+import type { ShapeAutomaton } from './shapes.js';
+import { shapeAutomatonFor } from './shapes-cache.js';
 import { contextOf, labelBefore, partOfAName, regionsFor, type CandidateContext, type SegmentFacts } from './context.js';
 import type { Scorable } from './scoring.js';
 import { isInsideBlob } from './text.js';
@@ -107,11 +108,8 @@ export interface CandidateFinder {
 /** The shape automaton of a rules list, built once per list (plain data, read only): a scan makes two engines of the same rules. */
 const automata = new WeakMap<readonly Rule[], { shaped: { pattern: CompiledPattern; shape: ShapeStep[] }[]; automaton: ShapeAutomaton }>();
 
-function shapesOf(rules: readonly Rule[]): { shaped: { pattern: CompiledPattern; shape: ShapeStep[] }[]; automaton: ShapeAutomaton } {
-  const known = automata.get(rules);
-  if (known) return known;
-  // The shapes of the patterns run over whole texts (the others run only near their keywords):
-  // an automaton of all shapes would have thousands of states.
+/** The patterns the automaton gates, with their shapes: those that run over whole texts (the others run only near their keywords; an automaton of all shapes would have thousands of states). */
+export function shapedPatterns(rules: readonly Rule[]): { pattern: CompiledPattern; shape: ShapeStep[] }[] {
   const shaped: { pattern: CompiledPattern; shape: ShapeStep[] }[] = [];
   for (const rule of rules) {
     for (const pattern of rule.patterns) {
@@ -120,7 +118,14 @@ function shapesOf(rules: readonly Rule[]): { shaped: { pattern: CompiledPattern;
       if (shape) shaped.push({ pattern, shape });
     }
   }
-  const built = { shaped, automaton: buildShapeAutomaton(shaped.map((s) => s.shape)) };
+  return shaped;
+}
+
+function shapesOf(rules: readonly Rule[]): { shaped: { pattern: CompiledPattern; shape: ShapeStep[] }[]; automaton: ShapeAutomaton } {
+  const known = automata.get(rules);
+  if (known) return known;
+  const shaped = shapedPatterns(rules);
+  const built = { shaped, automaton: shapeAutomatonFor(shaped.map((s) => s.shape)) };
   automata.set(rules, built);
   return built;
 }
