@@ -223,13 +223,10 @@ export function createCandidateFinder(rules: readonly Rule[], index: KeywordInde
               : (contextRegions ??= regionsFor(rule, ruleIndex, facts, index, 'context'));
           if (regions.length === 0) continue; // prefilter: no keyword, no labelled column, no candidate
         }
-        if (out.length === ruleFrom) forEachMatch(pattern.regex, text, regions, (start, match) => consider(out, facts, rule, ruleIndex, source, start, match));
-        else {
-          const earlier = seen();
-          forEachMatch(pattern.regex, text, regions, (start, match) => {
-            if (!dominated(earlier.get(start), start + match.length, source)) consider(out, facts, rule, ruleIndex, source, start, match);
-          });
-        }
+        const earlier = out.length > ruleFrom ? seen() : undefined;
+        forEachMatch(pattern.regex, text, regions, (start, match) => {
+          if (!dominated(earlier?.get(start), start + match.length, source)) consider(out, facts, rule, ruleIndex, source, start, match);
+        });
       }
       if (plan.dictionary) {
         for (const h of words.term) {

@@ -61,6 +61,11 @@ export function preScore(c: Scorable): number {
 export interface ItemSignals {
   /** The signals of every rule but this one. */
   othersOf(ruleIndex: number): ReadonlySet<Signal>;
+  /**
+   * The corroborations among `corr` (that rule's weights) that the other rules give, in
+   * CORROBORATIONS' order: worked out once per rule and item, not for each of a roster's values.
+   */
+  corroborationsOf(ruleIndex: number, corr: CorroborationWeights): readonly Corroboration[];
   /** Where names of persons are (starts, in text order of the candidates). */
   readonly personAt: readonly number[];
 }
@@ -83,21 +88,35 @@ export function itemSignals(candidates: readonly Scorable[]): ItemSignals {
     signalsByRule.set(c.ruleIndex, set);
   }
   const othersCache = new Map<number, Set<Signal>>();
+  const corroborationCache = new Map<number, readonly Corroboration[]>();
+  const othersOf = (ruleIndex: number): Set<Signal> => {
+    let set = othersCache.get(ruleIndex);
+    if (!set) {
+      set = new Set();
+      for (const [r, s] of signalsByRule) if (r !== ruleIndex) for (const x of s) set.add(x);
+      othersCache.set(ruleIndex, set);
+    }
+    return set;
+  };
   return {
     personAt,
-    othersOf(ruleIndex: number): Set<Signal> {
-      let set = othersCache.get(ruleIndex);
-      if (!set) {
-        set = new Set();
-        for (const [r, s] of signalsByRule) if (r !== ruleIndex) for (const x of s) set.add(x);
-        othersCache.set(ruleIndex, set);
+    othersOf,
+    corroborationsOf(ruleIndex, corr) {
+      let list = corroborationCache.get(ruleIndex);
+      if (!list) {
+        const others = othersOf(ruleIndex);
+        const found = CORROBORATIONS.filter((s) => corr[s] > 0 && others.has(s));
+        list = found.length > 0 ? found : NONE;
+        corroborationCache.set(ruleIndex, list);
       }
-      return set;
+      return list;
     },
   };
 }
 
 export type Corroboration = 'identifier' | 'health' | 'insurance';
+/** What a rule adds for each corroboration (a compiled rule's `corroboration` is one). */
+export type CorroborationWeights = Readonly<Record<Corroboration, number>>;
 
 export interface Scored {
   /** In [0, 1]. */
@@ -132,7 +151,7 @@ export function scoreInItem(c: Scorable, signals: ItemSignals): Scored | undefin
   let corroboratedBy: readonly Corroboration[] = NONE;
   // Corroboration never rescues a value that a negative label says is something else.
   if (corr && !c.negative) {
-    corroboratedBy = corroborationsOf(corr, others);
+    corroboratedBy = signals.corroborationsOf(c.ruleIndex, corr);
     for (const s of corroboratedBy) score += corr[s];
   }
   score = Math.min(1, Math.max(0, score));
@@ -142,19 +161,6 @@ export function scoreInItem(c: Scorable, signals: ItemSignals): Scored | undefin
 
 const CORROBORATIONS: readonly Corroboration[] = ['identifier', 'health', 'insurance'];
 const NONE: readonly Corroboration[] = [];
-
-/**
- * The corroborations of `corr` that `others` holds, in CORROBORATIONS' order. The same for every
- * candidate of a rule in an item (`othersOf` gives one set per rule and item, and candidates come
- * rule by rule): the last answer is kept, not made again for each of a roster's thousands.
- */
-let lastCorroborations: { corr: object; others: ReadonlySet<Signal>; list: readonly Corroboration[] } | undefined;
-function corroborationsOf(corr: NonNullable<Rule['corroboration']>, others: ReadonlySet<Signal>): readonly Corroboration[] {
-  if (lastCorroborations?.corr === corr && lastCorroborations.others === others) return lastCorroborations.list;
-  const list = CORROBORATIONS.filter((s) => corr[s] > 0 && others.has(s));
-  lastCorroborations = { corr, others, list: list.length > 0 ? list : NONE };
-  return lastCorroborations.list;
-}
 
 /** Does the item back a candidate at `start` with any of `sigs` (a person only within reach)? */
 function backedBy(sigs: readonly Signal[], others: ReadonlySet<Signal>, personAt: readonly number[], start: number): boolean {
