@@ -25,7 +25,7 @@ import { headerFields, isoDate, syntheticMessageId } from '../parse/header-value
 import { safeReason } from '../common/safe-reason.js';
 import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
 import { unpackOutcome } from './outcome-wire.js';
-import type { MessageScanner, ScannerSettings } from './scanner-types.js';
+import { ScannerFailed, type MessageScanner, type ScannerSettings } from './scanner-types.js';
 import { compiledWorker } from '../common/compiled-worker.js';
 
 /** Messages handed to one worker at once: the next is there when the current one ends. */
@@ -88,6 +88,11 @@ interface Task {
 /** The threads of a pool: they scan messages, or parse them for `then` to scan here. */
 export interface Pool extends MessageScanner {
   parse(raw: MessageInput, then: (parsed: ParsedMessage) => MessageOutcome): Promise<MessageOutcome>;
+  /**
+   * Resolves once a thread can take messages (those given before wait for it); rejects with
+   * ScannerFailed when the first cannot start, and so does every message given to the pool.
+   */
+  readonly ready: Promise<void>;
 }
 
 interface Slot {
@@ -108,10 +113,10 @@ function failed(raw: MessageInput, problem: Problem): MessageOutcome {
   return { messageId: fields.messageId ?? syntheticMessageId(raw.bytes), date: isoDate(fields.date), maskedSubject: null, findings: [], problems: [problem] };
 }
 
-export async function startPool(
+export function startPool(
   url: URL,
   settings: ScannerSettings & { readonly threads: number; readonly perWorker?: number; readonly sendBatch?: number; readonly youngGenerationMb?: number },
-): Promise<Pool> {
+): Pool {
   const init: PoolInit = {
     rules: ruleData(settings.rules),
     key: new Uint8Array(settings.key),
@@ -126,6 +131,8 @@ export async function startPool(
   let startFailures = 0;
   /** Why no worker can run (every start failed): tasks then fail instead of waiting forever. */
   let broken: string | undefined;
+  /** The first worker could not start: the pool never ran, and every task rejects with this. */
+  let cannotStart: ScannerFailed | undefined;
   let firstReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   const send = (slot: Slot, tasks: readonly Task[]): void => {
@@ -244,8 +251,10 @@ export async function startPool(
         startFailures++;
         const reason = `a worker thread could not start (${why})`;
         if (firstReady) {
-          firstReady.reject(new Error(reason));
+          cannotStart = new ScannerFailed(reason);
+          firstReady.reject(cannotStart);
           firstReady = undefined;
+          void stop(cannotStart);
         } else if (startFailures < MAX_START_FAILURES && !closed) {
           spawn();
         } else if (slots.size === 0) {
@@ -264,22 +273,30 @@ export async function startPool(
     worker.on('exit', (code) => died(slot.failure ?? `exit code ${code}`));
   };
 
-  // The first worker must start (a broken installation fails the scan here, before any output);
-  // the others start alongside.
-  const started = new Promise<void>((resolve, reject) => (firstReady = { resolve, reject }));
-  for (let i = 0; i < settings.threads; i++) spawn();
-  try {
-    await started;
-  } catch (err) {
+  /** Stops every worker; the tasks still here reject with `why` (nobody waits for them, or the pool never ran). */
+  const stop = async (why: Error): Promise<void> => {
     closed = true;
-    await Promise.all([...slots].map((s) => s.worker.terminate().catch(() => undefined)));
-    throw err;
-  }
+    const all = [...slots];
+    for (const slot of all) {
+      slot.gone = true;
+      clearTimeout(slot.timer);
+    }
+    slots.clear();
+    const orphans = [...pending.splice(0), ...all.flatMap((s) => s.assigned.splice(0))];
+    for (const task of orphans) task.reject(why);
+    await Promise.all(all.map((s) => s.worker.terminate().catch(() => undefined)));
+  };
+
+  // The first worker must start, or the pool never runs; the others start alongside. Messages
+  // given meanwhile wait in `pending`: a scan with nothing to parse never waits for a thread.
+  const ready = new Promise<void>((resolve, reject) => (firstReady = { resolve, reject }));
+  ready.catch(() => undefined); // awaited by whoever needs it; every task rejects with it too
+  for (let i = 0; i < settings.threads; i++) spawn();
 
   const submit = (kind: ToPoolWorkerMessage['kind'], raw: MessageInput, outcome: Task['outcome']): Promise<MessageOutcome> =>
     new Promise<MessageOutcome>((resolve, reject) => {
       if (closed) {
-        reject(new Error('the scan has ended'));
+        reject(cannotStart ?? new Error('the scan has ended'));
         return;
       }
       pending.push({ id: nextId++, kind, raw, outcome, resolve, reject });
@@ -290,20 +307,10 @@ export async function startPool(
   };
 
   return {
+    ready,
     scan: (raw) => submit('message', raw, (m) => (m.type === 'done' ? unpackOutcome(m.outcome) : wrongAnswer())),
     parse: (raw, then) => submit('parse', raw, (m) => (m.type === 'parsed' ? then(m.parsed) : wrongAnswer())),
-    async close(): Promise<void> {
-      closed = true;
-      const all = [...slots];
-      for (const slot of all) {
-        slot.gone = true;
-        clearTimeout(slot.timer);
-      }
-      slots.clear();
-      // Only when a scan stopped early (an exception): nobody waits for these any more.
-      const orphans = [...pending.splice(0), ...all.flatMap((s) => s.assigned.splice(0))];
-      for (const task of orphans) task.reject(new Error('the scan has ended'));
-      await Promise.all(all.map((s) => s.worker.terminate().catch(() => undefined)));
-    },
+    // Early (an exception, or a scan that ended with the threads still starting): nobody waits for what is left.
+    close: () => stop(new Error('the scan has ended')),
   };
 }

@@ -247,12 +247,13 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   const opened: Source[] = [];
   const closeSources = (): Promise<unknown> => Promise.all(opened.map((s) => s.close?.().catch(() => undefined)));
   // Worker threads start (or, started by the session, go on loading) while sources open (IMAP
-  // logins, folder lists); scanUnits waits for them. Units run on queue workers (`remote`) scan
-  // nothing here: no thread (each would load its readers and hold 30–60 MB for nothing).
+  // logins, folder lists); the session's are waited for by the first message that needs them
+  // (scanner.ts withEngine). Units run on queue workers (`remote`) scan nothing here: no thread
+  // (each would load its readers and hold 30–60 MB for nothing).
   const scanner = options.remote
     ? messageScanner(engine, { ...options, threads: 0 }, startedAt)
     : options.engine?.scanner
-      ? options.engine.scanner.withEngine(engine)
+      ? Promise.resolve(options.engine.scanner.withEngine(engine))
       : messageScanner(engine, options, startedAt);
   scanner.catch(() => undefined); // a pool that cannot start fails scanUnits, where it is awaited
   try {
@@ -492,6 +493,8 @@ async function scanUnits(
     window,
     ...(options.signal ? { signal: options.signal } : {}),
   };
+  /** A unit ended the scan (its scanner cannot run, a sink failed): no mailbox is closed after it. */
+  let failed = false;
   const runUnit = async (index: number, source: Source, unit: SourceUnit): Promise<void> => {
     let lastFlush = Date.now();
     const out = async (event: UnitEvent): Promise<void> => {
@@ -521,12 +524,15 @@ async function scanUnits(
     try {
       if (options.remote) await options.remote.run(index, out);
       else await scanUnit(source, unit, options.sinceLast ? checkpoints?.get(unit.id) : undefined, { ...unitCtx, admit: () => admit(index) }, out);
+    } catch (err) {
+      failed = true;
+      throw err;
     } finally {
       await checkpoints?.flush();
       // Stopped (SIGINT, closed output) before this unit ended: its mailbox is only partly read.
       if (options.signal?.aborted) (stats.get(`${unit.source}\0${unit.mailbox}`) as MailboxStats).interrupted = true;
       finished[index] = true;
-      closeUnitsInOrder();
+      if (!failed) closeUnitsInOrder();
     }
   };
 

@@ -2,6 +2,15 @@
 import type { Rule } from '../rules/compile.js';
 import type { MessageInput, MessageOutcome, MessageScanOptions } from './scan-message.js';
 
+/**
+ * The scanner's threads cannot run at all (the first could not start: a broken installation, a
+ * `--thread-memory` too small to load them). Not one message's fault: it ends the scan (unit.ts
+ * passes it on instead of reporting the message).
+ */
+export class ScannerFailed extends Error {
+  override readonly name = 'ScannerFailed';
+}
+
 export interface MessageScanner {
   /** Resolves with the message's outcome; rejects only when scanning threw (run.ts reports it). */
   scan(raw: MessageInput): Promise<MessageOutcome>;

@@ -5,11 +5,11 @@
  */
 import os from 'node:os';
 import type { Engine } from '../engine/engine.js';
-import { poolWorkerUrl, startPool, type Pool } from './pool.js';
+import { poolWorkerUrl, startPool } from './pool.js';
 import { closeParsing, scanMessage, scanParsed, type MessageOutcome, type MessageScanOptions } from './scan-message.js';
 import type { MessageScanner, ScannerSettings } from './scanner-types.js';
 
-export type { MessageScanner, ScannerSettings } from './scanner-types.js';
+export { ScannerFailed, type MessageScanner, type ScannerSettings } from './scanner-types.js';
 
 
 /** Inline scanners open in this thread: they share its one OCR engine (a queue worker holds several). */
@@ -93,8 +93,14 @@ export function storeThread(threads: number | undefined, cores: number): boolean
 
 /** A scanner whose threads are starting: they load their modules while this thread builds the engine. */
 export interface StartingScanner {
-  /** The scanner, once the engine that runs the rules on this thread is built (a pool that cannot start rejects). */
-  withEngine(engine: Engine): Promise<MessageScanner>;
+  /** Resolves once the threads can take messages; rejects (ScannerFailed) when they cannot start. */
+  readonly ready: Promise<void>;
+  /**
+   * The scanner, with the engine that runs the rules on this thread. It does not wait for the
+   * threads: its first message does (a scan with nothing to parse never does); if they cannot
+   * start, every message rejects with ScannerFailed, which ends the scan (unit.ts).
+   */
+  withEngine(engine: Engine): MessageScanner;
   /**
    * Stops the threads: for when the scan is over or never began (it failed before). A scanner
    * made from them and closed already leaves nothing to stop; one still in use would lose them.
@@ -113,22 +119,15 @@ export interface StartingScanner {
 export function startScanner(settings: ScannerSettings, cores = os.availableParallelism()): StartingScanner {
   const { threads, parseOnly } = threadPlan(settings.threads, cores);
   const url = poolWorkerUrl();
-  if (threads < 1 || !url) return { withEngine: async (engine) => inlineScanner(engine, settings.options), cancel: async () => undefined };
+  if (threads < 1 || !url) return { ready: Promise.resolve(), withEngine: (engine) => inlineScanner(engine, settings.options), cancel: async () => undefined };
   // A roster loaded on this thread stays here: each worker thread loads `edm` from its path.
   const { roster: _roster, ...people } = settings.options.people ?? { key: settings.key };
   const options = settings.options.people ? { ...settings.options, people } : settings.options;
-  const starting = startPool(url, { ...settings, options, threads, ...(parseOnly ? { perWorker: PARSE_AHEAD, sendBatch: PARSE_SEND_BATCH, youngGenerationMb: PARSE_THREAD_YOUNG_MB } : {}) });
-  starting.catch(() => undefined); // a pool that cannot start rejects withEngine, where it is awaited
+  const pool = startPool(url, { ...settings, options, threads, ...(parseOnly ? { perWorker: PARSE_AHEAD, sendBatch: PARSE_SEND_BATCH, youngGenerationMb: PARSE_THREAD_YOUNG_MB } : {}) });
   return {
-    async withEngine(engine) {
+    ready: pool.ready,
+    withEngine(engine) {
       const inline = inlineScanner(engine, settings.options);
-      let pool: Pool;
-      try {
-        pool = await starting;
-      } catch (err) {
-        await inline.close();
-        throw err;
-      }
       // Oversize and unreadable messages are reported from their headers alone: not worth a thread.
       const headersOnly = (raw: Parameters<MessageScanner['scan']>[0]): boolean => Boolean(raw.oversize || raw.unreadable);
       // Parsed there, the rules run here: with this thread's engine and roster.
@@ -144,11 +143,21 @@ export function startScanner(settings: ScannerSettings, cores = os.availablePara
         },
       };
     },
-    cancel: () => starting.then((pool) => pool.close(), () => undefined),
+    cancel: () => pool.close(),
   };
 }
 
-/** startScanner, when the engine is built already (a queue worker's scans, library callers). */
-export function createScanner(engine: Engine, settings: ScannerSettings, cores = os.availableParallelism()): Promise<MessageScanner> {
-  return startScanner(settings, cores).withEngine(engine);
+/**
+ * startScanner, when the engine is built already (a queue worker's scans, library callers): it
+ * waits for the threads, so a pool that cannot start rejects here (ScannerFailed), not per message.
+ */
+export async function createScanner(engine: Engine, settings: ScannerSettings, cores = os.availableParallelism()): Promise<MessageScanner> {
+  const starting = startScanner(settings, cores);
+  try {
+    await starting.ready;
+  } catch (err) {
+    await starting.cancel();
+    throw err;
+  }
+  return starting.withEngine(engine);
 }

@@ -18,7 +18,7 @@ import type { Source } from '../sources/types.js';
 import { locatorNumbersOf } from '../sources/registry.js';
 import type { ByteBudget } from './byte-budget.js';
 import { scanMessage, type MessageOutcome, type MessageScanOptions } from './scan-message.js';
-import type { MessageScanner } from './scanner.js';
+import { ScannerFailed, type MessageScanner } from './scanner-types.js';
 
 /**
  * Names are paths (`Archive/2019`, `pst:exports/SSN 489-…/x.pst`): each part is masked on its
@@ -62,7 +62,8 @@ export interface UnitScanContext {
 
 /**
  * Scans one unit. Never throws for bad input: a unit that cannot be read to its end yields
- * what was read and then an `error` event. `out` is awaited (backpressure).
+ * what was read and then an `error` event. `out` is awaited (backpressure). Throws only when
+ * the scanner cannot run at all (ScannerFailed) or `out` throws.
  */
 export async function scanUnit(
   source: Source,
@@ -121,19 +122,21 @@ export async function scanUnit(
       }
       const raw = item;
       await ctx.budget.acquire(raw.bytes.length);
-      inFlight.push(
-        ctx
-          .parseLimit(() => (ctx.scanner ? ctx.scanner.scan(raw) : scanMessage(raw, engine, ctx.options)))
-          .catch((err: unknown) => failedOutcome(raw, err))
-          .then((outcome) => {
-            ctx.budget.release(raw.bytes.length);
-            return { raw, outcome };
-          }),
-      );
+      const scanned = ctx
+        .parseLimit(() => (ctx.scanner ? ctx.scanner.scan(raw) : scanMessage(raw, engine, ctx.options)))
+        .catch((err: unknown) => {
+          if (err instanceof ScannerFailed) throw err; // not this message's fault: the scan ends
+          return failedOutcome(raw, err);
+        })
+        .finally(() => ctx.budget.release(raw.bytes.length))
+        .then((outcome) => ({ raw, outcome }));
+      scanned.catch(() => undefined); // rejects only with ScannerFailed, taken up in turn by settleOldest
+      inFlight.push(scanned);
       while (inFlight.length >= ctx.window) await settleOldest();
     }
     while (inFlight.length > 0) await settleOldest();
   } catch (err) {
+    if (err instanceof ScannerFailed) throw err;
     // The unit could not be read to its end: what was read is reported, the rest is an error.
     while (inFlight.length > 0) await settleOldest();
     await out({ type: 'error', problem: { code: 'source-failed', message: safeName(`${unit.folder ? `${unit.folder}: ` : ''}reading stopped: ${safeReason(err)}`) } });

@@ -42,21 +42,23 @@ async function setup() {
   await readFile(import.meta.filename);
   const key = Buffer.from('pool-default-test-key-0123456789');
   const today = new Date('2026-01-01T00:00:00Z');
-  const settings = (threads: number | undefined, messageTimeoutMs = 60_000) => ({
+  const settings = (threads: number | undefined, messageTimeoutMs = 60_000, threadMemoryMb = 96) => ({
     rules,
     key,
     today,
     options: { minConfidence: 'low' as const, maxNestingDepth: 5 },
     threads,
     messageTimeoutMs,
-    threadMemoryMb: 96,
+    threadMemoryMb,
   });
   /** A scanner as a 2-core machine's default makes it (`cores` given), or with `threads`. */
   const engine = () => createEngine(rules, key, { today });
   const scanner = (threads: number | undefined, messageTimeoutMs?: number) => createScanner(engine(), settings(threads, messageTimeoutMs), 2);
   /** Threads started before the engine is built, as the session starts them. */
-  const starting = (threads: number | undefined) => startScanner(settings(threads), 2);
-  return { scanner, starting, engine };
+  const starting = (threads: number | undefined, threadMemoryMb?: number) => startScanner(settings(threads, undefined, threadMemoryMb), 2);
+  /** A scanner whose threads cannot start: a heap too small to load their modules. */
+  const broken = (threads: number | undefined) => createScanner(engine(), settings(threads, undefined, 1), 2);
+  return { scanner, starting, engine, broken };
 }
 
 /** A message: `body`, and attachments as (name, type, bytes); `hook` names the fault it triggers. */
@@ -120,7 +122,7 @@ describe('on a small machine, the default thread parses and the main thread runs
     const before = threadsNow();
     const started = starting(undefined);
     expect(threadsNow()).toBeGreaterThan(before); // running before there is an engine
-    const small = await started.withEngine(engine());
+    const small = started.withEngine(engine());
     try {
       expect(await Promise.all(messages.map((m) => small.scan(input(m))))).toEqual(expected);
     } finally {
@@ -134,6 +136,43 @@ describe('on a small machine, the default thread parses and the main thread runs
     const unused = starting(undefined);
     expect(threadsNow()).toBeGreaterThan(before);
     await unused.cancel();
+    await until(() => threadsNow() === before);
+  });
+
+  it('a scanner waits for its thread only when a message needs it: one closed unused stops it still loading', { timeout: 120_000 }, async () => {
+    const { starting, engine } = await setup();
+    const before = threadsNow();
+    const started = starting(undefined);
+    let ready = false;
+    void started.ready.then(() => (ready = true));
+    // The thread takes a few hundred ms to load its modules; made and closed at once, the
+    // scanner neither waits for that (an empty mbox, a --since-last run with nothing new) ...
+    const unused = started.withEngine(engine());
+    await unused.close();
+    expect(ready).toBe(false);
+    // ... nor leaves the thread behind.
+    await until(() => threadsNow() === before);
+  });
+
+  it('threads that cannot start reject every message with ScannerFailed (the scan ends), not a message record', { timeout: 120_000 }, async () => {
+    const { starting, engine, broken } = await setup();
+    const { ScannerFailed } = await built<typeof import('../../src/pipeline/scanner.js')>('pipeline/scanner.js');
+    const before = threadsNow();
+    for (const threads of [undefined, 2]) {
+      const started = starting(threads, 1);
+      const scanner = started.withEngine(engine());
+      try {
+        const scans = [message('a', 'SSN 489-36-8350'), message('b', 'nothing')].map((m) => scanner.scan(input(m)));
+        for (const scan of scans) await expect(scan).rejects.toBeInstanceOf(ScannerFailed);
+        await expect(started.ready).rejects.toThrow(/a worker thread could not start \(out of memory: over 1 MB of heap\)/);
+        // Given after the failure too.
+        await expect(scanner.scan(input(message('c', 'late')))).rejects.toBeInstanceOf(ScannerFailed);
+      } finally {
+        await scanner.close();
+      }
+      // A scanner made when the engine is built already (a queue worker's) fails at once instead.
+      await expect(broken(threads)).rejects.toBeInstanceOf(ScannerFailed);
+    }
     await until(() => threadsNow() === before);
   });
 

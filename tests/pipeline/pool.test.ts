@@ -164,3 +164,38 @@ describe('a misbehaving message costs that message only', async () => {
     expect(masked).not.toContain('•••-••-8350');
   });
 });
+
+describe('threads that cannot start end the scan when a message needs them', async () => {
+  const mbox = faultMbox();
+  const empty = path.join(tempDir('phi-pool-'), 'empty.mbox');
+  writeFileSync(empty, '');
+  // A heap too small for a thread to load its modules: it can never start.
+  const tiny = ['--thread-memory', '1', '--format', 'jsonl'];
+  const [byDefault, two, nothing] = await Promise.all([
+    runCli(['scan', `mbox:${mbox}`, ...tiny]),
+    runCli(['scan', `mbox:${mbox}`, '--threads', '2', ...tiny]),
+    runCli(['scan', `mbox:${empty}`, ...tiny]),
+  ]);
+
+  for (const [name, run] of [
+    ['the default', byDefault],
+    ['--threads 2', two],
+  ] as const) {
+    it(`${name}: exit 3 with the reason, and no record (not an error record for every message)`, () => {
+      expect(run.stderr).toBe('phi-scan: internal error: a worker thread could not start (out of memory: over 1 MB of heap)\n');
+      expect(run.code).toBe(3);
+      expect(run.stdout).toBe('');
+    });
+  }
+
+  it('a scan with nothing to parse does not wait for them: it ends complete', () => {
+    expect(nothing.stderr).toBe('');
+    expect(nothing.code).toBe(0);
+    const records = jsonLines(nothing.stdout);
+    for (const r of records) AnyRecord.parse(r);
+    expect(records.map((r) => [r.type, r.messages])).toEqual([
+      ['mailbox', 0],
+      ['run', 0],
+    ]);
+  });
+});
