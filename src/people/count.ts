@@ -56,79 +56,224 @@ export interface PeopleCount {
 
 export const sumParts = (p: PeopleParts): number => p.roster + p.direct + p.nameDob;
 
-class UnionFind {
-  readonly parent: number[] = [];
-  add(): number {
-    this.parent.push(this.parent.length);
-    return this.parent.length - 1;
-  }
-  find(i: number): number {
-    let r = i;
-    while (this.parent[r] !== r) r = this.parent[r] as number;
-    while (this.parent[i] !== r) {
-      const next = this.parent[i] as number;
-      this.parent[i] = r;
-      i = next;
+/** A list of 32-bit integers that grows by doubling: 4 bytes an entry, not an object or a boxed number. */
+class Ints {
+  private a = new Int32Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.a.length) {
+      const grown = new Int32Array(this.a.length * 2);
+      grown.set(this.a);
+      this.a = grown;
     }
-    return r;
+    this.a[this.length++] = v;
   }
-  union(a: number, b: number): void {
-    const ra = this.find(a);
-    const rb = this.find(b);
-    if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
+  /** The entries, without a copy (valid until the next push). */
+  view(): Int32Array {
+    return this.a.subarray(0, this.length);
   }
+}
+
+/** Union-find over record numbers 0…n−1, in one typed array: the smaller root wins. */
+function find(parent: Int32Array, i: number): number {
+  let r = i;
+  while (parent[r] !== r) r = parent[r] as number;
+  while (parent[i] !== r) {
+    const next = parent[i] as number;
+    parent[i] = r;
+    i = next;
+  }
+  return r;
+}
+
+function union(parent: Int32Array, a: number, b: number): void {
+  const ra = find(parent, a);
+  const rb = find(parent, b);
+  if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
 }
 
 const KIND_NAMES: Record<string, keyof PeopleExplanation['sharedKeys']> = { s: 'ssn', m: 'medicareId', i: 'memberId', r: 'recordNumber', n: 'nameDob', e: 'rosterRow' };
 
+/** What a record holds, as bits (a cluster holds the OR of its records'). */
+const DIRECT = 1;
+const NAME_DOB = 2;
+const LINKS = 4;
+/** A cluster's records lie in two or more messages / mailboxes. */
+const MANY_MESSAGES = 8;
+const MANY_MAILBOXES = 16;
+
+/**
+ * countSortedPeople for rows in any order, sorted here in memory: small inputs (a test, a
+ * library caller with a few messages). A state store's picture is sorted by SQLite instead
+ * (report/picture.ts).
+ */
 export function countPeople(rows: Iterable<KeyRow>): PeopleCount {
-  const uf = new UnionFind();
-  const recordIndex = new Map<string, number>();
-  const recMailbox: number[] = [];
-  const recMessage: number[] = [];
-  const recKeys: string[][] = [];
-  const firstWithKey = new Map<string, number>();
-  const keyRecords = new Map<string, number>();
-  for (const r of rows) {
-    const id = `${r.message}:${r.record}`;
-    let i = recordIndex.get(id);
-    if (i === undefined) {
-      i = uf.add();
-      recordIndex.set(id, i);
-      recMailbox.push(r.mailbox);
+  const all = [...rows];
+  const byRecord = [...all].sort((a, b) => a.message - b.message || a.record - b.record);
+  const linking = all.filter((r) => LINKING.has(r.key[0] as string)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return countSortedPeople(byRecord, () => linking);
+}
+
+/**
+ * Counts the people in the key rows, read twice: `byRecord`, every row, ordered by message and
+ * then record (a record's rows together); then `linkingByKey()`, the rows of linking keys with
+ * equal keys together. Memory grows with the records (~30 bytes each, in typed arrays) and the
+ * distinct birth dates, never with the keys: millions of findings are sorted on disk by SQLite,
+ * where a map from every key to its records took 2.4 GB for 6.9 million rows (README, Breach size
+ * in people).
+ */
+export function countSortedPeople(byRecord: Iterable<KeyRow>, linkingByKey: () => Iterable<KeyRow>): PeopleCount {
+  // Records in (message, record) order: record i is recMessage[i], recNumber[i].
+  const recMessage = new Ints();
+  const recNumber = new Ints();
+  const recMailbox = new Ints();
+  const recFlags = new Ints();
+  // Birth-date keys, numbered: their distinct values are a few tens of thousands of dates at most.
+  const dobIds = new Map<string, number>();
+  const dobId = (k: string): number => {
+    let id = dobIds.get(k);
+    if (id === undefined) dobIds.set(k, (id = dobIds.size));
+    return id;
+  };
+  // A record with a linking key: its birth dates count as seen if its cluster is a person (known later).
+  const linkedDobRecord = new Ints();
+  const linkedDob = new Ints();
+  // A record with nothing else: its birth dates are the estimate's (less those seen with a person).
+  const onlyTotal = new Set<number>();
+  const onlyIn = new Map<number, Set<number>>();
+  const setIn = (m: Map<number, Set<number>>, mb: number): Set<number> => {
+    let s = m.get(mb);
+    if (!s) m.set(mb, (s = new Set()));
+    return s;
+  };
+
+  let keys: string[] = [];
+  let mailbox = 0;
+  const endRecord = (): void => {
+    if (keys.length === 0) return;
+    let flags = 0;
+    for (const k of keys) {
+      const kind = k[0] as string;
+      if (LINKING.has(kind)) flags |= LINKS;
+      if (kind === 's' || kind === 'm' || kind === 'i') flags |= DIRECT;
+      else if (kind === 'n') flags |= NAME_DOB;
+    }
+    const i = recFlags.length;
+    recFlags.push(flags);
+    recMailbox.push(mailbox);
+    for (const k of keys) {
+      if (k[0] !== 'd') continue;
+      if (flags & LINKS) {
+        linkedDobRecord.push(i);
+        linkedDob.push(dobId(k));
+      } else {
+        const id = dobId(k);
+        onlyTotal.add(id);
+        setIn(onlyIn, mailbox).add(id);
+      }
+    }
+    keys = [];
+  };
+  for (const r of byRecord) {
+    const n = recMessage.length;
+    const same = n > 0 && recMessage.view()[n - 1] === r.message && recNumber.view()[n - 1] === r.record;
+    if (!same) {
+      endRecord();
       recMessage.push(r.message);
-      recKeys.push([]);
+      recNumber.push(r.record);
+      mailbox = r.mailbox;
     }
-    (recKeys[i] as string[]).push(r.key);
-    if (!LINKING.has(r.key[0] as string)) continue;
-    keyRecords.set(r.key, (keyRecords.get(r.key) ?? 0) + 1);
-    const first = firstWithKey.get(r.key);
-    if (first === undefined) firstWithKey.set(r.key, i);
-    else uf.union(first, i);
+    keys.push(r.key);
   }
-  interface Cluster {
-    rows: Set<string>;
-    direct: boolean;
-    nameDob: boolean;
-    mailboxes: Set<number>;
-    messages: Set<number>;
-  }
-  const clusters = new Map<number, Cluster>();
-  for (let i = 0; i < recKeys.length; i++) {
-    const root = uf.find(i);
-    let c = clusters.get(root);
-    if (!c) clusters.set(root, (c = { rows: new Set(), direct: false, nameDob: false, mailboxes: new Set(), messages: new Set() }));
-    c.mailboxes.add(recMailbox[i] as number);
-    c.messages.add(recMessage[i] as number);
-    for (const k of recKeys[i] as string[]) {
-      const kind = k[0];
-      if (kind === 'e') c.rows.add(k);
-      else if (kind === 's' || kind === 'm' || kind === 'i') c.direct = true;
-      else if (kind === 'n') c.nameDob = true;
+  endRecord();
+
+  const n = recFlags.length;
+  const messages = recMessage.view();
+  const numbers = recNumber.view();
+  /** Record index of (message, record), by binary search of the sorted records. */
+  const indexOf = (message: number, record: number): number => {
+    let lo = 0;
+    let hi = n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = messages[mid] as number;
+      const d = m !== message ? m - message : (numbers[mid] as number) - record;
+      if (d === 0) return mid;
+      if (d < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    throw new Error('people count: a key row of a record the rows by record did not hold');
+  };
+
+  // Records sharing a linking key are one person's: join them. Keys seen in two or more rows
+  // are counted by kind; each roster line is remembered by its first record.
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  const sharedKeys = { ssn: 0, medicareId: 0, memberId: 0, recordNumber: 0, nameDob: 0, rosterRow: 0 };
+  const rosterLines = new Ints();
+  let key: string | undefined;
+  let first = 0;
+  let rowsOfKey = 0;
+  const endKey = (): void => {
+    if (key === undefined) return;
+    if (rowsOfKey > 1) sharedKeys[KIND_NAMES[key[0] as string] as keyof typeof sharedKeys]++;
+    if (key[0] === 'e') rosterLines.push(first);
+  };
+  for (const r of linkingByKey()) {
+    if (!LINKING.has(r.key[0] as string)) continue; // only linking keys join records
+    const i = indexOf(r.message, r.record);
+    if (r.key !== key) {
+      endKey();
+      key = r.key;
+      first = i;
+      rowsOfKey = 1;
+    } else {
+      rowsOfKey++;
+      union(parent, first, i);
     }
   }
-  const kindOf = (c: Cluster): keyof PeopleParts | undefined => (c.rows.size > 0 ? 'roster' : c.direct ? 'direct' : c.nameDob ? 'nameDob' : undefined);
-  const weight = (c: Cluster): number => (c.rows.size > 0 ? c.rows.size : 1);
+  endKey();
+
+  // Each cluster's facts, at its root: what its records hold, where they lie, its roster lines.
+  const root = parent; // compressed to roots below
+  const clusterFlags = new Uint8Array(n);
+  const clusterMessage = new Int32Array(n);
+  const clusterMailbox = new Int32Array(n);
+  const mailboxes = recMailbox.view();
+  const flags = recFlags.view();
+  let clusters = 0;
+  for (let i = 0; i < n; i++) {
+    const c = find(parent, i);
+    root[i] = c;
+    if (c === i) {
+      clusters++;
+      clusterFlags[c] = flags[i] as number;
+      clusterMessage[c] = messages[i] as number;
+      clusterMailbox[c] = mailboxes[i] as number;
+      continue;
+    }
+    let f = (clusterFlags[c] as number) | (flags[i] as number);
+    if (clusterMessage[c] !== messages[i]) f |= MANY_MESSAGES;
+    if (clusterMailbox[c] !== mailboxes[i]) f |= MANY_MAILBOXES;
+    clusterFlags[c] = f;
+  }
+  const rosterRows = new Int32Array(n);
+  for (const i of rosterLines.view()) {
+    const c = root[i] as number;
+    rosterRows[c] = (rosterRows[c] as number) + 1;
+  }
+  // The mailboxes of the clusters in several (few): each cluster is counted once in each.
+  const spread = new Map<number, Set<number>>();
+  for (let i = 0; i < n; i++) {
+    const c = root[i] as number;
+    if ((clusterFlags[c] as number) & MANY_MAILBOXES) setIn(spread, c).add(mailboxes[i] as number);
+  }
+
+  type Kind = 'roster' | 'direct' | 'nameDob';
+  const kindOf = (c: number): Kind | undefined => {
+    const f = clusterFlags[c] as number;
+    return (rosterRows[c] as number) > 0 ? 'roster' : f & DIRECT ? 'direct' : f & NAME_DOB ? 'nameDob' : undefined;
+  };
   const zero = (): { roster: number; direct: number; nameDob: number; dobOnly: number } => ({ roster: 0, direct: 0, nameDob: 0, dobOnly: 0 });
   const total = zero();
   const byMailbox = new Map<number, ReturnType<typeof zero>>();
@@ -141,53 +286,42 @@ export function countPeople(rows: Iterable<KeyRow>): PeopleCount {
   let acrossMessages = 0;
   let acrossMailboxes = 0;
   let rosterRowsMerged = 0;
-  for (const c of clusters.values()) {
+  for (let c = 0; c < n; c++) {
+    if (root[c] !== c) continue;
+    const f = clusterFlags[c] as number;
+    const where = f & MANY_MAILBOXES ? (spread.get(c) as Set<number>) : [clusterMailbox[c] as number];
+    for (const mb of where) part(mb); // every mailbox with a record has a row
     const kind = kindOf(c);
-    for (const mb of c.mailboxes) part(mb); // every mailbox with a record has a row
     if (!kind) continue;
     counted++;
-    if (c.messages.size > 1) acrossMessages++;
-    if (c.mailboxes.size > 1) acrossMailboxes++;
-    if (c.rows.size > 1) rosterRowsMerged++;
-    total[kind] += weight(c);
-    for (const mb of c.mailboxes) part(mb)[kind] += weight(c);
+    if (f & MANY_MESSAGES) acrossMessages++;
+    if (f & MANY_MAILBOXES) acrossMailboxes++;
+    const lines = rosterRows[c] as number;
+    if (lines > 1) rosterRowsMerged++;
+    const weight = lines > 0 ? lines : 1;
+    total[kind] += weight;
+    for (const mb of where) part(mb)[kind] += weight;
   }
+
   // Birth dates alone: records with no linking key, less dates seen with a counted person.
-  const seenTotal = new Set<string>();
-  const seenIn = new Map<number, Set<string>>();
-  const onlyTotal = new Set<string>();
-  const onlyIn = new Map<number, Set<string>>();
-  const setIn = (m: Map<number, Set<string>>, mb: number): Set<string> => {
-    let s = m.get(mb);
-    if (!s) m.set(mb, (s = new Set()));
-    return s;
-  };
-  for (let i = 0; i < recKeys.length; i++) {
-    const keys = recKeys[i] as string[];
-    const mb = recMailbox[i] as number;
-    const linking = keys.some((k) => LINKING.has(k[0] as string));
-    const c = clusters.get(uf.find(i)) as Cluster;
-    for (const k of keys) {
-      if (k[0] !== 'd') continue;
-      if (!linking) {
-        onlyTotal.add(k);
-        setIn(onlyIn, mb).add(k);
-      } else if (kindOf(c)) {
-        seenTotal.add(k);
-        setIn(seenIn, mb).add(k);
-      }
-    }
+  const seenTotal = new Set<number>();
+  const seenIn = new Map<number, Set<number>>();
+  const dobRecords = linkedDobRecord.view();
+  const dobs = linkedDob.view();
+  for (let j = 0; j < dobRecords.length; j++) {
+    const i = dobRecords[j] as number;
+    if (!kindOf(root[i] as number)) continue;
+    seenTotal.add(dobs[j] as number);
+    setIn(seenIn, mailboxes[i] as number).add(dobs[j] as number);
   }
   for (const k of onlyTotal) if (!seenTotal.has(k)) total.dobOnly++;
   for (const [mb, set] of onlyIn) {
     const seen = seenIn.get(mb);
     for (const k of set) if (!seen?.has(k)) part(mb).dobOnly++;
   }
-  const sharedKeys = { ssn: 0, medicareId: 0, memberId: 0, recordNumber: 0, nameDob: 0, rosterRow: 0 };
-  for (const [k, n] of keyRecords) if (n > 1) sharedKeys[KIND_NAMES[k[0] as string] as keyof typeof sharedKeys]++;
   return {
     byMailbox,
     total,
-    explanation: { records: recKeys.length, clusters: clusters.size, counted, acrossMessages, acrossMailboxes, sharedKeys, rosterRowsMerged },
+    explanation: { records: n, clusters, counted, acrossMessages, acrossMailboxes, sharedKeys, rosterRowsMerged },
   };
 }

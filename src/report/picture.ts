@@ -34,7 +34,8 @@ import {
 import type { StateDb } from '../state/store.js';
 import { suppressionFile } from '../state/suppress.js';
 import { DIRECT_FINDING_SQL } from '../people/facts.js';
-import { countPeople, sumParts, type KeyRow, type PeopleParts } from '../people/count.js';
+import { LINKING } from '../people/records.js';
+import { countPeople, countSortedPeople, sumParts, type KeyRow, type PeopleParts } from '../people/count.js';
 
 export { HHS_THRESHOLD, type Action, type MailboxSummary, type RemediationRow, type ReportScope, type UnfinishedRun };
 
@@ -408,7 +409,7 @@ export function summarize(db: StateDb, asOf?: number | ReportScope): Picture {
       actions: actions.get(mb.id) ?? { 'secure-portal-and-delete': 0, delete: 0, review: 0 },
     });
   }
-  const people = countPeople(personKeyRows(db));
+  const people = picturePeople(db);
   const ids = new Map(mailboxesAsOf(db, scope, run).map((mb) => [`${mb.source}\0${mb.name}`, mb.id]));
   const mailboxes = summaries
     .map((s) => {
@@ -439,19 +440,20 @@ export function summarize(db: StateDb, asOf?: number | ReportScope): Picture {
 const NO_PEOPLE: PeopleParts = { roster: 0, direct: 0, nameDob: 0, dobOnly: 0 };
 
 /**
- * The person keys of the picture's message scans (call after buildPicture). A scan stored
+ * The query of the person keys of the picture's message scans (columns mailbox, message,
+ * record, key; run after buildPicture). A scan stored
  * without its people (a version before breach sizing in people, or a library scan without a
  * key) gives each direct identifier a record of its own, and its birth dates when it has no
  * direct identifier: the count that version made. Keys of findings an ignore file leaves out
  * are left out too.
  */
-function* personKeyRows(db: StateDb): Generator<KeyRow> {
+function personKeysSql(db: StateDb): string {
   const suppressed = suppressionFile(db) !== undefined
     ? `AND NOT EXISTS (SELECT 1 FROM temp.suppressed x JOIN main.findings sf ON sf.id = x.finding
          WHERE sf.message = k.message AND sf.run_id = k.run_id AND sf.fingerprint = substr(k.key, 3))`
     : '';
   const noPeople = 'NOT EXISTS (SELECT 1 FROM people_scans ps WHERE ps.message = p.message AND ps.run_id = p.run_id)';
-  const q = db.prepare(`
+  return `
     SELECT m.mailbox_id AS mailbox, k.message, k.record, k.key FROM temp.picture p
       JOIN person_keys k ON k.message = p.message AND k.run_id = p.run_id JOIN messages m ON m.id = p.message
       WHERE 1 ${suppressed}
@@ -463,8 +465,21 @@ function* personKeyRows(db: StateDb): Generator<KeyRow> {
     SELECT m.mailbox_id, f.message, -f.id, 'd:' || f.fingerprint
       FROM temp.picture p JOIN findings f ON f.message = p.message AND f.run_id = p.run_id JOIN messages m ON m.id = p.message
       WHERE f.category = 'date-of-birth' AND ${noPeople}
-        AND NOT EXISTS (SELECT 1 FROM findings f2 WHERE f2.message = p.message AND f2.run_id = p.run_id AND f2.identity = 'direct')`);
-  yield* q.iterate() as IterableIterator<KeyRow>;
+        AND NOT EXISTS (SELECT 1 FROM findings f2 WHERE f2.message = p.message AND f2.run_id = p.run_id AND f2.identity = 'direct')`;
+}
+
+/**
+ * The people of the picture (call after buildPicture), from its key rows read twice in the
+ * orders people/count.ts `countSortedPeople` takes: SQLite sorts them (on disk when they are
+ * many), so memory grows with the records, not with the keys. One read transaction: both reads
+ * see the same rows.
+ */
+function picturePeople(db: StateDb): ReturnType<typeof countSortedPeople> {
+  const rows = personKeysSql(db);
+  const linking = [...LINKING].map((k) => `'${k}'`).join(', ');
+  const byRecord = db.prepare(`SELECT mailbox, message, record, key FROM (${rows}) ORDER BY message, record`);
+  const byKey = db.prepare(`SELECT mailbox, message, record, key FROM (${rows}) WHERE substr(key, 1, 1) IN (${linking}) ORDER BY key`);
+  return db.transaction(() => countSortedPeople(byRecord.iterate() as IterableIterator<KeyRow>, () => byKey.iterate() as IterableIterator<KeyRow>))();
 }
 
 /** One row per message holding PHI as of `asOf`, grouped by mailbox (its owner acts on it). */
