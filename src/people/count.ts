@@ -117,7 +117,7 @@ export function countPeople(rows: Iterable<KeyRow>): PeopleCount {
 /**
  * Counts the people in the key rows, read twice: `byRecord`, every row, ordered by message and
  * then record (a record's rows together); then `linkingByKey()`, the rows of linking keys with
- * equal keys together. Memory grows with the records (~30 bytes each, in typed arrays) and the
+ * equal keys together. Memory grows with the records (~20 bytes each, in typed arrays) and the
  * distinct birth dates, never with the keys: millions of findings are sorted on disk by SQLite,
  * where a map from every key to its records took 2.4 GB for 6.9 million rows (README, Breach size
  * in people).
@@ -174,13 +174,15 @@ export function countSortedPeople(byRecord: Iterable<KeyRow>, linkingByKey: () =
     }
     keys = [];
   };
+  let message: number | undefined;
+  let record = 0;
   for (const r of byRecord) {
-    const n = recMessage.length;
-    const same = n > 0 && recMessage.view()[n - 1] === r.message && recNumber.view()[n - 1] === r.record;
-    if (!same) {
+    if (r.message !== message || r.record !== record) {
       endRecord();
-      recMessage.push(r.message);
-      recNumber.push(r.record);
+      message = r.message;
+      record = r.record;
+      recMessage.push(message);
+      recNumber.push(record);
       mailbox = r.mailbox;
     }
     keys.push(r.key);
@@ -234,11 +236,11 @@ export function countSortedPeople(byRecord: Iterable<KeyRow>, linkingByKey: () =
   }
   endKey();
 
-  // Each cluster's facts, at its root: what its records hold, where they lie, its roster lines.
+  // Each cluster's facts, at its root: what its records hold and where they lie. Union keeps the
+  // smaller index, so a root is its cluster's first record: its own slots hold the cluster's
+  // facts (its flags OR the others', compared with its message and mailbox), and records after
+  // it no longer need their own flags.
   const root = parent; // compressed to roots below
-  const clusterFlags = new Uint8Array(n);
-  const clusterMessage = new Int32Array(n);
-  const clusterMailbox = new Int32Array(n);
   const mailboxes = recMailbox.view();
   const flags = recFlags.view();
   let clusters = 0;
@@ -247,32 +249,30 @@ export function countSortedPeople(byRecord: Iterable<KeyRow>, linkingByKey: () =
     root[i] = c;
     if (c === i) {
       clusters++;
-      clusterFlags[c] = flags[i] as number;
-      clusterMessage[c] = messages[i] as number;
-      clusterMailbox[c] = mailboxes[i] as number;
       continue;
     }
-    let f = (clusterFlags[c] as number) | (flags[i] as number);
-    if (clusterMessage[c] !== messages[i]) f |= MANY_MESSAGES;
-    if (clusterMailbox[c] !== mailboxes[i]) f |= MANY_MAILBOXES;
-    clusterFlags[c] = f;
+    let f = (flags[c] as number) | (flags[i] as number);
+    if (messages[c] !== messages[i]) f |= MANY_MESSAGES;
+    if (mailboxes[c] !== mailboxes[i]) f |= MANY_MAILBOXES;
+    flags[c] = f;
   }
-  const rosterRows = new Int32Array(n);
+  // Roster lines by cluster (only with `scan --edm`).
+  const rosterRows = new Map<number, number>();
   for (const i of rosterLines.view()) {
     const c = root[i] as number;
-    rosterRows[c] = (rosterRows[c] as number) + 1;
+    rosterRows.set(c, (rosterRows.get(c) ?? 0) + 1);
   }
   // The mailboxes of the clusters in several (few): each cluster is counted once in each.
   const spread = new Map<number, Set<number>>();
   for (let i = 0; i < n; i++) {
     const c = root[i] as number;
-    if ((clusterFlags[c] as number) & MANY_MAILBOXES) setIn(spread, c).add(mailboxes[i] as number);
+    if ((flags[c] as number) & MANY_MAILBOXES) setIn(spread, c).add(mailboxes[i] as number);
   }
 
   type Kind = 'roster' | 'direct' | 'nameDob';
   const kindOf = (c: number): Kind | undefined => {
-    const f = clusterFlags[c] as number;
-    return (rosterRows[c] as number) > 0 ? 'roster' : f & DIRECT ? 'direct' : f & NAME_DOB ? 'nameDob' : undefined;
+    const f = flags[c] as number;
+    return rosterRows.has(c) ? 'roster' : f & DIRECT ? 'direct' : f & NAME_DOB ? 'nameDob' : undefined;
   };
   const zero = (): { roster: number; direct: number; nameDob: number; dobOnly: number } => ({ roster: 0, direct: 0, nameDob: 0, dobOnly: 0 });
   const total = zero();
@@ -288,15 +288,15 @@ export function countSortedPeople(byRecord: Iterable<KeyRow>, linkingByKey: () =
   let rosterRowsMerged = 0;
   for (let c = 0; c < n; c++) {
     if (root[c] !== c) continue;
-    const f = clusterFlags[c] as number;
-    const where = f & MANY_MAILBOXES ? (spread.get(c) as Set<number>) : [clusterMailbox[c] as number];
+    const f = flags[c] as number;
+    const where = f & MANY_MAILBOXES ? (spread.get(c) as Set<number>) : [mailboxes[c] as number];
     for (const mb of where) part(mb); // every mailbox with a record has a row
     const kind = kindOf(c);
     if (!kind) continue;
     counted++;
     if (f & MANY_MESSAGES) acrossMessages++;
     if (f & MANY_MAILBOXES) acrossMailboxes++;
-    const lines = rosterRows[c] as number;
+    const lines = rosterRows.get(c) ?? 0;
     if (lines > 1) rosterRowsMerged++;
     const weight = lines > 0 ? lines : 1;
     total[kind] += weight;
