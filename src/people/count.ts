@@ -56,23 +56,27 @@ export interface PeopleCount {
 
 export const sumParts = (p: PeopleParts): number => p.roster + p.direct + p.nameDob;
 
-/** A list of 32-bit integers that grows by doubling: 4 bytes an entry, not an object or a boxed number. */
-class Ints {
-  private a = new Int32Array(1024);
+/** A list of numbers in a typed array that grows by doubling: 4 or 8 bytes an entry, not an object or a boxed number. */
+class Numbers<A extends Int32Array | Float64Array> {
+  private a: A;
   length = 0;
+  constructor(private readonly make: (length: number) => A) {
+    this.a = make(1024);
+  }
   push(v: number): void {
     if (this.length === this.a.length) {
-      const grown = new Int32Array(this.a.length * 2);
+      const grown = this.make(this.a.length * 2);
       grown.set(this.a);
       this.a = grown;
     }
     this.a[this.length++] = v;
   }
   /** The entries, without a copy (valid until the next push). */
-  view(): Int32Array {
-    return this.a.subarray(0, this.length);
+  view(): A {
+    return this.a.subarray(0, this.length) as A;
   }
 }
+const ints = (): Numbers<Int32Array> => new Numbers((n) => new Int32Array(n));
 
 /** Union-find over record numbers 0…n−1, in one typed array: the smaller root wins. */
 function find(parent: Int32Array, i: number): number {
@@ -117,17 +121,19 @@ export function countPeople(rows: Iterable<KeyRow>): PeopleCount {
 /**
  * Counts the people in the key rows, read twice: `byRecord`, every row, ordered by message and
  * then record (a record's rows together); then `linkingByKey()`, the rows of linking keys with
- * equal keys together. Memory grows with the records (~20 bytes each, in typed arrays) and the
+ * equal keys together. Memory grows with the records (~24 bytes each, in typed arrays) and the
  * distinct birth dates, never with the keys: millions of findings are sorted on disk by SQLite,
  * where a map from every key to its records took 2.4 GB for 6.9 million rows (README, Breach size
  * in people).
  */
 export function countSortedPeople(byRecord: Iterable<KeyRow>, linkingByKey: () => Iterable<KeyRow>): PeopleCount {
   // Records in (message, record) order: record i is recMessage[i], recNumber[i].
-  const recMessage = new Ints();
-  const recNumber = new Ints();
-  const recMailbox = new Ints();
-  const recFlags = new Ints();
+  const recMessage = ints();
+  // A scan stored without its people numbers each finding's record by its row id (negated):
+  // 8 bytes, as a state database's row ids outgrow 32 bits.
+  const recNumber = new Numbers((n) => new Float64Array(n));
+  const recMailbox = ints();
+  const recFlags = ints();
   // Birth-date keys, numbered: their distinct values are a few tens of thousands of dates at most.
   const dobIds = new Map<string, number>();
   const dobId = (k: string): number => {
@@ -136,8 +142,8 @@ export function countSortedPeople(byRecord: Iterable<KeyRow>, linkingByKey: () =
     return id;
   };
   // A record with a linking key: its birth dates count as seen if its cluster is a person (known later).
-  const linkedDobRecord = new Ints();
-  const linkedDob = new Ints();
+  const linkedDobRecord = ints();
+  const linkedDob = ints();
   // A record with nothing else: its birth dates are the estimate's (less those seen with a person).
   const onlyTotal = new Set<number>();
   const onlyIn = new Map<number, Set<number>>();
@@ -212,7 +218,7 @@ export function countSortedPeople(byRecord: Iterable<KeyRow>, linkingByKey: () =
   const parent = new Int32Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
   const sharedKeys = { ssn: 0, medicareId: 0, memberId: 0, recordNumber: 0, nameDob: 0, rosterRow: 0 };
-  const rosterLines = new Ints();
+  const rosterLines = ints();
   let key: string | undefined;
   let first = 0;
   let rowsOfKey = 0;

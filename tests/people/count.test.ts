@@ -132,6 +132,8 @@ describe('counting people', () => {
     ['two roster lines joined by an SSN: two people', [[1, 1, 0, 'e:1'], [1, 1, 0, 's:a'], [1, 2, 0, 'e:2'], [1, 2, 0, 's:a']], { roster: 2, direct: 0, nameDob: 0, dobOnly: 0 }],
     ['a birth date alone, and the same date with a person: no estimate', [[1, 1, 0, 'd:x'], [1, 2, 0, 'd:x'], [1, 2, 0, 's:a']], { roster: 0, direct: 1, nameDob: 0, dobOnly: 0 }],
     ['two birth dates alone: an estimate of two', [[1, 1, 0, 'd:x'], [1, 2, 0, 'd:y']], { roster: 0, direct: 0, nameDob: 0, dobOnly: 2 }],
+    // A scan stored without its people: a record per finding, numbered by its row id (negated).
+    ['records numbered past 32 bits', [[1, 1, -(2 ** 33), 's:a'], [1, 2, -(2 ** 33 + 1), 's:a'], [1, 2, -(2 ** 33 + 2), 's:b']], { roster: 0, direct: 2, nameDob: 0, dobOnly: 0 }],
   ] as [string, [number, number, number, string][], object][])('%s', (_name, rows, total) => {
     const keyRows = rows.map(([mailbox, message, record, key]) => ({ mailbox, message, record, key }));
     expect(countPeople(keyRows).total).toEqual(total);
