@@ -123,8 +123,8 @@ export function countPeople(rows: Iterable<KeyRow>): PeopleCount {
  * then record (a record's rows together); then `linkingByKey()`, the rows of linking keys with
  * equal keys together. Memory grows with the records (~24 bytes each, in typed arrays) and the
  * distinct birth dates, never with the keys: millions of findings are sorted on disk by SQLite,
- * where a map from every key to its records took 2.4 GB for 6.9 million rows (README, Breach size
- * in people).
+ * where a map from every key to its records took 2.4 GB for 6.9 million rows (README, Breach
+ * sizing).
  */
 export function countSortedPeople(byRecord: Iterable<KeyRow>, linkingByKey: () => Iterable<KeyRow>): PeopleCount {
   // Records in (message, record) order: record i is recMessage[i], recNumber[i].

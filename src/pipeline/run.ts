@@ -255,7 +255,7 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
     : options.engine?.scanner
       ? Promise.resolve(options.engine.scanner.withEngine(engine))
       : messageScanner(engine, options, startedAt);
-  scanner.catch(() => undefined); // a pool that cannot start fails scanUnits, where it is awaited
+  scanner.catch(() => undefined); // a pool made here that cannot start fails scanUnits, where it is awaited
   try {
     return await scanUnits(options, startedAt, engine, scanner, unitProblems, opened);
   } finally {

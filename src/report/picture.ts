@@ -35,7 +35,7 @@ import type { StateDb } from '../state/store.js';
 import { suppressionFile } from '../state/suppress.js';
 import { DIRECT_FINDING_SQL } from '../people/facts.js';
 import { LINKING } from '../people/records.js';
-import { countPeople, countSortedPeople, sumParts, type KeyRow, type PeopleParts } from '../people/count.js';
+import { countPeople, countSortedPeople, sumParts, type KeyRow, type PeopleCount, type PeopleParts } from '../people/count.js';
 
 export { HHS_THRESHOLD, type Action, type MailboxSummary, type RemediationRow, type ReportScope, type UnfinishedRun };
 
@@ -441,11 +441,10 @@ const NO_PEOPLE: PeopleParts = { roster: 0, direct: 0, nameDob: 0, dobOnly: 0 };
 
 /**
  * The query of the person keys of the picture's message scans (columns mailbox, message,
- * record, key; run after buildPicture). A scan stored
- * without its people (a version before breach sizing in people, or a library scan without a
- * key) gives each direct identifier a record of its own, and its birth dates when it has no
- * direct identifier: the count that version made. Keys of findings an ignore file leaves out
- * are left out too.
+ * record, key; run after buildPicture). A scan stored without its people (a version before
+ * breach sizing in people, or a library scan without a key) gives each direct identifier a
+ * record of its own, and its birth dates when it has no direct identifier: the count that
+ * version made. Keys of findings an ignore file leaves out are left out too.
  */
 function personKeysSql(db: StateDb): string {
   const suppressed = suppressionFile(db) !== undefined
@@ -474,7 +473,7 @@ function personKeysSql(db: StateDb): string {
  * many), so memory grows with the records, not with the keys. One read transaction: both reads
  * see the same rows.
  */
-function picturePeople(db: StateDb): ReturnType<typeof countSortedPeople> {
+function picturePeople(db: StateDb): PeopleCount {
   const rows = personKeysSql(db);
   const linking = [...LINKING].map((k) => `'${k}'`).join(', ');
   const byRecord = db.prepare(`SELECT mailbox, message, record, key FROM (${rows}) ORDER BY message, record`);

@@ -2,7 +2,7 @@
  * Counting people (src/people/count.ts): the count over sorted rows in typed arrays gives what
  * the plain definition gives — clusters of records joined by shared linking keys, each counted
  * once overall and once in every mailbox it touches — and its memory grows with the records,
- * not with the keys (a report over millions of findings: README, Breach size in people).
+ * not with the keys (a report over millions of findings: README, Breach sizing).
  */
 import { describe, expect, it } from 'vitest';
 import { countPeople, countSortedPeople, type KeyRow, type PeopleCount } from '../../src/people/count.js';
