@@ -19,9 +19,16 @@ function duration(seconds: number): string {
  * `totalBytes` (when known: see estimateTotalBytes) adds the percentage done and the time left,
  * from the bytes read so far; the percentage stays below 100 until the scan ends.
  */
-export function progressReporter(stream: WriteStream, totalBytes?: () => number | undefined): { update: (p: Progress) => void; done: () => void } {
+export function progressReporter(
+  stream: WriteStream,
+  totalBytes?: () => number | undefined,
+): { update: (p: Progress) => void; status: (line: string) => void; done: () => void } {
   let last = 0;
   let shown = false;
+  const show = (line: string): void => {
+    stream.write(`\r${line.slice(0, Math.max(20, (stream.columns || 80) - 1))}\x1b[K`);
+    shown = true;
+  };
   return {
     update(p) {
       const now = Date.now();
@@ -36,8 +43,11 @@ export function progressReporter(stream: WriteStream, totalBytes?: () => number 
         const left = (seconds * (1 - done)) / done;
         line = `${Math.floor(done * 100)}% ${line}, ${duration(left)} left`;
       }
-      stream.write(`\r${line.slice(0, Math.max(20, (stream.columns || 80) - 1))}\x1b[K`);
-      shown = true;
+      show(line);
+    },
+    /** A line of its own in place of the counts (what the scan is doing after its messages). */
+    status(line) {
+      show(line);
     },
     done() {
       if (shown) stream.write('\r\x1b[K');

@@ -96,6 +96,17 @@ export async function runSession(settings: ScanSettings, io: SessionIO = {}): Pr
   }
 }
 
+/** `out` (a rendered report's: text only), calling `first` before each write (`first` acts once). */
+function beforeFirstWrite(out: TextOutput, first: () => void): TextOutput {
+  return {
+    write: (text) => {
+      first();
+      return out.write(text);
+    },
+    end: () => out.end(),
+  };
+}
+
 interface Locked {
   readonly rules: readonly Rule[];
   readonly key: Buffer;
@@ -222,8 +233,11 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
     markVanished(store.db, store.runId, store.presences());
     // Written completely: the queued scan's jobs and results in Redis can go.
     if (!abort.signal.aborted) await queued?.done();
-    // The progress line goes before any report is written (it shares the terminal).
-    clearProgress();
+    // While the reports are made (counting people over a large run takes minutes: README, Breach
+    // sizing) the progress line says so; it goes before the first byte of a report is written
+    // (they share the terminal).
+    if (rendered.length > 0 && progress) progress.status(`writing the report on ${result.summary.messages.toLocaleString('en-US')} messages…`);
+    else clearProgress();
     // What the store does not hold: strict, and the mailboxes the run stopped in (marked *).
     const facts = {
       strict: result.summary.strict,
@@ -231,7 +245,7 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
       ...(suppress ? { suppressed: { file: suppress.file, findings: suppress.suppressed() } } : {}),
     };
     for (const r of rendered) {
-      await writeReport(store.db, r.format, r.out, scope(store.runId), {
+      await writeReport(store.db, r.format, beforeFirstWrite(r.out, clearProgress), scope(store.runId), {
         table: tableOptions(r.toStdout ? stdout : undefined, env, settings.color),
         scan: facts,
       });

@@ -92,3 +92,45 @@ describe('progress on a real terminal', () => {
     expect(tty).toMatch(/\r\x1b\[KRun #1 /);
   });
 });
+
+describe('progress line after the scan', () => {
+  it('a status line in place of the counts; done clears it', () => {
+    const { stream, written } = fakeTty();
+    const p = progressReporter(stream);
+    p.status('writing the report on 1,200 messages…');
+    expect(written).toEqual(['\rwriting the report on 1,200 messages…\x1b[K']);
+    p.done();
+    expect(written.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('while the report is made, the line says so; it is cleared before the report reaches the terminal', async () => {
+    const { Writable } = await import('node:stream');
+    const path = await import('node:path');
+    const { runScanSession } = await import('../../src/session/session.js');
+    const { ROOT, TEST_KEY, tempDir } = await import('../helpers/cli.js');
+    // One terminal: stdout and stderr (a TTY) write to the same screen, in order.
+    const screen: { to: 'stdout' | 'stderr'; text: string }[] = [];
+    const terminal = (to: 'stdout' | 'stderr', tty: boolean) =>
+      Object.assign(
+        new Writable({
+          write(chunk: Buffer | string, _encoding, done) {
+            screen.push({ to, text: chunk.toString() });
+            done();
+          },
+        }),
+        tty ? { isTTY: true, columns: 100 } : {},
+      );
+    const code = await runScanSession(
+      { sources: [`mbox:${path.join(ROOT, 'fixtures', 'demo', 'mbox')}`], format: 'table', progress: true, threads: 0 },
+      { stdout: terminal('stdout', false), stderr: terminal('stderr', true), env: { PHI_SCAN_KEY: TEST_KEY, PHI_SCAN_STATE: tempDir('phi-state-'), NO_COLOR: '1' } },
+    );
+    expect(code).toBe(3); // the demo holds an unreadable PDF: incomplete
+    const status = screen.findIndex((w) => w.to === 'stderr' && /^\rwriting the report on \d+ messages…\x1b\[K$/.test(w.text));
+    const cleared = screen.findIndex((w, i) => i > status && w.to === 'stderr' && w.text === '\r\x1b[K');
+    const report = screen.findIndex((w) => w.to === 'stdout');
+    expect(status).toBeGreaterThanOrEqual(0);
+    expect(cleared).toBeGreaterThan(status);
+    expect(report).toBeGreaterThan(cleared);
+    expect(screen.slice(report).map((w) => w.text).join('')).toMatch(/Run #1/);
+  });
+});
