@@ -114,14 +114,14 @@ const MANY_MAILBOXES = 16;
 export function countPeople(rows: Iterable<KeyRow>): PeopleCount {
   const all = [...rows];
   const byRecord = [...all].sort((a, b) => a.message - b.message || a.record - b.record);
-  const linking = all.filter((r) => LINKING.has(r.key[0] as string)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return countSortedPeople(byRecord, () => linking);
+  const byKey = [...all].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return countSortedPeople(byRecord, () => byKey);
 }
 
 /**
  * Counts the people in the key rows, read twice: `byRecord`, every row, ordered by message and
- * then record (a record's rows together); then `linkingByKey()`, the rows of linking keys with
- * equal keys together. Memory grows with the records (~24 bytes each, in typed arrays) and the
+ * then record (a record's rows together); then `linkingByKey()`, rows with equal keys together
+ * (only linking keys are read: a caller may leave the others out). Memory grows with the records (~24 bytes each, in typed arrays) and the
  * distinct birth dates, never with the keys: millions of findings are sorted on disk by SQLite,
  * where a map from every key to its records took 2.4 GB for 6.9 million rows (README, Breach
  * sizing).

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { csvHeader, csvLine } from '../sinks/csv.js';
 import { renderHtml } from '../sinks/html.js';
 import { writeJson, type JsonMessage } from '../sinks/json.js';
-import type { FindingDetail, RemediationRow, ReportScope, ScanFacts } from '../sinks/model.js';
+import type { FindingDetail, RemediationRow, ReportModel, ReportScope, ScanFacts } from '../sinks/model.js';
 import type { TextOutput } from '../sinks/output.js';
 import { renderTable, type TableOptions } from '../sinks/table.js';
 import { errorRecords, messageFindings, pictureRecords, remediationEntries, remediationRows, reportModel } from './picture.js';
@@ -24,9 +24,16 @@ export interface ReportOptions {
   readonly table?: TableOptions;
   /** What the scan rendering the report knows beyond the store: --strict, mailboxes it stopped in. */
   readonly scan?: ScanFacts;
+  /**
+   * The model, when the caller renders several reports of one scope (a scan's `outputs`): made
+   * once, by the first format that needs it (counting people takes minutes on a large picture).
+   * Without it, each report makes its own from `scope` and `scan`.
+   */
+  readonly model?: () => ReportModel;
 }
 
 export async function writeReport(db: StateDb, format: ReportFormat, out: TextOutput, scope?: number | ReportScope, options: ReportOptions = {}): Promise<void> {
+  const modelOf = (): ReportModel => options.model?.() ?? reportModel(db, scope, options.scan);
   switch (format) {
     case 'jsonl':
       for (const r of pictureRecords(db, scope)) await out.write(`${JSON.stringify(r)}\n`);
@@ -36,15 +43,15 @@ export async function writeReport(db: StateDb, format: ReportFormat, out: TextOu
       for (const r of remediationRows(db, scope)) await out.write(csvLine(r));
       return;
     case 'table':
-      await out.write(renderTable(reportModel(db, scope, options.scan), options.table ?? { width: 100, color: false }));
+      await out.write(renderTable(modelOf(), options.table ?? { width: 100, color: false }));
       return;
     case 'html': {
-      const model = reportModel(db, scope, options.scan);
+      const model = modelOf();
       await out.write(renderHtml(model, remediationRows(db, model.scope)));
       return;
     }
     case 'json': {
-      const model = reportModel(db, scope, options.scan);
+      const model = modelOf();
       const errors = errorRecords(db, model.scope);
       const entries = remediationEntries(db, model.scope);
       const findings = messageFindings(db);

@@ -46,9 +46,7 @@ export function progressReporter(
       show(line);
     },
     /** A line of its own in place of the counts (what the scan is doing after its messages). */
-    status(line) {
-      show(line);
-    },
+    status: show,
     done() {
       if (shown) stream.write('\r\x1b[K');
       shown = false;

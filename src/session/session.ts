@@ -21,13 +21,14 @@ import type { Rule } from '../rules/compile.js';
 import { checkExamples, describeFailure } from '../rules/examples.js';
 import { BUNDLED_RULES_DIR, loadRules, rulesDirs } from '../rules/load.js';
 import { createSink, type Format, type RenderedFormat } from '../sinks/index.js';
-import type { ReportScope } from '../sinks/model.js';
+import type { ReportModel, ReportScope } from '../sinks/model.js';
 import { openPrivateOutput, textOutput, type TextOutput } from '../sinks/output.js';
 import { tableOptions } from '../sinks/table.js';
 import type { Sink } from '../sinks/types.js';
 import type { SourceRuntime } from '../sources/types.js';
 import { acquireScanLock } from '../state/lock.js';
 import { writeReport } from '../report/report.js';
+import { reportModel } from '../report/picture.js';
 import { importLegacyCheckpoints, openStateStore, openStateStoreInThread, stateDbPath, type StateStore } from '../state/store.js';
 import { abandonDeadRuns, markGone } from '../remediate/progress.js';
 import { markVanished } from '../remediate/vanished.js';
@@ -244,10 +245,14 @@ async function runLocked(settings: ScanSettings, io: SessionIO, { rules, key, st
       partlyRead: new Set(result.summary.mailboxes.filter((m) => m.interrupted).map((m) => `${m.source}\0${m.mailbox}`)),
       ...(suppress ? { suppressed: { file: suppress.file, findings: suppress.suppressed() } } : {}),
     };
+    // One model for all of them: people are counted once, not once a format.
+    let model: ReportModel | undefined;
+    const shared = (): ReportModel => (model ??= reportModel(store.db, scope(store.runId), facts));
     for (const r of rendered) {
       await writeReport(store.db, r.format, beforeFirstWrite(r.out, clearProgress), scope(store.runId), {
         table: tableOptions(r.toStdout ? stdout : undefined, env, settings.color),
         scan: facts,
+        model: shared,
       });
       await r.out.end();
     }
