@@ -3,7 +3,7 @@
  * them: a plan from the state store (`--run`) or a reviewed plan file (`--plan`), dry run by
  * default (`--apply` acts), an audit log (`--log`), `--verify-log LOG` and `--undo LOG`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { EXIT } from './common.js';
@@ -20,7 +20,7 @@ import { openStateDb, stateDbPath } from '../state/store.js';
 import { applySuppressions } from '../state/suppress.js';
 import { AuditLog, verifyLog } from '../remediate/audit.js';
 import { archiveRemediation } from '../remediate/archive.js';
-import { ACTIONS, buildPlan, readPlan, validKeyword, type Plan, type RemediationAction } from '../remediate/plan.js';
+import { ACTIONS, openPlan, planHeader, planItems, validKeyword, writePlan, type PlanFile, type PlanOptions, type RemediationAction } from '../remediate/plan.js';
 import { runPlan, undoLog, type StepRecord, type TargetFactory, type UndoFactory } from '../remediate/run.js';
 import { recordRemediations, remediationProgress } from '../remediate/progress.js';
 import { remediationOf } from '../sources/registry.js';
@@ -81,35 +81,50 @@ async function writeLists(flags: RemediateFlags & { outDir: string }): Promise<n
   }
 }
 
-/** The plan: from a reviewed file, or built from the store's picture as of --run. */
-async function planFor(flags: RemediateFlags, stateDir: string): Promise<Plan> {
+/**
+ * The plan: a reviewed file, or one built from the store's picture as of --run and written first
+ * (0600: what a dry run would do, for review), then read back like a reviewed one.
+ */
+async function planFor(flags: RemediateFlags, stateDir: string): Promise<PlanFile> {
   if (flags.plan !== undefined) {
     if (flags.run !== undefined) throw new ScanError('usage', 'give --plan FILE or --run ID, not both');
-    const plan = await readPlan(flags.plan);
-    if (flags.action !== undefined && flags.action !== plan.action) throw new ScanError('usage', `--action ${flags.action}: the plan says ${plan.action}`);
-    const only = flags.mailbox && flags.mailbox.length > 0 ? new Set(flags.mailbox) : undefined;
-    return only ? { ...plan, items: plan.items.filter((i) => only.has(i.mailbox)) } : plan;
+    const plan = await openPlan(flags.plan, flags.mailbox);
+    if (flags.action !== undefined && flags.action !== plan.header.action) throw new ScanError('usage', `--action ${flags.action}: the plan says ${plan.header.action}`);
+    return plan;
   }
   if (flags.action === undefined) throw new ScanError('usage', 'remediate: give --action move|tag|delete (with --run ID or --plan FILE), or --out-dir DIR for the lists');
   if (flags.keyword !== undefined && !validKeyword(flags.keyword)) throw new ScanError('usage', `--keyword: not an IMAP keyword (letters, digits, $ and - without spaces or ( ) { % * " \\ ])`);
   const file = stateDbPath(flags.state, process.env, stateDir);
   const db = openStateDb(file, { create: false });
+  let out: string;
   try {
     checkRun(db, flags.run, file);
     const run = flags.run ?? latestRunId(db);
     if (run === undefined) throw new ScanError('usage', `${file}: no scan recorded yet`);
     const suppress = await loadSuppressions(flags.ignoreFile);
     if (suppress) applySuppressions(db, suppress);
-    return buildPlan(db, {
+    const options: PlanOptions = {
       run,
       action: flags.action,
       ...(flags.mailbox ? { mailboxes: flags.mailbox } : {}),
       ...(flags.to !== undefined ? { to: flags.to } : {}),
       ...(flags.keyword !== undefined ? { keyword: flags.keyword } : {}),
-    });
+    };
+    const header = planHeader(options);
+    out = flags.planOut ?? path.join(stateDir, 'plans', `plan-run${header.run}-${header.action}-${header.createdAt.replace(/[:.]/g, '')}.json`);
+    await mkdir(path.dirname(out), { recursive: true, mode: 0o700 });
+    const output = await openPrivateOutput(out);
+    let count: number;
+    try {
+      count = await writePlan(output, header, planItems(db, options));
+    } finally {
+      await output.end();
+    }
+    process.stderr.write(`phi-scan: plan of ${count} messages written to ${out}\n`);
   } finally {
     db.close();
   }
+  return openPlan(out);
 }
 
 function emitLine(r: object): void {
@@ -143,17 +158,10 @@ async function runActions(flags: RemediateFlags): Promise<number> {
   const key = await resolveKey(stateDir, process.env);
   const plan = await planFor(flags, stateDir);
   const apply = flags.apply === true;
-  // The plan as built is kept (0600): what was reviewed, or what a dry run would do.
-  if (flags.plan === undefined) {
-    const out = flags.planOut ?? path.join(stateDir, 'plans', `plan-run${plan.run}-${plan.action}-${plan.createdAt.replace(/[:.]/g, '')}.json`);
-    await mkdir(path.dirname(out), { recursive: true, mode: 0o700 });
-    await writeFile(out, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600, flag: 'w' });
-    process.stderr.write(`phi-scan: plan of ${plan.items.length} messages written to ${out}\n`);
-  }
   const { rules } = await loadRules(flags.rules && flags.rules.length > 0 ? flags.rules.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d)) : [BUNDLED_RULES_DIR]);
   const engine = createEngine(rules, key);
   const logFile = flags.log ?? path.join(stateDir, 'remediation-log.jsonl');
-  const log = apply ? AuditLog.open(logFile, key) : undefined;
+  const log = apply ? await AuditLog.open(logFile, key) : undefined;
   const done: StepRecord[] = [];
   try {
     const { counts } = await runPlan(plan, { engine, plan, apply }, targets(flags), log, (r) => {
@@ -179,7 +187,7 @@ async function runActions(flags: RemediateFlags): Promise<number> {
 async function runVerifyLog(file: string, flags: RemediateFlags): Promise<number> {
   const stateDir = resolveStateDir(flags.state, process.env);
   const key = await resolveKey(stateDir, process.env);
-  const v = verifyLog(file, key);
+  const v = await verifyLog(file, key);
   emitLine({ type: 'audit-log', ok: v.ok, entries: v.entries.length, problems: v.problems, openIntents: v.openIntents, unendedSessions: v.unendedSessions.length });
   if (!v.ok) for (const p of v.problems) process.stderr.write(`phi-scan: ${file}: ${p}\n`);
   else {

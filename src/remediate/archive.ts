@@ -18,19 +18,16 @@ import { stillHolds, type ActResult, type RemediationTarget, type RescanContext,
 
 const MAX_MESSAGE = 512 * 1024 * 1024;
 
-interface FileState {
-  /** offset (mbox) or path (file per message) → verdict of the planned message there. */
-  readonly verdicts: Map<string, Verdict>;
-  written: boolean;
-}
-
 export function archiveRemediation(source: string, ctx: RescanContext): RemediationTarget {
   const scheme = source.slice(0, source.indexOf(':'));
   const root = source.slice(scheme.length + 1);
-  const plan = ctx.plan;
+  const plan = ctx.plan.header;
   const outDir = plan.to ?? 'PHI-Quarantine';
-  const files = new Map<string, FileState>();
-  const planned = new Map<string, PlanItem[]>();
+  /** locator → verdict of the planned message there (no fingerprints: a plan's items are not held). */
+  const verdicts = new Map<string, Verdict>();
+  let verified = false;
+  /** Files (mbox) or the tree (`*`) whose copies are written. */
+  const written = new Set<string>();
   let rootIsFile: boolean | undefined;
 
   /** mbox: `FILE@OFFSET`; Maildir/EML: the message file. */
@@ -47,57 +44,52 @@ export function archiveRemediation(source: string, ctx: RescanContext): Remediat
     return rootIsFile ? path.basename(root) : path.relative(root, file);
   }
 
-  async function verifyMbox(file: string, state: FileState): Promise<void> {
-    const wanted = new Map((planned.get(file) ?? []).map((i) => [unitOf(i).at, i]));
-    const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  /** The planned message read again where the scan found it: the mbox message at its offset, or its file. */
+  async function verdictOf(item: PlanItem): Promise<Verdict> {
+    const { file, at } = unitOf(item);
+    if (scheme !== 'mbox') {
+      const bytes = await readFile(at).catch(() => undefined);
+      return bytes ? stillHolds(ctx, item, bytes) : { status: 'skip', reason: 'gone: the message file no longer exists' };
+    }
+    const offset = Number(at);
+    const stream = createReadStream(file, { start: offset, highWaterMark: 64 * 1024 });
     try {
-      for await (const m of splitMbox(stream as AsyncIterable<Buffer>, { maxMessageBytes: MAX_MESSAGE })) {
-        const item = wanted.get(String(m.offset));
-        if (item) state.verdicts.set(String(m.offset), await stillHolds(ctx, item, m.bytes));
+      for await (const m of splitMbox(stream as AsyncIterable<Buffer>, { maxMessageBytes: MAX_MESSAGE, startOffset: offset })) {
+        if (m.offset === offset) return await stillHolds(ctx, item, m.bytes);
+        break;
       }
+    } catch {
+      // unreadable, gone, or no From_ line at that offset any more
     } finally {
       stream.destroy();
+    }
+    return { status: 'skip', reason: 'gone: no message starts at this offset any more' };
+  }
+
+  /**
+   * Every planned message of this source verified before any copy is written (a copy holds the
+   * whole file or tree): the plan is read again for them, one pass, and only verdicts are kept.
+   */
+  async function verifyAll(): Promise<void> {
+    if (verified) return;
+    verified = true;
+    for await (const other of ctx.plan.items()) {
+      if (other.source === source && !verdicts.has(other.locator)) verdicts.set(other.locator, await verdictOf(other));
     }
   }
 
   async function verify(item: PlanItem): Promise<Verdict> {
     if (plan.action !== 'move') return { status: 'skip', reason: `archives are never modified: use --action move --to DIR (clean and quarantine copies), not ${plan.action}` };
-    const { file, at } = unitOf(item);
-    let state = files.get(file);
-    if (!state) {
-      state = { verdicts: new Map(), written: false };
-      files.set(file, state);
-      if (scheme === 'mbox') {
-        for (const other of ctxItems()) {
-          const u = unitOf(other);
-          if (u.file === file) planned.set(file, [...(planned.get(file) ?? []), other]);
-        }
-        try {
-          await verifyMbox(file, state);
-        } catch {
-          // unreadable or gone: every planned message of it is skipped below
-        }
-      }
+    await verifyAll();
+    let verdict = verdicts.get(item.locator);
+    if (!verdict) {
+      verdict = await verdictOf(item);
+      verdicts.set(item.locator, verdict);
     }
-    if (scheme !== 'mbox') {
-      if (!state.verdicts.has(at)) {
-        let bytes: Buffer | undefined;
-        try {
-          bytes = await readFile(at);
-        } catch {
-          bytes = undefined;
-        }
-        state.verdicts.set(at, bytes ? await stillHolds(ctx, item, bytes) : { status: 'skip', reason: 'gone: the message file no longer exists' });
-      }
-    }
-    return state.verdicts.get(at) ?? { status: 'skip', reason: 'gone: no message starts at this offset any more' };
+    return verdict;
   }
 
-  function ctxItems(): PlanItem[] {
-    return plan.items.filter((i) => i.source === source);
-  }
-
-  async function writeMbox(file: string, state: FileState): Promise<void> {
+  async function writeMbox(file: string): Promise<void> {
     const rel = await relative(file);
     const clean = path.join(outDir, 'clean', rel);
     const quarantine = path.join(outDir, 'quarantine', rel);
@@ -110,7 +102,7 @@ export function archiveRemediation(source: string, ctx: RescanContext): Remediat
       // Byte ranges of the source as they are (From_ line, >From quoting and all).
       const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
       for await (const m of splitMbox(stream as AsyncIterable<Buffer>, { maxMessageBytes: MAX_MESSAGE })) {
-        const quarantined = state.verdicts.get(String(m.offset))?.status === 'ok';
+        const quarantined = verdicts.get(`${file}@${m.offset}`)?.status === 'ok';
         const buf = Buffer.alloc(m.end - m.offset);
         await input.read(buf, 0, buf.length, m.offset);
         await (quarantined ? quarantineOut : cleanOut).write(buf);
@@ -127,12 +119,12 @@ export function archiveRemediation(source: string, ctx: RescanContext): Remediat
   }
 
   /** Maildir and EML: every file under the root goes to one copy or the other. */
-  async function writeTree(state: FileState): Promise<void> {
+  async function writeTree(): Promise<void> {
     const isFile = (await stat(root)).isFile();
     const all: string[] = [];
     if (isFile) all.push(root);
     else for await (const w of walkTree(root)) if (w.kind === 'file') all.push(w.path);
-    const ok = new Set([...state.verdicts].filter(([, v]) => v.status === 'ok').map(([p]) => path.resolve(p)));
+    const ok = new Set([...verdicts].filter(([, v]) => v.status === 'ok').map(([p]) => path.resolve(p)));
     for (const f of all) {
       const rel = isFile ? path.basename(f) : path.relative(root, f);
       if (scheme === 'maildir' && rel.split(path.sep).includes('tmp')) continue;
@@ -147,14 +139,12 @@ export function archiveRemediation(source: string, ctx: RescanContext): Remediat
 
   async function act(item: PlanItem): Promise<ActResult> {
     const { file, at } = unitOf(item);
-    const state = files.get(file);
-    if (!state) throw new Error('not verified');
-    if (!state.written) {
-      // All the planned messages of this file (or tree) are verified before its copies are written.
-      if (scheme !== 'mbox') for (const other of ctxItems()) if (!state.verdicts.has(other.locator)) await verify(other);
-      if (scheme === 'mbox') await writeMbox(file, state);
-      else await writeTree(state);
-      state.written = true;
+    if (!verdicts.has(item.locator)) throw new Error('not verified');
+    if (!written.has(file)) {
+      // Every planned message of the source is verified (verify) before its copies are written.
+      if (scheme === 'mbox') await writeMbox(file);
+      else await writeTree();
+      written.add(file);
     }
     const rel = await relative(scheme === 'mbox' ? file : at);
     return { from: { folder: item.folder, locator: item.locator }, to: { folder: 'quarantine', file: path.join(outDir, 'quarantine', rel) } };

@@ -10,7 +10,8 @@
  * never a raw value.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fchmodSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import os from 'node:os';
 import { z } from 'zod';
 import { ScanError } from '../common/errors.js';
@@ -80,57 +81,83 @@ export function whoAmI(): string {
   return `${user}@${os.hostname()}`;
 }
 
+/** A logged entry as verification keeps it: without its fingerprints (a log of a large plan holds millions) and chain hashes. */
+export type LoggedEntry = Omit<AuditEntry, 'fingerprints' | 'prev' | 'hash'>;
+
+/** Problems listed at most (a log edited throughout would otherwise list one per line). */
+const MAX_PROBLEMS = 100;
+
 export interface VerifyResult {
   readonly ok: boolean;
-  readonly entries: AuditEntry[];
+  readonly entries: LoggedEntry[];
   /** What breaks the chain, by line: edited, deleted, reordered, not an entry. */
   readonly problems: string[];
   /** Intents with no outcome (a run killed mid-action): seq numbers. */
   readonly openIntents: number[];
   /** Sessions started and never ended (killed, or the log's tail removed). */
   readonly unendedSessions: string[];
+  /** The last entry's seq and hash, which the next entry chains to. */
+  readonly tip: { readonly seq: number; readonly hash: string };
 }
 
-export function verifyLog(file: string, key: Buffer): VerifyResult {
-  let text: string;
+/** Checks the log's chain line by line (read as a stream: a log is never held whole). */
+export async function verifyLog(file: string, key: Buffer): Promise<VerifyResult> {
+  const stream = createReadStream(file);
+  const opened = new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
   try {
-    text = readFileSync(file, 'utf8');
+    await opened;
   } catch (err) {
+    stream.destroy();
     throw new ScanError('usage', `${file}: cannot read the audit log (${(err as { code?: string }).code ?? 'I/O error'})`);
   }
-  return verifyText(text, key);
+  try {
+    return await verifyLines(createInterface({ input: stream, crlfDelay: Infinity }), key);
+  } catch (err) {
+    throw err instanceof ScanError ? err : new ScanError('usage', `${file}: cannot read the audit log (${(err as { code?: string }).code ?? 'I/O error'})`);
+  } finally {
+    stream.destroy();
+  }
 }
 
-export function verifyText(text: string, key: Buffer): VerifyResult {
+export async function verifyLines(lines: AsyncIterable<string> | Iterable<string>, key: Buffer): Promise<VerifyResult> {
   const k = logKey(key);
   const problems: string[] = [];
-  const entries: AuditEntry[] = [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  let more = 0;
+  const problem = (p: string): void => {
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+    else more++;
+  };
+  const entries: LoggedEntry[] = [];
   let prev = ZERO;
   let seq = 0;
-  lines.forEach((line, i) => {
-    const n = i + 1;
+  let n = 0;
+  for await (const line of lines) {
+    n++;
     let parsed: AuditEntry;
     try {
       parsed = AuditEntry.parse(JSON.parse(line));
     } catch {
-      problems.push(`line ${n}: not an audit entry (edited or truncated)`);
-      return;
+      problem(`line ${n}: not an audit entry (edited or truncated)`);
+      continue;
     }
     const { hash, ...body } = parsed;
-    if (entryHash(k, body) !== hash) problems.push(`line ${n} (entry ${parsed.seq}): its content does not match its hash (edited, or another key)`);
-    if (parsed.seq !== seq + 1) problems.push(`line ${n}: entry ${parsed.seq} follows entry ${seq} (entries deleted or reordered)`);
-    else if (parsed.prev !== prev) problems.push(`line ${n} (entry ${parsed.seq}): not chained to the entry before it (deleted, reordered or edited)`);
+    if (entryHash(k, body) !== hash) problem(`line ${n} (entry ${parsed.seq}): its content does not match its hash (edited, or another key)`);
+    if (parsed.seq !== seq + 1) problem(`line ${n}: entry ${parsed.seq} follows entry ${seq} (entries deleted or reordered)`);
+    else if (parsed.prev !== prev) problem(`line ${n} (entry ${parsed.seq}): not chained to the entry before it (deleted, reordered or edited)`);
     prev = hash;
     seq = parsed.seq;
-    entries.push(parsed);
-  });
+    const { fingerprints: _f, prev: _p, hash: _h, ...kept } = parsed;
+    entries.push(kept);
+  }
+  if (more > 0) problems.push(`… and ${more} more problems`);
   const outcomes = new Set(entries.filter((e) => e.event !== 'intent' && e.refers !== undefined).map((e) => e.refers));
   const openIntents = entries.filter((e) => e.event === 'intent' && !outcomes.has(e.seq)).map((e) => e.seq);
   const started = new Set(entries.filter((e) => e.event === 'start').map((e) => e.session));
   for (const e of entries) if (e.event === 'end') started.delete(e.session);
-  return { ok: problems.length === 0, entries, problems, openIntents, unendedSessions: [...started] };
+  return { ok: problems.length === 0, entries, problems, openIntents, unendedSessions: [...started], tip: { seq, hash: prev } };
 }
 
 /** An open log to append to: refuses one whose chain is broken (it would hide the break). */
@@ -142,23 +169,24 @@ export class AuditLog {
   readonly session = randomBytes(8).toString('hex');
   readonly who = whoAmI();
   /** What the log held when opened (for resuming: done items, open intents). */
-  readonly earlier: AuditEntry[];
+  readonly earlier: LoggedEntry[];
 
-  private constructor(readonly file: string, key: Buffer, fd: number, earlier: AuditEntry[]) {
+  private constructor(readonly file: string, key: Buffer, fd: number, earlier: LoggedEntry[], tip: { seq: number; hash: string }) {
     this.fd = fd;
     this.k = logKey(key);
     this.earlier = earlier;
-    const last = earlier[earlier.length - 1];
-    this.prev = last?.hash ?? ZERO;
-    this.seq = last?.seq ?? 0;
+    this.prev = tip.hash;
+    this.seq = tip.seq;
   }
 
-  static open(file: string, key: Buffer): AuditLog {
-    let earlier: AuditEntry[] = [];
+  static async open(file: string, key: Buffer): Promise<AuditLog> {
+    let earlier: LoggedEntry[] = [];
+    let tip = { seq: 0, hash: ZERO };
     if (existsSync(file)) {
-      const v = verifyLog(file, key);
+      const v = await verifyLog(file, key);
       if (!v.ok) throw new ScanError('usage', `${file}: the audit log does not verify (${v.problems[0]}); it is not appended to: start a new log with --log`);
       earlier = v.entries;
+      tip = v.tip;
     }
     let fd: number;
     try {
@@ -167,7 +195,7 @@ export class AuditLog {
     } catch (err) {
       throw new ScanError('usage', `${file}: cannot open the audit log (${(err as { code?: string }).code ?? 'I/O error'})`);
     }
-    return new AuditLog(file, key, fd, earlier);
+    return new AuditLog(file, key, fd, earlier, tip);
   }
 
   /** Appends one entry and syncs it to disk before returning: it is its seq. */

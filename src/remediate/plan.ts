@@ -4,10 +4,13 @@
  * (source, mailbox, folder, locator) and what it holds by the keyed fingerprints of its findings:
  * never a raw value (subjects are the store's masked ones).
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { JSONParser } from '@streamparser/json';
 import { z } from 'zod';
 import { ScanError } from '../common/errors.js';
-import { messageFindings, remediationEntries } from '../report/picture.js';
+import { remediationEntries } from '../report/picture.js';
+import type { TextOutput } from '../sinks/output.js';
 import type { StateDb } from '../state/store.js';
 
 export const ACTIONS = ['move', 'tag', 'delete'] as const;
@@ -31,7 +34,8 @@ export const PlanItem = z.strictObject({
 });
 export type PlanItem = z.infer<typeof PlanItem>;
 
-export const Plan = z.strictObject({
+/** What a plan says besides its items: the action, where to, as of which run. */
+export const PlanHeader = z.strictObject({
   type: z.literal('phi-scan-remediation-plan'),
   version: z.literal(1),
   createdAt: z.string(),
@@ -42,9 +46,24 @@ export const Plan = z.strictObject({
   to: z.string().min(1).optional(),
   /** tag: the keyword or category. */
   keyword: z.string().min(1).optional(),
-  items: z.array(PlanItem),
 });
+export type PlanHeader = z.infer<typeof PlanHeader>;
+
+/** The plan file's whole shape (a plan is read and written item by item, never held whole). */
+export const Plan = PlanHeader.extend({ items: z.array(PlanItem) });
 export type Plan = z.infer<typeof Plan>;
+
+/**
+ * A plan file, checked whole, read again item by item each time `items()` is called: a plan of a
+ * large archive lists millions of fingerprints (the 2 GB benchmark archive's counts: 2.9 GB as written),
+ * more than a process may hold as one string.
+ */
+export interface PlanFile {
+  readonly header: PlanHeader;
+  /** Items in the plan (after the mailbox filter, if any). */
+  readonly count: number;
+  items(): AsyncIterable<PlanItem>;
+}
 
 /** RFC 3501 flag-keyword: an atom, no `\`, no specials. */
 export function validKeyword(k: string): boolean {
@@ -60,26 +79,8 @@ export interface PlanOptions {
   readonly now?: Date;
 }
 
-/** The plan from the store's picture as of `run` (suppressions already applied to `db`, if any). */
-export function buildPlan(db: StateDb, o: PlanOptions): Plan {
-  const findingsOf = messageFindings(db);
-  const only = o.mailboxes && o.mailboxes.length > 0 ? new Set(o.mailboxes) : undefined;
-  const items: PlanItem[] = [];
-  for (const { row, message, run } of remediationEntries(db, o.run)) {
-    if (only && !only.has(row.mailbox)) continue;
-    const fingerprints = [...new Set(findingsOf(message, run).map((f) => f.fingerprint))].sort();
-    if (fingerprints.length === 0) continue;
-    items.push({
-      source: row.source,
-      mailbox: row.mailbox,
-      folder: row.folder,
-      locator: row.locator,
-      messageId: row.messageId,
-      maskedSubject: row.maskedSubject,
-      categories: [...row.categories],
-      fingerprints,
-    });
-  }
+/** The plan's header for these options. */
+export function planHeader(o: PlanOptions): PlanHeader {
   return {
     type: 'phi-scan-remediation-plan',
     version: 1,
@@ -88,30 +89,136 @@ export function buildPlan(db: StateDb, o: PlanOptions): Plan {
     action: o.action,
     ...(o.action === 'move' ? { to: o.to ?? DEFAULT_QUARANTINE } : {}),
     ...(o.action === 'tag' ? { keyword: o.keyword ?? DEFAULT_KEYWORD } : {}),
-    items,
   };
 }
 
-export async function readPlan(file: string): Promise<Plan> {
-  let text: string;
+/** The plan's items from the store's picture as of `run` (suppressions already applied to `db`, if any), one message at a time. */
+export function* planItems(db: StateDb, o: PlanOptions): Generator<PlanItem> {
+  const fingerprintsOf = db.prepare('SELECT DISTINCT fingerprint FROM findings WHERE message = ? AND run_id = ?').pluck();
+  const only = o.mailboxes && o.mailboxes.length > 0 ? new Set(o.mailboxes) : undefined;
+  for (const { row, message, run } of remediationEntries(db, o.run)) {
+    if (only && !only.has(row.mailbox)) continue;
+    const fingerprints = (fingerprintsOf.all(message, run) as string[]).sort();
+    if (fingerprints.length === 0) continue;
+    yield {
+      source: row.source,
+      mailbox: row.mailbox,
+      folder: row.folder,
+      locator: row.locator,
+      messageId: row.messageId,
+      maskedSubject: row.maskedSubject,
+      categories: [...row.categories],
+      fingerprints,
+    };
+  }
+}
+
+/** Text written at once: a plan is written in pieces of about this many characters. */
+const WRITE_PIECE = 1 << 16;
+
+/**
+ * Writes a plan as `JSON.stringify(plan, null, 2)` would, an item at a time (for review: one key a
+ * line); returns the number of items.
+ */
+export async function writePlan(out: TextOutput, header: PlanHeader, items: Iterable<PlanItem>): Promise<number> {
+  const head = JSON.stringify(header, null, 2);
+  let text = `${head.slice(0, -2)},\n  "items": [`;
+  let count = 0;
+  for (const item of items) {
+    text += `${count === 0 ? '' : ','}\n    ${JSON.stringify(item, null, 2).replaceAll('\n', '\n    ')}`;
+    count++;
+    if (text.length >= WRITE_PIECE) {
+      await out.write(text);
+      text = '';
+    }
+  }
+  await out.write(`${text}${count === 0 ? ']' : '\n  ]'}\n}\n`);
+  return count;
+}
+
+/** Where in a plan a problem is: `items.3.locator`, `run`, `(top level)`. */
+function problems(error: z.ZodError, prefix: (string | number)[] = []): string[] {
+  return error.issues.slice(0, 5).map((i) => `${[...prefix, ...i.path].join('.') || '(top level)'}: ${i.message}`);
+}
+
+/** A header field or an item, as a plan file is read. */
+type PlanPiece = { readonly field: string; readonly value: unknown } | { readonly item: PlanItem };
+
+const HEADER_FIELDS = Object.keys(PlanHeader.shape);
+const READ_PIECE = 1 << 16;
+
+/**
+ * A plan file's header fields and items in file order, each item checked as it is read (a JSON
+ * streaming parser: only the item being read is held). Unknown top-level fields are not read.
+ */
+async function* planPieces(file: string, fail: (why: string) => ScanError): AsyncGenerator<PlanPiece> {
+  const parser = new JSONParser({ paths: [...HEADER_FIELDS.map((f) => `$.${f}`), '$.items.*'], keepStack: false });
+  const ready: PlanPiece[] = [];
+  let problem: string | undefined;
+  parser.onValue = ({ value, key, stack }) => {
+    if (problem !== undefined) return;
+    if (stack.length === 1) ready.push({ field: String(key), value });
+    else if (typeof key !== 'number') problem = 'not a remediation plan: items: expected an array';
+    else {
+      const r = PlanItem.safeParse(value);
+      if (r.success) ready.push({ item: r.data });
+      else problem = `not a remediation plan: ${problems(r.error, ['items', key]).join('; ')}`;
+    }
+  };
+  parser.onError = () => (problem ??= 'not JSON');
+  let stream: ReturnType<typeof createReadStream> | undefined;
   try {
-    text = await readFile(file, 'utf8');
+    stream = createReadStream(file, { highWaterMark: READ_PIECE });
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (parser.isEnded) {
+        if (chunk.toString('latin1').trim() !== '') problem ??= 'not JSON';
+      } else parser.write(chunk);
+      if (problem !== undefined) throw fail(problem);
+      yield* ready.splice(0);
+    }
   } catch (err) {
-    throw new ScanError('usage', `--plan ${file}: cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
+    throw err instanceof ScanError ? err : fail(`cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
+  } finally {
+    stream?.destroy();
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ScanError('usage', `--plan ${file}: not JSON`);
+  if (!parser.isEnded) throw fail('not JSON');
+}
+
+/**
+ * Reads a plan file once through, checking every item and the header, and keeps only what
+ * identifies it; `items()` reads it again (refused if the file changed in between).
+ */
+export async function openPlan(file: string, mailboxes?: readonly string[]): Promise<PlanFile> {
+  const only = mailboxes && mailboxes.length > 0 ? new Set(mailboxes) : undefined;
+  const wanted = (item: PlanItem): boolean => !only || only.has(item.mailbox);
+  const fail = (why: string): ScanError => new ScanError('usage', `--plan ${file}: ${why}`);
+  const identity = async (): Promise<string> => {
+    try {
+      const st = await stat(file);
+      return `${st.size}:${st.mtimeMs}:${st.ino}`;
+    } catch (err) {
+      throw fail(`cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
+    }
+  };
+  const checked = await identity();
+  const head: Record<string, unknown> = {};
+  let count = 0;
+  for await (const piece of planPieces(file, fail)) {
+    if (!('item' in piece)) head[piece.field] = piece.value;
+    else if (wanted(piece.item)) count++;
   }
-  const parsed = Plan.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
-    throw new ScanError('usage', `--plan ${file}: not a remediation plan: ${issues.join('; ')}`);
-  }
-  if (parsed.data.keyword !== undefined && !validKeyword(parsed.data.keyword)) throw new ScanError('usage', `--plan ${file}: keyword is not an IMAP keyword atom`);
-  return parsed.data;
+  const parsed = PlanHeader.safeParse(head);
+  if (!parsed.success) throw fail(`not a remediation plan: ${problems(parsed.error).join('; ')}`);
+  const header = parsed.data;
+  if (header.keyword !== undefined && !validKeyword(header.keyword)) throw fail('keyword is not an IMAP keyword atom');
+  return {
+    header,
+    count,
+    async *items(): AsyncGenerator<PlanItem> {
+      if ((await identity()) !== checked) throw fail('changed since it was checked: nothing is acted on');
+      for await (const piece of planPieces(file, fail)) if ('item' in piece && wanted(piece.item)) yield piece.item;
+    },
+  };
 }
 
 /** The item's identity in the audit log: one message at one place. */

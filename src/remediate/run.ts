@@ -8,8 +8,8 @@
  * without acting. Nothing is retried blindly after a dropped connection: the message is verified
  * again first.
  */
-import { AuditLog, verifyLog, type AuditEntry, type Place } from './audit.js';
-import { itemKey, type Plan, type PlanItem } from './plan.js';
+import { AuditLog, verifyLog, type LoggedEntry, type Place } from './audit.js';
+import { itemKey, type PlanFile, type PlanItem } from './plan.js';
 import type { RemediationTarget, RescanContext, UndoTarget } from './target.js';
 import { safeReason } from '../common/safe-reason.js';
 import { ScanError } from '../common/errors.js';
@@ -35,7 +35,7 @@ export interface RunOutcome {
 }
 
 /** Items the log shows done (by an earlier session), and intents whose outcome was never logged. */
-function fromLog(entries: readonly AuditEntry[], action: string): { done: Set<string>; open: Map<string, number> } {
+function fromLog(entries: readonly LoggedEntry[], action: string): { done: Set<string>; open: Map<string, number> } {
   const done = new Set<string>();
   const open = new Map<string, number>();
   const outcomeOf = new Set(entries.filter((e) => e.refers !== undefined).map((e) => e.refers));
@@ -50,13 +50,14 @@ function fromLog(entries: readonly AuditEntry[], action: string): { done: Set<st
 }
 
 export async function runPlan(
-  plan: Plan,
+  planFile: PlanFile,
   ctx: RescanContext,
   targetFor: TargetFactory,
   log: AuditLog | undefined,
   emit: (r: StepRecord) => void,
 ): Promise<RunOutcome> {
   const counts: Record<StepRecord['status'], number> = { 'would-act': 0, done: 0, 'already-done': 0, skipped: 0, failed: 0 };
+  const plan = planFile.header;
   const earlier = log ? fromLog(log.earlier, plan.action) : { done: new Set<string>(), open: new Map<string, number>() };
   const targets = new Map<string, RemediationTarget | undefined>();
   const base = (i: PlanItem) => ({
@@ -81,9 +82,9 @@ export async function runPlan(
     fingerprints: i.fingerprints,
     ...(plan.keyword !== undefined ? { keyword: plan.keyword } : {}),
   });
-  log?.append({ event: 'start', action: plan.action, reason: `plan of run ${plan.run}: ${plan.items.length} messages`, ...(plan.to ? { to: { folder: plan.to } } : {}) });
+  log?.append({ event: 'start', action: plan.action, reason: `plan of run ${plan.run}: ${planFile.count} messages`, ...(plan.to ? { to: { folder: plan.to } } : {}) });
   try {
-    for (const item of plan.items) {
+    for await (const item of planFile.items()) {
       const key = itemKey(item);
       if (earlier.done.has(key)) {
         say({ ...base(item), status: 'already-done', reason: 'the audit log shows it done' });
@@ -152,11 +153,11 @@ export type UndoFactory = (source: string) => UndoTarget | undefined;
  */
 export async function undoLog(file: string, key: Buffer, apply: boolean, undoFor: UndoFactory, emit: (r: StepRecord) => void): Promise<RunOutcome> {
   const counts: Record<StepRecord['status'], number> = { 'would-act': 0, done: 0, 'already-done': 0, skipped: 0, failed: 0 };
-  const v = verifyLog(file, key);
+  const v = await verifyLog(file, key);
   if (!v.ok) throw new ScanError('usage', `${file}: the audit log does not verify (${v.problems[0]}): nothing undone`);
   const undone = new Set(v.entries.filter((e) => e.event === 'done' && e.action?.startsWith('undo-')).map((e) => e.refers));
   const todo = v.entries.filter((e) => e.event === 'done' && (e.action === 'move' || e.action === 'tag' || e.action === 'delete') && !undone.has(e.seq));
-  const log = apply ? AuditLog.open(file, key) : undefined;
+  const log = apply ? await AuditLog.open(file, key) : undefined;
   const targets = new Map<string, UndoTarget | undefined>();
   const say = (r: StepRecord): void => {
     counts[r.status]++;

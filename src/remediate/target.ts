@@ -6,7 +6,7 @@
 import type { Engine } from '../engine/engine.js';
 import { scanMessage } from '../pipeline/scan-message.js';
 import type { Place } from './audit.js';
-import type { Plan, PlanItem } from './plan.js';
+import type { PlanFile, PlanItem } from './plan.js';
 
 export type Verdict =
   /** Found, unchanged, still holding every finding of the plan: it may be acted on. */
@@ -35,8 +35,8 @@ export interface UndoTarget {
 
 export interface RescanContext {
   readonly engine: Engine;
-  /** move/tag/delete, the destination and keyword: from the plan. */
-  readonly plan: Plan;
+  /** move/tag/delete, the destination and keyword (`header`), and the plan's items again (archives verify a file's planned messages together). */
+  readonly plan: PlanFile;
   /** False for a dry run: nothing may change (IMAP EXAMINE, no CREATE). */
   readonly apply: boolean;
 }

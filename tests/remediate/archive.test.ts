@@ -92,6 +92,26 @@ describe('remediate on archives: clean and quarantine copies, source untouched',
     expect([...(await mboxMessages(path.join(out, 'quarantine', 'billing.mbox'))).keys()]).toEqual(['a1', 'a3']);
   });
 
+  it('mbox rewritten since the plan (a message put before the others): the planned offsets no longer start those messages; skipped, nothing written', { timeout: 240_000 }, async () => {
+    const dir = tempDir();
+    const mbox = path.join(dir, 'billing.mbox');
+    const entry = (id: string, body: string): string => `From clinic@example.org Mon Mar  4 09:15:00 2024\n${message(id, body)}\n`;
+    writeFileSync(mbox, Object.entries(BODIES).map(([id, body]) => entry(id, body)).join(''));
+    const env = { PHI_SCAN_STATE: tempDir() };
+    expect((await runCli(['scan', `mbox:${mbox}`, '--format', 'jsonl'], { env })).code).toBe(1);
+    const out = path.join(dir, 'out');
+    const plan = path.join(dir, 'plan.json');
+    const dry = await runCli(['remediate', '--action', 'move', '--to', out, '--plan-out', plan], { env });
+    expect(jsonLines(dry.stdout).map((s) => s.status)).toEqual(['would-act', 'would-act']);
+    writeFileSync(mbox, entry('a0', 'Prepended since the scan.') + readFileSync(mbox, 'latin1'), 'latin1');
+    const applied = await runCli(['remediate', '--plan', plan, '--apply', '--log', path.join(dir, 'audit.jsonl')], { env });
+    expect(applied.code, applied.stderr).toBe(0);
+    const steps = jsonLines(applied.stdout);
+    expect(steps.map((s) => s.status)).toEqual(['skipped', 'skipped']);
+    for (const s of steps) expect(String(s.reason)).toMatch(/^(gone: no message starts at this offset any more|changed: another message is at this place)/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('Maildir: message files go to one copy or the other (cur/new/tmp kept); the source is untouched; tag and delete are refused', { timeout: 240_000 }, async () => {
     const dir = tempDir();
     const md = path.join(dir, 'Maildir');

@@ -97,7 +97,7 @@ describe.runIf(run)('remediate on Graph (fake server)', () => {
     // The throttled move waited and went again; each message moved exactly once.
     expect(w.filter((r) => r.url.endsWith('/move')).map((r) => r.status)).toEqual([429, 201, 201]);
     expect(contents()).toEqual({ Inbox: ['<g2@test.example>'], 'PHI-Quarantine': ['<g1@test.example>', '<g3@test.example>'] });
-    const v = verifyLog(log, parseEnvKey(TEST_KEY));
+    const v = await verifyLog(log, parseEnvKey(TEST_KEY));
     expect(v.ok).toBe(true);
     for (const t of [readFileSync(log, 'utf8'), applied.stdout, applied.stderr, readFileSync(planFile, 'utf8')]) for (const ssn of SSNS) expect(t).not.toContain(ssn);
 
@@ -142,7 +142,7 @@ describe.runIf(run)('remediate on Graph (fake server)', () => {
     expect(w[0]?.url).toMatch(/^\/v1\.0\/users\/[^/]+\/messages\/[^/]+$/);
     // Exchange keeps a deleted message in Deleted Items (recoverable by the user, not by remediate).
     expect(bobContents()).toEqual({ Inbox: ['<d2@test.example>'], 'Deleted Items': ['<d1@test.example>'] });
-    expect(verifyLog(log, parseEnvKey(TEST_KEY)).ok).toBe(true);
+    expect((await verifyLog(log, parseEnvKey(TEST_KEY))).ok).toBe(true);
 
     // Again with the same log: nothing new.
     const again = await runCli(['remediate', '--action', 'delete', '--apply', '--log', log], { env });
@@ -189,7 +189,7 @@ describe.runIf(run)('remediate on Graph (fake server)', () => {
     expect(s.fake.requests.filter((r) => r.fault === 'drop-after').length).toBe(1);
     expect(writes().slice(w0).filter((r) => r.url.endsWith('/move')).length).toBe(2);
     expect(live()).toEqual({ 'PHI-Quarantine': ['<m1@test.example>', '<m2@test.example>'] });
-    const v = verifyLog(log, parseEnvKey(TEST_KEY));
+    const v = await verifyLog(log, parseEnvKey(TEST_KEY));
     expect(v.ok).toBe(true);
     expect(v.openIntents).toEqual([]);
     expect(v.entries.filter((x) => x.event === 'done').map((x) => x.messageId)).toEqual(['<m1@test.example>', '<m2@test.example>']);
@@ -222,7 +222,7 @@ describe.runIf(run)('remediate on Graph (fake server)', () => {
       ['<v2@test.example>', 'skipped', "changed: 1 of the plan's 1 findings are no longer in the message"],
     ]);
     expect(writes().length).toBe(w0);
-    const v = verifyLog(log, parseEnvKey(TEST_KEY));
+    const v = await verifyLog(log, parseEnvKey(TEST_KEY));
     expect(v.ok).toBe(true);
     expect(v.entries.filter((x) => x.event === 'skipped').map((x) => x.messageId)).toEqual(['<v1@test.example>', '<v2@test.example>']);
   });

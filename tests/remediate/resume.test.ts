@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import { AuditLog, verifyLog } from '../../src/remediate/audit.js';
 import type { Plan } from '../../src/remediate/plan.js';
+import { planFileOf } from '../helpers/plan.js';
 import { runPlan, type StepRecord } from '../../src/remediate/run.js';
 import type { RemediationTarget, Verdict } from '../../src/remediate/target.js';
 import { tempDir } from '../helpers/cli.js';
@@ -24,7 +25,7 @@ const item = (n: number): Plan['items'][number] => ({
   categories: ['ssn'],
   fingerprints: [`f${n}`],
 });
-const plan: Plan = { type: 'phi-scan-remediation-plan', version: 1, createdAt: '2026-12-06T00:00:00Z', run: 1, action: 'move', to: 'PHI-Quarantine', items: [item(1), item(2), item(3)] };
+const plan = planFileOf({ type: 'phi-scan-remediation-plan', version: 1, createdAt: '2026-12-06T00:00:00Z', run: 1, action: 'move', to: 'PHI-Quarantine', items: [item(1), item(2), item(3)] });
 
 /** A mailbox in memory: where each planned message is now. */
 function mailbox(moved: Set<string>): { target: RemediationTarget; acted: string[] } {
@@ -52,24 +53,24 @@ describe('remediate: resuming a run stopped between intent and action', () => {
     const file = path.join(tempDir(), 'audit.jsonl');
     const moved = new Set<string>(['INBOX:7:1']);
     // The killed run: item 1 done, item 2 begun.
-    const killed = AuditLog.open(file, key);
+    const killed = await AuditLog.open(file, key);
     killed.append({ event: 'start', action: 'move', reason: 'plan of run 1: 3 messages' });
     const i1 = killed.append({ event: 'intent', action: 'move', source: item(1).source, mailbox: 'clinic', messageId: item(1).messageId, fingerprints: item(1).fingerprints, from: { folder: 'INBOX', locator: 'INBOX:7:1' } });
     killed.append({ event: 'done', action: 'move', source: item(1).source, mailbox: 'clinic', messageId: item(1).messageId, fingerprints: item(1).fingerprints, from: { folder: 'INBOX', locator: 'INBOX:7:1' }, to: { folder: 'PHI-Quarantine' }, refers: i1 });
     killed.append({ event: 'intent', action: 'move', source: item(2).source, mailbox: 'clinic', messageId: item(2).messageId, fingerprints: item(2).fingerprints, from: { folder: 'INBOX', locator: 'INBOX:7:2' } });
     killed.close();
     if (actedBeforeKill) moved.add('INBOX:7:2');
-    expect(verifyLog(file, key).openIntents.length).toBe(1);
+    expect((await verifyLog(file, key)).openIntents.length).toBe(1);
 
     const { target, acted } = mailbox(moved);
-    const log = AuditLog.open(file, key);
+    const log = await AuditLog.open(file, key);
     const steps: StepRecord[] = [];
     await runPlan(plan, ctx, () => target, log, (s) => steps.push(s));
     log.close();
 
     expect(acted).toEqual(expectActed);
     expect(steps.map((s) => s.status)).toEqual(['already-done', actedBeforeKill ? 'already-done' : 'done', 'done']);
-    const v = verifyLog(file, key);
+    const v = await verifyLog(file, key);
     expect(v.ok, v.problems.join('; ')).toBe(true);
     expect(v.openIntents).toEqual([]);
     // One `done` per message in the whole log: nothing acted on twice.

@@ -153,7 +153,7 @@ async function findIn(c: Client, user: string, folder: string, messageId: string
 
 export function graphRemediation(spec: string, ctx: RescanContext, options: GraphWriteOptions): RemediationTarget {
   const c = connect(spec, options);
-  const plan = ctx.plan;
+  const plan = ctx.plan.header;
   const dest = plan.to ?? 'PHI-Quarantine';
   /** Per message: its folder id and categories as verified (undo and tag need them). */
   const seen = new Map<string, { folderId: string | undefined; categories: string[] }>();

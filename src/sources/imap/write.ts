@@ -165,7 +165,7 @@ function serverPath(s: Session, display: string): string {
 
 export function imapRemediation(spec: string, ctx: RescanContext, options: ImapWriteOptions): RemediationTarget {
   const side = new ImapSide(spec, options);
-  const plan = ctx.plan;
+  const plan = ctx.plan.header;
   const dest = plan.to ?? 'PHI-Quarantine';
 
   /** The UID of the message with this Message-ID in a folder (EXAMINE, SEARCH), or undefined. */
