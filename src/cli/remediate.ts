@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { EXIT } from './common.js';
+import { addDetectionOptions, detectionSettings, type DetectionFlags } from './detection.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
@@ -24,8 +25,12 @@ import { ACTIONS, openPlan, planHeader, planItems, validKeyword, writePlan, type
 import { runPlan, undoLog, type StepRecord, type TargetFactory, type UndoFactory } from '../remediate/run.js';
 import { recordRemediations, remediationProgress } from '../remediate/progress.js';
 import { remediationOf } from '../sources/registry.js';
+import { DetectionSettingsSchema, describeIssues, detectionOf } from '../pipeline/settings.js';
+import { edmFor } from '../edm/edm.js';
+import { NOT_FOUND_AGAIN, type RescanContext } from '../remediate/target.js';
+import { ROSTER_SSN_RULE } from '../people/message.js';
 
-export interface RemediateFlags {
+export interface RemediateFlags extends DetectionFlags {
   outDir?: string;
   state?: string;
   run?: number;
@@ -127,6 +132,19 @@ async function planFor(flags: RemediateFlags, stateDir: string): Promise<PlanFil
   return openPlan(out);
 }
 
+/**
+ * How messages are scanned again: with the detection settings the scan had (`--max-depth`,
+ * `--edm`, …: cli/detection.ts), so that what it found is found again.
+ */
+function rescanOptions(flags: RemediateFlags, key: Buffer): RescanContext['options'] {
+  const parsed = DetectionSettingsSchema.safeParse(detectionSettings(flags));
+  if (!parsed.success) throw new ScanError('usage', `remediate: ${describeIssues(parsed.error)}`);
+  const edm = parsed.data.edm !== undefined ? path.resolve(parsed.data.edm) : undefined;
+  // A roster that cannot be read or was built with another key stops here, before anything is verified.
+  if (edm !== undefined) edmFor(edm, key);
+  return { ...detectionOf(parsed.data), ...(edm !== undefined ? { people: { key, edm } } : {}) };
+}
+
 function emitLine(r: object): void {
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
@@ -160,12 +178,18 @@ async function runActions(flags: RemediateFlags): Promise<number> {
   const apply = flags.apply === true;
   const { rules } = await loadRules(flags.rules && flags.rules.length > 0 ? flags.rules.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d)) : [BUNDLED_RULES_DIR]);
   const engine = createEngine(rules, key);
+  const options = rescanOptions(flags, key);
+  if (plan.needsRoster > 0 && options.people === undefined) {
+    throw new ScanError('usage', `the plan holds ${plan.needsRoster} messages with findings only the scan's roster finds (${ROSTER_SSN_RULE}): give --edm FILE as the scan did, or they cannot be verified`);
+  }
   const logFile = flags.log ?? path.join(stateDir, 'remediation-log.jsonl');
   const log = apply ? await AuditLog.open(logFile, key) : undefined;
   const done: StepRecord[] = [];
+  let notFoundAgain = 0;
   try {
-    const { counts } = await runPlan(plan, { engine, plan, apply }, targets(flags), log, (r) => {
+    const { counts } = await runPlan(plan, { engine, options, plan, apply }, targets(flags), log, (r) => {
       if (r.status === 'done' || r.status === 'already-done') done.push(r);
+      if (r.reason?.includes(NOT_FOUND_AGAIN)) notFoundAgain++;
       emitLine(r);
     });
     if (apply && done.length > 0) {
@@ -178,6 +202,9 @@ async function runActions(flags: RemediateFlags): Promise<number> {
       }
     }
     process.stderr.write(`phi-scan: ${apply ? '' : 'dry run (nothing changed; --apply acts): '}${summary(counts, apply)}${log ? `; audit log ${logFile}` : ''}\n`);
+    if (notFoundAgain > 0) {
+      process.stderr.write(`phi-scan: ${notFoundAgain} messages skipped because findings of the plan were not found again: changed since, or scanned with settings this run was not given (--rules, --edm, --max-depth, --max-attachment-size, --no-ocr, …: give the scan's)\n`);
+    }
     return counts.failed > 0 ? EXIT.incomplete : EXIT.clean;
   } finally {
     log?.close();
@@ -243,7 +270,7 @@ const positiveInt = (value: string): number => {
 };
 
 export function registerRemediate(program: Command, setExit: (code: number) => void): void {
-  program
+  const remediate = program
     .command('remediate')
     .description('act on the messages holding PHI: lists per owner (--out-dir), or a plan to move, tag or delete them (dry run unless --apply), with an audit log')
     .option('--out-dir <dir>', 'write the remediation list per mailbox owner: NAME.csv and NAME.json (files mode 0600)')
@@ -259,7 +286,9 @@ export function registerRemediate(program: Command, setExit: (code: number) => v
     .option('--apply', 'act (default: a dry run that changes nothing)', false)
     .option('--log <file>', 'the audit log to append to (default: STATE/remediation-log.jsonl)')
     .option('--accounts <file>', 'IMAP: the accounts file the scan used (imap[s]://HOST sources)')
-    .option('--rules <dir>', 'rules folder(s) for re-verification, as scan used (repeatable; default builtin)', collect)
+    .option('--rules <dir>', 'rules folder(s) for re-verification, as scan used (repeatable; default builtin)', collect);
+  // Re-verification reads messages as the scan did: its depth, attachment and OCR limits, its roster.
+  addDetectionOptions(remediate, ' (re-verification: as the scan used it)')
     .option('--verify-log <log>', 'check an audit log\'s chain (edited, deleted or reordered entries)')
     .option('--status', 'per mailbox: messages holding PHI remaining, quarantined (acted on), tagged, and resolved (gone or clean at a later scan)')
     .addOption(new Option('--format <format>', '--status as JSON lines (default) or a csv table: source,mailbox,remaining,quarantined,tagged,resolved').choices(STATUS_FORMATS))

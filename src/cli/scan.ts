@@ -11,10 +11,11 @@ import { definedOnly as given } from '../common/defined.js';
 import { ScanError } from '../common/errors.js';
 import { collect, nonNegativeInt, parseSize, positiveInt } from './common.js';
 import { loadScanConfig } from './config.js';
+import { addDetectionOptions, detectionSettings, type DetectionFlags } from './detection.js';
 import { checkSource, expandHome } from './inputs.js';
 
 /** The flags as commander gives them; every one has its key in ScanSettings (or a source's settings). */
-interface ScanFlags {
+interface ScanFlags extends DetectionFlags {
   config?: string;
   color?: boolean;
   format?: Format;
@@ -27,13 +28,6 @@ interface ScanFlags {
   messageTimeout?: number;
   threadMemory?: number;
   maxMessageSize?: number;
-  maxDepth?: number;
-  maxAttachmentSize?: number;
-  attachmentTimeout?: number;
-  ocr?: boolean;
-  ocrTimeout?: number;
-  maxOcrPages?: number;
-  edm?: string;
   state?: string;
   progress?: boolean;
   sinceLast?: boolean;
@@ -94,14 +88,7 @@ async function flagSettings(f: ScanFlags): Promise<Record<string, unknown>> {
     messageTimeout: f.messageTimeout,
     threadMemory: f.threadMemory,
     maxMessageSize: f.maxMessageSize,
-    maxDepth: f.maxDepth,
-    maxAttachmentSize: f.maxAttachmentSize,
-    attachmentTimeout: f.attachmentTimeout,
-    // --no-ocr: commander sets false only when given.
-    ocr: f.ocr === false ? false : undefined,
-    ocrTimeout: f.ocrTimeout,
-    maxOcrPages: f.maxOcrPages,
-    edm: f.edm !== undefined ? expandHome(f.edm) : undefined,
+    ...detectionSettings(f),
     state: f.state,
     // --no-progress / --no-color: commander sets false only when given.
     progress: f.progress === false ? false : undefined,
@@ -146,7 +133,7 @@ export async function scanSettings(args: readonly string[], flags: ScanFlags): P
 }
 
 export function registerScan(program: Command, setExit: (code: number) => void): void {
-  program
+  const scan = program
     .command('scan')
     .description('scan mailboxes and archives: mbox:PATH, maildir:PATH, eml:PATH, pst:PATH (PST/OST file or folder), imap[s]://USER@HOST[:PORT][/FOLDER], graph://TENANT[/USER-or-*]')
     .argument('[source...]', 'what to scan, e.g. mbox:archive.mbox maildir:~/Maildir eml:exports/')
@@ -160,15 +147,9 @@ export function registerScan(program: Command, setExit: (code: number) => void):
     .option('--threads <n>', 'worker threads that parse and scan messages; 0 scans on the main thread (default: CPU cores - 1, at least 1); by default on 2 cores or fewer, the thread parses messages while the main thread runs the rules', nonNegativeInt)
     .option('--message-timeout <seconds>', `with threads: a message still being parsed or scanned in a thread after this long is stopped and reported as an error (default: ${DEFAULT_MESSAGE_TIMEOUT_S})`, positiveInt)
     .option('--thread-memory <MB>', `with threads: heap limit of each worker thread; a message whose parsing or scan needs more is reported as an error (default: ${DEFAULT_THREAD_MEMORY_MB})`, positiveInt)
-    .option('--max-message-size <size>', 'larger messages are reported as errors, not read (default: 50MB)', parseSize)
-    .option('--max-depth <n>', 'how deep attached messages and archives are opened (default: 5)', positiveInt)
-    .option('--max-attachment-size <size>', 'larger attachments (and archive members) are reported as errors, not read (default: 50MB)', parseSize)
-    .option('--attachment-timeout <seconds>', 'time to read one attachment, archives included (default: 30)', positiveInt)
-    .option('--ocr', 'read images and PDF pages without a text layer by OCR (default)')
-    .option('--no-ocr', 'do not OCR: images and image-only PDF pages are reported as not read')
-    .option('--ocr-timeout <seconds>', 'OCR time for one page, every orientation tried included (default: 20)', positiveInt)
-    .option('--max-ocr-pages <n>', 'pages OCRed per attachment (default: 20)', positiveInt)
-    .option('--edm <file>', 'a patient roster built by `phi-scan edm build`: matching values are high confidence and people are counted by roster row')
+    .option('--max-message-size <size>', 'larger messages are reported as errors, not read (default: 50MB)', parseSize);
+  // The flags that decide what is found, shared with remediate (cli/detection.ts), where they always were in the help.
+  addDetectionOptions(scan)
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)')
     .option('--wait-lock <seconds>', 'another scan is using the same state database: wait up to this long for it to end (default: stop at once, exit 2)', positiveInt)

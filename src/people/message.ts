@@ -26,6 +26,9 @@ export interface PeopleOptions {
   readonly today?: Date;
 }
 
+/** The rule of an unlabelled SSN-shaped number found because it is a roster SSN: only a roster finds it. */
+export const ROSTER_SSN_RULE = 'edm-ssn';
+
 /** An SSN-shaped number anywhere (3-2-4 with one separator kind, or nine digits). */
 const BARE_SSN = /(?<![\w.\-/])\d{3}([- ]?)\d{2}\1\d{4}(?![\w\-/]|\.\d)/g;
 
@@ -117,7 +120,7 @@ function bareRosterSsns(text: string, hits: readonly EngineHit[], segment: Segme
     const row = edm.lookup('s', fp);
     if (row === undefined) continue;
     const finding: Finding = {
-      rule: 'edm-ssn',
+      rule: ROSTER_SSN_RULE,
       category: 'ssn',
       confidence: 'high',
       score: 1,

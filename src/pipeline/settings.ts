@@ -175,11 +175,16 @@ export interface SettingsScanOptions {
   readonly threadMemoryMb: number;
 }
 
-/** The pipeline's options from the settings; fields the settings leave unset stay unset (the pipeline's defaults). */
-export function scanOptionsOf(s: JobSettings): SettingsScanOptions {
+/**
+ * The settings that decide what a message's scan finds besides the rules: how deep and how much
+ * of the attachments is read, OCR, the roster. `remediate` re-verifies with the same (cli/detection.ts).
+ */
+export const DetectionSettingsSchema = ScanSettingsSchema.pick({ maxDepth: true, maxAttachmentSize: true, attachmentTimeout: true, ocr: true, ocrTimeout: true, maxOcrPages: true, edm: true });
+export type DetectionSettings = z.infer<typeof DetectionSettingsSchema>;
+
+/** How deep and how much of a message is read, from the detection settings. */
+export function detectionOf(s: Omit<DetectionSettings, 'edm'>): { maxNestingDepth: number; limits: Partial<ExtractLimits> } {
   return {
-    minConfidence: s.minConfidence,
-    maxMessageBytes: s.maxMessageSize,
     maxNestingDepth: s.maxDepth,
     limits: definedOnly<ExtractLimits>({
       maxAttachmentBytes: s.maxAttachmentSize,
@@ -188,6 +193,15 @@ export function scanOptionsOf(s: JobSettings): SettingsScanOptions {
       maxOcrPageMillis: s.ocrTimeout !== undefined ? s.ocrTimeout * 1000 : undefined,
       maxOcrPages: s.maxOcrPages,
     }),
+  };
+}
+
+/** The pipeline's options from the settings; fields the settings leave unset stay unset (the pipeline's defaults). */
+export function scanOptionsOf(s: JobSettings): SettingsScanOptions {
+  return {
+    minConfidence: s.minConfidence,
+    maxMessageBytes: s.maxMessageSize,
+    ...detectionOf(s),
     mailbox: s.mailbox,
     sourceSettings: sourceSettingsOf(s),
     edm: s.edm,

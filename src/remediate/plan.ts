@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { JSONParser } from '@streamparser/json';
 import { z } from 'zod';
 import { ScanError } from '../common/errors.js';
+import { ROSTER_SSN_RULE } from '../people/message.js';
 import { remediationEntries } from '../report/picture.js';
 import type { TextOutput } from '../sinks/output.js';
 import type { StateDb } from '../state/store.js';
@@ -31,6 +32,8 @@ export const PlanItem = z.strictObject({
   categories: z.array(z.string()),
   /** Distinct keyed fingerprints of the findings: the message must still hold every one to be acted on. */
   fingerprints: z.array(z.string().min(1)).min(1),
+  /** Some of them only the scan's roster finds (rule `edm-ssn`): re-verification needs `--edm`. */
+  needsRoster: z.literal(true).optional(),
 });
 export type PlanItem = z.infer<typeof PlanItem>;
 
@@ -62,6 +65,8 @@ export interface PlanFile {
   readonly header: PlanHeader;
   /** Items in the plan (after the mailbox filter, if any). */
   readonly count: number;
+  /** Of those, items with findings only the scan's roster finds (`needsRoster`). */
+  readonly needsRoster: number;
   items(): AsyncIterable<PlanItem>;
 }
 
@@ -95,6 +100,7 @@ export function planHeader(o: PlanOptions): PlanHeader {
 /** The plan's items from the store's picture as of `run` (suppressions already applied to `db`, if any), one message at a time. */
 export function* planItems(db: StateDb, o: PlanOptions): Generator<PlanItem> {
   const fingerprintsOf = db.prepare('SELECT DISTINCT fingerprint FROM findings WHERE message = ? AND run_id = ?').pluck();
+  const rosterOnly = db.prepare(`SELECT EXISTS (SELECT 1 FROM findings WHERE message = ? AND run_id = ? AND rule = '${ROSTER_SSN_RULE}')`).pluck();
   const only = o.mailboxes && o.mailboxes.length > 0 ? new Set(o.mailboxes) : undefined;
   for (const { row, message, run } of remediationEntries(db, o.run)) {
     if (only && !only.has(row.mailbox)) continue;
@@ -109,6 +115,7 @@ export function* planItems(db: StateDb, o: PlanOptions): Generator<PlanItem> {
       maskedSubject: row.maskedSubject,
       categories: [...row.categories],
       fingerprints,
+      ...(rosterOnly.get(message, run) === 1 ? { needsRoster: true as const } : {}),
     };
   }
 }
@@ -203,9 +210,13 @@ export async function openPlan(file: string, mailboxes?: readonly string[]): Pro
   const checked = await identity();
   const head: Record<string, unknown> = {};
   let count = 0;
+  let needsRoster = 0;
   for await (const piece of planPieces(file, fail)) {
     if (!('item' in piece)) head[piece.field] = piece.value;
-    else if (wanted(piece.item)) count++;
+    else if (wanted(piece.item)) {
+      count++;
+      if (piece.item.needsRoster) needsRoster++;
+    }
   }
   const parsed = PlanHeader.safeParse(head);
   if (!parsed.success) throw fail(`not a remediation plan: ${problems(parsed.error).join('; ')}`);
@@ -214,6 +225,7 @@ export async function openPlan(file: string, mailboxes?: readonly string[]): Pro
   return {
     header,
     count,
+    needsRoster,
     async *items(): AsyncGenerator<PlanItem> {
       if ((await identity()) !== checked) throw fail('changed since it was checked: nothing is acted on');
       for await (const piece of planPieces(file, fail)) if ('item' in piece && wanted(piece.item)) yield piece.item;

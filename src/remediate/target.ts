@@ -4,7 +4,7 @@
  * source (IMAP, Graph, archives); the run in run.ts drives them and writes the audit log.
  */
 import type { Engine } from '../engine/engine.js';
-import { scanMessage } from '../pipeline/scan-message.js';
+import { scanMessage, type MessageScanOptions } from '../pipeline/scan-message.js';
 import type { Place } from './audit.js';
 import type { PlanFile, PlanItem } from './plan.js';
 
@@ -33,8 +33,13 @@ export interface UndoTarget {
   close(): Promise<void>;
 }
 
+/** The end of the reason given when planned findings are not found again (the CLI counts these). */
+export const NOT_FOUND_AGAIN = 'findings are no longer in the message';
+
 export interface RescanContext {
   readonly engine: Engine;
+  /** How a message is read and scanned again: the scan's depth, attachment and OCR limits and roster (`remediate --edm …`); at `low`. */
+  readonly options: Omit<MessageScanOptions, 'minConfidence'>;
   /** move/tag/delete, the destination and keyword (`header`), and the plan's items again (archives verify a file's planned messages together). */
   readonly plan: PlanFile;
   /** False for a dry run: nothing may change (IMAP EXAMINE, no CREATE). */
@@ -44,16 +49,13 @@ export interface RescanContext {
 /**
  * Re-scans a message's bytes and says whether it is still the planned one: the same Message-ID
  * and every planned finding's fingerprint found again. At `low`, so a finding the scan reported
- * is found whatever threshold that scan used.
+ * is found whatever threshold that scan used; with the scan's other detection settings (ctx.options).
  */
 export async function stillHolds(ctx: RescanContext, item: PlanItem, bytes: Uint8Array): Promise<Verdict> {
-  const outcome = await scanMessage({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), size: bytes.byteLength }, ctx.engine, {
-    minConfidence: 'low',
-    maxNestingDepth: 5,
-  });
+  const outcome = await scanMessage({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), size: bytes.byteLength }, ctx.engine, { ...ctx.options, minConfidence: 'low' });
   if (outcome.messageId !== item.messageId) return { status: 'skip', reason: 'changed: another message is at this place (Message-ID differs)' };
   const found = new Set(outcome.findings.map((f) => f.fingerprint));
   const missing = item.fingerprints.filter((f) => !found.has(f)).length;
-  if (missing > 0) return { status: 'skip', reason: `changed: ${missing} of the plan's ${item.fingerprints.length} findings are no longer in the message` };
+  if (missing > 0) return { status: 'skip', reason: `changed: ${missing} of the plan's ${item.fingerprints.length} ${NOT_FOUND_AGAIN}` };
   return { status: 'ok' };
 }

@@ -6,6 +6,7 @@ export function planFileOf(plan: Plan): PlanFile {
   return {
     header,
     count: items.length,
+    needsRoster: items.filter((i) => i.needsRoster).length,
     async *items() {
       yield* items;
     },

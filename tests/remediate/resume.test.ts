@@ -44,7 +44,7 @@ function mailbox(moved: Set<string>): { target: RemediationTarget; acted: string
 
 describe('remediate: resuming a run stopped between intent and action', () => {
   const engine = createEngine([], key);
-  const ctx = { engine, plan, apply: true };
+  const ctx = { engine, options: { maxNestingDepth: 5 }, plan, apply: true };
 
   it.each([
     ['before acting (the message is still in INBOX)', false, ['INBOX:7:2', 'INBOX:7:3']],
