@@ -1,13 +1,33 @@
 /**
- * The flags that decide what a scan finds besides the rules (pipeline/settings.ts
- * DetectionSettingsSchema): `scan` takes them, and `remediate` takes the same so that its
- * re-verification finds again what the scan found (a roster's findings, attachments deeper or
- * larger than the defaults).
+ * Flags of how messages are read, shared by `scan` and `remediate` (whose re-verification must
+ * find again what the scan found): the detection flags (pipeline/settings.ts
+ * DetectionSettingsSchema: a roster, attachments deeper or larger than the defaults, OCR) and the
+ * worker threads' fences (time and memory per message).
  */
 import type { Command } from 'commander';
 import { definedOnly as given } from '../common/defined.js';
-import { parseSize, positiveInt } from './common.js';
+import { DEFAULT_MESSAGE_TIMEOUT_S, DEFAULT_THREAD_MEMORY_MB } from '../pipeline/settings.js';
+import { nonNegativeInt, parseSize, positiveInt } from './common.js';
 import { expandHome } from './inputs.js';
+
+export interface ThreadFlags {
+  threads?: number;
+  messageTimeout?: number;
+  threadMemory?: number;
+}
+
+/** Adds the worker-thread flags (how many, and each message's time and memory fence). */
+export function addThreadOptions(command: Command): Command {
+  return command
+    .option('--threads <n>', 'worker threads that parse and scan messages; 0 scans on the main thread (default: CPU cores - 1, at least 1); by default on 2 cores or fewer, the thread parses messages while the main thread runs the rules', nonNegativeInt)
+    .option('--message-timeout <seconds>', `with threads: a message still being parsed or scanned in a thread after this long is stopped and reported as an error (default: ${DEFAULT_MESSAGE_TIMEOUT_S})`, positiveInt)
+    .option('--thread-memory <MB>', `with threads: heap limit of each worker thread; a message whose parsing or scan needs more is reported as an error (default: ${DEFAULT_THREAD_MEMORY_MB})`, positiveInt);
+}
+
+/** The thread flags given, as settings. */
+export function threadSettings(f: ThreadFlags): Record<string, unknown> {
+  return given({ threads: f.threads, messageTimeout: f.messageTimeout, threadMemory: f.threadMemory });
+}
 
 export interface DetectionFlags {
   maxDepth?: number;

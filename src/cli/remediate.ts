@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { EXIT } from './common.js';
-import { addDetectionOptions, detectionSettings, type DetectionFlags } from './detection.js';
+import { addDetectionOptions, addThreadOptions, detectionSettings, threadSettings, type DetectionFlags, type ThreadFlags } from './detection.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
@@ -25,12 +25,13 @@ import { ACTIONS, openPlan, planHeader, planItems, validKeyword, writePlan, type
 import { runPlan, undoLog, type StepRecord, type TargetFactory, type UndoFactory } from '../remediate/run.js';
 import { recordRemediations, remediationProgress } from '../remediate/progress.js';
 import { remediationOf } from '../sources/registry.js';
-import { DetectionSettingsSchema, describeIssues, detectionOf } from '../pipeline/settings.js';
+import { RescanSettingsSchema, describeIssues, detectionOf } from '../pipeline/settings.js';
+import { createScanner, type MessageScanner } from '../pipeline/scanner.js';
 import { edmFor } from '../edm/edm.js';
-import { NOT_FOUND_AGAIN, type RescanContext } from '../remediate/target.js';
+import { NOT_FOUND_AGAIN } from '../remediate/target.js';
 import { ROSTER_SSN_RULE } from '../people/message.js';
 
-export interface RemediateFlags extends DetectionFlags {
+export interface RemediateFlags extends DetectionFlags, ThreadFlags {
   outDir?: string;
   state?: string;
   run?: number;
@@ -133,16 +134,29 @@ async function planFor(flags: RemediateFlags, stateDir: string): Promise<PlanFil
 }
 
 /**
- * How messages are scanned again: with the detection settings the scan had (`--max-depth`,
- * `--edm`, …: cli/detection.ts), so that what it found is found again.
+ * How messages are scanned again: with the rules, detection settings and fences the scan had
+ * (`--rules`, `--max-depth`, `--edm`, `--message-timeout`, …: cli/detection.ts), so that what it
+ * found is found again, in worker threads as a scan's messages are.
  */
-function rescanOptions(flags: RemediateFlags, key: Buffer): RescanContext['options'] {
-  const parsed = DetectionSettingsSchema.safeParse(detectionSettings(flags));
+async function rescanner(flags: RemediateFlags, key: Buffer): Promise<{ scanner: MessageScanner; roster: boolean }> {
+  const parsed = RescanSettingsSchema.safeParse({ ...detectionSettings(flags), ...threadSettings(flags) });
   if (!parsed.success) throw new ScanError('usage', `remediate: ${describeIssues(parsed.error)}`);
-  const edm = parsed.data.edm !== undefined ? path.resolve(parsed.data.edm) : undefined;
+  const s = parsed.data;
+  const edm = s.edm !== undefined ? path.resolve(s.edm) : undefined;
   // A roster that cannot be read or was built with another key stops here, before anything is verified.
   if (edm !== undefined) edmFor(edm, key);
-  return { ...detectionOf(parsed.data), ...(edm !== undefined ? { people: { key, edm } } : {}) };
+  const { rules } = await loadRules(flags.rules && flags.rules.length > 0 ? flags.rules.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d)) : [BUNDLED_RULES_DIR]);
+  const today = new Date();
+  const scanner = await createScanner(createEngine(rules, key, { today }), {
+    rules,
+    key,
+    today,
+    options: { minConfidence: 'low', ...detectionOf(s), ...(edm !== undefined ? { people: { key, edm } } : {}) },
+    threads: s.threads,
+    messageTimeoutMs: s.messageTimeout * 1000,
+    threadMemoryMb: s.threadMemory,
+  });
+  return { scanner, roster: edm !== undefined };
 }
 
 function emitLine(r: object): void {
@@ -176,18 +190,17 @@ async function runActions(flags: RemediateFlags): Promise<number> {
   const key = await resolveKey(stateDir, process.env);
   const plan = await planFor(flags, stateDir);
   const apply = flags.apply === true;
-  const { rules } = await loadRules(flags.rules && flags.rules.length > 0 ? flags.rules.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d)) : [BUNDLED_RULES_DIR]);
-  const engine = createEngine(rules, key);
-  const options = rescanOptions(flags, key);
-  if (plan.needsRoster > 0 && options.people === undefined) {
+  if (plan.needsRoster > 0 && flags.edm === undefined) {
     throw new ScanError('usage', `the plan holds ${plan.needsRoster} messages with findings only the scan's roster finds (${ROSTER_SSN_RULE}): give --edm FILE as the scan did, or they cannot be verified`);
   }
   const logFile = flags.log ?? path.join(stateDir, 'remediation-log.jsonl');
-  const log = apply ? await AuditLog.open(logFile, key) : undefined;
+  const { scanner } = await rescanner(flags, key);
+  let log: AuditLog | undefined;
   const done: StepRecord[] = [];
   let notFoundAgain = 0;
   try {
-    const { counts } = await runPlan(plan, { engine, options, plan, apply }, targets(flags), log, (r) => {
+    log = apply ? await AuditLog.open(logFile, key) : undefined;
+    const { counts } = await runPlan(plan, { scanner, plan, apply }, targets(flags), log, (r) => {
       if (r.status === 'done' || r.status === 'already-done') done.push(r);
       if (r.reason?.includes(NOT_FOUND_AGAIN)) notFoundAgain++;
       emitLine(r);
@@ -208,6 +221,7 @@ async function runActions(flags: RemediateFlags): Promise<number> {
     return counts.failed > 0 ? EXIT.incomplete : EXIT.clean;
   } finally {
     log?.close();
+    await scanner.close();
   }
 }
 
@@ -288,6 +302,7 @@ export function registerRemediate(program: Command, setExit: (code: number) => v
     .option('--accounts <file>', 'IMAP: the accounts file the scan used (imap[s]://HOST sources)')
     .option('--rules <dir>', 'rules folder(s) for re-verification, as scan used (repeatable; default builtin)', collect);
   // Re-verification reads messages as the scan did: its depth, attachment and OCR limits, its roster.
+  addThreadOptions(remediate);
   addDetectionOptions(remediate, ' (re-verification: as the scan used it)')
     .option('--verify-log <log>', 'check an audit log\'s chain (edited, deleted or reordered entries)')
     .option('--status', 'per mailbox: messages holding PHI remaining, quarantined (acted on), tagged, and resolved (gone or clean at a later scan)')

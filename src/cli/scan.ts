@@ -4,18 +4,18 @@ import { Command, Option } from 'commander';
 import { CONFIDENCES, type Confidence } from '../model/finding.js';
 import { DEFAULT_IGNORE_FILE } from '../findings/suppress.js';
 import { runSession } from '../session/session.js';
-import { DEFAULT_MESSAGE_TIMEOUT_S, DEFAULT_THREAD_MEMORY_MB, ScanSettingsSchema, describeIssues, type ScanSettingsInput } from '../pipeline/settings.js';
+import { ScanSettingsSchema, describeIssues, type ScanSettingsInput } from '../pipeline/settings.js';
 import { FORMATS, type Format } from '../sinks/index.js';
 import { SOURCES } from '../sources/registry.js';
 import { definedOnly as given } from '../common/defined.js';
 import { ScanError } from '../common/errors.js';
-import { collect, nonNegativeInt, parseSize, positiveInt } from './common.js';
+import { collect, parseSize, positiveInt } from './common.js';
 import { loadScanConfig } from './config.js';
-import { addDetectionOptions, detectionSettings, type DetectionFlags } from './detection.js';
+import { addDetectionOptions, addThreadOptions, detectionSettings, threadSettings, type DetectionFlags, type ThreadFlags } from './detection.js';
 import { checkSource, expandHome } from './inputs.js';
 
 /** The flags as commander gives them; every one has its key in ScanSettings (or a source's settings). */
-interface ScanFlags extends DetectionFlags {
+interface ScanFlags extends DetectionFlags, ThreadFlags {
   config?: string;
   color?: boolean;
   format?: Format;
@@ -24,9 +24,6 @@ interface ScanFlags extends DetectionFlags {
   minConfidence?: Confidence;
   mailbox?: string;
   concurrency?: number;
-  threads?: number;
-  messageTimeout?: number;
-  threadMemory?: number;
   maxMessageSize?: number;
   state?: string;
   progress?: boolean;
@@ -84,9 +81,7 @@ async function flagSettings(f: ScanFlags): Promise<Record<string, unknown>> {
     minConfidence: f.minConfidence,
     mailbox: f.mailbox,
     concurrency: f.concurrency,
-    threads: f.threads,
-    messageTimeout: f.messageTimeout,
-    threadMemory: f.threadMemory,
+    ...threadSettings(f),
     maxMessageSize: f.maxMessageSize,
     ...detectionSettings(f),
     state: f.state,
@@ -143,12 +138,9 @@ export function registerScan(program: Command, setExit: (code: number) => void):
     .addOption(new Option('--rules <dir>', 'rules folder, repeatable; "builtin" is the bundled rules/ (default)').argParser(collect))
     .addOption(new Option('--min-confidence <level>', 'report findings at or above this confidence (default: medium)').choices(CONFIDENCES))
     .option('--mailbox <name>', 'mailbox name to report for archive sources')
-    .option('--concurrency <n>', 'messages parsed and scanned at once (default: 8)', positiveInt)
-    .option('--threads <n>', 'worker threads that parse and scan messages; 0 scans on the main thread (default: CPU cores - 1, at least 1); by default on 2 cores or fewer, the thread parses messages while the main thread runs the rules', nonNegativeInt)
-    .option('--message-timeout <seconds>', `with threads: a message still being parsed or scanned in a thread after this long is stopped and reported as an error (default: ${DEFAULT_MESSAGE_TIMEOUT_S})`, positiveInt)
-    .option('--thread-memory <MB>', `with threads: heap limit of each worker thread; a message whose parsing or scan needs more is reported as an error (default: ${DEFAULT_THREAD_MEMORY_MB})`, positiveInt)
-    .option('--max-message-size <size>', 'larger messages are reported as errors, not read (default: 50MB)', parseSize);
-  // The flags that decide what is found, shared with remediate (cli/detection.ts), where they always were in the help.
+    .option('--concurrency <n>', 'messages parsed and scanned at once (default: 8)', positiveInt);
+  // The flags of how messages are read, shared with remediate (cli/detection.ts), where they always were in the help.
+  addThreadOptions(scan).option('--max-message-size <size>', 'larger messages are reported as errors, not read (default: 50MB)', parseSize);
   addDetectionOptions(scan)
     .option('--state <dir>', 'state folder or .db file (fingerprint key, state database); default $PHI_SCAN_STATE or ~/.local/state/phi-scan')
     .option('--since-last', 'scan only what is new since the last scan of each folder (checkpoints in the state folder)')

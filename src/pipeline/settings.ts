@@ -182,6 +182,9 @@ export interface SettingsScanOptions {
 export const DetectionSettingsSchema = ScanSettingsSchema.pick({ maxDepth: true, maxAttachmentSize: true, attachmentTimeout: true, ocr: true, ocrTimeout: true, maxOcrPages: true, edm: true });
 export type DetectionSettings = z.infer<typeof DetectionSettingsSchema>;
 
+/** What `remediate` reads messages with again: the detection settings and the threads' fences. */
+export const RescanSettingsSchema = DetectionSettingsSchema.extend(ScanSettingsSchema.pick({ threads: true, messageTimeout: true, threadMemory: true }).shape);
+
 /** How deep and how much of a message is read, from the detection settings. */
 export function detectionOf(s: Omit<DetectionSettings, 'edm'>): { maxNestingDepth: number; limits: Partial<ExtractLimits> } {
   return {

@@ -17,6 +17,22 @@ import type { PlanItem } from './plan.js';
 import { stillHolds, type ActResult, type RemediationTarget, type RescanContext, type Verdict } from './target.js';
 
 const MAX_MESSAGE = 512 * 1024 * 1024;
+/** Planned messages verified at once when the scanner does not say (scan's default --concurrency). */
+const VERIFY_AT_ONCE = 8;
+
+
+/** The mbox message whose From_ line starts at `offset`, or undefined (unreadable, gone, no From_ line there any more). */
+async function mboxMessageAt(file: string, offset: number): Promise<Buffer | undefined> {
+  const stream = createReadStream(file, { start: offset, highWaterMark: 64 * 1024 });
+  try {
+    for await (const m of splitMbox(stream as AsyncIterable<Buffer>, { maxMessageBytes: MAX_MESSAGE, startOffset: offset })) return m.offset === offset ? m.bytes : undefined;
+  } catch {
+    // unreadable, gone, or not a From_ line at that offset
+  } finally {
+    stream.destroy();
+  }
+  return undefined;
+}
 
 export function archiveRemediation(source: string, ctx: RescanContext): RemediationTarget {
   const scheme = source.slice(0, source.indexOf(':'));
@@ -25,6 +41,8 @@ export function archiveRemediation(source: string, ctx: RescanContext): Remediat
   const outDir = plan.to ?? 'PHI-Quarantine';
   /** locator → verdict of the planned message there (no fingerprints: a plan's items are not held). */
   const verdicts = new Map<string, Verdict>();
+  /** locator → why its message could not be read again. */
+  const unverifiable = new Map<string, unknown>();
   let verified = false;
   /** Files (mbox) or the tree (`*`) whose copies are written. */
   const written = new Set<string>();
@@ -52,35 +70,42 @@ export function archiveRemediation(source: string, ctx: RescanContext): Remediat
       return bytes ? stillHolds(ctx, item, bytes) : { status: 'skip', reason: 'gone: the message file no longer exists' };
     }
     const offset = Number(at);
-    const stream = createReadStream(file, { start: offset, highWaterMark: 64 * 1024 });
-    try {
-      for await (const m of splitMbox(stream as AsyncIterable<Buffer>, { maxMessageBytes: MAX_MESSAGE, startOffset: offset })) {
-        if (m.offset === offset) return await stillHolds(ctx, item, m.bytes);
-        break;
-      }
-    } catch {
-      // unreadable, gone, or no From_ line at that offset any more
-    } finally {
-      stream.destroy();
-    }
-    return { status: 'skip', reason: 'gone: no message starts at this offset any more' };
+    const bytes = await mboxMessageAt(file, offset);
+    return bytes ? stillHolds(ctx, item, bytes) : { status: 'skip', reason: 'gone: no message starts at this offset any more' };
   }
 
   /**
    * Every planned message of this source verified before any copy is written (a copy holds the
    * whole file or tree): the plan is read again for them, one pass, and only verdicts are kept.
+   * As many at once as the scanner takes (its threads parse while this thread runs the rules).
    */
   async function verifyAll(): Promise<void> {
     if (verified) return;
     verified = true;
-    for await (const other of ctx.plan.items()) {
-      if (other.source === source && !verdicts.has(other.locator)) verdicts.set(other.locator, await verdictOf(other));
+    const window = ctx.scanner.ahead ?? VERIFY_AT_ONCE;
+    const inFlight = new Set<Promise<void>>();
+    try {
+      for await (const other of ctx.plan.items()) {
+        if (other.source !== source || verdicts.has(other.locator) || unverifiable.has(other.locator)) continue;
+        const p: Promise<void> = verdictOf(other)
+          .then(
+            (v) => void verdicts.set(other.locator, v),
+            (err: unknown) => void unverifiable.set(other.locator, err),
+          )
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= window) await Promise.race(inFlight);
+      }
+    } finally {
+      await Promise.all(inFlight);
     }
   }
 
   async function verify(item: PlanItem): Promise<Verdict> {
     if (plan.action !== 'move') return { status: 'skip', reason: `archives are never modified: use --action move --to DIR (clean and quarantine copies), not ${plan.action}` };
     await verifyAll();
+    // Could not be read again (its thread ran out of time or memory): this item fails (run.ts), its message stays on the clean side.
+    if (unverifiable.has(item.locator)) throw unverifiable.get(item.locator);
     let verdict = verdicts.get(item.locator);
     if (!verdict) {
       verdict = await verdictOf(item);

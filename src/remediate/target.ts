@@ -3,8 +3,7 @@
  * it (verify), then act on it, and undo an action it logged. One implementation per kind of
  * source (IMAP, Graph, archives); the run in run.ts drives them and writes the audit log.
  */
-import type { Engine } from '../engine/engine.js';
-import { scanMessage, type MessageScanOptions } from '../pipeline/scan-message.js';
+import type { MessageScanner } from '../pipeline/scanner-types.js';
 import type { Place } from './audit.js';
 import type { PlanFile, PlanItem } from './plan.js';
 
@@ -37,9 +36,12 @@ export interface UndoTarget {
 export const NOT_FOUND_AGAIN = 'findings are no longer in the message';
 
 export interface RescanContext {
-  readonly engine: Engine;
-  /** How a message is read and scanned again: the scan's depth, attachment and OCR limits and roster (`remediate --edm …`); at `low`. */
-  readonly options: Omit<MessageScanOptions, 'minConfidence'>;
+  /**
+   * Scans a message again: at `low`, with the scan's rules, depth, attachment and OCR limits and
+   * roster (`remediate --rules … --edm …`), in worker threads under the scan's time and memory
+   * fences (`--message-timeout`, `--thread-memory`) where the installation has them.
+   */
+  readonly scanner: MessageScanner;
   /** move/tag/delete, the destination and keyword (`header`), and the plan's items again (archives verify a file's planned messages together). */
   readonly plan: PlanFile;
   /** False for a dry run: nothing may change (IMAP EXAMINE, no CREATE). */
@@ -49,10 +51,13 @@ export interface RescanContext {
 /**
  * Re-scans a message's bytes and says whether it is still the planned one: the same Message-ID
  * and every planned finding's fingerprint found again. At `low`, so a finding the scan reported
- * is found whatever threshold that scan used; with the scan's other detection settings (ctx.options).
+ * is found whatever threshold that scan used; with the scan's other detection settings (ctx.scanner).
  */
 export async function stillHolds(ctx: RescanContext, item: PlanItem, bytes: Uint8Array): Promise<Verdict> {
-  const outcome = await scanMessage({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), size: bytes.byteLength }, ctx.engine, { ...ctx.options, minConfidence: 'low' });
+  const outcome = await ctx.scanner.scan({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), size: bytes.byteLength });
+  // Not read to the end (its thread ran out of time or memory): not verified, which is not "changed".
+  const stopped = outcome.problems.find((p) => p.code === 'timeout' || p.code === 'scan-failed');
+  if (stopped) throw new Error(stopped.message);
   if (outcome.messageId !== item.messageId) return { status: 'skip', reason: 'changed: another message is at this place (Message-ID differs)' };
   const found = new Set(outcome.findings.map((f) => f.fingerprint));
   const missing = item.fingerprints.filter((f) => !found.has(f)).length;

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
+import { inlineScanner } from '../../src/pipeline/scanner.js';
 import { parseEnvKey } from '../../src/findings/key.js';
 import { AuditLog, verifyLog } from '../../src/remediate/audit.js';
 import { openPlan, Plan } from '../../src/remediate/plan.js';
@@ -245,7 +246,7 @@ describe.runIf(HAVE_DOVECOT)('remediate on IMAP (real Dovecot)', () => {
     const key = parseEnvKey(TEST_KEY);
     const engine = createEngine((await loadRules([BUNDLED_RULES_DIR])).rules, key);
     const log = await AuditLog.open(path.join(tempDir(), 'audit.jsonl'), key);
-    const ctx = { engine, options: { maxNestingDepth: 5 }, plan, apply: true };
+    const ctx = { scanner: inlineScanner(engine, { minConfidence: 'low', maxNestingDepth: 5 }), plan, apply: true };
     const steps: StepRecord[] = [];
     await runPlan(plan, ctx, (source) => imapRemediation(source, ctx, { env: e, wireLog: (l) => wire.push(l), withoutCapabilities: ['MOVE'] }), log, (s) => steps.push(s));
     log.close();
@@ -357,7 +358,7 @@ describe.runIf(HAVE_DOVECOT)('remediate on IMAP (real Dovecot)', () => {
     const wire: string[] = [];
     const key = parseEnvKey(TEST_KEY);
     const engine = createEngine((await loadRules([BUNDLED_RULES_DIR])).rules, key);
-    const ctx = { engine, options: { maxNestingDepth: 5 }, plan, apply: false };
+    const ctx = { scanner: inlineScanner(engine, { minConfidence: 'low', maxNestingDepth: 5 }), plan, apply: false };
     const steps: StepRecord[] = [];
     await runPlan(plan, ctx, (source) => imapRemediation(source, ctx, { env: e, wireLog: (l) => wire.push(l) }), undefined, (x) => steps.push(x));
     expect(steps.map((x) => x.status)).toEqual(['would-act']);

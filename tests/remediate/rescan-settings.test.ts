@@ -3,10 +3,13 @@
  * (`edm-ssn`) or one deeper in nested attachments than the default depth is found again only with
  * the scan's `--edm` / `--max-depth`. Without the roster the plan is refused (exit 2: it says
  * which messages need it); without the depth those messages are skipped, and stderr says why.
+ * Messages are read again in worker threads under the scan's fences: one that hangs or exhausts
+ * its thread's memory fails its step (exit 3) instead of stopping the run, and is not quarantined.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { splitMbox } from '../../src/sources/mbox-split.js';
 import { jsonLines, runCli, tempDir } from '../helpers/cli.js';
 
 const ROSTER_SSN = '536904399';
@@ -91,5 +94,33 @@ describe('remediate: messages read again with the scan\'s detection settings', (
 
     outputs.push(readFileSync(plan, 'utf8'));
     for (const t of outputs) for (const v of [ROSTER_SSN, LABELLED_SSN, DEEP_SSN, '536-90-4399']) expect(t).not.toContain(v);
+  });
+
+  it('--message-timeout and --thread-memory fence each message read again: a hang and a memory hog fail their steps, the others go on', { timeout: 240_000 }, async () => {
+    const dir = tempDir();
+    const env = { PHI_SCAN_STATE: tempDir() };
+    const mbox = path.join(dir, 'billing.mbox');
+    const from = 'From clinic@example.org Mon Mar  4 09:15:00 2024\n';
+    const bodies: [string, string][] = [
+      ['hang', LABELLED_SSN],
+      ['oom', DEEP_SSN],
+      ['plain', '401-52-7713'],
+    ];
+    // The hook headers are ordinary mail to the scan (no PHI_SCAN_TEST_HOOKS): found and planned.
+    writeFileSync(mbox, bodies.map(([id, ssn]) => `${from}${headers(id)}X-Phi-Scan-Test-Hook: ${id}\n\nPatient SSN: ${ssn} for the claim.\n\n`).join(''));
+    expect((await runCli(['scan', `mbox:${mbox}`, '--format', 'jsonl'], { env })).code).toBe(1);
+    const out = path.join(dir, 'out');
+    const r = await runCli(['remediate', '--action', 'move', '--to', out, '--apply', '--log', path.join(dir, 'audit.jsonl'), '--message-timeout', '3', '--thread-memory', '64'], { env: { ...env, PHI_SCAN_TEST_HOOKS: '1' } });
+    expect(r.code, r.stderr).toBe(3);
+    const steps = jsonLines(r.stdout).map((s) => [s.messageId, s.status, s.reason ?? null]);
+    expect(steps).toEqual([
+      ['<hang@test.example>', 'failed', expect.stringMatching(/^cannot verify: message not scanned: still scanning after 3 s/)],
+      ['<oom@test.example>', 'failed', expect.stringMatching(/^cannot verify: message not scanned: /)],
+      ['<plain@test.example>', 'done', null],
+    ]);
+    // Only what was verified is quarantined; the source is never modified.
+    const ids: string[] = [];
+    for await (const m of splitMbox(createReadStream(path.join(out, 'quarantine', 'billing.mbox')) as AsyncIterable<Buffer>, { maxMessageBytes: 1 << 20 })) ids.push(/Message-ID: <([^@]+)@/.exec(m.bytes.toString('latin1'))?.[1] ?? '');
+    expect(ids).toEqual(['plain']);
   });
 });

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
+import { inlineScanner } from '../../src/pipeline/scanner.js';
 import { AuditLog, verifyLog } from '../../src/remediate/audit.js';
 import type { Plan } from '../../src/remediate/plan.js';
 import { planFileOf } from '../helpers/plan.js';
@@ -44,7 +45,7 @@ function mailbox(moved: Set<string>): { target: RemediationTarget; acted: string
 
 describe('remediate: resuming a run stopped between intent and action', () => {
   const engine = createEngine([], key);
-  const ctx = { engine, options: { maxNestingDepth: 5 }, plan, apply: true };
+  const ctx = { scanner: inlineScanner(engine, { minConfidence: 'low', maxNestingDepth: 5 }), plan, apply: true };
 
   it.each([
     ['before acting (the message is still in INBOX)', false, ['INBOX:7:2', 'INBOX:7:3']],
