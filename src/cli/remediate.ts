@@ -138,7 +138,7 @@ async function planFor(flags: RemediateFlags, stateDir: string): Promise<PlanFil
  * (`--rules`, `--max-depth`, `--edm`, `--message-timeout`, …: cli/detection.ts), so that what it
  * found is found again, in worker threads as a scan's messages are.
  */
-async function rescanner(flags: RemediateFlags, key: Buffer): Promise<{ scanner: MessageScanner; roster: boolean }> {
+async function rescanner(flags: RemediateFlags, key: Buffer): Promise<MessageScanner> {
   const parsed = RescanSettingsSchema.safeParse({ ...detectionSettings(flags), ...threadSettings(flags) });
   if (!parsed.success) throw new ScanError('usage', `remediate: ${describeIssues(parsed.error)}`);
   const s = parsed.data;
@@ -147,7 +147,7 @@ async function rescanner(flags: RemediateFlags, key: Buffer): Promise<{ scanner:
   if (edm !== undefined) edmFor(edm, key);
   const { rules } = await loadRules(flags.rules && flags.rules.length > 0 ? flags.rules.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d)) : [BUNDLED_RULES_DIR]);
   const today = new Date();
-  const scanner = await createScanner(createEngine(rules, key, { today }), {
+  return createScanner(createEngine(rules, key, { today }), {
     rules,
     key,
     today,
@@ -156,7 +156,6 @@ async function rescanner(flags: RemediateFlags, key: Buffer): Promise<{ scanner:
     messageTimeoutMs: s.messageTimeout * 1000,
     threadMemoryMb: s.threadMemory,
   });
-  return { scanner, roster: edm !== undefined };
 }
 
 function emitLine(r: object): void {
@@ -194,7 +193,7 @@ async function runActions(flags: RemediateFlags): Promise<number> {
     throw new ScanError('usage', `the plan holds ${plan.needsRoster} messages with findings only the scan's roster finds (${ROSTER_SSN_RULE}): give --edm FILE as the scan did, or they cannot be verified`);
   }
   const logFile = flags.log ?? path.join(stateDir, 'remediation-log.jsonl');
-  const { scanner } = await rescanner(flags, key);
+  const scanner = await rescanner(flags, key);
   let log: AuditLog | undefined;
   const done: StepRecord[] = [];
   let notFoundAgain = 0;
@@ -301,7 +300,7 @@ export function registerRemediate(program: Command, setExit: (code: number) => v
     .option('--log <file>', 'the audit log to append to (default: STATE/remediation-log.jsonl)')
     .option('--accounts <file>', 'IMAP: the accounts file the scan used (imap[s]://HOST sources)')
     .option('--rules <dir>', 'rules folder(s) for re-verification, as scan used (repeatable; default builtin)', collect);
-  // Re-verification reads messages as the scan did: its depth, attachment and OCR limits, its roster.
+  // Re-verification reads messages as the scan did: in its threads, with its limits and roster (cli/detection.ts).
   addThreadOptions(remediate);
   addDetectionOptions(remediate, ' (re-verification: as the scan used it)')
     .option('--verify-log <log>', 'check an audit log\'s chain (edited, deleted or reordered entries)')

@@ -122,7 +122,7 @@ export async function verifyLog(file: string, key: Buffer): Promise<VerifyResult
   }
 }
 
-export async function verifyLines(lines: AsyncIterable<string> | Iterable<string>, key: Buffer): Promise<VerifyResult> {
+async function verifyLines(lines: AsyncIterable<string> | Iterable<string>, key: Buffer): Promise<VerifyResult> {
   const k = logKey(key);
   const problems: string[] = [];
   let more = 0;
