@@ -29,6 +29,7 @@ import { RescanSettingsSchema, describeIssues, detectionOf } from '../pipeline/s
 import { createScanner, type MessageScanner } from '../pipeline/scanner.js';
 import { edmFor } from '../edm/edm.js';
 import { NOT_FOUND_AGAIN } from '../remediate/target.js';
+import { countProgress } from '../session/progress.js';
 import { ROSTER_SSN_RULE } from '../people/message.js';
 
 export interface RemediateFlags extends DetectionFlags, ThreadFlags {
@@ -194,16 +195,20 @@ async function runActions(flags: RemediateFlags): Promise<number> {
   }
   const logFile = flags.log ?? path.join(stateDir, 'remediation-log.jsonl');
   const scanner = await rescanner(flags, key);
+  // On a terminal: messages read again of the plan's (an archive's are all read before its first step).
+  const progress = process.stderr.isTTY ? countProgress(process.stderr, apply ? 'remediate: read again' : 'remediate (dry run): read again', plan.count) : undefined;
   let log: AuditLog | undefined;
   const done: StepRecord[] = [];
   let notFoundAgain = 0;
   try {
     log = apply ? await AuditLog.open(logFile, key) : undefined;
-    const { counts } = await runPlan(plan, { scanner, plan, apply }, targets(flags), log, (r) => {
+    const { counts } = await runPlan(plan, { scanner, plan, apply, ...(progress ? { rescanned: progress.tick } : {}) }, targets(flags), log, (r) => {
       if (r.status === 'done' || r.status === 'already-done') done.push(r);
       if (r.reason?.includes(NOT_FOUND_AGAIN)) notFoundAgain++;
+      progress?.done();
       emitLine(r);
     });
+    progress?.done();
     if (apply && done.length > 0) {
       // The store learns what was done (remediate --status); a scan confirms it later.
       const db = openStateDb(stateDbPath(flags.state, process.env, stateDir), { create: false });
@@ -219,6 +224,7 @@ async function runActions(flags: RemediateFlags): Promise<number> {
     }
     return counts.failed > 0 ? EXIT.incomplete : EXIT.clean;
   } finally {
+    progress?.done();
     log?.close();
     await scanner.close();
   }

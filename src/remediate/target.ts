@@ -42,6 +42,8 @@ export interface RescanContext {
    * fences (`--message-timeout`, `--thread-memory`) where the installation has them.
    */
   readonly scanner: MessageScanner;
+  /** Called after each message is read again (a progress line). */
+  readonly rescanned?: () => void;
   /** move/tag/delete, the destination and keyword (`header`), and the plan's items again (archives verify a file's planned messages together). */
   readonly plan: PlanFile;
   /** False for a dry run: nothing may change (IMAP EXAMINE, no CREATE). */
@@ -55,6 +57,7 @@ export interface RescanContext {
  */
 export async function stillHolds(ctx: RescanContext, item: PlanItem, bytes: Uint8Array): Promise<Verdict> {
   const outcome = await ctx.scanner.scan({ bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), size: bytes.byteLength });
+  ctx.rescanned?.();
   // Not read to the end (its thread ran out of time or memory): not verified, which is not "changed".
   const stopped = outcome.problems.find((p) => p.code === 'timeout' || p.code === 'scan-failed');
   if (stopped) throw new Error(stopped.message);

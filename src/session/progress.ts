@@ -54,6 +54,29 @@ export function progressReporter(
   };
 }
 
+/**
+ * A count against a known total (`remediate`: messages read again of the plan's), with the rate
+ * and the time left, at most every INTERVAL_MS; `done` clears it (before other output, and at the end).
+ */
+export function countProgress(stream: WriteStream, what: string, total: number): { tick: () => void; done: () => void } {
+  const line = progressReporter(stream);
+  const started = Date.now();
+  let last = 0;
+  let n = 0;
+  return {
+    tick() {
+      n++;
+      const now = Date.now();
+      if (now - last < INTERVAL_MS) return;
+      last = now;
+      const seconds = Math.max((now - started) / 1000, 0.001);
+      const left = n < total ? `, ${duration(((total - n) * seconds) / n)} left` : '';
+      line.status(`${what}: ${n.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} messages, ${Math.round(n / seconds)} msg/s${left}`);
+    },
+    done: line.done,
+  };
+}
+
 /** Files counted at most, so a huge tree does not delay the scan; beyond it the size is unknown. */
 const MAX_FILES = 200_000;
 

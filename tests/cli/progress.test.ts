@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WriteStream } from 'node:tty';
-import { progressReporter } from '../../src/session/progress.js';
+import { countProgress, progressReporter } from '../../src/session/progress.js';
 
 function fakeTty(): { stream: WriteStream; written: string[] } {
   const written: string[] = [];
@@ -132,5 +132,56 @@ describe('progress line after the scan', () => {
     expect(cleared).toBeGreaterThan(status);
     expect(report).toBeGreaterThan(cleared);
     expect(screen.slice(report).map((w) => w.text).join('')).toMatch(/Run #1/);
+  });
+});
+
+describe('progress of remediate: messages read again of the plan\'s', () => {
+  it('counts against the total with the rate and the time left, at most every 250 ms; done clears it', () => {
+    const { stream, written } = fakeTty();
+    const real = Date.now;
+    const t0 = real();
+    Date.now = () => t0;
+    try {
+      const p = countProgress(stream, 'remediate (dry run): read again', 4);
+      Date.now = () => t0 + 1000;
+      p.tick();
+      expect(written).toEqual(['\rremediate (dry run): read again: 1 of 4 messages, 1 msg/s, 3s left\x1b[K']);
+      Date.now = () => t0 + 1100;
+      p.tick(); // too soon: counted, not shown
+      expect(written.length).toBe(1);
+      Date.now = () => t0 + 2000;
+      p.tick();
+      expect(written.at(-1)).toBe('\rremediate (dry run): read again: 3 of 4 messages, 2 msg/s, 1s left\x1b[K');
+      Date.now = () => t0 + 3000;
+      p.tick();
+      expect(written.at(-1)).toBe('\rremediate (dry run): read again: 4 of 4 messages, 1 msg/s\x1b[K');
+      p.done();
+      expect(written.at(-1)).toBe('\r\x1b[K');
+    } finally {
+      Date.now = real;
+    }
+  });
+
+  it('appears under a pseudo-terminal, cleared before each step line; nothing on a pipe', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { CLI, ROOT, runCli, tempDir } = await import('../helpers/cli.js');
+    if (!existsSync('/usr/bin/script')) return;
+    const env = { PHI_SCAN_KEY: 'progress-test-key-123456', PHI_SCAN_STATE: tempDir() };
+    const source = `mbox:${path.join(ROOT, 'fixtures', 'demo', 'mbox')}`;
+    expect((await runCli(['scan', source, '--format', 'jsonl'], { env })).code).toBe(3); // an unreadable PDF: incomplete
+    const out = path.join(tempDir(), 'out');
+    const cmd = `PHI_SCAN_KEY=${env.PHI_SCAN_KEY} PHI_SCAN_STATE=${env.PHI_SCAN_STATE} COLUMNS=120 ${process.execPath} ${CLI} remediate --action move --to ${out}`;
+    const run = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    const tty = run.stdout;
+    expect(tty).toMatch(/remediate \(dry run\): read again: \d+ of \d+ messages, \d+ msg\/s/);
+    // A step line never follows the progress line on the same line.
+    expect(tty).not.toMatch(/msg\/s[^\r\n]*\{"type"/);
+    expect(tty).toMatch(/\r\x1b\[K\{"type":"remediation-step"/);
+    const piped = await runCli(['remediate', '--action', 'move', '--to', out], { env });
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).not.toMatch(/read again/);
   });
 });
