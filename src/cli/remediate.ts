@@ -21,7 +21,7 @@ import { openStateDb, stateDbPath } from '../state/store.js';
 import { applySuppressions } from '../state/suppress.js';
 import { AuditLog, verifyLog } from '../remediate/audit.js';
 import { archiveRemediation } from '../remediate/archive.js';
-import { ACTIONS, openPlan, planHeader, planItems, validKeyword, writePlan, type PlanFile, type PlanOptions, type RemediationAction } from '../remediate/plan.js';
+import { ACTIONS, openPlan, planHeader, planItems, validKeyword, writePlan, writtenPlan, type PlanFile, type PlanHeader, type PlanOptions, type PlanTally, type RemediationAction } from '../remediate/plan.js';
 import { runPlan, undoLog, type StepRecord, type TargetFactory, type UndoFactory } from '../remediate/run.js';
 import { recordRemediations, remediationProgress } from '../remediate/progress.js';
 import { remediationOf } from '../sources/registry.js';
@@ -90,7 +90,7 @@ async function writeLists(flags: RemediateFlags & { outDir: string }): Promise<n
 
 /**
  * The plan: a reviewed file, or one built from the store's picture as of --run and written first
- * (0600: what a dry run would do, for review), then read back like a reviewed one.
+ * (0600: what a dry run would do, for review), then acted on as read back from that file.
  */
 async function planFor(flags: RemediateFlags, stateDir: string): Promise<PlanFile> {
   if (flags.plan !== undefined) {
@@ -104,6 +104,7 @@ async function planFor(flags: RemediateFlags, stateDir: string): Promise<PlanFil
   const file = stateDbPath(flags.state, process.env, stateDir);
   const db = openStateDb(file, { create: false });
   let out: string;
+  let written: { header: PlanHeader; tally: PlanTally };
   try {
     checkRun(db, flags.run, file);
     const run = flags.run ?? latestRunId(db);
@@ -121,17 +122,18 @@ async function planFor(flags: RemediateFlags, stateDir: string): Promise<PlanFil
     out = flags.planOut ?? path.join(stateDir, 'plans', `plan-run${header.run}-${header.action}-${header.createdAt.replace(/[:.]/g, '')}.json`);
     await mkdir(path.dirname(out), { recursive: true, mode: 0o700 });
     const output = await openPrivateOutput(out);
-    let count: number;
+    let tally: PlanTally;
     try {
-      count = await writePlan(output, header, planItems(db, options));
+      tally = await writePlan(output, header, planItems(db, options));
     } finally {
       await output.end();
     }
-    process.stderr.write(`phi-scan: plan of ${count} messages written to ${out}\n`);
+    process.stderr.write(`phi-scan: plan of ${tally.count} messages written to ${out}\n`);
+    written = { header, tally };
   } finally {
     db.close();
   }
-  return openPlan(out);
+  return writtenPlan(out, written.header, written.tally);
 }
 
 /**

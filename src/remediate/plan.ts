@@ -123,24 +123,32 @@ export function* planItems(db: StateDb, o: PlanOptions): Generator<PlanItem> {
 /** Text written at once: a plan is written in pieces of about this many characters. */
 const WRITE_PIECE = 1 << 16;
 
+/** What a plan holds: items, and of those, items needing the scan's roster. */
+export interface PlanTally {
+  readonly count: number;
+  readonly needsRoster: number;
+}
+
 /**
  * Writes a plan as `JSON.stringify(plan, null, 2)` would, an item at a time (for review: one key a
- * line); returns the number of items.
+ * line); returns what it wrote.
  */
-export async function writePlan(out: TextOutput, header: PlanHeader, items: Iterable<PlanItem>): Promise<number> {
+export async function writePlan(out: TextOutput, header: PlanHeader, items: Iterable<PlanItem>): Promise<PlanTally> {
   const head = JSON.stringify(header, null, 2);
   let text = `${head.slice(0, -2)},\n  "items": [`;
   let count = 0;
+  let needsRoster = 0;
   for (const item of items) {
     text += `${count === 0 ? '' : ','}\n    ${JSON.stringify(item, null, 2).replaceAll('\n', '\n    ')}`;
     count++;
+    if (item.needsRoster) needsRoster++;
     if (text.length >= WRITE_PIECE) {
       await out.write(text);
       text = '';
     }
   }
   await out.write(`${text}${count === 0 ? ']' : '\n  ]'}\n}\n`);
-  return count;
+  return { count, needsRoster };
 }
 
 /** Where in a plan a problem is: `items.3.locator`, `run`, `(top level)`. */
@@ -191,6 +199,34 @@ async function* planPieces(file: string, fail: (why: string) => ScanError): Asyn
   if (!parser.isEnded) throw fail('not JSON');
 }
 
+const failFor =
+  (file: string) =>
+  (why: string): ScanError =>
+    new ScanError('usage', `--plan ${file}: ${why}`);
+
+/** What tells a file changed: its size, modification time and inode. */
+async function identityOf(file: string, fail: (why: string) => ScanError): Promise<string> {
+  try {
+    const st = await stat(file);
+    return `${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch (err) {
+    throw fail(`cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
+  }
+}
+
+/** The plan in `file`, as `identity`: its items read from it each time, refused once it changed. */
+function planFile(file: string, header: PlanHeader, tally: PlanTally, wanted: (item: PlanItem) => boolean, identity: string): PlanFile {
+  const fail = failFor(file);
+  return {
+    header,
+    ...tally,
+    async *items(): AsyncGenerator<PlanItem> {
+      if ((await identityOf(file, fail)) !== identity) throw fail('changed since it was checked: nothing more is acted on');
+      for await (const piece of planPieces(file, fail)) if ('item' in piece && wanted(piece.item)) yield piece.item;
+    },
+  };
+}
+
 /**
  * Reads a plan file once through, checking every item and the header, and keeps only what
  * identifies it; `items()` reads it again (refused if the file changed in between).
@@ -198,16 +234,8 @@ async function* planPieces(file: string, fail: (why: string) => ScanError): Asyn
 export async function openPlan(file: string, mailboxes?: readonly string[]): Promise<PlanFile> {
   const only = mailboxes && mailboxes.length > 0 ? new Set(mailboxes) : undefined;
   const wanted = (item: PlanItem): boolean => !only || only.has(item.mailbox);
-  const fail = (why: string): ScanError => new ScanError('usage', `--plan ${file}: ${why}`);
-  const identity = async (): Promise<string> => {
-    try {
-      const st = await stat(file);
-      return `${st.size}:${st.mtimeMs}:${st.ino}`;
-    } catch (err) {
-      throw fail(`cannot read (${(err as { code?: string }).code ?? 'I/O error'})`);
-    }
-  };
-  const checked = await identity();
+  const fail = failFor(file);
+  const identity = await identityOf(file, fail);
   const head: Record<string, unknown> = {};
   let count = 0;
   let needsRoster = 0;
@@ -222,15 +250,12 @@ export async function openPlan(file: string, mailboxes?: readonly string[]): Pro
   if (!parsed.success) throw fail(`not a remediation plan: ${problems(parsed.error).join('; ')}`);
   const header = parsed.data;
   if (header.keyword !== undefined && !validKeyword(header.keyword)) throw fail('keyword is not an IMAP keyword atom');
-  return {
-    header,
-    count,
-    needsRoster,
-    async *items(): AsyncGenerator<PlanItem> {
-      if ((await identity()) !== checked) throw fail('changed since it was checked: nothing is acted on');
-      for await (const piece of planPieces(file, fail)) if ('item' in piece && wanted(piece.item)) yield piece.item;
-    },
-  };
+  return planFile(file, header, { count, needsRoster }, wanted, identity);
+}
+
+/** A plan this process has just written (writePlan): not read through again to be checked; its items are checked as they are read. */
+export async function writtenPlan(file: string, header: PlanHeader, tally: PlanTally): Promise<PlanFile> {
+  return planFile(file, header, tally, () => true, await identityOf(file, failFor(file)));
 }
 
 /** The item's identity in the audit log: one message at one place. */

@@ -7,7 +7,7 @@
 import { appendFileSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openPlan, writePlan, type Plan, type PlanFile, type PlanHeader, type PlanItem } from '../../src/remediate/plan.js';
+import { openPlan, writePlan, writtenPlan, type Plan, type PlanFile, type PlanHeader, type PlanItem } from '../../src/remediate/plan.js';
 import { tempDir } from '../helpers/cli.js';
 
 const header = (extra: Partial<PlanHeader> = {}): PlanHeader => ({ type: 'phi-scan-remediation-plan', version: 1, createdAt: '2026-12-07T23:00:00.000Z', run: 3, action: 'move', to: 'PHI-Quarantine', ...extra });
@@ -31,7 +31,7 @@ function collect(): { out: { write(t: string): Promise<void>; end(): Promise<voi
 
 async function written(h: PlanHeader, items: PlanItem[]): Promise<string> {
   const c = collect();
-  expect(await writePlan(c.out, h, items)).toBe(items.length);
+  expect(await writePlan(c.out, h, items)).toEqual({ count: items.length, needsRoster: items.filter((i) => i.needsRoster).length });
   return c.text();
 }
 
@@ -55,6 +55,7 @@ describe('remediation plan files: written and read an item at a time', () => {
     ['tag with a keyword', header({ action: 'tag', to: undefined, keyword: '$PHI' }), [item(4)]],
     ['delete', header({ action: 'delete', to: undefined }), [item(5), item(6)]],
     ['non-ASCII subjects', header(), [item(7, 2, 'Überweisung • Ärztin 📎 ••••'), item(8, 2, '"quoted" \\ back\nslash\t')]],
+    ['messages needing the roster', header(), [{ ...item(9), needsRoster: true }, item(10), { ...item(11), needsRoster: true }]],
   ];
 
   it.each(cases)('%s: the bytes of JSON.stringify(plan, null, 2), and read back the same', async (_name, h, items) => {
@@ -65,6 +66,7 @@ describe('remediation plan files: written and read an item at a time', () => {
     const plan = await openPlan(file(text));
     expect(plan.header).toEqual(clean);
     expect(plan.count).toBe(items.length);
+    expect(plan.needsRoster).toBe(items.filter((i) => i.needsRoster).length);
     expect(await all(plan)).toEqual(items);
   });
 
@@ -122,6 +124,11 @@ describe('remediation plan files: written and read an item at a time', () => {
     await expect(all(again)).rejects.toThrow(/changed since it was checked/);
     // Read as checked: every item.
     expect((await all(await openPlan(f))).length).toBe(3);
+    // A plan this process wrote is not read through to be checked, but it is refused the same once changed.
+    const mine = await writtenPlan(f, header(), { count: 3, needsRoster: 0 });
+    expect((await all(mine)).map((i) => i.messageId)).toEqual(['<m1@test.example>', '<m2@test.example>', '<m3@test.example>']);
+    appendFileSync(f, ' ');
+    await expect(all(mine)).rejects.toThrow(/changed since it was checked: nothing more is acted on/);
     expect(readFileSync(f, 'utf8').trim()).toBe(good.trim());
   });
 
