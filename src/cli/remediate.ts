@@ -7,6 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { EXIT } from './common.js';
+import { loadScanConfig } from './config.js';
+import { definedOnly } from '../common/defined.js';
 import { addDetectionOptions, addThreadOptions, detectionSettings, threadSettings, type DetectionFlags, type ThreadFlags } from './detection.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
@@ -33,6 +35,7 @@ import { countProgress } from '../session/progress.js';
 import { ROSTER_SSN_RULE } from '../people/message.js';
 
 export interface RemediateFlags extends DetectionFlags, ThreadFlags {
+  config?: string;
   outDir?: string;
   state?: string;
   run?: number;
@@ -272,7 +275,36 @@ function runStatus(flags: RemediateFlags): number {
   }
 }
 
-export async function runRemediate(flags: RemediateFlags): Promise<number> {
+/**
+ * `--config FILE`, the scan's own settings file: what re-verification and the plan need of it
+ * (its rules, roster, depth, attachment and OCR limits, threads, state, ignore file, IMAP accounts
+ * file), each where this command line does not give it.
+ */
+async function withConfig(flags: RemediateFlags): Promise<RemediateFlags> {
+  if (flags.config === undefined) return flags;
+  const c = await loadScanConfig(flags.config);
+  const fromFile: RemediateFlags = definedOnly<RemediateFlags>({
+    rules: c.rules,
+    edm: c.edm,
+    maxDepth: c.maxDepth,
+    maxAttachmentSize: c.maxAttachmentSize,
+    attachmentTimeout: c.attachmentTimeout,
+    ocr: c.ocr === false ? false : undefined,
+    ocrTimeout: c.ocrTimeout,
+    maxOcrPages: c.maxOcrPages,
+    threads: c.threads,
+    messageTimeout: c.messageTimeout,
+    threadMemory: c.threadMemory,
+    state: c.state,
+    ignoreFile: c.ignoreFile,
+    // A source's own settings are checked by that source's schema (sources/imap/options.ts).
+    accounts: (c as { imap?: { accountsFile?: string } }).imap?.accountsFile,
+  });
+  return { ...fromFile, ...definedOnly<RemediateFlags>(flags) };
+}
+
+export async function runRemediate(given: RemediateFlags): Promise<number> {
+  const flags = await withConfig(given);
   if (flags.status) return runStatus(flags);
   if (flags.format !== undefined) throw new ScanError('usage', '--format applies to --status (the lists of --out-dir are csv and json already)');
   const modes = [flags.outDir !== undefined, flags.action !== undefined || flags.plan !== undefined, flags.verifyLog !== undefined, flags.undo !== undefined].filter(Boolean).length;
@@ -307,7 +339,8 @@ export function registerRemediate(program: Command, setExit: (code: number) => v
     .option('--apply', 'act (default: a dry run that changes nothing)', false)
     .option('--log <file>', 'the audit log to append to (default: STATE/remediation-log.jsonl)')
     .option('--accounts <file>', 'IMAP: the accounts file the scan used (imap[s]://HOST sources)')
-    .option('--rules <dir>', 'rules folder(s) for re-verification, as scan used (repeatable; default builtin)', collect);
+    .option('--rules <dir>', 'rules folder(s) for re-verification, as scan used (repeatable; default builtin)', collect)
+    .option('--config <file>', "the scan's settings file (scan --config): its rules, roster, limits, threads, state, ignore file and IMAP accounts file, where not given here");
   // Re-verification reads messages as the scan did: in its threads, with its limits and roster (cli/detection.ts).
   addThreadOptions(remediate);
   addDetectionOptions(remediate, ' (re-verification: as the scan used it)')

@@ -1,7 +1,7 @@
 /**
  * Re-verification reads a message as the scan did: a finding only the scan's roster finds
  * (`edm-ssn`) or one deeper in nested attachments than the default depth is found again only with
- * the scan's `--edm` / `--max-depth`. Without the roster the plan is refused (exit 2: it says
+ * the scan's `--edm` / `--max-depth` (or its `--config` file). Without the roster the plan is refused (exit 2: it says
  * which messages need it); without the depth those messages are skipped, and stderr says why.
  * Messages are read again in worker threads under the scan's fences: one that hangs or exhausts
  * its thread's memory fails its step (exit 3) instead of stopping the run, and is not quarantined.
@@ -91,6 +91,13 @@ describe('remediate: messages read again with the scan\'s detection settings', (
     const same = await steps(['--max-depth', '8']);
     expect(same.steps.map(([, s]) => s)).toEqual(['would-act', 'would-act', 'would-act']);
     expect(same.stderr).not.toMatch(/not found again/);
+    // The scan's own settings file gives both; a flag given here wins over it.
+    const config = path.join(dir, 'nightly.yaml');
+    writeFileSync(config, `sources: [mbox:${mbox}]\nedm: ${path.join(dir, 'roster.edm')}\nmaxDepth: 8\n`);
+    const viaConfig = jsonLines((await cli(['remediate', '--plan', plan, '--config', config], 0)).stdout);
+    expect(viaConfig.map((r) => r.status)).toEqual(['would-act', 'would-act', 'would-act']);
+    const overridden = jsonLines((await cli(['remediate', '--plan', plan, '--config', config, '--max-depth', '5'], 0)).stdout);
+    expect(overridden.map((r) => r.status)).toEqual(['would-act', 'would-act', 'skipped']);
 
     outputs.push(readFileSync(plan, 'utf8'));
     for (const t of outputs) for (const v of [ROSTER_SSN, LABELLED_SSN, DEEP_SSN, '536-90-4399']) expect(t).not.toContain(v);
