@@ -6,14 +6,14 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { EXIT } from './common.js';
+import { EXIT, collect, positiveInt } from './common.js';
 import { loadScanConfig } from './config.js';
 import { definedOnly } from '../common/defined.js';
 import { addDetectionOptions, addThreadOptions, detectionSettings, threadSettings, type DetectionFlags, type ThreadFlags } from './detection.js';
 import { createEngine } from '../engine/engine.js';
 import { resolveKey, resolveStateDir } from '../findings/key.js';
 import { DEFAULT_IGNORE_FILE, loadSuppressions } from '../findings/suppress.js';
-import { BUNDLED_RULES_DIR, loadRules } from '../rules/load.js';
+import { loadRules, rulesDirs } from '../rules/load.js';
 import { ScanError } from '../common/errors.js';
 import { progressCsvHeader, progressCsvLine } from '../sinks/csv.js';
 import { openPrivateOutput } from '../sinks/output.js';
@@ -151,7 +151,7 @@ async function rescanner(flags: RemediateFlags, key: Buffer): Promise<MessageSca
   const edm = s.edm !== undefined ? path.resolve(s.edm) : undefined;
   // A roster that cannot be read or was built with another key stops here, before anything is verified.
   if (edm !== undefined) edmFor(edm, key);
-  const { rules } = await loadRules(flags.rules && flags.rules.length > 0 ? flags.rules.map((d) => (d === 'builtin' ? BUNDLED_RULES_DIR : d)) : [BUNDLED_RULES_DIR]);
+  const { rules } = await loadRules(rulesDirs(flags.rules));
   const today = new Date();
   return createScanner(createEngine(rules, key, { today }), {
     rules,
@@ -283,18 +283,11 @@ function runStatus(flags: RemediateFlags): number {
 async function withConfig(flags: RemediateFlags): Promise<RemediateFlags> {
   if (flags.config === undefined) return flags;
   const c = await loadScanConfig(flags.config);
+  // The settings re-verification reads with have the same names as their flags (cli/detection.ts).
+  const rescan = Object.fromEntries(Object.keys(RescanSettingsSchema.shape).map((k) => [k, c[k as keyof typeof c]]));
   const fromFile: RemediateFlags = definedOnly<RemediateFlags>({
+    ...rescan,
     rules: c.rules,
-    edm: c.edm,
-    maxDepth: c.maxDepth,
-    maxAttachmentSize: c.maxAttachmentSize,
-    attachmentTimeout: c.attachmentTimeout,
-    ocr: c.ocr === false ? false : undefined,
-    ocrTimeout: c.ocrTimeout,
-    maxOcrPages: c.maxOcrPages,
-    threads: c.threads,
-    messageTimeout: c.messageTimeout,
-    threadMemory: c.threadMemory,
     state: c.state,
     ignoreFile: c.ignoreFile,
     // A source's own settings are checked by that source's schema (sources/imap/options.ts).
@@ -314,13 +307,6 @@ export async function runRemediate(given: RemediateFlags): Promise<number> {
   if (flags.outDir !== undefined) return writeLists({ ...flags, outDir: flags.outDir });
   return runActions(flags);
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ScanError('usage', 'must be a whole number of 1 or more');
-  return n;
-};
 
 export function registerRemediate(program: Command, setExit: (code: number) => void): void {
   const remediate = program

@@ -20,7 +20,6 @@ const MAX_MESSAGE = 512 * 1024 * 1024;
 /** Planned messages verified at once when the scanner does not say (scan's default --concurrency). */
 const VERIFY_AT_ONCE = 8;
 
-
 /** The mbox message whose From_ line starts at `offset`, or undefined (unreadable, gone, no From_ line there any more). */
 async function mboxMessageAt(file: string, offset: number): Promise<Buffer | undefined> {
   const stream = createReadStream(file, { start: offset, highWaterMark: 64 * 1024 });

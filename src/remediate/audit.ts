@@ -102,6 +102,8 @@ export interface VerifyResult {
 
 /** Checks the log's chain line by line (read as a stream: a log is never held whole). */
 export async function verifyLog(file: string, key: Buffer): Promise<VerifyResult> {
+  const cannotRead = (err: unknown): ScanError => new ScanError('usage', `${file}: cannot read the audit log (${(err as { code?: string }).code ?? 'I/O error'})`);
+  // readline does not pass on its input's errors: the file is opened (or refused) first.
   const stream = createReadStream(file);
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
@@ -111,18 +113,18 @@ export async function verifyLog(file: string, key: Buffer): Promise<VerifyResult
     await opened;
   } catch (err) {
     stream.destroy();
-    throw new ScanError('usage', `${file}: cannot read the audit log (${(err as { code?: string }).code ?? 'I/O error'})`);
+    throw cannotRead(err);
   }
   try {
     return await verifyLines(createInterface({ input: stream, crlfDelay: Infinity }), key);
   } catch (err) {
-    throw err instanceof ScanError ? err : new ScanError('usage', `${file}: cannot read the audit log (${(err as { code?: string }).code ?? 'I/O error'})`);
+    throw err instanceof ScanError ? err : cannotRead(err);
   } finally {
     stream.destroy();
   }
 }
 
-async function verifyLines(lines: AsyncIterable<string> | Iterable<string>, key: Buffer): Promise<VerifyResult> {
+async function verifyLines(lines: AsyncIterable<string>, key: Buffer): Promise<VerifyResult> {
   const k = logKey(key);
   const problems: string[] = [];
   let more = 0;

@@ -99,13 +99,14 @@ export function planHeader(o: PlanOptions): PlanHeader {
 
 /** The plan's items from the store's picture as of `run` (suppressions already applied to `db`, if any), one message at a time. */
 export function* planItems(db: StateDb, o: PlanOptions): Generator<PlanItem> {
-  const fingerprintsOf = db.prepare('SELECT DISTINCT fingerprint FROM findings WHERE message = ? AND run_id = ?').pluck();
-  const rosterOnly = db.prepare(`SELECT EXISTS (SELECT 1 FROM findings WHERE message = ? AND run_id = ? AND rule = '${ROSTER_SSN_RULE}')`).pluck();
+  // Each distinct fingerprint, and whether a finding of it is one only the roster finds.
+  const findingsOf = db.prepare('SELECT fingerprint, max(rule = ?) AS roster FROM findings WHERE message = ? AND run_id = ? GROUP BY fingerprint');
   const only = o.mailboxes && o.mailboxes.length > 0 ? new Set(o.mailboxes) : undefined;
   for (const { row, message, run } of remediationEntries(db, o.run)) {
     if (only && !only.has(row.mailbox)) continue;
-    const fingerprints = (fingerprintsOf.all(message, run) as string[]).sort();
-    if (fingerprints.length === 0) continue;
+    const rows = findingsOf.all(ROSTER_SSN_RULE, message, run) as { fingerprint: string; roster: number }[];
+    if (rows.length === 0) continue;
+    const fingerprints = rows.map((r) => r.fingerprint).sort();
     yield {
       source: row.source,
       mailbox: row.mailbox,
@@ -115,7 +116,7 @@ export function* planItems(db: StateDb, o: PlanOptions): Generator<PlanItem> {
       maskedSubject: row.maskedSubject,
       categories: [...row.categories],
       fingerprints,
-      ...(rosterOnly.get(message, run) === 1 ? { needsRoster: true as const } : {}),
+      ...(rows.some((r) => r.roster === 1) ? { needsRoster: true as const } : {}),
     };
   }
 }
